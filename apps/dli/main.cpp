@@ -1,0 +1,56 @@
+// dli: the Deep Learning Inference Benchmark command line.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "commands.h"
+#include "dli/error.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: dli <command> [options]
+
+Deep Learning Inference Benchmark: measure how fast (and how well) a trained
+model runs on each inference framework, device and launch parameter set.
+
+commands:
+  info      host and framework backends: versions, devices, parameters
+  bench     measure inference latency and FPS of a model
+  models    prepare the reference models (dli models prepare)
+
+Run `dli <command> --help` for a command's options.
+Exit codes: 0 success, 1 a test point failed, 2 bad usage or input.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return dli::kExitUsage;
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::cout << kUsage;
+      return dli::kExitOk;
+    }
+    if (command == "--version") {
+      std::cout << "dli " << DLI_VERSION << "\n";
+      return dli::kExitOk;
+    }
+    if (command == "info") return dli::cli::RunInfo(argc, argv);
+    if (command == "bench") return dli::cli::RunBench(argc, argv);
+    if (command == "models") return dli::cli::RunModels(argc, argv);
+    if (command == "__worker") return dli::cli::RunWorker(argc, argv);
+    if (command == "__probe") return dli::cli::RunProbe(argc, argv);
+    std::cerr << "dli: unknown command '" << command << "'\n\n" << kUsage;
+    return dli::kExitUsage;
+  } catch (const dli::UsageError& e) {
+    std::cerr << "dli " << command << ": error: " << e.what() << "\n";
+    return dli::kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "dli " << command << ": failed: " << e.what() << "\n";
+    return dli::kExitFailed;
+  }
+}

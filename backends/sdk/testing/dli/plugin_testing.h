@@ -1,0 +1,375 @@
+// Test helpers for backend plugins: load a built plugin through its C ABI
+// exactly as the core does, run one batch, and read the reference data that
+// model preparation writes (.npy files, model.json). Header-only; a plugin's
+// gtest adds backends/sdk/testing to its include path.
+#ifndef DLI_PLUGIN_TESTING_H
+#define DLI_PLUGIN_TESTING_H
+
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dli/plugin_abi.h"
+
+namespace dli::testing {
+
+// A float32 array read from a .npy file (C order, little endian).
+struct FloatArray {
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+
+  size_t Rows() const { return shape.empty() ? 0 : static_cast<size_t>(shape[0]); }
+  size_t RowSize() const { return Rows() == 0 ? 0 : values.size() / Rows(); }
+  // Rows [first, first + count) as one contiguous block.
+  std::vector<float> Slice(size_t first, size_t count) const {
+    const auto begin = values.begin() + static_cast<ptrdiff_t>(first * RowSize());
+    return {begin, begin + static_cast<ptrdiff_t>(count * RowSize())};
+  }
+};
+
+// Reads a .npy file written by numpy.save of a float32 array.
+inline FloatArray ReadNpy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  char magic[8];
+  in.read(magic, 8);
+  if (std::memcmp(magic, "\x93NUMPY", 6) != 0)
+    throw std::runtime_error(path + " is not a .npy file");
+  uint32_t header_size = 0;
+  if (magic[6] == 1) {
+    uint16_t size16 = 0;
+    in.read(reinterpret_cast<char*>(&size16), 2);
+    header_size = size16;
+  } else {
+    in.read(reinterpret_cast<char*>(&header_size), 4);
+  }
+  std::string header(header_size, '\0');
+  in.read(header.data(), header_size);
+  if (header.find("'descr': '<f4'") == std::string::npos ||
+      header.find("'fortran_order': False") == std::string::npos)
+    throw std::runtime_error(path + ": expected a C-order float32 array");
+  FloatArray array;
+  const size_t open = header.find('(', header.find("'shape'"));
+  const size_t close = header.find(')', open);
+  std::string dims = header.substr(open + 1, close - open - 1);
+  size_t count = 1;
+  for (char* cursor = dims.data(); *cursor != '\0';) {
+    char* end = nullptr;
+    const long long dim = std::strtoll(cursor, &end, 10);
+    if (end == cursor) {
+      ++cursor;
+      continue;
+    }
+    array.shape.push_back(dim);
+    count *= static_cast<size_t>(dim);
+    cursor = end;
+  }
+  array.values.resize(count);
+  in.read(reinterpret_cast<char*>(array.values.data()),
+          static_cast<std::streamsize>(count * sizeof(float)));
+  if (!in) throw std::runtime_error(path + " is shorter than its header says");
+  return array;
+}
+
+// NCHW -> NHWC for `n` images of c x h x w values.
+inline std::vector<float> NchwToNhwc(const std::vector<float>& nchw, size_t n,
+                                     size_t c, size_t h, size_t w) {
+  std::vector<float> nhwc(nchw.size());
+  for (size_t b = 0; b < n; ++b)
+    for (size_t ch = 0; ch < c; ++ch)
+      for (size_t y = 0; y < h; ++y)
+        for (size_t x = 0; x < w; ++x)
+          nhwc[((b * h + y) * w + x) * c + ch] = nchw[((b * c + ch) * h + y) * w + x];
+  return nhwc;
+}
+
+inline size_t ArgMax(const float* values, size_t n) {
+  return static_cast<size_t>(std::max_element(values, values + n) - values);
+}
+
+inline float MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  float largest = 0;
+  for (size_t i = 0; i < a.size(); ++i) largest = std::max(largest, std::fabs(a[i] - b[i]));
+  return largest;
+}
+
+// A model format registered in models/<model>/model.json.
+struct PreparedFormat {
+  std::string path, weights, layout;
+  std::filesystem::path model_dir;
+};
+
+// The first format entry of models_dir/model/model.json that lists
+// `framework` at `precision` (the rule `dli bench` uses), or nullopt when the
+// model has not been prepared for it.
+inline std::optional<PreparedFormat> FindPreparedFormat(
+    const std::filesystem::path& models_dir, const std::string& model,
+    const std::string& framework, const std::string& precision) {
+  const std::filesystem::path dir = models_dir / model;
+  std::ifstream in(dir / "model.json");
+  if (!in) return std::nullopt;
+  const nlohmann::json meta = nlohmann::json::parse(in);
+  for (const auto& entry : meta.value("formats", nlohmann::json::array())) {
+    const auto frameworks = entry.value("frameworks", std::vector<std::string>{});
+    if (entry.value("precision", "") != precision ||
+        std::find(frameworks.begin(), frameworks.end(), framework) == frameworks.end())
+      continue;
+    PreparedFormat format;
+    format.model_dir = dir;
+    format.path = (dir / entry.at("path").get<std::string>()).string();
+    if (entry.contains("weights"))
+      format.weights = (dir / entry["weights"].get<std::string>()).string();
+    format.layout = entry.value("layout", "NCHW");
+    if (!std::filesystem::exists(format.path)) return std::nullopt;
+    return format;
+  }
+  return std::nullopt;
+}
+
+// A plugin library loaded with dlopen, as the core loads it.
+class LoadedPlugin {
+ public:
+  explicit LoadedPlugin(const std::string& library_path) {
+    handle_ = dlopen(library_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle_ == nullptr) throw std::runtime_error(dlerror());
+    auto get = reinterpret_cast<dli_plugin_get_fn>(dlsym(handle_, DLI_PLUGIN_ENTRY_SYMBOL));
+    if (get == nullptr) throw std::runtime_error(library_path + " has no dli_plugin_get");
+    api_ = get();
+  }
+  // Plugins stay loaded: frameworks rarely survive dlclose.
+  LoadedPlugin(const LoadedPlugin&) = delete;
+  LoadedPlugin& operator=(const LoadedPlugin&) = delete;
+
+  const dli_plugin& api() const { return *api_; }
+
+ private:
+  void* handle_ = nullptr;
+  const dli_plugin* api_ = nullptr;
+};
+
+// What to open: dli_model_spec with owned strings.
+struct OpenRequest {
+  std::string model_path, weights_path;
+  std::string device = "CPU", precision = "FP32";
+  int batch = 1;
+  std::vector<std::pair<std::string, std::string>> params;
+};
+
+// One open session; errors come back as text so that tests can check them.
+class PluginSession {
+ public:
+  PluginSession(const dli_plugin& api, const OpenRequest& request) : api_(api) {
+    std::vector<dli_kv> kv;
+    for (const auto& [key, value] : request.params) kv.push_back({key.c_str(), value.c_str()});
+    dli_model_spec spec{};
+    spec.model_path = request.model_path.c_str();
+    spec.weights_path = request.weights_path.empty() ? nullptr : request.weights_path.c_str();
+    spec.device = request.device.c_str();
+    spec.precision = request.precision.c_str();
+    spec.batch = request.batch;
+    spec.params = kv.data();
+    spec.n_params = kv.size();
+    if (api_.open(&spec, &session_, err_, sizeof(err_)) != DLI_OK) {
+      session_ = nullptr;
+      error_ = err_;
+    }
+  }
+  ~PluginSession() {
+    if (session_ != nullptr) api_.close(session_);
+  }
+  PluginSession(const PluginSession&) = delete;
+  PluginSession& operator=(const PluginSession&) = delete;
+
+  bool ok() const { return session_ != nullptr; }
+  // The message of the last failed call ("" when none failed).
+  const std::string& error() const { return error_; }
+
+  dli_tensor_info Input() { return Info(api_.input_info); }
+  dli_tensor_info Output() { return Info(api_.output_info); }
+
+  // set_inputs with `batches`, then bind/infer/read_output on each of them in
+  // turn; returns the outputs one after another, or nullopt on an error.
+  std::optional<std::vector<float>> Run(const std::vector<std::vector<float>>& batches) {
+    std::vector<const void*> pointers;
+    for (const auto& batch : batches) pointers.push_back(batch.data());
+    const size_t batch_bytes = batches.at(0).size() * sizeof(float);
+    if (!Check(api_.set_inputs(session_, pointers.data(), pointers.size(), batch_bytes, err_,
+                               sizeof(err_))))
+      return std::nullopt;
+    const dli_tensor_info output = Output();
+    size_t per_batch = 1;
+    for (int i = 0; i < output.rank; ++i) per_batch *= static_cast<size_t>(output.shape[i]);
+    std::vector<float> outputs(per_batch * batches.size());
+    for (size_t i = 0; i < batches.size(); ++i) {
+      if (!Check(api_.bind(session_, i, err_, sizeof(err_))) ||
+          !Check(api_.infer(session_, err_, sizeof(err_))) ||
+          !Check(api_.read_output(session_, outputs.data() + i * per_batch, per_batch, err_,
+                                  sizeof(err_))))
+        return std::nullopt;
+    }
+    return outputs;
+  }
+
+ private:
+  using InfoFn = int (*)(dli_session*, dli_tensor_info*, char*, size_t);
+  dli_tensor_info Info(InfoFn fn) {
+    dli_tensor_info info{};
+    if (!Check(fn(session_, &info, err_, sizeof(err_))))
+      throw std::runtime_error("tensor info failed: " + error_);
+    return info;
+  }
+  bool Check(int status) {
+    if (status == DLI_OK) return true;
+    error_ = err_;
+    return false;
+  }
+
+  const dli_plugin& api_;
+  dli_session* session_ = nullptr;
+  char err_[2048] = {};
+  std::string error_;
+};
+
+// Cuts `rows` (n x row_size values) into batches of `batch` rows; the rows
+// must divide evenly.
+inline std::vector<std::vector<float>> SplitBatches(const FloatArray& rows, size_t batch) {
+  std::vector<std::vector<float>> batches;
+  for (size_t first = 0; first + batch <= rows.Rows(); first += batch)
+    batches.push_back(rows.Slice(first, batch));
+  return batches;
+}
+
+// The value of environment variable `name`, set by the test's CMake
+// registration; fails the test when missing.
+inline std::string RequiredEnv(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0')
+    throw std::runtime_error(std::string("environment variable ") + name +
+                             " is not set (run the test through ctest)");
+  return value;
+}
+
+// The reference check set of a prepared model (python/dli_models/common.py):
+// the preprocessed sample photos (NCHW) and the PyTorch logits for them.
+struct CheckSet {
+  std::vector<std::string> names;
+  FloatArray input;
+  FloatArray logits;
+};
+
+inline std::optional<CheckSet> LoadCheckSet(const std::filesystem::path& model_dir) {
+  const std::filesystem::path folder = model_dir / "reference";
+  std::ifstream names_file(folder / "check_images.txt");
+  if (!names_file) return std::nullopt;
+  CheckSet set;
+  for (std::string name; names_file >> name;) set.names.push_back(name);
+  set.input = ReadNpy((folder / "check_input.npy").string());
+  set.logits = ReadNpy((folder / "check_logits.npy").string());
+  return set;
+}
+
+// The real-photo test every backend runs: the model prepared for
+// `framework` on the check set in batches of `batch`, compared with the
+// PyTorch logits (same top-1 for every photo, max |diff| <= max_abs_diff),
+// and the tabby cat photo (chelsea.png) classified as a cat (ImageNet
+// classes 281..285). Skips with the reason when the model is not prepared.
+inline void ExpectAgreesWithCheckSet(const dli_plugin& api, const std::string& framework,
+                                     int batch, float max_abs_diff) {
+  const std::filesystem::path models_dir = RequiredEnv("DLI_MODELS_DIR");
+  const std::string model = "mobilenet_v2";
+  const auto format = FindPreparedFormat(models_dir, model, framework, "FP32");
+  const auto check_set = LoadCheckSet(models_dir / model);
+  if (!format || !check_set)
+    GTEST_SKIP() << (models_dir / model).string() << " is not prepared for " << framework
+                 << " FP32: run `dli models prepare` (python/dli_models/prepare.py)";
+  CheckSet set = *check_set;
+  const auto& shape = set.input.shape;
+  ASSERT_EQ(shape.size(), 4u);
+  if (format->layout == "NHWC")
+    set.input.values = NchwToNhwc(set.input.values, shape[0], shape[1], shape[2], shape[3]);
+
+  OpenRequest request;
+  request.model_path = format->path;
+  request.weights_path = format->weights;
+  request.batch = batch;
+  PluginSession session(api, request);
+  ASSERT_TRUE(session.ok()) << session.error();
+  const dli_tensor_info input = session.Input();
+  EXPECT_EQ(input.shape[0], batch);
+  EXPECT_EQ(input.layout, format->layout == "NHWC" ? DLI_LAYOUT_NHWC : DLI_LAYOUT_NCHW);
+  const auto outputs = session.Run(SplitBatches(set.input, static_cast<size_t>(batch)));
+  ASSERT_TRUE(outputs.has_value()) << session.error();
+
+  const size_t classes = set.logits.RowSize();
+  const size_t photos = outputs->size() / classes;
+  ASSERT_GE(photos, 2u);
+  const std::vector<float> reference = set.logits.Slice(0, photos);
+  for (size_t i = 0; i < photos; ++i) {
+    const size_t top1 = ArgMax(outputs->data() + i * classes, classes);
+    EXPECT_EQ(top1, ArgMax(reference.data() + i * classes, classes)) << set.names[i];
+    if (set.names[i] == "chelsea.png") {
+      EXPECT_GE(top1, 281u) << "tabby cat photo";
+      EXPECT_LE(top1, 285u) << "tabby cat photo";
+    }
+  }
+  EXPECT_LE(MaxAbsDiff(*outputs, reference), max_abs_diff);
+  ASSERT_NE(std::find(set.names.begin(), set.names.begin() + photos, "chelsea.png"),
+            set.names.begin() + photos)
+      << "the check set no longer starts with the tabby cat photo";
+}
+
+// The bad inputs every backend must reject with a clear message, given a
+// request that opens fine: a missing model file, an unknown parameter, an
+// unsupported precision and device, and batches of the wrong size.
+inline void ExpectCommonInputErrors(const dli_plugin& api, const OpenRequest& valid) {
+  const auto open_error = [&](const OpenRequest& request) {
+    PluginSession session(api, request);
+    EXPECT_FALSE(session.ok());
+    return session.error();
+  };
+  OpenRequest missing = valid;
+  missing.model_path = valid.model_path + ".missing";
+  EXPECT_NE(open_error(missing).find("not found"), std::string::npos);
+
+  OpenRequest unknown_param = valid;
+  unknown_param.params.emplace_back("no_such_knob", "1");
+  EXPECT_NE(open_error(unknown_param).find("unknown parameter 'no_such_knob'"),
+            std::string::npos);
+
+  OpenRequest fp16 = valid;
+  fp16.precision = "FP16";
+  const std::string precision_error = open_error(fp16);
+  EXPECT_NE(precision_error.find("FP16"), std::string::npos) << precision_error;
+  EXPECT_NE(precision_error.find("FP32"), std::string::npos) << precision_error;
+
+  OpenRequest gpu = valid;
+  gpu.device = "GPU";
+  EXPECT_NE(open_error(gpu).find("CPU"), std::string::npos);
+
+  PluginSession session(api, valid);
+  ASSERT_TRUE(session.ok()) << session.error();
+  const dli_tensor_info input = session.Input();
+  size_t values = 1;
+  for (int i = 0; i < input.rank; ++i) values *= static_cast<size_t>(input.shape[i]);
+  EXPECT_FALSE(session.Run({std::vector<float>(values + 1)}).has_value());
+  EXPECT_NE(session.error().find("bytes"), std::string::npos) << session.error();
+}
+
+}  // namespace dli::testing
+
+#endif  // DLI_PLUGIN_TESTING_H

@@ -1,0 +1,115 @@
+// The core's side of the plugin ABI: loading a backend library, discovering
+// which backends exist, and a C++ session wrapper that turns the plugin's
+// error codes into exceptions.
+#ifndef DLI_PLUGIN_H
+#define DLI_PLUGIN_H
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dli/measure.h"
+#include "dli/plugin_abi.h"
+
+namespace dli {
+
+struct ParamDesc {
+  std::string name, type, default_value, choices, help;
+};
+
+// Everything `dli info` shows about one backend.
+struct PluginInfo {
+  std::string name;
+  std::string display_name;
+  std::string path;
+  bool available = false;
+  std::string reason;  // why not available
+  std::string version;
+  std::string model_formats;
+  std::string notes;
+  std::vector<std::string> devices;
+  std::vector<std::string> precisions;
+  std::vector<ParamDesc> params;
+};
+
+// A backend found on disk: a built library, or a marker that says why it was
+// not built.
+struct PluginEntry {
+  std::string name;
+  std::string library_path;  // empty when not built
+  std::string not_built_reason;
+};
+
+// DLI_PLUGIN_PATH (colon-separated) or <dir of the dli binary>/../plugins.
+std::vector<std::string> PluginSearchDirs();
+std::vector<PluginEntry> DiscoverPlugins(const std::vector<std::string>& dirs);
+// Throws UsageError naming the known frameworks when `name` is not one.
+PluginEntry FindPlugin(const std::string& name);
+
+using ParamList = std::vector<std::pair<std::string, std::string>>;
+
+// Checks `value` against the parameter's declared type; "" when fine,
+// otherwise a message for the user.
+std::string ValidateParamValue(const ParamDesc& p, const std::string& value);
+
+class Plugin;
+
+class Session : public InferenceTarget {
+ public:
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  dli_tensor_info InputInfo();
+  dli_tensor_info OutputInfo();
+  // `batches` must outlive the session.
+  void SetInputs(const std::vector<const void*>& batches, size_t batch_bytes);
+  void Bind(size_t batch_index) override;
+  void Infer() override;
+  std::vector<float> ReadOutput();
+
+ private:
+  friend class Plugin;
+  Session(const dli_plugin* api, dli_session* handle);
+  const dli_plugin* api_;
+  dli_session* handle_;
+  char err_[2048];
+};
+
+class Plugin {
+ public:
+  // dlopens the library and checks its ABI version; throws on failure.
+  static std::unique_ptr<Plugin> Load(const std::string& library_path);
+  ~Plugin();
+  Plugin(const Plugin&) = delete;
+  Plugin& operator=(const Plugin&) = delete;
+
+  // Probes the framework and fills every field; never throws for an
+  // unavailable framework (available=false with the reason instead).
+  PluginInfo Describe() const;
+  // Throws when the framework cannot be used here.
+  void Probe() const;
+
+  struct OpenArgs {
+    std::string model_path, weights_path, device, precision;
+    int batch = 1;
+    ParamList params;
+  };
+  std::unique_ptr<Session> Open(const OpenArgs& args) const;
+
+ private:
+  Plugin(void* handle, const dli_plugin* api, std::string path);
+  void* handle_;
+  const dli_plugin* api_;
+  std::string path_;
+};
+
+size_t ElementCount(const dli_tensor_info& t);
+size_t DtypeSize(dli_dtype t);
+std::string DtypeName(dli_dtype t);
+std::string ShapeText(const dli_tensor_info& t);
+
+}  // namespace dli
+
+#endif  // DLI_PLUGIN_H

@@ -1,0 +1,136 @@
+/*
+ * DLI backend plugin ABI.
+ *
+ * Every framework backend is a shared library (libdli_backend_<name>.so) that
+ * exports one C function, dli_plugin_get(), returning a table of plain C
+ * function pointers. Only C types cross this boundary: the OpenVINO wheel is
+ * built with a different libstdc++ ABI flag than Debian's OpenCV and LibTorch,
+ * so no std:: type may be passed between the core and a plugin.
+ *
+ * Error convention: every call that can fail returns DLI_OK (0) on success;
+ * otherwise it writes a one-line, user-readable message into the caller's
+ * buffer `err` (at most `err_size` bytes, NUL-terminated) and returns
+ * DLI_ERROR. Plugins translate every framework error (C++ exceptions,
+ * TF_Status, MXNet return codes, Python exceptions) into such a message.
+ *
+ * Lifetime: strings and arrays returned by a plugin stay valid until the
+ * library is unloaded. Data handed to a plugin (spec strings, input batches)
+ * stays valid until close() of the session that received it.
+ *
+ * Timing boundary: the core times only infer(). Everything a framework needs
+ * to do before a request (binding the next ring-buffer batch) happens in
+ * bind(), which is not timed.
+ */
+#ifndef DLI_PLUGIN_ABI_H
+#define DLI_PLUGIN_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DLI_PLUGIN_ABI_VERSION 1u
+#define DLI_PLUGIN_ENTRY_SYMBOL "dli_plugin_get"
+#define DLI_MAX_RANK 8
+
+enum { DLI_OK = 0, DLI_ERROR = 1 };
+
+typedef enum dli_dtype {
+  DLI_DTYPE_F32 = 0,
+  DLI_DTYPE_U8 = 1,
+  DLI_DTYPE_I8 = 2
+} dli_dtype;
+
+typedef enum dli_layout {
+  DLI_LAYOUT_NCHW = 0,
+  DLI_LAYOUT_NHWC = 1,
+  DLI_LAYOUT_OTHER = 2
+} dli_layout;
+
+/* A tunable framework parameter, shown by `dli info` and validated by the
+ * core before a session is opened. */
+typedef struct dli_param_info {
+  const char* name;          /* e.g. "threads" */
+  const char* type;          /* "int", "bool", "string" or "choice" */
+  const char* default_value; /* as text; "" means "the framework's default" */
+  const char* choices;       /* for "choice": values separated by '|'; else NULL */
+  const char* help;          /* one line */
+} dli_param_info;
+
+typedef struct dli_kv {
+  const char* key;
+  const char* value;
+} dli_kv;
+
+/* What to load and how: one test point without its batches. */
+typedef struct dli_model_spec {
+  const char* model_path;   /* the model file (.xml, .onnx, .pt, ...) */
+  const char* weights_path; /* second file where the format has one, else NULL */
+  const char* device;       /* e.g. "CPU" */
+  const char* precision;    /* e.g. "FP32", "FP16", "INT8" */
+  int32_t batch;            /* >= 1 */
+  const dli_kv* params;     /* validated against the plugin's dli_param_info */
+  size_t n_params;
+} dli_model_spec;
+
+typedef struct dli_tensor_info {
+  char name[128];
+  dli_dtype dtype;
+  dli_layout layout;
+  int32_t rank;
+  int64_t shape[DLI_MAX_RANK]; /* batch dimension already set to spec.batch */
+} dli_tensor_info;
+
+typedef struct dli_session dli_session; /* opaque, owned by the plugin */
+
+typedef struct dli_plugin {
+  uint32_t abi_version;     /* DLI_PLUGIN_ABI_VERSION */
+  const char* name;         /* id used on the command line, e.g. "openvino" */
+  const char* display_name; /* e.g. "OpenVINO" */
+  const char* model_formats; /* e.g. "OpenVINO IR (.xml + .bin), ONNX (.onnx)" */
+
+  /* DLI_OK when the framework runtime can be used here; otherwise why not. */
+  int (*probe)(char* err, size_t err_size);
+  /* Valid after a successful probe. */
+  const char* (*framework_version)(void);
+  const char* (*devices)(void);    /* comma-separated, e.g. "CPU" */
+  const char* (*precisions)(void); /* comma-separated, e.g. "FP32,FP16,INT8" */
+  /* Free-form notes for `dli info` (e.g. a bridge's measured per-call
+   * overhead); may return "". */
+  const char* (*notes)(void);
+
+  const dli_param_info* params;
+  size_t n_params;
+
+  /* Load (and compile) the model. Timed by the core as load time. */
+  int (*open)(const dli_model_spec* spec, dli_session** out, char* err,
+              size_t err_size);
+  int (*input_info)(dli_session* s, dli_tensor_info* out, char* err,
+                    size_t err_size);
+  int (*output_info)(dli_session* s, dli_tensor_info* out, char* err,
+                     size_t err_size);
+  /* All ring-buffer batches, prepared in input_info's dtype and layout, each
+   * batch_bytes long. The plugin may wrap them in framework tensors here. */
+  int (*set_inputs)(dli_session* s, const void* const* batches,
+                    size_t n_batches, size_t batch_bytes, char* err,
+                    size_t err_size);
+  /* Make batch `index` the input of the next infer(). Not timed. */
+  int (*bind)(dli_session* s, size_t index, char* err, size_t err_size);
+  /* One synchronous forward pass. The only call inside the timer. */
+  int (*infer)(dli_session* s, char* err, size_t err_size);
+  /* Copy the last infer()'s output, converted to float32, into dst
+   * (n_values = product of output_info's shape). */
+  int (*read_output)(dli_session* s, float* dst, size_t n_values, char* err,
+                     size_t err_size);
+  void (*close)(dli_session* s);
+} dli_plugin;
+
+typedef const dli_plugin* (*dli_plugin_get_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DLI_PLUGIN_ABI_H */

@@ -1,0 +1,99 @@
+// One test point (model, framework, device, precision, batch, params) and its
+// result: the one result schema every framework reports (docs/RESULTS.md).
+#ifndef DLI_POINT_H
+#define DLI_POINT_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dli/host.h"
+#include "dli/measure.h"
+#include "dli/model.h"
+#include "dli/plugin.h"
+#include "dli/stats.h"
+
+namespace dli {
+
+inline constexpr const char* kResultSchema = "dli.result/1";
+
+struct InputSpec {
+  std::string images_dir;  // empty = synthetic data
+  size_t max_images = 320;
+  uint32_t seed = 0;       // synthetic data
+  // Synthetic batches in the ring (0 = enough for max_images images).
+  size_t synthetic_batches = 0;
+};
+
+struct PointSpec {
+  std::string task = "image_classification";
+  std::string framework;
+  std::string plugin_path;
+  std::string model_name, model_path, weights_path, model_format;
+  std::string device = "CPU";
+  std::string precision = "FP32";
+  int batch = 1;
+  ParamList params;
+  Preprocessing preprocessing;
+  InputSpec input;
+  MeasureOptions measure;
+  bool save_samples = false;
+  double timeout_s = 600;
+};
+
+struct PointResult {
+  PointSpec spec;
+  std::string status = "ok";  // ok | failed | timeout | crashed
+  std::string error;
+  std::string stderr_tail;
+  std::string framework_version;
+  std::string model_sha256;
+  std::string input_source;  // "images:<dir>" or "synthetic"
+  size_t n_images = 0, n_batches = 0;
+  std::vector<std::string> skipped_images;
+  std::string input_shape, output_shape;
+  double load_ms = 0;
+  double first_inference_ms = 0;
+  std::vector<double> warmup_ms;
+  std::vector<double> samples_ms;
+  std::string stop_reason;
+  LatencySummary latency;
+  double fps = 0;
+  double wall_s = 0;
+
+  bool ok() const { return status == "ok"; }
+};
+
+// FPS = batch / median latency (METHODOLOGY.md section 2).
+double FramesPerSecond(int batch, double median_ms);
+
+std::string ParamsText(const ParamList& params);  // "k=v,k=v" or "default"
+
+nlohmann::json SpecToJson(const PointSpec& s);
+PointSpec SpecFromJson(const nlohmann::json& j);
+// `with_samples` adds samples_ms (raw durations); the worker always sends
+// them to the parent, the user's files carry them with --save-samples.
+nlohmann::json ResultToJson(const PointResult& r, bool with_samples);
+PointResult ResultFromJson(const nlohmann::json& j);
+nlohmann::json HostToJson(const HostInfo& h);
+// The whole results document: schema, tool, host, results[].
+nlohmann::json ResultsDocument(const std::vector<PointResult>& results, const HostInfo& host,
+                               bool with_samples);
+
+// Checks the point's device, precision and parameters against what the
+// backend declares; throws UsageError naming the valid choices.
+void ValidateAgainstPlugin(const PluginInfo& info, const PointSpec& spec);
+
+// Runs one test point in this process: never throws, a failure is a result.
+PointResult RunPointInProcess(const PointSpec& spec);
+
+// Runs one test point in a child process (`<worker_exe> __worker SPEC OUT`)
+// with spec.timeout_s; a crash, hang or kill becomes a failed result with the
+// reason and the tail of the child's output.
+PointResult RunPointIsolated(const PointSpec& spec, const std::string& worker_exe);
+
+}  // namespace dli
+
+#endif  // DLI_POINT_H

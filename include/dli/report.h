@@ -1,0 +1,42 @@
+// Reporters over the one result model: a console table for people, CSV and
+// JSON files for machines.
+#ifndef DLI_REPORT_H
+#define DLI_REPORT_H
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "dli/host.h"
+#include "dli/plugin.h"
+#include "dli/point.h"
+
+namespace dli {
+
+// A plain text table with columns aligned to their widest cell.
+class TextTable {
+ public:
+  explicit TextTable(std::vector<std::string> header) : header_(std::move(header)) {}
+  void AddRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void Print(std::ostream& out) const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+void PrintResultsTable(const std::vector<PointResult>& results, std::ostream& out);
+// DLI's familiar CSV columns plus the spread of the measurement.
+void WriteResultsCsv(const std::vector<PointResult>& results, std::ostream& out);
+std::string CsvEscape(const std::string& field);
+
+void PrintHostInfo(const HostInfo& host, std::ostream& out);
+void PrintPluginInfo(const std::vector<PluginInfo>& plugins, std::ostream& out);
+
+// Writes `text` to `path` atomically (temp file + rename) so a crash never
+// leaves a half-written results file; throws std::runtime_error on failure.
+void WriteFileAtomically(const std::string& path, const std::string& text);
+
+}  // namespace dli
+
+#endif  // DLI_REPORT_H

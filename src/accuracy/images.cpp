@@ -1,0 +1,118 @@
+#include "dli/images.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+
+#include "dli/error.h"
+#include "dli/text.h"
+
+#ifdef DLI_HAVE_OPENCV
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#endif
+
+namespace fs = std::filesystem;
+
+namespace dli {
+
+std::vector<std::string> ListImageFiles(const std::string& dir) {
+  static const std::vector<std::string> kExtensions = {".jpg", ".jpeg", ".png", ".bmp",
+                                                       ".webp", ".tif", ".tiff", ".ppm"};
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string ext = ToLower(entry.path().extension().string());
+    if (std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end())
+      files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+#ifdef DLI_HAVE_OPENCV
+
+bool ImageDecodingAvailable() { return true; }
+
+HwcImage PreprocessImage(const std::string& path, const Preprocessing& pre) {
+  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  if (bgr.empty()) throw std::runtime_error("cannot decode image " + path);
+  cv::Mat img;
+  if (ToUpper(pre.color_order) == "RGB")
+    cv::cvtColor(bgr, img, cv::COLOR_BGR2RGB);
+  else
+    img = bgr;
+  const int shorter = std::min(img.rows, img.cols);
+  const double factor = static_cast<double>(pre.resize_shorter) / shorter;
+  cv::Mat resized;
+  cv::resize(img, resized,
+             cv::Size(std::max(pre.crop, static_cast<int>(std::lround(img.cols * factor))),
+                      std::max(pre.crop, static_cast<int>(std::lround(img.rows * factor)))),
+             0, 0, cv::INTER_LINEAR);
+  const cv::Rect centre((resized.cols - pre.crop) / 2, (resized.rows - pre.crop) / 2, pre.crop,
+                        pre.crop);
+  cv::Mat crop = resized(centre);
+  HwcImage out;
+  out.height = out.width = pre.crop;
+  out.channels = 3;
+  out.pixels.resize(static_cast<size_t>(pre.crop) * pre.crop * 3);
+  size_t i = 0;
+  for (int y = 0; y < crop.rows; ++y) {
+    const auto* row = crop.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < crop.cols; ++x)
+      for (int c = 0; c < 3; ++c)
+        out.pixels[i++] = static_cast<float>((row[x][c] * pre.scale - pre.mean[c]) / pre.std[c]);
+  }
+  return out;
+}
+
+#else
+
+bool ImageDecodingAvailable() { return false; }
+
+HwcImage PreprocessImage(const std::string&, const Preprocessing&) {
+  throw UsageError("this build of dli has no image decoding (OpenCV was not found at build time); "
+                   "use --synthetic or install libopencv-dev and rebuild");
+}
+
+#endif
+
+void CheckImageFolder(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw UsageError("image folder not found: " + dir);
+  const std::vector<std::string> files = ListImageFiles(dir);
+  for (const std::string& file : files) {
+    try {
+      PreprocessImage(file, Preprocessing{});
+      return;
+    } catch (const std::runtime_error&) {
+      if (!ImageDecodingAvailable()) throw;
+    }
+  }
+  throw UsageError("no decodable image in " + dir +
+                   (files.empty() ? std::string(" (no .jpg/.png/... files)")
+                                  : " (" + std::to_string(files.size()) + " files failed to decode)"));
+}
+
+ImageSet LoadImageFolder(const std::string& dir, const Preprocessing& pre, size_t max_images) {
+  if (!fs::is_directory(dir)) throw UsageError("image folder not found: " + dir);
+  if (!ImageDecodingAvailable()) PreprocessImage("", pre);  // throws the explanation
+  ImageSet set;
+  for (const std::string& file : ListImageFiles(dir)) {
+    if (set.images.size() >= max_images) break;
+    try {
+      set.images.push_back(PreprocessImage(file, pre));
+      set.files.push_back(file);
+    } catch (const std::runtime_error& e) {
+      set.skipped.push_back(fs::path(file).filename().string() + ": " + e.what());
+    }
+  }
+  if (set.images.empty())
+    throw UsageError("no decodable image in " + dir +
+                     (set.skipped.empty() ? std::string(" (no .jpg/.png/... files)")
+                                          : " (" + std::to_string(set.skipped.size()) +
+                                                " files failed to decode)"));
+  return set;
+}
+
+}  // namespace dli

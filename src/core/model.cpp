@@ -1,0 +1,139 @@
+#include "dli/model.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "dli/error.h"
+#include "dli/text.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace dli {
+
+std::string DliHome() {
+  if (const char* env = std::getenv("DLI_HOME"); env && *env) return env;
+  return DLI_SOURCE_DIR;
+}
+
+std::string ModelsDir() {
+  if (const char* env = std::getenv("DLI_MODELS_DIR"); env && *env) return env;
+  return (fs::path(DliHome()) / "models").string();
+}
+
+namespace {
+
+constexpr const char* kMetaFile = "model.json";
+
+template <typename T>
+T Get(const json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  return it == j.end() || it->is_null() ? fallback : it->get<T>();
+}
+
+std::optional<fs::path> FindMetaNear(const fs::path& file) {
+  fs::path dir = file.parent_path();
+  for (int up = 0; up < 3 && !dir.empty(); ++up, dir = dir.parent_path()) {
+    if (fs::exists(dir / kMetaFile)) return dir / kMetaFile;
+    if (dir == dir.root_path()) break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ModelMeta LoadModelMeta(const std::string& model_json) {
+  std::ifstream in(model_json);
+  if (!in) throw UsageError("cannot read model metadata " + model_json);
+  ModelMeta m;
+  try {
+    const json j = json::parse(in);
+    m.dir = fs::absolute(fs::path(model_json)).parent_path().string();
+    m.name = Get<std::string>(j, "name", fs::path(m.dir).filename().string());
+    m.task = Get<std::string>(j, "task", "image_classification");
+    if (auto labels = Get<std::string>(j, "labels", ""); !labels.empty())
+      m.labels_path = (fs::path(m.dir) / labels).string();
+    if (j.contains("output")) m.label_offset = Get<int>(j["output"], "label_offset", 0);
+    if (j.contains("preprocessing")) {
+      const json& p = j["preprocessing"];
+      Preprocessing& pre = m.preprocessing;
+      pre.color_order = Get<std::string>(p, "color_order", pre.color_order);
+      pre.resize_shorter = Get<int>(p, "resize_shorter", pre.resize_shorter);
+      pre.crop = Get<int>(p, "crop", pre.crop);
+      pre.scale = Get<double>(p, "scale", pre.scale);
+      pre.mean = Get<std::array<double, 3>>(p, "mean", pre.mean);
+      pre.std = Get<std::array<double, 3>>(p, "std", pre.std);
+    }
+    for (const json& f : Get<json>(j, "formats", json::array())) {
+      ModelFormat fmt;
+      fmt.id = Get<std::string>(f, "id", "");
+      fmt.format = Get<std::string>(f, "format", "");
+      fmt.precision = ToUpper(Get<std::string>(f, "precision", "FP32"));
+      fmt.path = Get<std::string>(f, "path", "");
+      fmt.weights = Get<std::string>(f, "weights", "");
+      fmt.layout = Get<std::string>(f, "layout", "");
+      fmt.frameworks = Get<std::vector<std::string>>(f, "frameworks", {});
+      fmt.converter = Get<std::string>(f, "converter", "");
+      fmt.converter_version = Get<std::string>(f, "converter_version", "");
+      fmt.sha256 = Get<std::string>(f, "sha256", "");
+      if (fmt.path.empty()) throw UsageError("a format entry has no 'path'");
+      m.formats.push_back(fmt);
+    }
+  } catch (const json::exception& e) {
+    throw UsageError("malformed model metadata " + model_json + ": " + e.what());
+  } catch (const UsageError& e) {
+    throw UsageError("malformed model metadata " + model_json + ": " + e.what());
+  }
+  return m;
+}
+
+ResolvedModel ResolveModel(const std::string& name_or_path, const std::string& framework,
+                           const std::string& precision) {
+  ResolvedModel r;
+  const fs::path arg(name_or_path);
+  if (fs::is_regular_file(arg)) {
+    r.path = fs::absolute(arg).lexically_normal().string();
+    r.name = arg.stem().string();
+    r.format = arg.extension().string();
+    if (auto meta = FindMetaNear(fs::absolute(arg))) r.meta = LoadModelMeta(meta->string());
+    return r;
+  }
+  fs::path meta_file;
+  if (fs::is_directory(arg) && fs::exists(arg / kMetaFile)) {
+    meta_file = arg / kMetaFile;
+  } else if (arg.filename() == arg && fs::exists(fs::path(ModelsDir()) / arg / kMetaFile)) {
+    meta_file = fs::path(ModelsDir()) / arg / kMetaFile;
+  } else if (fs::exists(arg)) {
+    throw UsageError("model path is not a file: " + name_or_path);
+  } else {
+    throw UsageError("model file not found: " + name_or_path + " (nor a prepared model of that name in " +
+                     ModelsDir() + "; `dli models prepare` builds the reference model)");
+  }
+  ModelMeta meta = LoadModelMeta(meta_file.string());
+  std::vector<std::string> offered;
+  for (const ModelFormat& f : meta.formats) {
+    for (const std::string& fw : f.frameworks) {
+      if (fw != framework) continue;
+      offered.push_back(f.precision);
+      if (f.precision != ToUpper(precision)) continue;
+      r.name = meta.name;
+      r.path = (fs::path(meta.dir) / f.path).lexically_normal().string();
+      if (!f.weights.empty()) r.weights = (fs::path(meta.dir) / f.weights).lexically_normal().string();
+      r.format = f.id.empty() ? f.format : f.id;
+      if (!fs::exists(r.path))
+        throw UsageError("model file listed in " + meta_file.string() + " is missing: " + r.path +
+                         " (run `dli models prepare`)");
+      r.meta = std::move(meta);
+      return r;
+    }
+  }
+  if (offered.empty())
+    throw UsageError("prepared model '" + meta.name + "' has no format for framework '" + framework +
+                     "' (see " + meta_file.string() + ")");
+  throw UsageError("prepared model '" + meta.name + "' has no " + ToUpper(precision) +
+                   " variant for framework '" + framework + "'; available: " + Join(offered, ", "));
+}
+
+}  // namespace dli

@@ -1,0 +1,251 @@
+#include "dli/plugin.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "dli/error.h"
+#include "dli/text.h"
+
+namespace fs = std::filesystem;
+
+namespace dli {
+namespace {
+
+constexpr const char* kLibPrefix = "libdli_backend_";
+constexpr const char* kMarkerPrefix = "dli_backend_";
+constexpr const char* kMarkerSuffix = ".unavailable";
+
+std::string ExecutableDir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? "." : exe.parent_path().string();
+}
+
+std::string ReadFileTrimmed(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return Trim(ss.str());
+}
+
+}  // namespace
+
+std::vector<std::string> PluginSearchDirs() {
+  if (const char* env = std::getenv("DLI_PLUGIN_PATH"); env && *env)
+    return Split(env, ':');
+  return {(fs::path(ExecutableDir()) / ".." / "plugins").lexically_normal().string()};
+}
+
+std::vector<PluginEntry> DiscoverPlugins(const std::vector<std::string>& dirs) {
+  std::vector<PluginEntry> found;
+  auto known = [&](const std::string& name) {
+    return std::any_of(found.begin(), found.end(),
+                       [&](const PluginEntry& e) { return e.name == name; });
+  };
+  for (const std::string& dir : dirs) {
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& p : files) {
+      const std::string file = p.filename().string();
+      PluginEntry e;
+      if (StartsWith(file, kLibPrefix) && EndsWith(file, ".so")) {
+        e.name = file.substr(std::string(kLibPrefix).size(),
+                             file.size() - std::string(kLibPrefix).size() - 3);
+        e.library_path = p.string();
+      } else if (StartsWith(file, kMarkerPrefix) && EndsWith(file, kMarkerSuffix)) {
+        e.name = file.substr(std::string(kMarkerPrefix).size(),
+                             file.size() - std::string(kMarkerPrefix).size() -
+                                 std::string(kMarkerSuffix).size());
+        e.not_built_reason = "not built: " + ReadFileTrimmed(p);
+      } else {
+        continue;
+      }
+      if (!known(e.name)) found.push_back(e);
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const PluginEntry& a, const PluginEntry& b) { return a.name < b.name; });
+  return found;
+}
+
+PluginEntry FindPlugin(const std::string& name) {
+  const std::vector<PluginEntry> all = DiscoverPlugins(PluginSearchDirs());
+  std::vector<std::string> names;
+  for (const PluginEntry& e : all) {
+    if (e.name == name) {
+      if (e.library_path.empty())
+        throw UsageError("framework '" + name + "' is " + e.not_built_reason);
+      return e;
+    }
+    names.push_back(e.name);
+  }
+  throw UsageError("unknown framework '" + name + "'; known: " +
+                   (names.empty() ? std::string("none (no plugins found in ") +
+                                        Join(PluginSearchDirs(), ":") + ")"
+                                  : Join(names, ", ")));
+}
+
+std::string ValidateParamValue(const ParamDesc& p, const std::string& value) {
+  const std::string prefix = "parameter " + p.name + "=" + value + ": ";
+  if (p.type == "int") {
+    if (!ParseInt(value).has_value()) return prefix + "expected an integer";
+  } else if (p.type == "bool") {
+    if (!ParseBool(value).has_value()) return prefix + "expected true or false";
+  } else if (p.type == "choice") {
+    const std::vector<std::string> choices = Split(p.choices, '|');
+    if (std::find(choices.begin(), choices.end(), value) == choices.end())
+      return prefix + "expected one of " + Join(choices, ", ");
+  }
+  return "";
+}
+
+// ---------------------------------------------------------------- Session
+
+Session::Session(const dli_plugin* api, dli_session* handle)
+    : api_(api), handle_(handle), err_{} {}
+
+Session::~Session() { api_->close(handle_); }
+
+#define DLI_CHECK_CALL(call)                                   \
+  do {                                                         \
+    err_[0] = '\0';                                            \
+    if ((call) != DLI_OK)                                      \
+      throw std::runtime_error(err_[0] ? err_ : "backend error"); \
+  } while (0)
+
+dli_tensor_info Session::InputInfo() {
+  dli_tensor_info info{};
+  DLI_CHECK_CALL(api_->input_info(handle_, &info, err_, sizeof(err_)));
+  return info;
+}
+
+dli_tensor_info Session::OutputInfo() {
+  dli_tensor_info info{};
+  DLI_CHECK_CALL(api_->output_info(handle_, &info, err_, sizeof(err_)));
+  return info;
+}
+
+void Session::SetInputs(const std::vector<const void*>& batches, size_t batch_bytes) {
+  DLI_CHECK_CALL(api_->set_inputs(handle_, batches.data(), batches.size(), batch_bytes,
+                                  err_, sizeof(err_)));
+}
+
+void Session::Bind(size_t batch_index) {
+  DLI_CHECK_CALL(api_->bind(handle_, batch_index, err_, sizeof(err_)));
+}
+
+void Session::Infer() { DLI_CHECK_CALL(api_->infer(handle_, err_, sizeof(err_))); }
+
+std::vector<float> Session::ReadOutput() {
+  std::vector<float> out(ElementCount(OutputInfo()));
+  DLI_CHECK_CALL(api_->read_output(handle_, out.data(), out.size(), err_, sizeof(err_)));
+  return out;
+}
+
+#undef DLI_CHECK_CALL
+
+// ----------------------------------------------------------------- Plugin
+
+Plugin::Plugin(void* handle, const dli_plugin* api, std::string path)
+    : handle_(handle), api_(api), path_(std::move(path)) {}
+
+// Plugins are never dlclose'd: several frameworks crash when unloaded, and
+// each test point runs in a short-lived process anyway.
+Plugin::~Plugin() = default;
+
+std::unique_ptr<Plugin> Plugin::Load(const std::string& library_path) {
+  void* handle = dlopen(library_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr)
+    throw std::runtime_error("cannot load plugin " + library_path + ": " + dlerror());
+  auto get = reinterpret_cast<dli_plugin_get_fn>(dlsym(handle, DLI_PLUGIN_ENTRY_SYMBOL));
+  if (get == nullptr)
+    throw std::runtime_error(library_path + " is not a DLI plugin (no " +
+                             DLI_PLUGIN_ENTRY_SYMBOL + ")");
+  const dli_plugin* api = get();
+  if (api == nullptr || api->abi_version != DLI_PLUGIN_ABI_VERSION)
+    throw std::runtime_error(library_path + " was built for another plugin ABI version");
+  return std::unique_ptr<Plugin>(new Plugin(handle, api, library_path));
+}
+
+void Plugin::Probe() const {
+  char err[2048] = "";
+  if (api_->probe(err, sizeof(err)) != DLI_OK)
+    throw std::runtime_error(std::string(api_->display_name) + " is unavailable: " + err);
+}
+
+PluginInfo Plugin::Describe() const {
+  PluginInfo info;
+  info.name = api_->name;
+  info.display_name = api_->display_name;
+  info.path = path_;
+  info.model_formats = api_->model_formats;
+  for (size_t i = 0; i < api_->n_params; ++i) {
+    const dli_param_info& p = api_->params[i];
+    info.params.push_back({p.name, p.type, p.default_value ? p.default_value : "",
+                           p.choices ? p.choices : "", p.help ? p.help : ""});
+  }
+  char err[2048] = "";
+  info.available = api_->probe(err, sizeof(err)) == DLI_OK;
+  if (!info.available) {
+    info.reason = err;
+    return info;
+  }
+  info.version = api_->framework_version();
+  info.notes = api_->notes();
+  info.devices = Split(api_->devices(), ',');
+  info.precisions = Split(api_->precisions(), ',');
+  return info;
+}
+
+std::unique_ptr<Session> Plugin::Open(const OpenArgs& args) const {
+  std::vector<dli_kv> kvs;
+  for (const auto& [k, v] : args.params) kvs.push_back({k.c_str(), v.c_str()});
+  dli_model_spec spec{};
+  spec.model_path = args.model_path.c_str();
+  spec.weights_path = args.weights_path.empty() ? nullptr : args.weights_path.c_str();
+  spec.device = args.device.c_str();
+  spec.precision = args.precision.c_str();
+  spec.batch = args.batch;
+  spec.params = kvs.data();
+  spec.n_params = kvs.size();
+  dli_session* handle = nullptr;
+  char err[2048] = "";
+  if (api_->open(&spec, &handle, err, sizeof(err)) != DLI_OK || handle == nullptr)
+    throw std::runtime_error(std::string(api_->name) + ": " + (err[0] ? err : "open failed"));
+  return std::unique_ptr<Session>(new Session(api_, handle));
+}
+
+// ---------------------------------------------------------------- tensors
+
+size_t ElementCount(const dli_tensor_info& t) {
+  size_t n = 1;
+  for (int i = 0; i < t.rank; ++i) n *= static_cast<size_t>(t.shape[i] > 0 ? t.shape[i] : 0);
+  return n;
+}
+
+size_t DtypeSize(dli_dtype t) { return t == DLI_DTYPE_F32 ? 4 : 1; }
+
+std::string DtypeName(dli_dtype t) {
+  switch (t) {
+    case DLI_DTYPE_F32: return "float32";
+    case DLI_DTYPE_U8: return "uint8";
+    case DLI_DTYPE_I8: return "int8";
+  }
+  return "unknown";
+}
+
+std::string ShapeText(const dli_tensor_info& t) {
+  std::vector<std::string> dims;
+  for (int i = 0; i < t.rank; ++i) dims.push_back(std::to_string(t.shape[i]));
+  return "[" + Join(dims, ",") + "]";
+}
+
+}  // namespace dli

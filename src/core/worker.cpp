@@ -1,0 +1,93 @@
+// The body of one test point, run inside the isolated child process.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "dli/batches.h"
+#include "dli/images.h"
+#include "dli/point.h"
+#include "dli/sha256.h"
+
+namespace fs = std::filesystem;
+
+namespace dli {
+namespace {
+
+double MsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+BatchSet PrepareInputs(const PointSpec& spec, const dli_tensor_info& input, PointResult& r) {
+  if (spec.input.images_dir.empty()) {
+    r.input_source = "synthetic";
+    const size_t per_ring = spec.input.max_images / static_cast<size_t>(spec.batch);
+    const size_t n = spec.input.synthetic_batches > 0 ? spec.input.synthetic_batches
+                                                      : (per_ring > 0 ? per_ring : 1);
+    return BuildSyntheticBatches(input, n, spec.input.seed);
+  }
+  r.input_source = "images:" + spec.input.images_dir;
+  ImageSet set = LoadImageFolder(spec.input.images_dir, spec.preprocessing, spec.input.max_images);
+  r.n_images = set.images.size();
+  r.skipped_images = set.skipped;
+  return BuildImageBatches(set.images, input);
+}
+
+// Progress on stderr for a person watching a long point; the parent keeps
+// only the tail of this stream.
+void ReportProgress(size_t n, const StopRule& stop) {
+  if (n % 100 != 0) return;
+  if (stop.iterations > 0)
+    std::fprintf(stderr, "dli: %zu/%zu requests\n", n, stop.iterations);
+  else
+    std::fprintf(stderr, "dli: %zu requests\n", n);
+}
+
+}  // namespace
+
+PointResult RunPointInProcess(const PointSpec& spec) {
+  const auto start = std::chrono::steady_clock::now();
+  PointResult r;
+  r.spec = spec;
+  try {
+    if (!fs::is_regular_file(spec.model_path))
+      throw std::runtime_error("model file not found: " + spec.model_path);
+    r.model_sha256 = Sha256File(spec.model_path);
+    std::unique_ptr<Plugin> plugin = Plugin::Load(spec.plugin_path);
+    plugin->Probe();
+    r.framework_version = plugin->Describe().version;
+
+    Plugin::OpenArgs args{spec.model_path, spec.weights_path, spec.device, spec.precision,
+                          spec.batch,      spec.params};
+    const auto load_start = std::chrono::steady_clock::now();
+    std::unique_ptr<Session> session = plugin->Open(args);
+    r.load_ms = MsSince(load_start);
+
+    const dli_tensor_info input = session->InputInfo();
+    r.input_shape = ShapeText(input);
+    if (input.rank < 1 || input.shape[0] != spec.batch)
+      throw std::runtime_error("backend reports input shape " + r.input_shape +
+                               " for batch " + std::to_string(spec.batch));
+    BatchSet batches = PrepareInputs(spec, input, r);
+    r.n_batches = batches.size();
+    session->SetInputs(batches.Pointers(), batches.batch_bytes());
+    r.output_shape = ShapeText(session->OutputInfo());
+
+    const Measurement m = RunMeasurement(
+        *session, batches.size(), spec.measure, SteadyClockMs,
+        [&](size_t n) { ReportProgress(n, spec.measure.stop); });
+    r.first_inference_ms = m.first_inference_ms;
+    r.warmup_ms = m.warmup_ms;
+    r.samples_ms = m.samples_ms;
+    r.stop_reason = m.stop_reason;
+    r.latency = Summarize(m.samples_ms);
+    r.fps = FramesPerSecond(spec.batch, r.latency.median);
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = e.what();
+  }
+  r.wall_s = MsSince(start) / 1000;
+  return r;
+}
+
+}  // namespace dli

@@ -1,0 +1,267 @@
+"""End-to-end tests of the `dli` command line.
+
+They drive the real binary: bad input must give one clear error line and
+exit code 2; a crashing or hanging backend must become a failed result while
+the next point still runs; results must validate against the published JSON
+schema, and latency_ms.median must equal the median recomputed from the raw
+samples after the 3-sigma filter, on the test backend and on every real
+framework backend that is available.
+"""
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+import jsonschema
+
+DLI = os.environ["DLI_BIN"]
+TEST_PLUGINS = os.environ["DLI_TEST_PLUGIN_DIR"]
+PRODUCT_PLUGINS = os.environ["DLI_PLUGIN_DIR"]
+SOURCE = Path(os.environ["DLI_SOURCE_DIR"])
+SCHEMA = json.loads((SOURCE / "docs" / "schema" / "result.schema.json").read_text())
+SAMPLE_PHOTOS = [SOURCE / "models" / "_datasets" / "sample",
+                 Path("/usr/lib/python3/dist-packages/skimage/data")]
+
+
+def run(args, plugin_dirs=(TEST_PLUGINS,), timeout=600):
+    env = dict(os.environ, DLI_PLUGIN_PATH=":".join(plugin_dirs))
+    return subprocess.run([DLI, *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+def median_after_three_sigma(samples):
+    mean = statistics.fmean(samples)
+    std = statistics.stdev(samples) if len(samples) > 1 else 0.0
+    kept = [x for x in samples if abs(x - mean) <= 3 * std]
+    return statistics.median(kept), len(kept)
+
+
+class Fixture(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = Path(self.tmp.name)
+        self.model = self.dir / "model.txt"
+        self.model.write_text("2\n")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def bench(self, *extra, plugin_dirs=(TEST_PLUGINS,), model=None, framework="testing"):
+        out = self.dir / "r.json"
+        if out.exists():
+            out.unlink()
+        proc = run(["bench", "--model", str(model or self.model), "--framework", framework,
+                    "--json", str(out), "--quiet", *extra], plugin_dirs=plugin_dirs)
+        doc = json.loads(out.read_text()) if out.exists() else None
+        return proc, doc
+
+    def assert_valid_and_consistent(self, doc):
+        jsonschema.validate(doc, SCHEMA)
+        for point in doc["results"]:
+            if point["status"] != "ok":
+                continue
+            samples = point["samples_ms"]
+            self.assertEqual(len(samples), point["iterations"])
+            median, kept = median_after_three_sigma(samples)
+            self.assertEqual(kept, point["samples_kept"])
+            self.assertEqual(len(samples) - kept, point["samples_dropped"])
+            self.assertAlmostEqual(point["latency_ms"]["median"], median, delta=1e-9 * median)
+            self.assertAlmostEqual(point["fps"], point["batch"] * 1000.0 / median,
+                                   delta=1e-6 * point["fps"])
+
+
+class BadInput(Fixture):
+    """Each bad input: exit code 2 and one clear line on stderr."""
+
+    def assert_usage_error(self, args, expected, **kw):
+        proc = run(args, **kw)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertIn(expected, lines[0])
+        for crash_sign in ("Traceback", "terminate called", "Segmentation", "Aborted"):
+            self.assertNotIn(crash_sign, proc.stderr)
+
+    def bench_args(self, *extra):
+        return ["bench", "--model", str(self.model), "--framework", "testing", *extra]
+
+    def test_missing_model(self):
+        self.assert_usage_error(["bench", "--model", str(self.dir / "nope.onnx"),
+                                 "--framework", "testing"], "model file not found")
+
+    def test_unknown_framework(self):
+        self.assert_usage_error(["bench", "--model", str(self.model), "--framework", "caffe2"],
+                                "unknown framework 'caffe2'")
+
+    def test_unsupported_precision(self):
+        self.assert_usage_error(self.bench_args("--precision", "INT8"),
+                                "does not support precision 'INT8'")
+
+    def test_unknown_device(self):
+        self.assert_usage_error(self.bench_args("--device", "GPU"), "has no device 'GPU'")
+
+    def test_batch_zero_and_negative(self):
+        self.assert_usage_error(self.bench_args("--batch", "0"), "positive whole numbers")
+        self.assert_usage_error(self.bench_args("--batch", "1,-2"), "positive whole numbers")
+
+    def test_non_numeric_values(self):
+        self.assert_usage_error(self.bench_args("--batch", "two"), "positive whole numbers")
+        self.assert_usage_error(self.bench_args("--iterations", "many"), "whole number")
+        self.assert_usage_error(self.bench_args("--time-limit", "soon"), "expects a number")
+        self.assert_usage_error(self.bench_args("--param", "threads=lots"), "expected an integer")
+
+    def test_unknown_parameter_and_bad_choice(self):
+        self.assert_usage_error(self.bench_args("--param", "turbo=1"), "no parameter 'turbo'")
+        self.assert_usage_error(self.bench_args("--param", "mode=weird"), "expected one of")
+        self.assert_usage_error(self.bench_args("--param", "novalue"), "key=value")
+
+    def test_image_folder_without_decodable_images(self):
+        (self.dir / "imgs").mkdir()
+        (self.dir / "imgs" / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+        self.assert_usage_error(self.bench_args("--images", str(self.dir / "imgs")),
+                                "no decodable image")
+        self.assert_usage_error(self.bench_args("--images", str(self.dir / "missing")),
+                                "image folder not found")
+
+    def test_unknown_option_and_missing_required(self):
+        self.assert_usage_error(self.bench_args("--fast"), "unknown option --fast")
+        self.assert_usage_error(["bench", "--framework", "testing"], "--model is required")
+
+    def test_no_stop_condition(self):
+        self.assert_usage_error(self.bench_args("--iterations", "0"), "no stop condition")
+
+    def test_unknown_command(self):
+        proc = run(["frobnicate"])
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("unknown command", proc.stderr)
+
+
+class Help(unittest.TestCase):
+    def test_every_command_has_help(self):
+        for command in (["--help"], ["info", "--help"], ["bench", "--help"],
+                        ["models", "--help"]):
+            proc = run(command)
+            self.assertEqual(proc.returncode, 0, command)
+            self.assertIn("usage: dli", proc.stdout)
+
+
+class Info(unittest.TestCase):
+    def test_json_lists_every_backend_with_availability(self):
+        proc = run(["info", "--json"], plugin_dirs=(PRODUCT_PLUGINS, TEST_PLUGINS))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        doc = json.loads(proc.stdout)
+        self.assertGreaterEqual(doc["host"]["logical_cores"], 1)
+        names = {fw["name"]: fw for fw in doc["frameworks"]}
+        self.assertTrue(names["testing"]["available"])
+        self.assertEqual(names["testing"]["version"], "1.0")
+        for fw in doc["frameworks"]:
+            if fw["available"]:
+                self.assertTrue(fw["version"], fw["name"])
+                self.assertIn("CPU", fw["devices"], fw["name"])
+            else:
+                self.assertTrue(fw["reason"], fw["name"])  # says why not
+
+
+class Bench(Fixture):
+    def test_result_validates_and_median_matches_samples(self):
+        proc, doc = self.bench("--batch", "1,2", "--iterations", "200", "--save-samples")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual([p["batch"] for p in doc["results"]], [1, 2])
+        self.assert_valid_and_consistent(doc)
+        point = doc["results"][0]
+        self.assertEqual(point["iterations"], 200)
+        self.assertEqual(point["warmup"], 5)
+        self.assertEqual(len(point["model"]["sha256"]), 64)
+        self.assertIn("median ms", proc.stdout)  # the table
+
+    def test_time_limit_without_iterations(self):
+        proc, doc = self.bench("--time-limit", "0.5", "--save-samples")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(doc["results"][0]["stop_reason"], "time_limit")
+        self.assert_valid_and_consistent(doc)
+
+    def test_csv_has_the_familiar_columns(self):
+        csv = self.dir / "r.csv"
+        proc = run(["bench", "--model", str(self.model), "--framework", "testing",
+                    "--iterations", "20", "--csv", str(csv), "--quiet"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        header, row = csv.read_text().splitlines()[:2]
+        for column in ("task", "topology", "framework", "precision", "batch", "device",
+                       "parameters", "average_time_ms", "latency_ms", "fps"):
+            self.assertIn(column, header.split(","))
+        self.assertTrue(row.startswith("ok,"))
+
+    def test_real_images_fill_the_ring(self):
+        photos = next(p for p in SAMPLE_PHOTOS if p.is_dir())
+        proc, doc = self.bench("--images", str(photos), "--batch", "2", "--iterations", "10")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        point = doc["results"][0]
+        self.assertGreaterEqual(point["input"]["images"], 2)
+        self.assertEqual(point["input"]["batches"], point["input"]["images"] // 2)
+
+
+class Isolation(Fixture):
+    """A backend that crashes, aborts, hangs or fails gives a failed result,
+    and the next point of the same run still runs."""
+
+    def check(self, mode, status, error_part, *extra):
+        proc, doc = self.bench("--batch", "1,2", "--iterations", "20", "--param",
+                               f"mode={mode}", "--param", "fault_batch=1", *extra)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        jsonschema.validate(doc, SCHEMA)
+        first, second = doc["results"]
+        self.assertEqual(first["status"], status)
+        self.assertIn(error_part, first["error"])
+        self.assertIsNone(first["fps"])
+        self.assertEqual(second["status"], "ok")
+        self.assertGreater(second["fps"], 0)
+
+    def test_crash(self):
+        self.check("crash", "crashed", "signal 11")
+
+    def test_abort(self):
+        self.check("abort", "crashed", "signal 6")
+
+    def test_hang_times_out(self):
+        self.check("hang", "timeout", "timed out after 3 s", "--timeout", "3")
+
+    def test_clean_failure(self):
+        self.check("fail", "failed", "failure requested")
+
+
+class RealBackends(Fixture):
+    """`dli bench` of the prepared reference model on every available framework."""
+
+    def test_every_available_backend(self):
+        proc = run(["info", "--json"], plugin_dirs=(PRODUCT_PLUGINS,))
+        frameworks = [fw["name"] for fw in json.loads(proc.stdout)["frameworks"]
+                      if fw["available"]]
+        model_json = SOURCE / "models" / "mobilenet_v2" / "model.json"
+        if not frameworks or not model_json.exists():
+            self.skipTest("no framework backend built or reference model not prepared "
+                          "(scripts/test.sh prepares both)")
+        formats = json.loads(model_json.read_text())["formats"]
+        photos = next(p for p in SAMPLE_PHOTOS if p.is_dir())
+        tested = []
+        for fw in frameworks:
+            if not any(fw in f.get("frameworks", []) and f["precision"] == "FP32"
+                       for f in formats):
+                continue
+            with self.subTest(framework=fw):
+                proc, doc = self.bench("--batch", "1,2", "--iterations", "30", "--warmup", "2",
+                                       "--images", str(photos), "--save-samples",
+                                       model="mobilenet_v2", framework=fw,
+                                       plugin_dirs=(PRODUCT_PLUGINS,))
+                self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
+                self.assert_valid_and_consistent(doc)
+                for point in doc["results"]:
+                    self.assertEqual(point["output_shape"], f"[{point['batch']},1000]")
+                tested.append(fw)
+        self.assertTrue(tested, "no available framework has an FP32 reference model")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "args.h"
+#include "cli_common.h"
 #include "commands.h"
 #include "dli/error.h"
 #include "dli/host.h"
@@ -15,17 +16,6 @@
 
 namespace dli::cli {
 namespace {
-
-ParamList ParseParams(const std::vector<std::string>& items) {
-  ParamList params;
-  for (const std::string& item : items) {
-    const auto eq = item.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw UsageError("--param expects key=value, got '" + item + "'");
-    params.emplace_back(Trim(item.substr(0, eq)), Trim(item.substr(eq + 1)));
-  }
-  return params;
-}
 
 // Results are rewritten after every point, so a later crash of dli itself
 // (or Ctrl-C) never loses the points already finished.
@@ -105,10 +95,9 @@ int RunBench(int argc, char** argv) {
     CheckImageFolder(base.input.images_dir);
   }
 
-  const PluginEntry entry = FindPlugin(base.framework);
-  base.plugin_path = entry.library_path;
-  const std::string self = SelfExecutable();
-  ValidateAgainstPlugin(DescribePluginIsolated(entry, self), base);
+  const Backend backend = ProbeBackend(base.framework);
+  base.plugin_path = backend.entry.library_path;
+  ValidateAgainstPlugin(backend.info, base);
 
   const ResolvedModel model = ResolveModel(model_arg, base.framework, base.precision);
   base.model_name = model.name;
@@ -132,7 +121,7 @@ int RunBench(int argc, char** argv) {
     if (!quiet)
       std::cerr << "[" << i + 1 << "/" << batches.size() << "] " << PointLabel(spec) << " ..."
                 << std::flush;
-    results.push_back(RunPointIsolated(spec, self));
+    results.push_back(RunPointIsolated(spec, SelfExecutable()));
     const PointResult& r = results.back();
     if (!quiet)
       std::cerr << (r.ok() ? " " + FormatFixed(r.fps, 1) + " FPS, median " +

@@ -8,6 +8,8 @@ namespace dli::cli {
 int RunInfo(int argc, char** argv);
 int RunBench(int argc, char** argv);
 int RunModels(int argc, char** argv);
+int RunAccuracy(int argc, char** argv);
+int RunCheck(int argc, char** argv);
 // Internal: the isolated child process of one test point / one probe.
 int RunWorker(int argc, char** argv);
 int RunProbe(int argc, char** argv);

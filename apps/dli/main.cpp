@@ -17,6 +17,8 @@ commands:
   info      host and framework backends: versions, devices, parameters
   bench     measure inference latency and FPS of a model
   models    prepare the reference models (dli models prepare)
+  accuracy  top-1 / top-5 of a model on a labelled image set, per framework
+  check     parity of every converted model with the reference ONNX model
 
 Run `dli <command> --help` for a command's options.
 Exit codes: 0 success, 1 a test point failed, 2 bad usage or input.
@@ -42,6 +44,8 @@ int main(int argc, char** argv) {
     if (command == "info") return dli::cli::RunInfo(argc, argv);
     if (command == "bench") return dli::cli::RunBench(argc, argv);
     if (command == "models") return dli::cli::RunModels(argc, argv);
+    if (command == "accuracy") return dli::cli::RunAccuracy(argc, argv);
+    if (command == "check") return dli::cli::RunCheck(argc, argv);
     if (command == "__worker") return dli::cli::RunWorker(argc, argv);
     if (command == "__probe") return dli::cli::RunProbe(argc, argv);
     std::cerr << "dli: unknown command '" << command << "'\n\n" << kUsage;

@@ -35,11 +35,14 @@ class BatchSet {
   std::vector<std::unique_ptr<unsigned char, FreeDeleter>> batches_;
 };
 
-// Cuts `images` into batches of input.shape[0] images in input's layout;
-// n_batches = max(1, images / batch); when there are fewer images than one
-// batch they are repeated. Throws std::runtime_error on a shape mismatch or
-// an unsupported input dtype.
-BatchSet BuildImageBatches(const std::vector<HwcImage>& images, const dli_tensor_info& input);
+// Cuts `images` into batches of input.shape[0] images in input's layout.
+// Timing (cover_all = false): n_batches = max(1, images / batch), whole
+// batches only. Predictions (cover_all = true): ceil(images / batch) batches
+// so every image is in one; the last batch is padded. Padding repeats images
+// from the start. Throws std::runtime_error on a shape mismatch or an
+// unsupported input dtype.
+BatchSet BuildImageBatches(const std::vector<HwcImage>& images, const dli_tensor_info& input,
+                           bool cover_all = false);
 
 // Random values in [-2, 2] (the range of normalised pixels), reproducible
 // from `seed`.

@@ -22,6 +22,14 @@ std::vector<std::string> ListImageFiles(const std::string& dir);
 // cannot be decoded.
 HwcImage PreprocessImage(const std::string& path, const Preprocessing& pre);
 
+struct DecodedImages {
+  std::vector<HwcImage> images;      // the decodable ones, in input order
+  std::vector<size_t> source_index;  // images[i] came from files[source_index[i]]
+  std::vector<std::string> errors;   // "file: reason" for the others
+};
+// Preprocesses `files` on all cores (decoding is the checker's bottleneck).
+DecodedImages PreprocessFiles(const std::vector<std::string>& files, const Preprocessing& pre);
+
 // Throws UsageError unless `dir` exists and at least one image in it decodes.
 void CheckImageFolder(const std::string& dir);
 

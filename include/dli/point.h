@@ -25,9 +25,23 @@ struct InputSpec {
   uint32_t seed = 0;       // synthetic data
   // Synthetic batches in the ring (0 = enough for max_images images).
   size_t synthetic_batches = 0;
+  // Predict mode: the images, in order.
+  std::vector<std::string> files;
+  // Predict mode: also return each image's whole output vector.
+  bool keep_outputs = false;
+};
+
+struct Prediction {
+  std::string file;
+  std::vector<int> top5;  // output indices, best first
+  std::vector<float> top5_scores;
+  std::vector<float> output;  // whole output, with input.keep_outputs
 };
 
 struct PointSpec {
+  // "performance": the timed loop; "predict": one pass over input.files in
+  // order, returning each image's top-5 (accuracy and parity checks).
+  std::string mode = "performance";
   std::string task = "image_classification";
   std::string framework;
   std::string plugin_path;
@@ -62,6 +76,7 @@ struct PointResult {
   LatencySummary latency;
   double fps = 0;
   double wall_s = 0;
+  std::vector<Prediction> predictions;  // predict mode
 
   bool ok() const { return status == "ok"; }
 };

@@ -9,6 +9,9 @@ namespace dli {
 // std::runtime_error when the file cannot be read).
 std::string Sha256Hex(const std::string& bytes);
 std::string Sha256File(const std::string& path);
+// A file's SHA-256, or for a folder model (e.g. a TensorFlow SavedModel) the
+// SHA-256 of its sorted "relative/path <TAB> file sha256" lines.
+std::string Sha256Path(const std::string& path);
 
 }  // namespace dli
 

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <atomic>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include "dli/error.h"
 #include "dli/text.h"
@@ -94,18 +97,53 @@ void CheckImageFolder(const std::string& dir) {
                                   : " (" + std::to_string(files.size()) + " files failed to decode)"));
 }
 
+DecodedImages PreprocessFiles(const std::vector<std::string>& files, const Preprocessing& pre) {
+  std::vector<std::optional<HwcImage>> slots(files.size());
+  std::vector<std::string> errors(files.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next++) < files.size();) {
+      try {
+        slots[i] = PreprocessImage(files[i], pre);
+      } catch (const std::exception& e) {
+        errors[i] = fs::path(files[i]).filename().string() + ": " + e.what();
+      }
+    }
+  };
+  const size_t n_threads =
+      std::min<size_t>(files.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < n_threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  DecodedImages out;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (slots[i]) {
+      out.images.push_back(std::move(*slots[i]));
+      out.source_index.push_back(i);
+    } else {
+      out.errors.push_back(errors[i]);
+    }
+  }
+  return out;
+}
+
 ImageSet LoadImageFolder(const std::string& dir, const Preprocessing& pre, size_t max_images) {
   if (!fs::is_directory(dir)) throw UsageError("image folder not found: " + dir);
   if (!ImageDecodingAvailable()) PreprocessImage("", pre);  // throws the explanation
+  const std::vector<std::string> files = ListImageFiles(dir);
   ImageSet set;
-  for (const std::string& file : ListImageFiles(dir)) {
-    if (set.images.size() >= max_images) break;
-    try {
-      set.images.push_back(PreprocessImage(file, pre));
-      set.files.push_back(file);
-    } catch (const std::runtime_error& e) {
-      set.skipped.push_back(fs::path(file).filename().string() + ": " + e.what());
+  // Decode only as many files as needed: chunks of the missing count.
+  for (size_t begin = 0; begin < files.size() && set.images.size() < max_images;) {
+    const size_t end = std::min(files.size(), begin + (max_images - set.images.size()));
+    const std::vector<std::string> chunk(files.begin() + begin, files.begin() + end);
+    DecodedImages decoded = PreprocessFiles(chunk, pre);
+    for (size_t i = 0; i < decoded.images.size(); ++i) {
+      set.images.push_back(std::move(decoded.images[i]));
+      set.files.push_back(chunk[decoded.source_index[i]]);
     }
+    set.skipped.insert(set.skipped.end(), decoded.errors.begin(), decoded.errors.end());
+    begin = end;
   }
   if (set.images.empty())
     throw UsageError("no decodable image in " + dir +

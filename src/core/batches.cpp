@@ -48,7 +48,8 @@ ImageGeometry GeometryOf(const dli_tensor_info& input) {
 
 }  // namespace
 
-BatchSet BuildImageBatches(const std::vector<HwcImage>& images, const dli_tensor_info& input) {
+BatchSet BuildImageBatches(const std::vector<HwcImage>& images, const dli_tensor_info& input,
+                           bool cover_all) {
   if (images.empty()) throw std::runtime_error("no images to build batches from");
   if (input.dtype != DLI_DTYPE_F32)
     throw std::runtime_error("image batches for a " + DtypeName(input.dtype) +
@@ -60,7 +61,9 @@ BatchSet BuildImageBatches(const std::vector<HwcImage>& images, const dli_tensor
                                std::to_string(im.width) + "x" + std::to_string(im.channels) +
                                " but the model expects " + ShapeText(input));
   const size_t per_batch = static_cast<size_t>(g.batch);
-  const size_t n_batches = images.size() / per_batch > 0 ? images.size() / per_batch : 1;
+  const size_t whole = images.size() / per_batch;
+  const size_t n_batches = cover_all ? (images.size() + per_batch - 1) / per_batch
+                                     : (whole > 0 ? whole : 1);
   const size_t plane = static_cast<size_t>(g.height * g.width);
   const size_t image_floats = plane * static_cast<size_t>(g.channels);
   BatchSet set(n_batches, per_batch * image_floats * sizeof(float));

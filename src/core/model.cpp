@@ -93,9 +93,12 @@ ResolvedModel ResolveModel(const std::string& name_or_path, const std::string& f
                            const std::string& precision) {
   ResolvedModel r;
   const fs::path arg(name_or_path);
-  if (fs::is_regular_file(arg)) {
+  // A file, or a folder that is itself a model (a TensorFlow SavedModel).
+  const bool folder_model = fs::is_directory(arg) && !fs::exists(arg / kMetaFile);
+  if (fs::is_regular_file(arg) || folder_model) {
     r.path = fs::absolute(arg).lexically_normal().string();
-    r.name = arg.stem().string();
+    r.name = fs::absolute(arg).lexically_normal().filename().string();
+    if (!folder_model) r.name = arg.stem().string();
     r.format = arg.extension().string();
     if (auto meta = FindMetaNear(fs::absolute(arg))) r.meta = LoadModelMeta(meta->string());
     return r;
@@ -105,8 +108,6 @@ ResolvedModel ResolveModel(const std::string& name_or_path, const std::string& f
     meta_file = arg / kMetaFile;
   } else if (arg.filename() == arg && fs::exists(fs::path(ModelsDir()) / arg / kMetaFile)) {
     meta_file = fs::path(ModelsDir()) / arg / kMetaFile;
-  } else if (fs::exists(arg)) {
-    throw UsageError("model path is not a file: " + name_or_path);
   } else {
     throw UsageError("model file not found: " + name_or_path + " (nor a prepared model of that name in " +
                      ModelsDir() + "; `dli models prepare` builds the reference model)");

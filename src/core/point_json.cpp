@@ -36,7 +36,8 @@ ParamList ParamsFromJson(const json& j) {
 
 json SpecToJson(const PointSpec& s) {
   const Preprocessing& p = s.preprocessing;
-  return {{"task", s.task},
+  return {{"mode", s.mode},
+          {"task", s.task},
           {"framework", s.framework},
           {"plugin_path", s.plugin_path},
           {"model", {{"name", s.model_name}, {"path", s.model_path}, {"weights", s.weights_path},
@@ -48,7 +49,8 @@ json SpecToJson(const PointSpec& s) {
           {"preprocessing", {{"color_order", p.color_order}, {"resize_shorter", p.resize_shorter},
                              {"crop", p.crop}, {"scale", p.scale}, {"mean", p.mean}, {"std", p.std}}},
           {"input", {{"images_dir", s.input.images_dir}, {"max_images", s.input.max_images},
-                     {"seed", s.input.seed}, {"synthetic_batches", s.input.synthetic_batches}}},
+                     {"seed", s.input.seed}, {"synthetic_batches", s.input.synthetic_batches},
+                     {"files", s.input.files}, {"keep_outputs", s.input.keep_outputs}}},
           {"measure", {{"warmup", s.measure.warmup}, {"iterations", s.measure.stop.iterations},
                        {"time_limit_s", s.measure.stop.time_limit_s},
                        {"ci_target_rel", s.measure.stop.ci_target_rel},
@@ -59,6 +61,7 @@ json SpecToJson(const PointSpec& s) {
 
 PointSpec SpecFromJson(const json& j) {
   PointSpec s;
+  s.mode = j.at("mode");
   s.task = j.at("task");
   s.framework = j.at("framework");
   s.plugin_path = j.at("plugin_path");
@@ -83,6 +86,8 @@ PointSpec SpecFromJson(const json& j) {
   s.input.max_images = in.at("max_images");
   s.input.seed = in.at("seed");
   s.input.synthetic_batches = in.at("synthetic_batches");
+  s.input.files = in.at("files").get<std::vector<std::string>>();
+  s.input.keep_outputs = in.at("keep_outputs");
   const json& me = j.at("measure");
   s.measure.warmup = me.at("warmup");
   s.measure.stop.iterations = me.at("iterations");
@@ -133,6 +138,15 @@ json ResultToJson(const PointResult& r, bool with_samples) {
   };
   if (!r.stderr_tail.empty()) j["stderr_tail"] = r.stderr_tail;
   if (with_samples) j["samples_ms"] = r.samples_ms;
+  if (!r.predictions.empty()) {
+    json preds = json::array();
+    for (const Prediction& p : r.predictions) {
+      json one = {{"file", p.file}, {"top5", p.top5}, {"top5_scores", p.top5_scores}};
+      if (!p.output.empty()) one["output"] = p.output;
+      preds.push_back(std::move(one));
+    }
+    j["predictions"] = std::move(preds);
+  }
   return j;
 }
 
@@ -154,6 +168,12 @@ PointResult ResultFromJson(const json& j) {
   r.wall_s = j.at("wall_s");
   if (j.contains("stderr_tail")) r.stderr_tail = j.at("stderr_tail");
   if (j.contains("samples_ms")) r.samples_ms = j.at("samples_ms").get<std::vector<double>>();
+  if (j.contains("predictions"))
+    for (const json& p : j.at("predictions"))
+      r.predictions.push_back({p.at("file"), p.at("top5").get<std::vector<int>>(),
+                               p.at("top5_scores").get<std::vector<float>>(),
+                               p.contains("output") ? p.at("output").get<std::vector<float>>()
+                                                    : std::vector<float>{}});
   auto num = [](const json& v) { return v.is_null() ? 0.0 : v.get<double>(); };
   r.load_ms = num(j.at("load_ms"));
   r.first_inference_ms = num(j.at("first_inference_ms"));

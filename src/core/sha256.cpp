@@ -2,9 +2,11 @@
 // implementation so the core needs no crypto library.
 #include "dli/sha256.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <vector>
@@ -107,6 +109,24 @@ std::string Sha256File(const std::string& path) {
              static_cast<size_t>(in.gcount()));
   }
   return h.HexDigest();
+}
+
+}  // namespace dli
+
+namespace dli {
+
+std::string Sha256Path(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(path)) return Sha256File(path);
+  std::vector<std::string> lines;
+  for (const auto& e : fs::recursive_directory_iterator(path))
+    if (e.is_regular_file())
+      lines.push_back(fs::relative(e.path(), path).generic_string() + "\t" +
+                      Sha256File(e.path().string()) + "\n");
+  std::sort(lines.begin(), lines.end());
+  std::string all;
+  for (const std::string& l : lines) all += l;
+  return Sha256Hex(all);
 }
 
 }  // namespace dli

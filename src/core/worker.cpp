@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "dli/batches.h"
+#include "dli/dataset.h"
 #include "dli/images.h"
 #include "dli/point.h"
 #include "dli/sha256.h"
@@ -43,6 +44,38 @@ void ReportProgress(size_t n, const StopRule& stop) {
     std::fprintf(stderr, "dli: %zu requests\n", n);
 }
 
+// Predict mode: one pass over spec.input.files in order; each image's top-5
+// (and optionally its whole output) in r.predictions.
+void Predict(const PointSpec& spec, Session& session, const dli_tensor_info& input,
+             PointResult& r) {
+  r.input_source = "files";
+  DecodedImages decoded = PreprocessFiles(spec.input.files, spec.preprocessing);
+  r.skipped_images = decoded.errors;
+  r.n_images = decoded.images.size();
+  if (decoded.images.empty()) throw std::runtime_error("no decodable image among the inputs");
+  BatchSet batches = BuildImageBatches(decoded.images, input, /*cover_all=*/true);
+  r.n_batches = batches.size();
+  session.SetInputs(batches.Pointers(), batches.batch_bytes());
+  const size_t per_batch = static_cast<size_t>(spec.batch);
+  for (size_t b = 0; b < batches.size(); ++b) {
+    session.Bind(b);
+    session.Infer();
+    const std::vector<float> out = session.ReadOutput();
+    const size_t per_item = out.size() / per_batch;
+    for (size_t slot = 0; slot < per_batch; ++slot) {
+      const size_t image = b * per_batch + slot;
+      if (image >= decoded.images.size()) break;  // padding
+      const float* item = out.data() + slot * per_item;
+      Prediction p;
+      p.file = spec.input.files[decoded.source_index[image]];
+      p.top5 = TopK(item, per_item, 5);
+      for (int k : p.top5) p.top5_scores.push_back(item[k]);
+      if (spec.input.keep_outputs) p.output.assign(item, item + per_item);
+      r.predictions.push_back(std::move(p));
+    }
+  }
+}
+
 }  // namespace
 
 PointResult RunPointInProcess(const PointSpec& spec) {
@@ -50,9 +83,9 @@ PointResult RunPointInProcess(const PointSpec& spec) {
   PointResult r;
   r.spec = spec;
   try {
-    if (!fs::is_regular_file(spec.model_path))
+    if (!fs::exists(spec.model_path))
       throw std::runtime_error("model file not found: " + spec.model_path);
-    r.model_sha256 = Sha256File(spec.model_path);
+    r.model_sha256 = Sha256Path(spec.model_path);
     std::unique_ptr<Plugin> plugin = Plugin::Load(spec.plugin_path);
     plugin->Probe();
     r.framework_version = plugin->Describe().version;
@@ -68,6 +101,12 @@ PointResult RunPointInProcess(const PointSpec& spec) {
     if (input.rank < 1 || input.shape[0] != spec.batch)
       throw std::runtime_error("backend reports input shape " + r.input_shape +
                                " for batch " + std::to_string(spec.batch));
+    if (spec.mode == "predict") {
+      r.output_shape = ShapeText(session->OutputInfo());
+      Predict(spec, *session, input, r);
+      r.wall_s = MsSince(start) / 1000;
+      return r;
+    }
     BatchSet batches = PrepareInputs(spec, input, r);
     r.n_batches = batches.size();
     session->SetInputs(batches.Pointers(), batches.batch_bytes());

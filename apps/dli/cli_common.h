@@ -1,0 +1,40 @@
+// Pieces shared by several dli commands.
+#ifndef DLI_APPS_CLI_COMMON_H
+#define DLI_APPS_CLI_COMMON_H
+
+#include <string>
+#include <vector>
+
+#include "dli/plugin.h"
+#include "dli/point.h"
+
+namespace dli::cli {
+
+// `key=value` items of repeated --param options.
+ParamList ParseParams(const std::vector<std::string>& items);
+
+struct Backend {
+  PluginEntry entry;
+  PluginInfo info;
+};
+// Finds and probes (in a child process) one framework; UsageError when it is
+// unknown or unavailable.
+Backend ProbeBackend(const std::string& name);
+// Every built backend that probes as available, in name order.
+std::vector<Backend> AvailableBackends();
+// "a,b" -> those backends; "all" -> AvailableBackends().
+std::vector<Backend> SelectBackends(const std::string& list);
+
+// A predict-mode point: one pass over `files` in order.
+PointSpec PredictSpec(const Backend& backend, const ResolvedModel& model,
+                      const std::string& precision, const std::vector<std::string>& files,
+                      int batch, bool keep_outputs);
+// The model entry of one format of a prepared model.
+ResolvedModel ModelOfFormat(const ModelMeta& meta, const ModelFormat& format);
+
+// Lines of the model's labels file (class names), or empty.
+std::vector<std::string> ReadClassNames(const ModelMeta& meta);
+
+}  // namespace dli::cli
+
+#endif  // DLI_APPS_CLI_COMMON_H

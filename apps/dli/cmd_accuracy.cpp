@@ -1,0 +1,213 @@
+#include <algorithm>
+#include <iostream>
+
+#include "args.h"
+#include "cli_common.h"
+#include "commands.h"
+#include "dli/dataset.h"
+#include "dli/error.h"
+#include "dli/host.h"
+#include "dli/isolation.h"
+#include "dli/report.h"
+#include "dli/text.h"
+
+using nlohmann::json;
+
+namespace dli::cli {
+namespace {
+
+// Below this many images a top-1 figure says little about the model.
+constexpr size_t kSanityOnlyBelow = 1000;
+
+struct AccuracyPoint {
+  PointResult run;
+  TopKScore score;
+  double images_per_s = 0;
+};
+
+std::string ClassName(const std::vector<std::string>& names, int index) {
+  return index >= 0 && static_cast<size_t>(index) < names.size() ? names[index]
+                                                                : std::to_string(index);
+}
+
+json PointToJson(const AccuracyPoint& p, const Dataset& d, int label_offset) {
+  const PointSpec& s = p.run.spec;
+  json preds = json::array();
+  for (size_t i = 0; i < p.run.predictions.size(); ++i) {
+    const Prediction& pr = p.run.predictions[i];
+    const auto item = std::find_if(d.items.begin(), d.items.end(),
+                                   [&](const LabelledImage& li) { return li.path == pr.file; });
+    preds.push_back({{"file", pr.file},
+                     {"labels", item == d.items.end() ? json::array() : json(item->labels)},
+                     {"top5", pr.top5},
+                     {"top5_scores", pr.top5_scores}});
+  }
+  return {{"framework", s.framework},
+          {"framework_version", p.run.framework_version},
+          {"device", s.device},
+          {"precision", s.precision},
+          {"batch", s.batch},
+          {"model", {{"name", s.model_name}, {"path", s.model_path},
+                     {"sha256", p.run.model_sha256}, {"format", s.model_format}}},
+          {"label_offset", label_offset},
+          {"status", p.run.status},
+          {"error", p.run.error.empty() ? json(nullptr) : json(p.run.error)},
+          {"images", p.score.images},
+          {"top1", p.score.top1},
+          {"top5", p.score.top5},
+          {"top1_pct", p.score.top1_pct()},
+          {"top5_pct", p.score.top5_pct()},
+          {"images_per_s", p.images_per_s},
+          {"skipped_images", p.run.skipped_images},
+          {"predictions", preds}};
+}
+
+}  // namespace
+
+int RunAccuracy(int argc, char** argv) {
+  Args args(
+      "dli accuracy --model PATH|NAME --framework LIST --dataset DIR [options]",
+      "Checks a model's quality: top-1 and top-5 on a labelled image set, per framework\n"
+      "and precision, with the same preprocessing for every framework (from the model's\n"
+      "metadata). Dataset layouts: DIR/manifest.txt (`file<TAB>label[,label...]`, a set\n"
+      "of acceptable classes per image), --labels FILE (`file label`, ImageNet val) or\n"
+      "--classes FILE (one sub-folder per class). Labels are 0-based class indices.",
+      {{"model", "PATH|NAME", "model file, or a prepared model name (e.g. mobilenet_v2)"},
+       {"framework", "LIST", "comma-separated frameworks, or `all` available ones"},
+       {"precision", "LIST", "comma-separated precisions (default FP32)"},
+       {"device", "DEV", "device (default CPU)"},
+       {"dataset", "DIR", "labelled images"},
+       {"labels", "FILE", "ImageNet-val layout: `file label` lines"},
+       {"classes", "FILE", "class-folder layout: folder name -> class index"},
+       {"label-offset", "N", "output index = label + N (default: model metadata, else 0)"},
+       {"limit", "N", "use at most N images"},
+       {"batch", "N", "batch size of the inference (default 1)"},
+       {"json", "FILE", "write results as JSON (schema dli.accuracy/1)"},
+       {"verbose", "", "print every image's prediction"}});
+  args.Parse(argc, argv, 2);
+  if (args.help()) {
+    std::cout << args.HelpText();
+    return kExitOk;
+  }
+  const std::string model_arg = args.Require("model");
+  const std::string dataset_dir = args.Require("dataset");
+  const std::vector<std::string> precisions = Split(ToUpper(args.Get("precision", "FP32")), ',');
+  const int batch = static_cast<int>(args.GetInt("batch", 1, 1));
+  DatasetOptions dopt;
+  dopt.labels_file = args.Get("labels");
+  dopt.classes_file = args.Get("classes");
+  dopt.limit = static_cast<size_t>(args.GetInt("limit", 0, 1));
+  const Dataset dataset = LoadDataset(dataset_dir, dopt);
+  std::vector<std::string> files;
+  for (const LabelledImage& li : dataset.items) files.push_back(li.path);
+  const std::vector<Backend> backends = SelectBackends(args.Require("framework"));
+
+  std::cerr << "dataset: " << dataset_dir << " (" << dataset.format << ", "
+            << dataset.items.size() << " images";
+  if (!dataset.warnings.empty())
+    std::cerr << ", " << dataset.warnings.size() << " entries skipped, e.g. "
+              << dataset.warnings.front();
+  std::cerr << ")\n";
+
+  std::vector<AccuracyPoint> points;
+  std::vector<std::string> class_names;
+  int label_offset = 0;
+  size_t index = 0;
+  const size_t total = backends.size() * precisions.size();
+  for (const Backend& backend : backends) {
+    for (const std::string& precision : precisions) {
+      ++index;
+      ResolvedModel model;
+      try {
+        model = ResolveModel(model_arg, backend.entry.name, precision);
+      } catch (const UsageError& e) {
+        if (backends.size() * precisions.size() == 1) throw;
+        std::cerr << "[" << index << "/" << total << "] skipped: " << e.what() << "\n";
+        continue;
+      }
+      if (model.meta) {
+        label_offset = model.meta->label_offset;
+        if (class_names.empty()) class_names = ReadClassNames(*model.meta);
+      }
+      if (args.Has("label-offset"))
+        label_offset = static_cast<int>(args.GetInt("label-offset", 0, 0));
+      PointSpec spec = PredictSpec(backend, model, precision, files, batch, false);
+      ValidateAgainstPlugin(backend.info, spec);
+      std::cerr << "[" << index << "/" << total << "] " << backend.entry.name << " " << precision
+                << " (" << model.format << ") ..." << std::flush;
+      AccuracyPoint p;
+      p.run = RunPointIsolated(spec, SelfExecutable());
+      std::vector<std::vector<int>> labels, top5;
+      for (const Prediction& pr : p.run.predictions) {
+        const auto item = std::find_if(dataset.items.begin(), dataset.items.end(),
+                                       [&](const LabelledImage& li) { return li.path == pr.file; });
+        labels.push_back(item->labels);
+        top5.push_back(pr.top5);
+      }
+      p.score = ScoreTopK(labels, top5, label_offset);
+      p.images_per_s = p.run.wall_s > 0 ? p.score.images / p.run.wall_s : 0;
+      std::cerr << (p.run.ok() ? " top-1 " + std::to_string(p.score.top1) + "/" +
+                                     std::to_string(p.score.images) + ", top-5 " +
+                                     std::to_string(p.score.top5) + "/" +
+                                     std::to_string(p.score.images)
+                               : " " + p.run.status + ": " + p.run.error)
+                << "\n";
+      points.push_back(std::move(p));
+    }
+  }
+  if (points.empty()) throw UsageError("no framework has a model for the requested precision");
+
+  std::cout << "\n";
+  TextTable table({"framework", "precision", "format", "images", "top-1", "top-1 %", "top-5",
+                   "top-5 %", "images/s", "status"});
+  double best1 = -1, worst1 = 101, best5 = -1, worst5 = 101;
+  for (const AccuracyPoint& p : points) {
+    const PointSpec& s = p.run.spec;
+    table.AddRow({s.framework, s.precision, s.model_format, std::to_string(p.score.images),
+                  std::to_string(p.score.top1), FormatFixed(p.score.top1_pct(), 2),
+                  std::to_string(p.score.top5), FormatFixed(p.score.top5_pct(), 2),
+                  FormatFixed(p.images_per_s, 1), p.run.status});
+    if (!p.run.ok()) continue;
+    best1 = std::max(best1, p.score.top1_pct());
+    worst1 = std::min(worst1, p.score.top1_pct());
+    best5 = std::max(best5, p.score.top5_pct());
+    worst5 = std::min(worst5, p.score.top5_pct());
+  }
+  table.Print(std::cout);
+  if (best1 >= 0)
+    std::cout << "largest difference between frameworks/precisions: top-1 "
+              << FormatFixed(best1 - worst1, 2) << " points, top-5 "
+              << FormatFixed(best5 - worst5, 2) << " points\n";
+  if (dataset.items.size() < kSanityOnlyBelow)
+    std::cout << "note: " << dataset.items.size()
+              << " images is a sanity check of the conversion, not an ImageNet accuracy "
+                 "figure\n";
+  for (const AccuracyPoint& p : points) {
+    if (!p.run.skipped_images.empty())
+      std::cout << "warning: " << p.run.spec.framework << ": " << p.run.skipped_images.size()
+                << " image(s) could not be decoded, e.g. " << p.run.skipped_images.front() << "\n";
+    if (!args.Has("verbose")) continue;
+    for (const Prediction& pr : p.run.predictions)
+      std::cout << "  " << p.run.spec.framework << " " << p.run.spec.precision << " "
+                << pr.file << ": " << ClassName(class_names, pr.top5[0] - label_offset) << "\n";
+  }
+  if (args.Has("json")) {
+    json doc = {{"schema", "dli.accuracy/1"},
+                {"tool", {{"name", "dli"}, {"version", DLI_VERSION}}},
+                {"host", HostToJson(ReadHostInfo())},
+                {"dataset", {{"root", dataset.root}, {"format", dataset.format},
+                             {"images", dataset.items.size()}, {"warnings", dataset.warnings},
+                             {"sanity_only", dataset.items.size() < kSanityOnlyBelow}}},
+                {"results", json::array()}};
+    for (const AccuracyPoint& p : points)
+      doc["results"].push_back(PointToJson(p, dataset, label_offset));
+    doc["max_difference_pct"] = {{"top1", best1 >= 0 ? best1 - worst1 : 0.0},
+                                 {"top5", best5 >= 0 ? best5 - worst5 : 0.0}};
+    WriteFileAtomically(args.Get("json"), doc.dump(2) + "\n");
+  }
+  for (const AccuracyPoint& p : points)
+    if (!p.run.ok()) return kExitFailed;
+  return kExitOk;
+}
+
+}  // namespace dli::cli

@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+"""Prepares a model in every framework's format by running the steps in
+dli_models/steps/, each as a subprocess under the interpreter it declares.
+
+    /usr/bin/python3 python/dli_models/prepare.py [--models-dir DIR]
+        [--model mobilenet_v2] [--steps a,b] [--force] [--list]
+
+A step is skipped when its outputs exist unchanged, its inputs hash as they
+did when it last ran, its code is the same and its model.json entries are
+still there; --force reruns the selected steps. Only the standard library
+is used here: the steps bring their own frameworks.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+if __package__ in (None, ""):  # run as a script: make dli_models importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dli_models import common  # noqa: E402  (needs the path set above)
+from dli_models import steps as steps_package  # noqa: E402
+
+STATE_DIR = ".prepare"
+
+
+def discover_steps() -> Dict[str, common.Step]:
+    """Every module in dli_models/steps/ with its STEP declaration."""
+    found = {}
+    for module_info in pkgutil.iter_modules(steps_package.__path__):
+        module = importlib.import_module(
+            f"{steps_package.__name__}.{module_info.name}")
+        step = getattr(module, "STEP", None)
+        if not isinstance(step, common.Step) or step.name != module_info.name:
+            raise common.StepError(
+                f"{module.__file__} must define STEP = common.Step("
+                f"name={module_info.name!r}, ...)")
+        found[step.name] = step
+    for step in found.values():
+        for dependency in step.depends:
+            if dependency not in found:
+                raise common.StepError(f"step {step.name!r} depends on "
+                                       f"unknown step {dependency!r}")
+    return found
+
+
+def run_order(steps: Dict[str, common.Step],
+              selected: List[str]) -> List[common.Step]:
+    """The selected steps and everything they depend on, dependencies first,
+    otherwise in name order."""
+    order, done, visiting = [], set(), set()
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        if name in visiting:
+            raise common.StepError(f"steps depend on each other in a cycle "
+                                   f"through {name!r}")
+        visiting.add(name)
+        for dependency in sorted(steps[name].depends):
+            visit(dependency)
+        visiting.discard(name)
+        done.add(name)
+        order.append(steps[name])
+
+    for name in sorted(selected):
+        visit(name)
+    return order
+
+
+# ------------------------------------------------------------------ state
+
+def _state_path(context: common.Context, step: common.Step) -> Path:
+    return context.model_dir / STATE_DIR / f"{step.name}.json"
+
+
+def _code_sha256(step: common.Step) -> str:
+    module = sys.modules[f"{steps_package.__name__}.{step.name}"]
+    return common.sha256_file(Path(module.__file__))
+
+
+def _hashes(context: common.Context,
+            paths: List[Path]) -> Dict[str, Optional[str]]:
+    """sha256 by path (None when missing). Paths inside the models folder are
+    kept relative, so a moved or copied folder stays up to date."""
+    def key(path: Path) -> str:
+        try:
+            return str(path.relative_to(context.models_dir))
+        except ValueError:
+            return str(path)
+    return {key(path): common.sha256_file(path) if path.is_file() else None
+            for path in paths}
+
+
+def _format_ids(context: common.Context, step: common.Step) -> List[str]:
+    if not context.model_json.exists():
+        return []
+    formats = json.loads(context.model_json.read_text()).get("formats", [])
+    return sorted(entry["id"] for entry in formats
+                  if entry.get("step") == step.name)
+
+
+def stale_reason(context: common.Context,
+                 step: common.Step) -> Optional[str]:
+    """Why the step must run, or None when it is up to date."""
+    try:
+        state = json.loads(_state_path(context, step).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return "never ran"
+    if state.get("code_sha256") != _code_sha256(step):
+        return "its code changed"
+    try:
+        inputs = _hashes(context, step.input_paths(context))
+        outputs = _hashes(context, step.output_paths(context))
+        format_ids = _format_ids(context, step)
+    except (common.StepError, OSError, ValueError, KeyError) as error:
+        return f"cannot check its files ({error})"
+    if inputs != state.get("inputs"):
+        return "its inputs changed"
+    if None in outputs.values() or outputs != state.get("outputs"):
+        return "its outputs are missing or changed"
+    if format_ids != state.get("format_ids"):
+        return "its model.json entries are missing"
+    return None
+
+
+def record_state(context: common.Context, step: common.Step) -> None:
+    common.write_json_atomic(_state_path(context, step), {
+        "code_sha256": _code_sha256(step),
+        "inputs": _hashes(context, step.input_paths(context)),
+        "outputs": _hashes(context, step.output_paths(context)),
+        "format_ids": _format_ids(context, step),
+    })
+
+
+# -------------------------------------------------------------- running
+
+def run_step(context: common.Context,
+             step: common.Step) -> Tuple[bool, str, bool]:
+    """Runs one step, streaming its output indented below the progress line;
+    returns (ok, the last line it printed, whether it printed anything)."""
+    python = common.interpreter_path(step.interpreter)
+    if not python.exists():
+        where = ("the system Python" if step.interpreter ==
+                 common.SYSTEM_INTERPRETER else "the virtual environment "
+                 f"{common.venv_root() / step.interpreter}")
+        return False, (f"it needs {where}, but {python} is missing: run "
+                       "scripts/setup.sh"), False
+    environment = dict(os.environ, PYTHONUNBUFFERED="1",
+                       DLI_VENV_ROOT=str(common.venv_root()))
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(common.PYTHON_ROOT), os.environ.get("PYTHONPATH")]))
+    command = [str(python), "-m", f"{steps_package.__name__}.{step.name}",
+               "--models-dir", str(context.models_dir),
+               "--model", context.model]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True,
+                               env=environment, cwd=common.REPO_ROOT)
+    last_line, printed = "", False
+    for line in process.stdout:
+        if not printed:
+            print()  # the step's output goes below the progress line
+            printed = True
+        print("    " + line.rstrip(), flush=True)
+        last_line = line.strip() or last_line
+    ok = process.wait() == 0
+    # step_main prefixes a StepError's message with "error: ".
+    message = last_line.removeprefix("error: ")
+    return ok, message or f"exit status {process.returncode}", printed
+
+
+def prepare(context: common.Context, steps: List[common.Step],
+            force_names: set) -> int:
+    for number, step in enumerate(steps, 1):
+        progress = f"[{number}/{len(steps)}] {step.name} ..."
+        reason = "forced" if step.name in force_names else stale_reason(
+            context, step)
+        if reason is None:
+            print(f"{progress} skipped (up to date)", flush=True)
+            continue
+        print(progress, end="", flush=True)
+        started = time.monotonic()
+        ok, last_line, printed = run_step(context, step)
+        elapsed = time.monotonic() - started
+        if printed:  # repeat the progress line after the step's output
+            print(progress, end="")
+        if not ok:
+            print(f" failed after {elapsed:.1f} s", flush=True)
+            print(f"prepare: step {step.name} failed: {last_line}",
+                  file=sys.stderr)
+            return 1
+        record_state(context, step)
+        print(f" done in {elapsed:.1f} s ({reason})", flush=True)
+    return 0
+
+
+def list_steps(context: common.Context, steps: List[common.Step]) -> None:
+    for step in steps:
+        python = common.interpreter_path(step.interpreter)
+        status = ("interpreter missing: run scripts/setup.sh"
+                  if not python.exists()
+                  else stale_reason(context, step) or "up to date")
+        depends = ",".join(step.depends) or "-"
+        print(f"{step.name:16} {step.interpreter:10} depends: {depends:16} "
+              f"{status}\n{'':16} {step.description}")
+
+
+def main(argv: List[str] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models-dir", type=Path,
+                        default=common.DEFAULT_MODELS_DIR,
+                        help="where models are written (default: %(default)s)")
+    parser.add_argument("--model", default="mobilenet_v2")
+    parser.add_argument("--steps", help="comma-separated steps to run (with "
+                        "the steps they depend on); default: all")
+    parser.add_argument("--force", action="store_true",
+                        help="rerun the selected steps even when up to date")
+    parser.add_argument("--list", action="store_true",
+                        help="list the steps and whether each is up to date")
+    args = parser.parse_args(argv)
+    try:
+        steps = discover_steps()
+        selected = (args.steps.split(",") if args.steps else list(steps))
+        unknown = [name for name in selected if name not in steps]
+        if unknown:
+            print(f"prepare: unknown step {', '.join(unknown)}; known steps: "
+                  f"{', '.join(sorted(steps))}", file=sys.stderr)
+            return 2
+        context = common.Context(args.models_dir.resolve(), args.model)
+        order = run_order(steps, selected)
+        if args.list:
+            list_steps(context, order)
+            return 0
+        return prepare(context, order, set(selected) if args.force else set())
+    except common.StepError as error:
+        print(f"prepare: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nprepare: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

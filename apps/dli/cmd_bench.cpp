@@ -99,15 +99,7 @@ int RunBench(int argc, char** argv) {
   base.plugin_path = backend.entry.library_path;
   ValidateAgainstPlugin(backend.info, base);
 
-  const ResolvedModel model = ResolveModel(model_arg, base.framework, base.precision);
-  base.model_name = model.name;
-  base.model_path = model.path;
-  base.weights_path = model.weights;
-  base.model_format = model.format;
-  if (model.meta) {
-    base.preprocessing = model.meta->preprocessing;
-    base.task = model.meta->task;
-  }
+  ApplyModel(base, ResolveModel(model_arg, base.framework, base.precision));
 
   const bool quiet = args.Has("quiet");
   if (!quiet)

@@ -10,9 +10,15 @@ int RunBench(int argc, char** argv);
 int RunModels(int argc, char** argv);
 int RunAccuracy(int argc, char** argv);
 int RunCheck(int argc, char** argv);
+int RunExperiment(int argc, char** argv);
+int RunResults(int argc, char** argv);
+int RunCompare(int argc, char** argv);
+int RunReport(int argc, char** argv);
 // Internal: the isolated child process of one test point / one probe.
 int RunWorker(int argc, char** argv);
 int RunProbe(int argc, char** argv);
+int RunPreprocess(int argc, char** argv);
+int RunOptimize(int argc, char** argv);
 
 }  // namespace dli::cli
 

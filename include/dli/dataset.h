@@ -52,6 +52,11 @@ struct TopKScore {
 TopKScore ScoreTopK(const std::vector<std::vector<int>>& labels,
                     const std::vector<std::vector<int>>& top5_per_image, int label_offset);
 
+struct PointResult;
+
+// Scores a predict-mode result against the dataset's labels.
+TopKScore ScorePredictions(const PointResult& run, const Dataset& dataset, int label_offset);
+
 }  // namespace dli
 
 #endif  // DLI_DATASET_H

@@ -11,6 +11,7 @@ namespace dli {
 
 struct ChildOutcome {
   bool timed_out = false;
+  bool interrupted = false;  // the user pressed Ctrl-C: the child was killed
   int wait_status = 0;   // as from waitpid
   std::string tail;      // last few KiB of the child's stdout + stderr
   double wall_s = 0;
@@ -19,6 +20,11 @@ struct ChildOutcome {
 // Runs argv[0] with argv, stdout and stderr captured, in its own process
 // group (killed whole on timeout).
 ChildOutcome RunChild(const std::vector<std::string>& argv, double timeout_s);
+
+// From now on SIGINT and SIGTERM only set a flag: a running child is killed
+// and the caller stops cleanly, keeping what finished.
+void InstallInterruptHandler();
+bool Interrupted();
 
 // "killed by signal 11 (Segmentation fault)", "exited with code 3", ...
 std::string DescribeExit(int wait_status);

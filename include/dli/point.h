@@ -46,6 +46,7 @@ struct PointSpec {
   std::string framework;
   std::string plugin_path;
   std::string model_name, model_path, weights_path, model_format;
+  int label_offset = 0;  // output index = dataset class + label_offset
   std::string device = "CPU";
   std::string precision = "FP32";
   int batch = 1;
@@ -59,7 +60,7 @@ struct PointSpec {
 
 struct PointResult {
   PointSpec spec;
-  std::string status = "ok";  // ok | failed | timeout | crashed
+  std::string status = "ok";  // ok | failed | timeout | crashed | interrupted
   std::string error;
   std::string stderr_tail;
   std::string framework_version;
@@ -81,6 +82,10 @@ struct PointResult {
   bool ok() const { return status == "ok"; }
 };
 
+// Fills the point's model fields (path, weights, format, preprocessing,
+// task, label offset) from a resolved model.
+void ApplyModel(PointSpec& spec, const ResolvedModel& model);
+
 // FPS = batch / median latency (METHODOLOGY.md section 2).
 double FramesPerSecond(int batch, double median_ms);
 
@@ -96,6 +101,13 @@ nlohmann::json HostToJson(const HostInfo& h);
 // The whole results document: schema, tool, host, results[].
 nlohmann::json ResultsDocument(const std::vector<PointResult>& results, const HostInfo& host,
                                bool with_samples);
+
+// The accuracy result of a predict-mode point: counts, percentages and each
+// image's labels and top-5 (schema dli.accuracy/1, docs/RESULTS.md).
+struct Dataset;
+struct TopKScore;
+nlohmann::json AccuracyToJson(const PointResult& run, const Dataset& dataset, int label_offset,
+                              const TopKScore& score);
 
 // Checks the point's device, precision and parameters against what the
 // backend declares; throws UsageError naming the valid choices.

@@ -26,7 +26,9 @@ class TextTable {
 };
 
 void PrintResultsTable(const std::vector<PointResult>& results, std::ostream& out);
-// DLI's familiar CSV columns plus the spread of the measurement.
+// DLI's familiar CSV columns plus the spread of the measurement, from
+// performance point objects (schema dli.result/1).
+void WriteResultsCsv(const std::vector<nlohmann::json>& points, std::ostream& out);
 void WriteResultsCsv(const std::vector<PointResult>& results, std::ostream& out);
 std::string CsvEscape(const std::string& field);
 

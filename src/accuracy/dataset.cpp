@@ -8,6 +8,7 @@
 
 #include "dli/error.h"
 #include "dli/images.h"
+#include "dli/point.h"
 #include "dli/text.h"
 
 namespace fs = std::filesystem;
@@ -174,6 +175,19 @@ TopKScore ScoreTopK(const std::vector<std::vector<int>>& labels,
       }
   }
   return s;
+}
+
+TopKScore ScorePredictions(const PointResult& run, const Dataset& dataset, int label_offset) {
+  std::map<std::string, const std::vector<int>*> labels_of;
+  for (const LabelledImage& li : dataset.items) labels_of[li.path] = &li.labels;
+  std::vector<std::vector<int>> labels, top5;
+  for (const Prediction& p : run.predictions) {
+    const auto it = labels_of.find(p.file);
+    if (it == labels_of.end()) continue;
+    labels.push_back(*it->second);
+    top5.push_back(p.top5);
+  }
+  return ScoreTopK(labels, top5, label_offset);
 }
 
 }  // namespace dli

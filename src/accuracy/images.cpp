@@ -52,7 +52,7 @@ HwcImage PreprocessImage(const std::string& path, const Preprocessing& pre) {
   cv::resize(img, resized,
              cv::Size(std::max(pre.crop, static_cast<int>(std::lround(img.cols * factor))),
                       std::max(pre.crop, static_cast<int>(std::lround(img.rows * factor)))),
-             0, 0, cv::INTER_LINEAR);
+             0, 0, factor < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
   const cv::Rect centre((resized.cols - pre.crop) / 2, (resized.rows - pre.crop) / 2, pre.crop,
                         pre.crop);
   cv::Mat crop = resized(centre);

@@ -17,7 +17,19 @@ namespace fs = std::filesystem;
 namespace dli {
 namespace {
 constexpr size_t kTailBytes = 4096;
+volatile sig_atomic_t g_interrupted = 0;
+void OnInterrupt(int) { g_interrupted = 1; }
 }  // namespace
+
+void InstallInterruptHandler() {
+  struct sigaction sa {};
+  sa.sa_handler = OnInterrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool Interrupted() { return g_interrupted != 0; }
 
 TempDir::TempDir() {
   std::string tmpl = (fs::temp_directory_path() / "dli-XXXXXX").string();
@@ -77,6 +89,11 @@ ChildOutcome RunChild(const std::vector<std::string>& argv, double timeout_s) {
   ChildOutcome out;
   char buf[4096];
   for (;;) {
+    if (Interrupted()) {
+      out.interrupted = true;
+      kill(-pid, SIGKILL);
+      break;
+    }
     const double left_s = timeout_s - elapsed_s();
     if (left_s <= 0) {
       out.timed_out = true;

@@ -29,6 +29,7 @@ PointResult RunPointIsolated(const PointSpec& spec, const std::string& worker_ex
 
   const ChildOutcome child =
       RunChild({worker_exe, "__worker", spec_file, result_file}, spec.timeout_s);
+  if (child.interrupted) return FailedResult(spec, "interrupted", "interrupted by the user", child);
   if (child.timed_out)
     return FailedResult(spec, "timeout",
                         "timed out after " + std::to_string(static_cast<int>(spec.timeout_s)) +

@@ -11,6 +11,18 @@ double FramesPerSecond(int batch, double median_ms) {
   return median_ms > 0 ? batch * 1000.0 / median_ms : 0;
 }
 
+void ApplyModel(PointSpec& spec, const ResolvedModel& model) {
+  spec.model_name = model.name;
+  spec.model_path = model.path;
+  spec.weights_path = model.weights;
+  spec.model_format = model.format;
+  if (model.meta) {
+    spec.preprocessing = model.meta->preprocessing;
+    spec.task = model.meta->task;
+    spec.label_offset = model.meta->label_offset;
+  }
+}
+
 std::string ParamsText(const ParamList& params) {
   if (params.empty()) return "default";
   std::vector<std::string> parts;
@@ -42,6 +54,7 @@ json SpecToJson(const PointSpec& s) {
           {"plugin_path", s.plugin_path},
           {"model", {{"name", s.model_name}, {"path", s.model_path}, {"weights", s.weights_path},
                      {"format", s.model_format}}},
+          {"label_offset", s.label_offset},
           {"device", s.device},
           {"precision", s.precision},
           {"batch", s.batch},
@@ -70,6 +83,7 @@ PointSpec SpecFromJson(const json& j) {
   s.model_path = m.at("path");
   s.weights_path = m.at("weights");
   s.model_format = m.at("format");
+  s.label_offset = j.at("label_offset");
   s.device = j.at("device");
   s.precision = j.at("precision");
   s.batch = j.at("batch");

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -196,6 +197,9 @@ class PluginSession {
   PluginSession& operator=(const PluginSession&) = delete;
 
   bool ok() const { return session_ != nullptr; }
+  // The open session, for tests that call the C ABI directly (e.g. timing
+  // infer() alone).
+  dli_session* handle() const { return session_; }
   // The message of the last failed call ("" when none failed).
   const std::string& error() const { return error_; }
 
@@ -327,7 +331,10 @@ inline void ExpectAgreesWithCheckSet(const dli_plugin& api, const std::string& f
       EXPECT_LE(top1, 285u) << "tabby cat photo";
     }
   }
-  EXPECT_LE(MaxAbsDiff(*outputs, reference), max_abs_diff);
+  const float largest_diff = MaxAbsDiff(*outputs, reference);
+  std::printf("%s batch %d on %zu photos: max |logit diff| vs PyTorch = %.3g\n",
+              framework.c_str(), batch, photos, largest_diff);
+  EXPECT_LE(largest_diff, max_abs_diff);
   ASSERT_NE(std::find(set.names.begin(), set.names.begin() + photos, "chelsea.png"),
             set.names.begin() + photos)
       << "the check set no longer starts with the tabby cat photo";

@@ -1,0 +1,366 @@
+// OpenVINO backend: reads an OpenVINO IR or ONNX model, reshapes it to the
+// requested batch, compiles it for one device and runs it with one
+// synchronous ov::InferRequest, as the paper's latency mode does.
+//
+// Every ring-buffer batch is wrapped once as an ov::Tensor over the core's
+// memory (set_inputs); bind() only swaps the request's input tensor, so the
+// timed infer() copies nothing on our side.
+#include <dlfcn.h>
+
+#include <cstring>
+#include <memory>
+#include <openvino/openvino.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dli/plugin_checks.h"
+#include "dli/plugin_sdk.h"
+#include "openvino_messages.h"
+
+namespace dli::openvino_backend {
+namespace {
+
+using sdk::Spec;
+
+constexpr const char* kFormats = "OpenVINO IR (.xml + .bin) or ONNX (.onnx)";
+constexpr const char* kPrecisions = "FP32,FP16,INT8";
+
+// Runs an OpenVINO call and rethrows its exception as a one-line message
+// saying which step failed.
+template <typename Call>
+auto Ov(const std::string& step, Call&& call) -> decltype(call()) {
+  try {
+    return call();
+  } catch (const ov::Exception& e) {
+    throw std::runtime_error("openvino: " + step + ": " +
+                             CleanOpenVinoMessage(e.what()));
+  }
+}
+
+// One Core per process: it owns the loaded device plugins, which are costly
+// to load again for every session.
+ov::Core& SharedCore() {
+  static ov::Core core;
+  return core;
+}
+
+std::string Join(const std::vector<std::string>& items, const char* separator) {
+  std::string joined;
+  for (const std::string& item : items)
+    joined += (joined.empty() ? "" : separator) + item;
+  return joined;
+}
+
+const std::string& AvailableDevices() {
+  static const std::string devices = Ov("listing devices", [] {
+    return Join(SharedCore().get_available_devices(), ",");
+  });
+  return devices;
+}
+
+// The TBB library OpenVINO actually uses. libopenvino finds the wheel's own
+// libtbb.so.12 through its $ORIGIN rpath, unless the process already holds a
+// libtbb.so.12 (Debian's OpenCV links one): then the dynamic loader reuses
+// that one, whatever its version.
+std::string TbbInUse() {
+  void* tbb = dlopen("libtbb.so.12", RTLD_LAZY | RTLD_NOLOAD);
+  if (tbb == nullptr) return "not loaded";
+  std::string text = "unknown version";
+  using VersionFn = const char* (*)();
+  if (auto version =
+          reinterpret_cast<VersionFn>(dlsym(tbb, "TBB_runtime_version"))) {
+    text = version();
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(version), &info) && info.dli_fname)
+      text += std::string(" from ") + info.dli_fname;
+  }
+  dlclose(tbb);
+  return text;
+}
+
+dli_dtype ToDliType(const ov::element::Type& type, const std::string& what) {
+  if (type == ov::element::f32) return DLI_DTYPE_F32;
+  if (type == ov::element::u8) return DLI_DTYPE_U8;
+  if (type == ov::element::i8) return DLI_DTYPE_I8;
+  throw std::runtime_error("openvino: " + what + " has element type " +
+                           type.get_type_name() +
+                           "; DLI feeds f32, u8 or i8 inputs");
+}
+
+std::string PortName(const ov::Output<const ov::Node>& port) {
+  return port.get_names().empty() ? "" : port.get_any_name();
+}
+
+dli_tensor_info DescribePort(const ov::Output<const ov::Node>& port,
+                             dli_dtype dtype) {
+  const ov::Shape& dims = port.get_shape();
+  const std::vector<int64_t> shape(dims.begin(), dims.end());
+  // A layout stored in the IR wins over guessing from the channel count.
+  const ov::Layout layout = ov::layout::get_layout(port);
+  dli_layout dli = sdk::GuessImageLayout(shape);
+  if (layout == ov::Layout("NCHW")) dli = DLI_LAYOUT_NCHW;
+  if (layout == ov::Layout("NHWC")) dli = DLI_LAYOUT_NHWC;
+  return sdk::MakeTensorInfo(PortName(port), dtype, dli, shape);
+}
+
+// The model file and its weights, checked before OpenVINO sees them: its
+// readers print pages of noise for a file in an unknown format.
+struct ModelFiles {
+  std::string model;
+  std::string weights;  // empty for ONNX
+};
+
+ModelFiles CheckModelFiles(const Spec& spec) {
+  sdk::RequirePath(spec.model_path, sdk::PathKind::kFile, kFormats);
+  const std::string extension = sdk::LowerExtension(spec.model_path);
+  if (extension == ".onnx") return {spec.model_path, ""};
+  if (extension == ".xml")
+    return {spec.model_path,
+            sdk::RequireWeightsFile(spec, ".bin",
+                                    "an OpenVINO IR .xml needs its .bin")};
+  throw std::runtime_error("openvino: cannot read '" + spec.model_path +
+                           "': expected " + kFormats);
+}
+
+// Compile-time properties from the test point's parameters and precision.
+ov::AnyMap CompileConfig(const Spec& spec) {
+  ov::AnyMap config;
+  const int threads = sdk::IntParamAtLeast(spec, "threads", 1, 0);
+  if (threads > 0) config.insert(ov::inference_num_threads(threads));
+
+  const std::string streams = spec.Param("streams");
+  if (streams == "AUTO") {
+    config.insert(ov::num_streams(ov::streams::AUTO));
+  } else if (!streams.empty()) {
+    int n = 0;
+    try {
+      n = sdk::IntParamAtLeast(spec, "streams", 1, 0);
+    } catch (const std::runtime_error&) {
+      throw std::runtime_error("parameter streams=" + streams +
+                               ": expected an integer >= 1 or AUTO");
+    }
+    config.insert(ov::num_streams(ov::streams::Num(n)));
+  }
+
+  const std::string hint = spec.Param("hint", "LATENCY");
+  if (hint == "LATENCY")
+    config.insert(
+        ov::hint::performance_mode(ov::hint::PerformanceMode::LATENCY));
+  else if (hint == "THROUGHPUT")
+    config.insert(
+        ov::hint::performance_mode(ov::hint::PerformanceMode::THROUGHPUT));
+
+  const std::string pinning = spec.Param("pinning");
+  if (!pinning.empty())
+    config.insert(
+        ov::hint::enable_cpu_pinning(sdk::ParseBool("pinning", pinning)));
+
+  // The CPU plugin runs f32 models in bf16 where the CPU has bf16 support
+  // (this machine's AMD EPYC does), and GPUs default to f16. FP32 in a DLI
+  // test means f32 arithmetic unless the user asks otherwise; FP16 and INT8
+  // models keep the device's own choice, which is how those files are meant
+  // to run.
+  std::string infer_precision = spec.Param("infer_precision");
+  if (infer_precision.empty() && spec.precision == "FP32")
+    infer_precision = "f32";
+  if (!infer_precision.empty())
+    config.insert(
+        ov::hint::inference_precision(ov::element::Type(infer_precision)));
+  return config;
+}
+
+// The model with its one input's batch dimension set to `batch`.
+std::shared_ptr<ov::Model> ReadAndReshape(const ModelFiles& files, int batch) {
+  std::shared_ptr<ov::Model> model =
+      Ov("cannot read '" + files.model + "'",
+         [&] { return SharedCore().read_model(files.model, files.weights); });
+  if (model->inputs().size() != 1 || model->outputs().size() != 1)
+    throw std::runtime_error(
+        "openvino: the model has " + std::to_string(model->inputs().size()) +
+        " inputs and " + std::to_string(model->outputs().size()) +
+        " outputs; DLI runs models with one input and one output");
+  ov::PartialShape shape = model->input().get_partial_shape();
+  if (shape.rank().is_dynamic() || shape.rank().get_length() < 1)
+    throw std::runtime_error("openvino: input shape " + shape.to_string() +
+                             " has no batch dimension");
+  shape[0] = batch;
+  if (shape.is_dynamic())
+    throw std::runtime_error("openvino: input shape " + shape.to_string() +
+                             " has dynamic dimensions besides the batch; DLI "
+                             "needs a model with a fixed input size");
+  Ov("cannot reshape the model to batch " + std::to_string(batch),
+     [&] { model->reshape(shape); });
+  return model;
+}
+
+class OpenVinoSession : public sdk::Session {
+ public:
+  OpenVinoSession(const Spec& spec, const ModelFiles& files,
+                  const ov::AnyMap& config) {
+    const std::shared_ptr<ov::Model> model = ReadAndReshape(files, spec.batch);
+    compiled_ = Ov("cannot compile the model for " + spec.device, [&] {
+      return SharedCore().compile_model(model, spec.device, config);
+    });
+    request_ = Ov("cannot create an infer request",
+                  [&] { return compiled_.create_infer_request(); });
+    const ov::Output<const ov::Node> input = compiled_.input();
+    input_info_ = DescribePort(
+        input,
+        ToDliType(input.get_element_type(), "input '" + PortName(input) + "'"));
+    output_info_ = DescribePort(compiled_.output(), DLI_DTYPE_F32);
+  }
+
+  dli_tensor_info InputInfo() override { return input_info_; }
+  dli_tensor_info OutputInfo() override { return output_info_; }
+
+  void SetInputs(const void* const* batches, size_t n_batches,
+                 size_t batch_bytes) override {
+    const ov::Output<const ov::Node> input = compiled_.input();
+    sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes,
+                           input.get_element_type().size());
+    inputs_.clear();
+    for (size_t i = 0; i < n_batches; ++i) {
+      // The tensor borrows the core's memory, which outlives the session;
+      // OpenVINO only reads inputs.
+      inputs_.emplace_back(input.get_element_type(), input.get_shape(),
+                           const_cast<void*>(batches[i]));
+    }
+  }
+
+  void Bind(size_t index) override {
+    if (index >= inputs_.size())
+      throw std::runtime_error(
+          "batch index " + std::to_string(index) + " is out of range; " +
+          std::to_string(inputs_.size()) + " batches were set");
+    Ov("cannot bind the input",
+       [&] { request_.set_input_tensor(inputs_[index]); });
+    bound_ = true;
+  }
+
+  void Infer() override {
+    if (!bound_) throw std::runtime_error("infer() called before bind()");
+    Ov("inference failed", [&] { request_.infer(); });
+    inferred_ = true;
+  }
+
+  void ReadOutput(float* dst, size_t n_values) override {
+    if (!inferred_)
+      throw std::runtime_error("read_output() called before infer()");
+    const ov::Tensor output = Ov("cannot get the output",
+                                 [&] { return request_.get_output_tensor(); });
+    if (output.get_size() != n_values)
+      throw std::runtime_error(
+          "output has " + std::to_string(output.get_size()) +
+          " values; caller expected " + std::to_string(n_values));
+    const ov::element::Type type = output.get_element_type();
+    if (type == ov::element::f32) {
+      std::memcpy(dst, output.data<const float>(), n_values * sizeof(float));
+    } else if (type == ov::element::f16) {
+      Widen(output.data<const ov::float16>(), dst, n_values);
+    } else if (type == ov::element::bf16) {
+      Widen(output.data<const ov::bfloat16>(), dst, n_values);
+    } else {
+      throw std::runtime_error("openvino: output element type " +
+                               type.get_type_name() +
+                               " cannot be read as float32");
+    }
+  }
+
+ private:
+  template <typename Half>
+  static void Widen(const Half* src, float* dst, size_t n) {
+    for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]);
+  }
+
+  ov::CompiledModel compiled_;
+  ov::InferRequest request_;
+  dli_tensor_info input_info_{};
+  dli_tensor_info output_info_{};
+  std::vector<ov::Tensor> inputs_;
+  bool bound_ = false;
+  bool inferred_ = false;
+};
+
+struct OpenVinoBackend {
+  static constexpr const char* kName = "openvino";
+  static constexpr const char* kDisplayName = "OpenVINO";
+  static constexpr const char* kModelFormats = kFormats;
+
+  static void Probe() {
+    if (AvailableDevices().empty())
+      throw std::runtime_error("openvino: no inference device available");
+  }
+
+  static const char* Version() {
+    static const std::string version = ov::get_openvino_version().buildNumber;
+    return version.c_str();
+  }
+
+  static const char* Devices() noexcept {
+    try {
+      return AvailableDevices().c_str();
+    } catch (...) {
+      return "";
+    }
+  }
+
+  static const char* Precisions() { return kPrecisions; }
+
+  static const char* Notes() noexcept {
+    static const std::string notes = [] {
+      std::string text =
+          "FP32 models run with INFERENCE_PRECISION_HINT=f32 unless "
+          "infer_precision says otherwise; FP16/INT8 keep the device default";
+      try {
+        text += " (CPU default here: " +
+                SharedCore()
+                    .get_property("CPU", ov::hint::inference_precision)
+                    .get_type_name() +
+                ")";
+      } catch (...) {
+      }
+      return text + "; TBB " + TbbInUse();
+    }();
+    return notes.c_str();
+  }
+
+  static const dli_param_info* Params(size_t* n) {
+    static const dli_param_info params[] = {
+        {"threads", "int", "", nullptr,
+         "inference threads (INFERENCE_NUM_THREADS); default: OpenVINO's"},
+        {"streams", "string", "", nullptr,
+         "execution streams (NUM_STREAMS): an integer >= 1 or AUTO; default: "
+         "set by the hint"},
+        {"hint", "choice", "LATENCY", "LATENCY|THROUGHPUT|NONE",
+         "PERFORMANCE_HINT; NONE leaves it to the device"},
+        {"pinning", "bool", "", nullptr,
+         "pin inference threads to cores (ENABLE_CPU_PINNING); default: "
+         "OpenVINO's"},
+        {"infer_precision", "choice", "", "f32|bf16|f16",
+         "arithmetic precision (INFERENCE_PRECISION_HINT); default: f32 for "
+         "FP32 models, the device's choice for FP16 and INT8"},
+    };
+    *n = sizeof(params) / sizeof(params[0]);
+    return params;
+  }
+
+  static std::unique_ptr<sdk::Session> Open(const Spec& spec) {
+    const ModelFiles files = CheckModelFiles(spec);
+    size_t n_params = 0;
+    const dli_param_info* params = Params(&n_params);
+    sdk::CheckParams(spec, params, n_params);
+    sdk::RequireSupported("precision", spec.precision, kPrecisions);
+    sdk::RequireSupported("device", spec.device, AvailableDevices());
+    if (spec.batch < 1)
+      throw std::runtime_error("batch " + std::to_string(spec.batch) +
+                               " is not >= 1");
+    const ov::AnyMap config = CompileConfig(spec);
+    return std::make_unique<OpenVinoSession>(spec, files, config);
+  }
+};
+
+}  // namespace
+}  // namespace dli::openvino_backend
+
+DLI_DEFINE_PLUGIN(dli::openvino_backend::OpenVinoBackend)

@@ -1,0 +1,246 @@
+// Maps the plugin ABI onto a Python session object of the module
+// dli_backends.<name> (the protocol is in python/dli_backends/__init__.py).
+
+// Python.h (through python_runtime.h) before any other header, as Python's
+// C API documentation requires.
+#include "python_runtime.h"
+
+#include "dli/python_bridge.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dli/plugin_checks.h"
+
+namespace dli::python_bridge {
+namespace {
+
+// What this plugin has set up in the process-wide interpreter. Raw pointers:
+// the interpreter is never finalised (frameworks such as TensorFlow do not
+// survive Py_Finalize), so these references live as long as the process.
+struct BridgeState {
+  PyObject* module = nullptr;
+  std::string version;
+  std::string notes;
+  bool notes_measured = false;
+};
+BridgeState& State() {
+  static BridgeState* state = new BridgeState();
+  return *state;
+}
+
+std::string FromEnvironment(const char* variable, const char* built_in) {
+  const char* value = std::getenv(variable);
+  return value != nullptr && *value != '\0' ? value : built_in;
+}
+
+std::string ModuleName(const BackendConfig& config) {
+  return std::string("dli_backends.") + config.name;
+}
+
+// The only C++ -> Python call of the timed region. The no-op measurement
+// below goes through this same function, so the overhead notes() reports is
+// the one every infer() pays.
+void CallWithoutArguments(PyObject* callable) {
+  RequireGil();
+  PyObject* result = PyObject_CallNoArgs(callable);
+  if (result == nullptr) ThrowPythonError();
+  Py_DECREF(result);
+}
+
+PyRef CallMethod(PyObject* object, const char* method) {
+  RequireGil();
+  return Check(PyObject_CallMethod(object, method, nullptr));
+}
+
+PyRef CallMethod(PyObject* object, const char* method, PyObject* argument) {
+  RequireGil();
+  return Check(
+      PyObject_CallMethodOneArg(object, Check(PyUnicode_FromString(method)).get(), argument));
+}
+
+std::string Utf8(PyObject* text, const char* what) {
+  const char* utf8 = PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : nullptr;
+  if (utf8 == nullptr) {
+    PyErr_Clear();
+    throw std::runtime_error(std::string("the backend module gave a non-string ") + what);
+  }
+  return utf8;
+}
+
+dli_dtype ParseDtype(const std::string& tensor, const std::string& dtype) {
+  if (dtype == "float32") return DLI_DTYPE_F32;
+  if (dtype == "uint8") return DLI_DTYPE_U8;
+  if (dtype == "int8") return DLI_DTYPE_I8;
+  throw std::runtime_error("tensor '" + tensor + "' has dtype " + dtype +
+                           "; DLI exchanges float32, uint8 or int8 tensors");
+}
+
+size_t DtypeSize(dli_dtype dtype) { return dtype == DLI_DTYPE_F32 ? sizeof(float) : 1; }
+
+// A (name, dtype name, shape) tuple from the session's input_info() or
+// output_info().
+dli_tensor_info ParseTensorInfo(PyObject* described, const char* method) {
+  if (!PyTuple_Check(described) || PyTuple_Size(described) != 3)
+    throw std::runtime_error(std::string("the backend module's ") + method +
+                             "() must return (name, dtype, shape)");
+  const std::string name = Utf8(PyTuple_GetItem(described, 0), "tensor name");
+  const std::string dtype = Utf8(PyTuple_GetItem(described, 1), "dtype");
+  PyRef dims =
+      Check(PySequence_Fast(PyTuple_GetItem(described, 2), "the tensor shape must be a sequence"));
+  std::vector<int64_t> shape;
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(dims.get()); ++i) {
+    const long long dim = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(dims.get(), i));
+    if (dim == -1 && PyErr_Occurred()) ThrowPythonError();
+    shape.push_back(dim);
+  }
+  return sdk::MakeTensorInfo(name, ParseDtype(name, dtype), sdk::GuessImageLayout(shape), shape);
+}
+
+PyRef SpecToDict(const sdk::Spec& spec) {
+  PyRef params = Check(PyDict_New());
+  for (const auto& [key, value] : spec.params) {
+    PyRef text = Check(PyUnicode_FromString(value.c_str()));
+    if (PyDict_SetItemString(params.get(), key.c_str(), text.get()) != 0) ThrowPythonError();
+  }
+  return Check(Py_BuildValue("{s:s,s:s,s:s,s:s,s:i,s:O}", "model_path", spec.model_path.c_str(),
+                             "weights_path", spec.weights_path.c_str(), "device",
+                             spec.device.c_str(), "precision", spec.precision.c_str(), "batch",
+                             spec.batch, "params", params.get()));
+}
+
+class PythonSession : public sdk::Session {
+ public:
+  explicit PythonSession(PyRef session)
+      : session_(std::move(session)),
+        infer_(Check(PyObject_GetAttrString(session_.get(), "infer"))) {
+    if (!PyCallable_Check(infer_.get()))
+      throw std::runtime_error("the backend session's infer is not callable");
+  }
+
+  ~PythonSession() override {
+    // The GIL never leaves the thread that started Python; from any other
+    // thread, leaking the session is safer than touching Python.
+    if (!PyGILState_Check()) {
+      session_.Abandon();
+      infer_.Abandon();
+      batches_.Abandon();
+    }
+  }
+
+  dli_tensor_info InputInfo() override {
+    return ParseTensorInfo(CallMethod(session_.get(), "input_info").get(), "input_info");
+  }
+
+  dli_tensor_info OutputInfo() override {
+    return ParseTensorInfo(CallMethod(session_.get(), "output_info").get(), "output_info");
+  }
+
+  // Hands Python read-only memoryviews over the caller's batches: the
+  // module wraps them as numpy arrays without a copy.
+  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
+    const dli_tensor_info input = InputInfo();
+    sdk::RequireBatchBytes(input, n_batches, batch_bytes, DtypeSize(input.dtype));
+    PyRef views = Check(PyList_New(static_cast<Py_ssize_t>(n_batches)));
+    for (size_t i = 0; i < n_batches; ++i) {
+      PyObject* view = PyMemoryView_FromMemory(static_cast<char*>(const_cast<void*>(batches[i])),
+                                               static_cast<Py_ssize_t>(batch_bytes), PyBUF_READ);
+      if (view == nullptr) ThrowPythonError();
+      PyList_SET_ITEM(views.get(), static_cast<Py_ssize_t>(i), view);  // steals
+    }
+    CallMethod(session_.get(), "set_inputs", views.get());
+    batches_ = std::move(views);
+  }
+
+  void Bind(size_t index) override {
+    PyRef position = Check(PyLong_FromSize_t(index));
+    CallMethod(session_.get(), "bind", position.get());
+  }
+
+  void Infer() override { CallWithoutArguments(infer_.get()); }
+
+  // Python writes the float32 output straight into `dst` through a writable
+  // memoryview, released before returning so no reference to it survives.
+  void ReadOutput(float* dst, size_t n_values) override {
+    PyRef view = Check(PyMemoryView_FromMemory(reinterpret_cast<char*>(dst),
+                                               static_cast<Py_ssize_t>(n_values * sizeof(float)),
+                                               PyBUF_WRITE));
+    CallMethod(session_.get(), "read_output", view.get());
+    CallMethod(view.get(), "release");
+  }
+
+ private:
+  PyRef session_;
+  PyRef infer_;
+  PyRef batches_;
+};
+
+// Calls a no-op Python method through CallWithoutArguments, the path of
+// every infer(), and returns the median duration in microseconds.
+double MeasureBridgeCallMicroseconds() {
+  constexpr int kWarmupCalls = 1000;
+  constexpr int kTimedCalls = 20000;
+  PyRef bridge = Check(PyImport_ImportModule("dli_backends._bridge"));
+  PyRef target = CallMethod(bridge.get(), "NoOpSession");
+  PyRef no_op = Check(PyObject_GetAttrString(target.get(), "infer"));
+  for (int i = 0; i < kWarmupCalls; ++i) CallWithoutArguments(no_op.get());
+  std::vector<double> durations(kTimedCalls);
+  for (double& duration : durations) {
+    const auto start = std::chrono::steady_clock::now();
+    CallWithoutArguments(no_op.get());
+    duration =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+  }
+  auto middle = durations.begin() + kTimedCalls / 2;
+  std::nth_element(durations.begin(), middle, durations.end());
+  return *middle;
+}
+
+}  // namespace
+
+void Probe(const BackendConfig& config) {
+  StartInterpreter(FromEnvironment("DLI_VENV_ROOT", DLI_BRIDGE_VENV_ROOT) + "/" + config.venv_name,
+                   FromEnvironment("DLI_PYTHON_DIR", DLI_BRIDGE_PYTHON_DIR));
+  BridgeState& state = State();
+  if (state.module != nullptr) return;
+  PyRef module = Check(PyImport_ImportModule(ModuleName(config).c_str()));
+  state.version = Str(CallMethod(module.get(), "version").get());
+  state.module = module.get();
+  Py_INCREF(state.module);
+}
+
+const char* FrameworkVersion(const BackendConfig&) { return State().version.c_str(); }
+
+const char* Notes(const BackendConfig& config) {
+  BridgeState& state = State();
+  if (!state.notes_measured) {
+    state.notes_measured = true;
+    try {
+      Probe(config);
+      char text[256];
+      std::snprintf(text, sizeof(text),
+                    "python bridge no-op call: %.3f us median (venv %s, "
+                    "Python %s, through the same C++ path as infer())",
+                    MeasureBridgeCallMicroseconds(), config.venv_name, PY_VERSION);
+      state.notes = text;
+    } catch (const std::exception& error) {
+      state.notes = std::string("python bridge unavailable: ") + error.what();
+    }
+  }
+  return state.notes.c_str();
+}
+
+std::unique_ptr<sdk::Session> Open(const BackendConfig& config, const sdk::Spec& spec) {
+  sdk::RequireSupported("device", spec.device, config.devices);
+  sdk::RequireSupported("precision", spec.precision, config.precisions);
+  Probe(config);
+  PyRef arguments = SpecToDict(spec);
+  return std::make_unique<PythonSession>(CallMethod(State().module, "open", arguments.get()));
+}
+
+}  // namespace dli::python_bridge

@@ -1,0 +1,59 @@
+// Declarative studies: an experiment file (YAML, docs/EXPERIMENTS.md) names
+// models, frameworks, devices, precisions, batch sizes and per-framework
+// parameter axes; the plan is their cartesian product, minus combinations a
+// backend declares unsupported (kept in the plan, marked skipped, with why).
+#ifndef DLI_EXPERIMENT_H
+#define DLI_EXPERIMENT_H
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dli/plugin.h"
+#include "dli/point.h"
+
+namespace dli {
+
+using ParamAxes = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+struct Experiment {
+  std::string name;
+  std::string file;
+  std::vector<std::string> models;
+  std::vector<std::string> frameworks;
+  std::vector<std::string> devices = {"CPU"};
+  std::vector<std::string> precisions = {"FP32"};
+  std::vector<int> batches = {1, 2, 4, 8, 16, 32, 64};
+  std::map<std::string, ParamAxes> params;       // per framework
+  std::map<std::string, std::string> params_at;  // framework -> "file:line:col"
+  std::string images;                            // performance input; "" = synthetic
+  size_t max_images = 320;
+  bool accuracy = false;
+  std::string dataset, dataset_labels, dataset_classes;
+  size_t dataset_limit = 0;
+  MeasureOptions measure;
+  double timeout_s = 600;
+};
+
+// Reads and checks an experiment file. Every error names FILE:LINE:COLUMN.
+Experiment LoadExperiment(const std::string& path);
+
+// The cartesian product of parameter axes, first axis slowest; one empty
+// set when there are no axes.
+std::vector<ParamList> ExpandParams(const ParamAxes& axes);
+
+struct PlannedPoint {
+  std::string kind;  // "performance" or "accuracy"
+  PointSpec spec;
+  std::string skip_reason;  // non-empty: not run, and why
+};
+
+// Expands the experiment against the backends' declarations (`plugins` by
+// name; a framework missing from it is unknown). Accuracy points come first.
+std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
+                                         const std::map<std::string, PluginInfo>& plugins);
+
+}  // namespace dli
+
+#endif  // DLI_EXPERIMENT_H

@@ -1,0 +1,32 @@
+"""The Python side of DLI's bridged backend plugins.
+
+A plugin built with backends/python_bridge embeds CPython with its virtual
+environment and imports ``dli_backends.<plugin name>``. That module provides:
+
+``version() -> str``
+    The framework's version, e.g. ``"1.32.0"``.
+``open(spec: dict) -> session``
+    ``spec`` holds ``model_path``, ``weights_path``, ``device``,
+    ``precision``, ``batch`` (int) and ``params`` (dict of str to str, as the
+    user wrote them). Loads (and compiles) the model for that batch size.
+
+and the session object:
+
+``input_info()`` / ``output_info() -> (name, dtype, shape)``
+    ``dtype`` is a numpy dtype name (float32, uint8 or int8); ``shape`` a
+    list of ints with the batch size already set.
+``set_inputs(batches: list[memoryview])``
+    Read-only views over the caller's prepared batches, valid until the
+    session is closed; wrap them without a copy (``_bridge.input_arrays``).
+``bind(index: int)``
+    Makes batch ``index`` the next input. Not timed: do every copy here.
+``infer``
+    A callable without arguments: one synchronous forward pass, the only
+    timed call. Make it the framework's own method where possible
+    (``interpreter.invoke``) so no extra Python frame is timed.
+``read_output(out: memoryview)``
+    Writes the last output, as float32, into the caller's buffer.
+
+Every exception reaches the user as one line, ``ExcType: message``: raise
+exceptions whose message says what was wrong and what was expected.
+"""

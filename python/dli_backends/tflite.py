@@ -1,0 +1,73 @@
+"""TensorFlow Lite through LiteRT's Python interpreter (ai-edge-litert), for
+the bridged plugin backends/tflite. See docs/backends/tflite.md."""
+
+from importlib import metadata
+
+import numpy
+from ai_edge_litert.interpreter import Interpreter
+
+from dli_backends import _bridge
+
+PARAMS = ("threads",)
+
+
+def version() -> str:
+    return metadata.version("ai-edge-litert")
+
+
+def open(spec: dict) -> "TfliteSession":  # noqa: A001 (the bridge protocol)
+    return TfliteSession(spec)
+
+
+class TfliteSession:
+    def __init__(self, spec: dict):
+        path = spec["model_path"]
+        _bridge.require_model_file(path, ".tflite", "TFLite model (.tflite)")
+        _bridge.require_known_params(spec["params"], PARAMS)
+        # num_threads=None is LiteRT's own default, which its Python API
+        # turns into 1 thread (ai_edge_litert/interpreter.py).
+        threads = _bridge.int_param(spec["params"], "threads", minimum=1)
+        # The default op resolver applies the XNNPACK delegate to the graph.
+        try:
+            self._interpreter = Interpreter(model_path=path,
+                                            num_threads=threads)
+        except ValueError as error:  # LiteRT's message omits the file
+            raise ValueError(f"cannot load TFLite model '{path}': "
+                             f"{error}") from None
+        interpreter = self._interpreter
+        details = _bridge.single_tensor(interpreter.get_input_details(),
+                                        "input", path)
+        _bridge.single_tensor(interpreter.get_output_details(), "output", path)
+        self._input_index = details["index"]
+        shape = list(details["shape"])
+        if shape and shape[0] != spec["batch"]:
+            shape[0] = spec["batch"]
+            interpreter.resize_tensor_input(self._input_index, shape)
+        interpreter.allocate_tensors()
+        self._input = interpreter.get_input_details()[0]
+        self._output = interpreter.get_output_details()[0]
+        self._arrays = []
+        self.infer = interpreter.invoke
+
+    def input_info(self):
+        return _bridge.tensor_info(self._input["name"], self._input["dtype"],
+                                   self._input["shape"])
+
+    def output_info(self):
+        return _bridge.tensor_info(self._output["name"], self._output["dtype"],
+                                   self._output["shape"])
+
+    def set_inputs(self, batches):
+        self._arrays = _bridge.input_arrays(batches, self._input["dtype"],
+                                            self._input["shape"])
+
+    def bind(self, index: int):
+        # set_tensor copies into the interpreter's input buffer: untimed here.
+        self._interpreter.set_tensor(self._input_index, self._arrays[index])
+
+    def read_output(self, out):
+        values = self._interpreter.get_tensor(self._output["index"])
+        scale, zero_point = self._output["quantization"]
+        if scale != 0.0:  # a quantized output: report real values
+            values = (values.astype(numpy.float32) - zero_point) * scale
+        _bridge.copy_output(out, values)

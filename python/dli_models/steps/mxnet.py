@@ -1,0 +1,145 @@
+"""MXNet symbol + params for the MXNet backend, imported from the reference
+ONNX file with MXNet 1.9.1's own importer (mxnet.contrib.onnx.import_model;
+the newer mxnet.onnx package of 1.9.1 only exports).
+
+Two adjustments make the importer and the C predict API work with today's
+ONNX export:
+- MXNet's importer looks every initializer up among the graph inputs, as
+  ONNX IR version 3 required; torch exports IR >= 4, where initializers are
+  not inputs. The step lists them as inputs (valid ONNX in every IR version)
+  in a temporary copy before importing.
+- A symbol keeps no input shape. The step records it as the data variable's
+  `__shape__` attribute (what mx.sym.var(name, shape=...) writes), with 0,
+  MXNet 1.x's unknown size, for the batch; backends/mxnet reads it.
+
+The saved checkpoint is loaded back and checked against the PyTorch logits
+of the check set (max |logit diff| <= 1e-3, same top-1).
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from dli_models import common
+
+FORMAT_ID = "mxnet-fp32"
+FRAMEWORKS = ["mxnet"]
+MAX_ABS_DIFF = 1e-3
+EPOCH = 0  # MXNet checkpoints are named <prefix>-<epoch:04d>.params
+
+
+def _prefix(model: str) -> str:
+    return f"mxnet/{model}"
+
+
+def _symbol_file(model: str) -> str:
+    return f"{_prefix(model)}-symbol.json"
+
+
+def _params_file(model: str) -> str:
+    return f"{_prefix(model)}-{EPOCH:04d}.params"
+
+
+STEP = common.Step(
+    name="mxnet",
+    interpreter="mxnet",
+    description="import the ONNX file into MXNet (symbol + params)",
+    depends=("reference",),
+    inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS,
+    outputs=(f"{{model_dir}}/{_symbol_file('{model}')}",
+             f"{{model_dir}}/{_params_file('{model}')}"),
+)
+
+
+def import_onnx(onnx_path: Path):
+    """(symbol, arg_params, aux_params) of the ONNX file, imported by MXNet."""
+    import onnx
+    from mxnet.contrib import onnx as onnx_mxnet
+    model = onnx.load(str(onnx_path))
+    listed = {value.name for value in model.graph.input}
+    for initializer in model.graph.initializer:
+        if initializer.name not in listed:
+            model.graph.input.append(onnx.helper.make_tensor_value_info(
+                initializer.name, initializer.data_type, initializer.dims))
+    with tempfile.TemporaryDirectory() as scratch:
+        patched = Path(scratch) / onnx_path.name
+        onnx.save(model, str(patched))
+        return onnx_mxnet.import_model(str(patched))
+
+
+def with_input_shape(symbol, input_name: str, shape):
+    """The symbol with `shape` recorded on its data variable; -1 (any size)
+    becomes 0, MXNet 1.x's unknown dimension."""
+    import mxnet
+    graph = json.loads(symbol.tojson())
+    nodes = [node for node in graph["nodes"]
+             if node["op"] == "null" and node["name"] == input_name]
+    if len(nodes) != 1:
+        raise common.StepError(f"the imported symbol has no input variable "
+                               f"named {input_name!r}")
+    mx_shape = tuple(0 if dim < 0 else dim for dim in shape)
+    nodes[0].setdefault("attrs", {})["__shape__"] = str(mx_shape)
+    return mxnet.sym.load_json(json.dumps(graph))
+
+
+def save_checkpoint(symbol, arg_params, aux_params, symbol_path: Path,
+                    params_path: Path) -> None:
+    """Writes both files into a temporary folder first and then moves them in
+    place, so an interrupted run leaves no half-written pair."""
+    import mxnet
+    symbol_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=symbol_path.parent) as scratch:
+        prefix = Path(scratch) / "checkpoint"
+        mxnet.model.save_checkpoint(str(prefix), EPOCH, symbol, arg_params,
+                                    aux_params)
+        os.replace(f"{prefix}-{EPOCH:04d}.params", params_path)
+        os.replace(f"{prefix}-symbol.json", symbol_path)
+
+
+def infer(symbol_prefix: Path, input_name: str, inputs):
+    """Runs a saved checkpoint on `inputs` (NCHW float32) with MXNet's CPU
+    executor."""
+    import mxnet
+    symbol, arg_params, aux_params = mxnet.model.load_checkpoint(
+        str(symbol_prefix), EPOCH)
+    module = mxnet.mod.Module(symbol=symbol, data_names=[input_name],
+                              label_names=None, context=mxnet.cpu())
+    module.bind(for_training=False, data_shapes=[(input_name, inputs.shape)])
+    module.set_params(arg_params, aux_params)
+    module.forward(mxnet.io.DataBatch([mxnet.nd.array(inputs)]))
+    return module.get_outputs()[0].asnumpy()
+
+
+def run(context: common.Context) -> None:
+    import mxnet
+    metadata = common.read_model_json(context)
+    input_name = metadata["input"]["name"]
+    names, inputs, reference = common.load_check_set(context)
+    onnx_path = context.model_dir / "onnx" / f"{context.model}.onnx"
+
+    symbol, arg_params, aux_params = import_onnx(onnx_path)
+    data_inputs = [name for name in symbol.list_inputs()
+                   if name not in arg_params and name not in aux_params]
+    if data_inputs != [input_name]:
+        raise common.StepError(f"the imported symbol's data inputs are "
+                               f"{data_inputs}, expected [{input_name!r}]")
+    symbol = with_input_shape(symbol, input_name, metadata["input"]["shape"])
+    save_checkpoint(symbol, arg_params, aux_params,
+                    context.model_dir / _symbol_file(context.model),
+                    context.model_dir / _params_file(context.model))
+
+    outputs = infer(context.model_dir / _prefix(context.model), input_name,
+                    inputs)
+    common.compare_with_reference(f"MXNet {mxnet.__version__}", outputs,
+                                  reference, names, max_abs_diff=MAX_ABS_DIFF)
+    common.register_formats(context, STEP.name, [common.format_entry(
+        context, id=FORMAT_ID, format="mxnet_symbol", precision="FP32",
+        path=_symbol_file(context.model),
+        weights=_params_file(context.model), frameworks=FRAMEWORKS,
+        converter="mxnet.contrib.onnx.import_model",
+        converter_version=mxnet.__version__)])
+
+
+if __name__ == "__main__":
+    common.step_main(STEP, run)

@@ -1,0 +1,26 @@
+# TensorFlow family in one virtual environment (.venv/tensorflow):
+#  - tensorflow-cpu: the TensorFlow runtime and tf.lite.TFLiteConverter;
+#  - ai-edge-litert (LiteRT): the TFLite interpreter used by backends/tflite
+#    through the embedded-Python bridge (its wheel ships no C headers);
+#  - onnx2tf 1.x with the packages it really imports: the ONNX -> SavedModel
+#    / .tflite converter of python/dli_models/steps/tensorflow.py;
+#  - onnxruntime: runs the reference ONNX inside the conversion step to
+#    verify the converted models on the same input.
+# onnx2tf 1.29.24 pins tensorflow==2.19.0 (the GPU-capable wheel), numpy,
+# protobuf and onnxruntime exactly, and simple-onnx-processing-tools pulls
+# onnx2tf back in with those pins; so onnx2tf goes in without dependencies
+# and its real imports (onnx, onnx_graphsurgeon, sng4onnx, sne4onnx, psutil,
+# tf_keras; h5py, flatbuffers and requests come with TensorFlow) are pinned
+# here. tf-keras also goes in without dependencies: it requires the
+# `tensorflow` distribution, and pip would add the 1.1 GB GPU-capable wheel
+# over tensorflow-cpu's files (same package folder, different
+# libtensorflow_cc.so.2). numpy stays 1.26 (onnx2tf 1.x is tested with it; TensorFlow 2.21
+# accepts >= 1.26) and protobuf is pinned because TensorFlow (>= 6.31) and
+# onnx both depend on it.
+# onnx2tf 2.x needs Python >= 3.12; Debian 12 has 3.11, hence 1.x.
+dli_venv tensorflow -- \
+  tensorflow-cpu==2.21.0 numpy==1.26.4 protobuf==7.36.2 \
+  ai-edge-litert==2.3.0 onnxruntime==1.23.0 \
+  onnx==1.19.1 onnx-graphsurgeon==0.5.8 sng4onnx==2.0.1 sne4onnx==2.0.1 \
+  psutil==5.9.5
+dli_pip_nodeps tensorflow tf-keras==2.21.0 onnx2tf==1.29.24

@@ -1,0 +1,6 @@
+# ONNX Runtime (CPU) for backends/onnxruntime. The wheel carries
+# capi/libonnxruntime.so.1.N but no C/C++ headers, and Debian 12 has no ONNX
+# Runtime package, so the plugin runs onnxruntime's Python API through the
+# embedded-Python bridge (backends/python_bridge). Its own venv: the newest
+# onnxruntime with numpy 2, apart from the TensorFlow family's numpy 1.26 pin.
+dli_venv onnxruntime -- onnxruntime==1.32.0 numpy==2.4.6

@@ -1,0 +1,269 @@
+#include "dli/experiment.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "dli/error.h"
+#include "dli/model.h"
+#include "dli/text.h"
+
+namespace fs = std::filesystem;
+
+namespace dli {
+namespace {
+
+const std::set<std::string> kTopKeys = {"name",   "models",   "model",      "frameworks",
+                                        "devices", "precisions", "batches", "params",
+                                        "images", "max_images", "accuracy", "measure"};
+const std::set<std::string> kMeasureKeys = {"iterations", "time_limit", "warmup", "ci_target",
+                                            "min_iterations", "timeout"};
+const std::set<std::string> kAccuracyKeys = {"dataset", "labels", "classes", "limit"};
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void Fail(const YAML::Node& node, const std::string& msg) const {
+    const YAML::Mark m = node.Mark();
+    throw UsageError(Where(m) + ": " + msg);
+  }
+  std::string Where(const YAML::Mark& m) const {
+    return file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  }
+  void CheckKeys(const YAML::Node& map, const std::set<std::string>& allowed,
+                 const std::string& what) const {
+    if (!map.IsMap()) Fail(map, what + " must be a mapping");
+    for (const auto& kv : map) {
+      const std::string key = kv.first.as<std::string>();
+      if (!allowed.count(key)) {
+        std::vector<std::string> names(allowed.begin(), allowed.end());
+        Fail(kv.first, "unknown key '" + key + "' in " + what + "; expected one of " +
+                           Join(names, ", "));
+      }
+    }
+  }
+  std::string Scalar(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) Fail(n, what + " must be a single value");
+    return n.Scalar();
+  }
+  // A scalar or a list of scalars.
+  std::vector<std::string> List(const YAML::Node& n, const std::string& what) const {
+    std::vector<std::string> out;
+    if (n.IsScalar()) return {n.Scalar()};
+    if (!n.IsSequence()) Fail(n, what + " must be a value or a list of values");
+    for (const YAML::Node& item : n) out.push_back(Scalar(item, "each of " + what));
+    if (out.empty()) Fail(n, what + " must not be empty");
+    return out;
+  }
+  long long Int(const YAML::Node& n, const std::string& what, long long min) const {
+    const auto v = ParseInt(Scalar(n, what));
+    if (!v) Fail(n, what + " must be a whole number, got '" + n.Scalar() + "'");
+    if (*v < min) Fail(n, what + " must be at least " + std::to_string(min));
+    return *v;
+  }
+  double Real(const YAML::Node& n, const std::string& what, double min) const {
+    const auto v = ParseDouble(Scalar(n, what));
+    if (!v) Fail(n, what + " must be a number, got '" + n.Scalar() + "'");
+    if (*v < min) Fail(n, what + " must be at least " + FormatFixed(min, 3));
+    return *v;
+  }
+  bool Bool(const YAML::Node& n, const std::string& what) const {
+    const auto v = ParseBool(Scalar(n, what));
+    if (!v) Fail(n, what + " must be true or false");
+    return *v;
+  }
+
+ private:
+  std::string file_;
+};
+
+// Relative paths are relative to the experiment file; a bare name that is a
+// bundled dataset (models/_datasets/NAME) means that dataset.
+std::string ResolveDataPath(const std::string& value, const std::string& experiment_file) {
+  if (value.empty() || fs::path(value).is_absolute()) return value;
+  if (value.find('/') == std::string::npos) {
+    const fs::path bundled = fs::path(ModelsDir()) / "_datasets" / value;
+    if (fs::is_directory(bundled)) return bundled.string();
+  }
+  return (fs::absolute(experiment_file).parent_path() / value).lexically_normal().string();
+}
+
+}  // namespace
+
+Experiment LoadExperiment(const std::string& path) {
+  if (!fs::is_regular_file(path)) throw UsageError("experiment file not found: " + path);
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    throw UsageError(path + ":" + std::to_string(e.mark.line + 1) + ":" +
+                     std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  const Reader r(path);
+  if (!root.IsMap()) throw UsageError(path + ": an experiment file is a YAML mapping");
+  r.CheckKeys(root, kTopKeys, "the experiment");
+  Experiment e;
+  e.file = path;
+  e.name = root["name"] ? r.Scalar(root["name"], "name") : fs::path(path).stem().string();
+  if (root["models"] && root["model"]) r.Fail(root["model"], "give either model or models");
+  if (root["models"]) e.models = r.List(root["models"], "models");
+  if (root["model"]) e.models = r.List(root["model"], "model");
+  if (e.models.empty()) throw UsageError(path + ": no model given (models: [mobilenet_v2])");
+  if (!root["frameworks"]) throw UsageError(path + ": no frameworks given (frameworks: [openvino])");
+  e.frameworks = r.List(root["frameworks"], "frameworks");
+  if (root["devices"]) e.devices = r.List(root["devices"], "devices");
+  if (root["precisions"]) {
+    e.precisions = r.List(root["precisions"], "precisions");
+    for (std::string& p : e.precisions) p = ToUpper(p);
+  }
+  if (root["batches"]) {
+    e.batches.clear();
+    const YAML::Node b = root["batches"];
+    for (const YAML::Node& item : b.IsSequence() ? b : YAML::Node(std::vector<YAML::Node>{b}))
+      e.batches.push_back(static_cast<int>(r.Int(item, "each batch size", 1)));
+  }
+  if (const YAML::Node params = root["params"]) {
+    if (!params.IsMap()) r.Fail(params, "params must map a framework to its parameter axes");
+    for (const auto& fw : params) {
+      const std::string name = fw.first.as<std::string>();
+      if (std::find(e.frameworks.begin(), e.frameworks.end(), name) == e.frameworks.end())
+        r.Fail(fw.first, "params for '" + name + "', which is not in frameworks");
+      if (!fw.second.IsMap()) r.Fail(fw.second, "params of " + name + " must be a mapping");
+      e.params_at[name] = r.Where(fw.first.Mark());
+      for (const auto& axis : fw.second)
+        e.params[name].emplace_back(axis.first.as<std::string>(),
+                                    r.List(axis.second, "values of " + axis.first.as<std::string>()));
+    }
+  }
+  if (root["images"]) e.images = ResolveDataPath(r.Scalar(root["images"], "images"), path);
+  if (root["max_images"]) e.max_images = static_cast<size_t>(r.Int(root["max_images"], "max_images", 1));
+  if (const YAML::Node acc = root["accuracy"]) {
+    if (acc.IsScalar()) {
+      e.accuracy = r.Bool(acc, "accuracy");
+      if (e.accuracy) r.Fail(acc, "accuracy: true needs a dataset (accuracy: {dataset: DIR})");
+    } else {
+      r.CheckKeys(acc, kAccuracyKeys, "accuracy");
+      if (!acc["dataset"]) r.Fail(acc, "accuracy needs a dataset");
+      e.accuracy = true;
+      e.dataset = ResolveDataPath(r.Scalar(acc["dataset"], "dataset"), path);
+      if (acc["labels"]) e.dataset_labels = ResolveDataPath(r.Scalar(acc["labels"], "labels"), path);
+      if (acc["classes"])
+        e.dataset_classes = ResolveDataPath(r.Scalar(acc["classes"], "classes"), path);
+      if (acc["limit"]) e.dataset_limit = static_cast<size_t>(r.Int(acc["limit"], "limit", 1));
+    }
+  }
+  if (const YAML::Node m = root["measure"]) {
+    r.CheckKeys(m, kMeasureKeys, "measure");
+    StopRule& stop = e.measure.stop;
+    if (m["iterations"]) stop.iterations = static_cast<size_t>(r.Int(m["iterations"], "iterations", 0));
+    if (m["time_limit"]) stop.time_limit_s = r.Real(m["time_limit"], "time_limit", 0);
+    if (m["warmup"]) e.measure.warmup = static_cast<size_t>(r.Int(m["warmup"], "warmup", 0));
+    if (m["ci_target"]) stop.ci_target_rel = r.Real(m["ci_target"], "ci_target", 0);
+    if (m["min_iterations"])
+      stop.min_iterations = static_cast<size_t>(r.Int(m["min_iterations"], "min_iterations", 1));
+    if (m["timeout"]) e.timeout_s = r.Real(m["timeout"], "timeout", 1);
+    if (const std::string err = ValidateStopRule(stop); !err.empty()) r.Fail(m, err);
+  }
+  return e;
+}
+
+std::vector<ParamList> ExpandParams(const ParamAxes& axes) {
+  std::vector<ParamList> sets = {{}};
+  for (const auto& [name, values] : axes) {
+    std::vector<ParamList> next;
+    for (const ParamList& base : sets)
+      for (const std::string& v : values) {
+        ParamList p = base;
+        p.emplace_back(name, v);
+        next.push_back(std::move(p));
+      }
+    sets = std::move(next);
+  }
+  return sets;
+}
+
+namespace {
+
+bool Has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
+std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
+                                         const std::map<std::string, PluginInfo>& plugins) {
+  std::vector<PlannedPoint> accuracy, performance;
+  for (const std::string& model_arg : e.models) {
+    for (const std::string& fw : e.frameworks) {
+      const auto it = plugins.find(fw);
+      if (it == plugins.end()) {
+        std::vector<std::string> known;
+        for (const auto& [name, info] : plugins) known.push_back(name);
+        throw UsageError(e.file + ": unknown framework '" + fw + "'; known: " + Join(known, ", "));
+      }
+      const PluginInfo& info = it->second;
+      const ParamAxes axes = e.params.count(fw) ? e.params.at(fw) : ParamAxes{};
+      const std::vector<ParamList> param_sets = ExpandParams(axes);
+      for (const std::string& device : e.devices) {
+        for (const std::string& precision : e.precisions) {
+          PointSpec base;
+          base.framework = fw;
+          base.plugin_path = info.path;
+          base.device = device;
+          base.precision = precision;
+          base.measure = e.measure;
+          base.timeout_s = e.timeout_s;
+          base.input.images_dir = e.images;
+          base.input.max_images = e.max_images;
+          base.model_name = model_arg;
+          std::string skip;
+          if (!info.available) {
+            skip = fw + " is unavailable: " + info.reason;
+          } else if (!Has(info.devices, device)) {
+            skip = fw + " has no device " + device;
+          } else if (!Has(info.precisions, precision)) {
+            skip = fw + " does not support " + precision;
+          } else {
+            try {
+              ApplyModel(base, ResolveModel(model_arg, fw, precision));
+            } catch (const UsageError& err) {
+              skip = err.what();
+            }
+          }
+          if (skip.empty()) {
+            for (const ParamList& params : param_sets) {
+              PointSpec check = base;
+              check.params = params;
+              try {
+                ValidateAgainstPlugin(info, check);
+              } catch (const UsageError& err) {
+                throw UsageError(e.params_at.count(fw) ? e.params_at.at(fw) + ": " + err.what()
+                                                       : std::string(err.what()));
+              }
+            }
+          }
+          if (e.accuracy) {
+            PointSpec a = base;
+            a.mode = "predict";
+            a.batch = 1;
+            accuracy.push_back({"accuracy", a, skip});
+          }
+          for (int batch : e.batches)
+            for (const ParamList& params : param_sets) {
+              PointSpec p = base;
+              p.batch = batch;
+              p.params = params;
+              performance.push_back({"performance", p, skip});
+            }
+        }
+      }
+    }
+  }
+  accuracy.insert(accuracy.end(), performance.begin(), performance.end());
+  return accuracy;
+}
+
+}  // namespace dli

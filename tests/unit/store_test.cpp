@@ -1,0 +1,54 @@
+#include "dli/store.h"
+
+#include <gtest/gtest.h>
+
+#include "dli/isolation.h"
+
+namespace dli {
+namespace {
+
+TEST(ResultStore, PointsSurviveReopeningAndResumeByKey) {
+  TempDir dir;
+  const std::string db = (dir.path() / "r.sqlite").string();
+  {
+    ResultStore s(db);
+    const int64_t run = s.BeginRun("exp", {{"a", 1}}, {{"cpu", "x"}});
+    s.SavePoint(run, "performance", "k1", {{"framework", "f"}, {"status", "ok"}, {"fps", 10.0}});
+    s.SavePoint(run, "performance", "k2", {{"framework", "f"}, {"status", "failed"}});
+    // no FinishRun: as if the runner was killed here
+  }
+  ResultStore s(db);
+  EXPECT_TRUE(s.HasFinished("k1"));
+  EXPECT_FALSE(s.HasFinished("k2"));  // failed points are retried
+  EXPECT_FALSE(s.HasFinished("k3"));
+  const std::vector<StoredRun> runs = s.Runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "running");
+  EXPECT_EQ(runs[0].points, 2);
+  const int64_t second = s.BeginRun("exp", {}, {});
+  s.SavePoint(second, "performance", "k1", {{"framework", "f"}, {"status", "ok"}, {"fps", 12.0}});
+  s.FinishRun(second, "finished");
+  PointFilter latest;
+  latest.latest_per_key = true;
+  latest.status = "ok";
+  const std::vector<StoredPoint> points = s.Points(latest);
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_DOUBLE_EQ(points[0].result["fps"].get<double>(), 12.0);
+  PointFilter by_run;
+  by_run.run_id = 1;
+  EXPECT_EQ(s.Points(by_run).size(), 2u);
+  EXPECT_EQ(s.Run(second).status, "finished");
+  EXPECT_THROW(s.Run(99), std::runtime_error);
+}
+
+TEST(ResultStore, KeyIsStableAndSensitive) {
+  EXPECT_EQ(PointKey({{"a", 1}, {"b", "x"}}), PointKey({{"b", "x"}, {"a", 1}}));
+  EXPECT_NE(PointKey({{"a", 1}}), PointKey({{"a", 2}}));
+}
+
+TEST(ResultStore, UnopenableFileIsAClearError) {
+  EXPECT_THROW(ResultStore("/nonexistent-dir/x/r.sqlite"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace dli

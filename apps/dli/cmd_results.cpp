@@ -163,7 +163,9 @@ int RunCompare(int argc, char** argv) {
   ResultStore store = OpenExisting(args.Get("db", "results/dli.sqlite"));
   std::map<std::string, json> side[2];
   for (int i = 0; i < 2; ++i) {
-    store.Run(ids[i]);  // throws for an unknown run
+    const std::vector<StoredRun> runs = store.Runs();
+    if (std::none_of(runs.begin(), runs.end(), [&](const StoredRun& r) { return r.id == ids[i]; }))
+      throw UsageError("no run " + std::to_string(ids[i]) + " in the database (see dli results runs)");
     PointFilter f;
     f.run_id = ids[i];
     f.kind = "performance";

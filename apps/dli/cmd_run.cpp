@@ -159,7 +159,25 @@ int RunExperiment(int argc, char** argv) {
   const bool tty = isatty(STDERR_FILENO);
   const auto started = std::chrono::steady_clock::now();
   size_t finished = 0, failed = 0;
-  double spent_s = 0;
+  // ETA from the mean time of each kind so far (accuracy points are quick).
+  std::map<std::string, double> spent_s;
+  std::map<std::string, size_t> finished_of, left_of;
+  for (size_t i = 0; i < plan.size(); ++i)
+    if (state[i] == "run") ++left_of[plan[i].kind];
+  auto eta = [&]() -> std::string {
+    if (finished == 0) return "?";
+    double spent_total = 0;
+    for (const auto& [kind, s] : spent_s) spent_total += s;
+    double left = 0;
+    for (const auto& [kind, n] : left_of) {
+      const size_t done_kind = finished_of[kind];
+      const double mean = done_kind > 0 ? spent_s[kind] / static_cast<double>(done_kind)
+                                        : spent_total / static_cast<double>(finished);
+      left += mean * static_cast<double>(n);
+    }
+    return Duration(left);
+  };
+
   for (size_t i = 0; i < plan.size() && !Interrupted(); ++i) {
     if (state[i] != "run") continue;
     const PlannedPoint& p = plan[i];
@@ -168,14 +186,13 @@ int RunExperiment(int argc, char** argv) {
       spec.input.files = files;
       spec.timeout_s = std::max(spec.timeout_s, 600 + 2.0 * static_cast<double>(files.size()));
     }
-    const std::string eta =
-        finished == 0 ? "?" : Duration(spent_s / static_cast<double>(finished) *
-                                       static_cast<double>(to_run - finished));
     std::cerr << (tty ? "\r\033[K" : "") << "[" << finished + 1 << "/" << to_run << "] ETA "
-              << eta << "  " << Describe(p) << " ..." << (tty ? "" : "\n") << std::flush;
+              << eta() << "  " << Describe(p) << " ..." << (tty ? "" : "\n") << std::flush;
     PointResult r = RunPointIsolated(spec, self);
     if (r.status == "interrupted") break;
-    spent_s += r.wall_s;
+    spent_s[p.kind] += r.wall_s;
+    ++finished_of[p.kind];
+    --left_of[p.kind];
     ++finished;
     json result;
     if (p.kind == "accuracy") {

@@ -11,7 +11,9 @@ import json
 import os
 import statistics
 import subprocess
+import sqlite3
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -230,6 +232,92 @@ class Isolation(Fixture):
 
     def test_clean_failure(self):
         self.check("fail", "failed", "failure requested")
+
+
+class Experiments(Fixture):
+    """dli run / results / compare / report on the test backend."""
+
+    def write_experiment(self, text):
+        path = self.dir / "exp.yaml"
+        path.write_text(text)
+        return path
+
+    def experiment(self, iterations=40, batches="[1, 2, 4]"):
+        return self.write_experiment(
+            f"name: smoke\nmodels: [{self.model}]\nframeworks: [testing]\n"
+            f"precisions: [FP32, INT8]\nbatches: {batches}\n"
+            f"params:\n  testing:\n    threads: [1, 2]\n"
+            f"measure: {{iterations: {iterations}, warmup: 1}}\n")
+
+    def test_dry_run_shows_the_plan_and_skips(self):
+        proc = run(["run", str(self.experiment()), "--dry-run", "--db", str(self.dir / "r.db")])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("12 points, 6 to run, 0 already done, 6 skipped", proc.stdout)
+        self.assertIn("skip: testing does not support INT8", proc.stdout)
+
+    def test_yaml_errors_name_line_and_column(self):
+        bad = self.write_experiment("models: [m]\nframeworks: [testing]\nbatches: [1, x]\n")
+        proc = run(["run", str(bad), "--dry-run"])
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("exp.yaml:3:14: each batch size must be a whole number", proc.stderr)
+        broken = self.write_experiment("models: [m\nframeworks: [testing]\n")
+        proc = run(["run", str(broken), "--dry-run"])
+        self.assertEqual(proc.returncode, 2)
+        self.assertRegex(proc.stderr, r"exp\.yaml:\d+:\d+: ")
+
+    def test_resume_after_the_runner_is_killed(self):
+        self.model.write_text("400\n")  # slow enough to kill mid-sweep
+        exp = self.experiment(iterations=60)
+        db = self.dir / "r.db"
+        env = dict(os.environ, DLI_PLUGIN_PATH=TEST_PLUGINS)
+        runner = subprocess.Popen([DLI, "run", str(exp), "--db", str(db)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 120
+        finished = 0
+        while time.time() < deadline and finished < 2:
+            time.sleep(0.3)
+            if db.exists():
+                with sqlite3.connect(db) as con:
+                    finished = con.execute("select count(*) from points").fetchone()[0]
+        runner.kill()  # SIGKILL: no chance to clean up
+        runner.wait()
+        self.assertGreaterEqual(finished, 2)
+        self.assertLess(finished, 6, "the runner finished before it could be killed")
+        with sqlite3.connect(db) as con:
+            before = con.execute("select key from points where status='ok'").fetchall()
+        proc = run(["run", str(exp), "--db", str(db)])
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn(f"{6 - len(before)} to run, {len(before)} already done", proc.stdout)
+        with sqlite3.connect(db) as con:
+            keys = [k for (k,) in con.execute("select key from points where status='ok'")]
+        self.assertEqual(len(keys), 6)
+        self.assertEqual(len(set(keys)), 6, "a finished point was run again")
+
+    def test_results_compare_and_report(self):
+        exp = self.experiment(iterations=30, batches="[1, 2]")
+        db = str(self.dir / "r.db")
+        self.assertEqual(run(["run", str(exp), "--db", db]).returncode, 0)
+        self.assertEqual(run(["run", str(exp), "--db", db, "--rerun"]).returncode, 0)
+        listing = run(["results", "list", "--db", db])
+        self.assertIn("4 point(s)", listing.stdout)
+        csv = self.dir / "all.csv"
+        self.assertEqual(run(["results", "export", "--db", db, "--csv", str(csv),
+                              "--all-versions"]).returncode, 0)
+        self.assertEqual(len(csv.read_text().splitlines()), 1 + 8)
+        compare = run(["compare", "1", "2", "--db", db])
+        self.assertEqual(compare.returncode, 0, compare.stderr)
+        self.assertIn("4 point(s) compared", compare.stdout)
+        out = self.dir / "rep" / "report.html"
+        proc = run(["report", "--db", db, "--out", str(out)])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        html = out.read_text()
+        self.assertEqual(html.count("<svg"), 4)
+        self.assertIn("testing CPU FP32", html)
+        for fig in ("fig1_accuracy.svg", "fig2_fps_fp32.svg", "fig3_fps_all_precisions.svg",
+                    "fig4_best_fps.svg"):
+            self.assertTrue((out.parent / fig).read_text().startswith("<svg"), fig)
+        self.assertEqual(run(["report", "--db", str(self.dir / "none.db")]).returncode, 2)
+        self.assertEqual(run(["compare", "1", "9", "--db", db]).returncode, 2)
 
 
 class RealBackends(Fixture):

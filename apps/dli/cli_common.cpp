@@ -1,5 +1,9 @@
 #include "cli_common.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -7,6 +11,7 @@
 #include "dli/error.h"
 #include "dli/isolation.h"
 #include "dli/plugin_probe.h"
+#include "dli/report.h"
 #include "dli/text.h"
 
 namespace fs = std::filesystem;
@@ -88,6 +93,74 @@ std::vector<std::string> ReadClassNames(const ModelMeta& meta) {
   std::ifstream in(meta.labels_path);
   for (std::string line; std::getline(in, line);) names.push_back(Trim(line));
   return names;
+}
+
+int RunForeground(const std::vector<std::string>& argv) {
+  std::vector<char*> c_argv;
+  for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
+  c_argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork() failed");
+  if (pid == 0) {
+    execv(c_argv[0], c_argv.data());
+    std::perror(c_argv[0]);
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::vector<std::string> PrepareCommand() {
+  const fs::path script = fs::path(DliHome()) / "python" / "dli_models" / "prepare.py";
+  if (!fs::exists(script))
+    throw UsageError("model preparation script not found: " + script.string() +
+                     " (set DLI_HOME to the DLI source folder)");
+  return {"/usr/bin/python3", script.string(), "--models-dir", ModelsDir()};
+}
+
+namespace {
+
+// NumPy .npy (format 1.0) of a float32 array.
+void WriteNpyFloat32(const std::string& path, const std::vector<size_t>& shape,
+                     const std::vector<float>& data) {
+  std::vector<std::string> dims;
+  for (size_t d : shape) dims.push_back(std::to_string(d));
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + Join(dims, ", ") +
+                       (shape.size() == 1 ? ",), }" : "), }");
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += static_cast<char>(1);
+  out += static_cast<char>(0);
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>(header.size() >> 8);
+  out += header;
+  out.append(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float));
+  WriteFileAtomically(path, out);
+}
+
+}  // namespace
+
+void WriteImagesNpy(const ImageSet& set, const std::string& layout, const std::string& path) {
+  if (layout != "NCHW" && layout != "NHWC")
+    throw std::invalid_argument("WriteImagesNpy: layout " + layout + " is not NCHW or NHWC");
+  const HwcImage& first = set.images.front();
+  const size_t n = set.images.size(), h = first.height, w = first.width, c = first.channels;
+  std::vector<float> data;
+  data.reserve(n * h * w * c);
+  for (const HwcImage& im : set.images) {
+    if (layout == "NHWC") {
+      data.insert(data.end(), im.pixels.begin(), im.pixels.end());
+      continue;
+    }
+    for (size_t ch = 0; ch < c; ++ch)
+      for (size_t p = 0; p < h * w; ++p) data.push_back(im.pixels[p * c + ch]);
+  }
+  WriteNpyFloat32(path,
+                  layout == "NHWC" ? std::vector<size_t>{n, h, w, c} : std::vector<size_t>{n, c, h, w},
+                  data);
 }
 
 }  // namespace dli::cli

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dli/images.h"
 #include "dli/plugin.h"
 #include "dli/point.h"
 
@@ -34,6 +35,20 @@ ResolvedModel ModelOfFormat(const ModelMeta& meta, const ModelFormat& format);
 
 // Lines of the model's labels file (class names), or empty.
 std::vector<std::string> ReadClassNames(const ModelMeta& meta);
+
+// Runs a program with this process's stdin/stdout/stderr; returns its exit
+// code (128 + signal when it was killed).
+int RunForeground(const std::vector<std::string>& argv);
+
+// The model preparation command line, `/usr/bin/python3 <DLI_HOME>/python/
+// dli_models/prepare.py --models-dir <ModelsDir()>`, to which the caller adds
+// its options; UsageError when the script is missing.
+std::vector<std::string> PrepareCommand();
+
+// Writes the preprocessed images of `set` as one float32 NumPy .npy array,
+// [N, C, H, W] for layout "NCHW" or [N, H, W, C] for "NHWC": the calibration
+// data the Python quantization tools read (dli __preprocess, dli optimize).
+void WriteImagesNpy(const ImageSet& set, const std::string& layout, const std::string& path);
 
 }  // namespace dli::cli
 

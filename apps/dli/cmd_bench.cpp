@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 #include <iostream>
@@ -113,7 +115,15 @@ int RunBench(int argc, char** argv) {
     if (!quiet)
       std::cerr << "[" << i + 1 << "/" << batches.size() << "] " << PointLabel(spec) << " ..."
                 << std::flush;
-    results.push_back(RunPointIsolated(spec, SelfExecutable()));
+    // On a terminal the worker's progress updates the point's line in place.
+    LineCallback progress;
+    if (!quiet && isatty(STDERR_FILENO))
+      progress = [&](const std::string& line) {
+        std::cerr << "\r\033[K[" << i + 1 << "/" << batches.size() << "] " << PointLabel(spec)
+                  << " ... " << line << std::flush;
+      };
+    results.push_back(RunPointIsolated(spec, SelfExecutable(), progress));
+    if (progress) std::cerr << "\r\033[K[" << i + 1 << "/" << batches.size() << "] " << PointLabel(spec) << " ...";
     const PointResult& r = results.back();
     if (!quiet)
       std::cerr << (r.ok() ? " " + FormatFixed(r.fps, 1) + " FPS, median " +

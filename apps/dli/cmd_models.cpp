@@ -1,38 +1,12 @@
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <filesystem>
 #include <iostream>
 
 #include "args.h"
+#include "cli_common.h"
 #include "commands.h"
 #include "dli/error.h"
 #include "dli/model.h"
 
-namespace fs = std::filesystem;
-
 namespace dli::cli {
-namespace {
-
-// Runs a program with this process's stdin/stdout/stderr; returns its exit code.
-int RunForeground(const std::vector<std::string>& argv) {
-  std::vector<char*> c_argv;
-  for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
-  c_argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork() failed");
-  if (pid == 0) {
-    execv(c_argv[0], c_argv.data());
-    std::perror(c_argv[0]);
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-}  // namespace
 
 int RunModels(int argc, char** argv) {
   Args args("dli models prepare [--model NAME] [--steps a,b] [--force] [--list]",
@@ -52,11 +26,7 @@ int RunModels(int argc, char** argv) {
   }
   if (args.positional().size() != 1 || args.positional()[0] != "prepare")
     throw UsageError("expected `dli models prepare` (see dli models --help)");
-  const fs::path script = fs::path(DliHome()) / "python" / "dli_models" / "prepare.py";
-  if (!fs::exists(script))
-    throw UsageError("model preparation script not found: " + script.string() +
-                     " (set DLI_HOME to the DLI source folder)");
-  std::vector<std::string> cmd = {"/usr/bin/python3", script.string(), "--models-dir", ModelsDir()};
+  std::vector<std::string> cmd = PrepareCommand();
   if (args.Has("model")) cmd.insert(cmd.end(), {"--model", args.Get("model")});
   if (args.Has("steps")) cmd.insert(cmd.end(), {"--steps", args.Get("steps")});
   if (args.Has("force")) cmd.push_back("--force");

@@ -351,7 +351,7 @@ struct MxnetBackend {
   }
   static const char* Version() { return DLI_MXNET_VERSION; }
   static const char* Devices() { return "CPU"; }
-  static const char* Precisions() { return "FP32"; }
+  static const char* Precisions() { return "FP32,INT8"; }
   static const char* Notes() {
     return "C predict API of the mxnet wheel; without --param threads MXNet "
            "1.x uses half the logical CPUs for operators (it assumes "

@@ -12,7 +12,7 @@ struct OnnxRuntimeTraits {
   static constexpr const char* kDisplayName = "ONNX Runtime";
   static constexpr const char* kModelFormats = "ONNX model (.onnx)";
   static constexpr const char* kDevices = "CPU";
-  static constexpr const char* kPrecisions = "FP32";
+  static constexpr const char* kPrecisions = "FP32,FP16,INT8";
 
   static const dli_param_info* Params(size_t* n) {
     static const dli_param_info kParams[] = {

@@ -244,7 +244,7 @@ struct PyTorchBackend {
   static void Probe() { DefaultThreads(); }
   static const char* Version() { return TORCH_VERSION; }
   static const char* Devices() { return "CPU"; }
-  static const char* Precisions() { return "FP32"; }
+  static const char* Precisions() { return "FP32,INT8"; }
 
   static const char* Notes() {
     static const std::string notes =

@@ -11,7 +11,7 @@ struct TfliteTraits {
   static constexpr const char* kDisplayName = "TensorFlow Lite (LiteRT, ai-edge-litert)";
   static constexpr const char* kModelFormats = "TFLite model (.tflite)";
   static constexpr const char* kDevices = "CPU";
-  static constexpr const char* kPrecisions = "FP32";
+  static constexpr const char* kPrecisions = "FP32,FP16,INT8,UINT8";
 
   static const dli_param_info* Params(size_t* n) {
     static const dli_param_info kParams[] = {

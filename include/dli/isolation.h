@@ -4,6 +4,7 @@
 #define DLI_ISOLATION_H
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,13 @@ struct ChildOutcome {
   double wall_s = 0;
 };
 
+// Called with each complete line the child writes (for live progress).
+using LineCallback = std::function<void(const std::string& line)>;
+
 // Runs argv[0] with argv, stdout and stderr captured, in its own process
 // group (killed whole on timeout).
-ChildOutcome RunChild(const std::vector<std::string>& argv, double timeout_s);
+ChildOutcome RunChild(const std::vector<std::string>& argv, double timeout_s,
+                      const LineCallback& on_line = {});
 
 // From now on SIGINT and SIGTERM only set a flag: a running child is killed
 // and the caller stops cleanly, keeping what finished.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dli/host.h"
+#include "dli/isolation.h"
 #include "dli/measure.h"
 #include "dli/model.h"
 #include "dli/plugin.h"
@@ -119,7 +120,9 @@ PointResult RunPointInProcess(const PointSpec& spec);
 // Runs one test point in a child process (`<worker_exe> __worker SPEC OUT`)
 // with spec.timeout_s; a crash, hang or kill becomes a failed result with the
 // reason and the tail of the child's output.
-PointResult RunPointIsolated(const PointSpec& spec, const std::string& worker_exe);
+// `on_progress` (optional) gets the worker's progress ("300/1000 requests").
+PointResult RunPointIsolated(const PointSpec& spec, const std::string& worker_exe,
+                             const LineCallback& on_progress = {});
 
 }  // namespace dli
 

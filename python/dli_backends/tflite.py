@@ -19,6 +19,29 @@ def open(spec: dict) -> "TfliteSession":  # noqa: A001 (the bridge protocol)
     return TfliteSession(spec)
 
 
+def is_quantized(details: dict) -> bool:
+    """Whether a tensor holds integers that stand for real values."""
+    return details["quantization"][0] != 0.0
+
+
+def quantize(values: numpy.ndarray, details: dict) -> numpy.ndarray:
+    """Real values -> the integers of a quantized tensor, as TFLite defines
+    them: round(value / scale) + zero_point, saturated to the type."""
+    scale, zero_point = details["quantization"]
+    limits = numpy.iinfo(details["dtype"])
+    return numpy.clip(numpy.rint(values / scale) + zero_point, limits.min,
+                      limits.max).astype(details["dtype"])
+
+
+def dequantize(values: numpy.ndarray, details: dict) -> numpy.ndarray:
+    """The real values of a tensor: (q - zero_point) * scale when it is
+    quantized, else the values as they are."""
+    if not is_quantized(details):
+        return values
+    scale, zero_point = details["quantization"]
+    return (values.astype(numpy.float32) - zero_point) * scale
+
+
 class TfliteSession:
     def __init__(self, spec: dict):
         path = spec["model_path"]
@@ -46,11 +69,16 @@ class TfliteSession:
         interpreter.allocate_tensors()
         self._input = interpreter.get_input_details()[0]
         self._output = interpreter.get_output_details()[0]
+        # DLI prepares float32 batches; a full-integer model (INT8/UINT8
+        # input) gets them quantized with its own scale and zero point once,
+        # in set_inputs, before timing.
+        self._input_dtype = (numpy.float32 if is_quantized(self._input)
+                             else self._input["dtype"])
         self._arrays = []
         self.infer = interpreter.invoke
 
     def input_info(self):
-        return _bridge.tensor_info(self._input["name"], self._input["dtype"],
+        return _bridge.tensor_info(self._input["name"], self._input_dtype,
                                    self._input["shape"])
 
     def output_info(self):
@@ -58,16 +86,16 @@ class TfliteSession:
                                    self._output["shape"])
 
     def set_inputs(self, batches):
-        self._arrays = _bridge.input_arrays(batches, self._input["dtype"],
+        self._arrays = _bridge.input_arrays(batches, self._input_dtype,
                                             self._input["shape"])
+        if is_quantized(self._input):
+            self._arrays = [quantize(array, self._input)
+                            for array in self._arrays]
 
     def bind(self, index: int):
         # set_tensor copies into the interpreter's input buffer: untimed here.
         self._interpreter.set_tensor(self._input_index, self._arrays[index])
 
     def read_output(self, out):
-        values = self._interpreter.get_tensor(self._output["index"])
-        scale, zero_point = self._output["quantization"]
-        if scale != 0.0:  # a quantized output: report real values
-            values = (values.astype(numpy.float32) - zero_point) * scale
-        _bridge.copy_output(out, values)
+        _bridge.copy_output(out, dequantize(
+            self._interpreter.get_tensor(self._output["index"]), self._output))

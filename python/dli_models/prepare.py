@@ -5,6 +5,9 @@ dli_models/steps/, each as a subprocess under the interpreter it declares.
     /usr/bin/python3 python/dli_models/prepare.py [--models-dir DIR]
         [--model mobilenet_v2] [--steps a,b] [--force] [--list]
 
+Optional steps (the optimisations that `dli optimize` runs) run only when
+--steps names them.
+
 A step is skipped when its outputs exist unchanged, its inputs hash as they
 did when it last ran, its code is the same and its model.json entries are
 still there; --force reruns the selected steps. Only the standard library
@@ -208,8 +211,9 @@ def list_steps(context: common.Context, steps: List[common.Step]) -> None:
                   if not python.exists()
                   else stale_reason(context, step) or "up to date")
         depends = ",".join(step.depends) or "-"
+        optional = " (optional: runs only when named)" if step.optional else ""
         print(f"{step.name:16} {step.interpreter:10} depends: {depends:16} "
-              f"{status}\n{'':16} {step.description}")
+              f"{status}\n{'':16} {step.description}{optional}")
 
 
 def main(argv: List[str] = None) -> int:
@@ -219,7 +223,8 @@ def main(argv: List[str] = None) -> int:
                         help="where models are written (default: %(default)s)")
     parser.add_argument("--model", default="mobilenet_v2")
     parser.add_argument("--steps", help="comma-separated steps to run (with "
-                        "the steps they depend on); default: all")
+                        "the steps they depend on); default: all but the "
+                        "optional ones (the optimisations of dli optimize)")
     parser.add_argument("--force", action="store_true",
                         help="rerun the selected steps even when up to date")
     parser.add_argument("--list", action="store_true",
@@ -227,7 +232,9 @@ def main(argv: List[str] = None) -> int:
     args = parser.parse_args(argv)
     try:
         steps = discover_steps()
-        selected = (args.steps.split(",") if args.steps else list(steps))
+        selected = (args.steps.split(",") if args.steps else
+                    [name for name, step in steps.items()
+                     if not step.optional or args.list])
         unknown = [name for name in selected if name not in steps]
         if unknown:
             print(f"prepare: unknown step {', '.join(unknown)}; known steps: "

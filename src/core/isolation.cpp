@@ -62,7 +62,8 @@ std::string DescribeExit(int status) {
   return "exited with code " + std::to_string(WEXITSTATUS(status));
 }
 
-ChildOutcome RunChild(const std::vector<std::string>& argv, double timeout_s) {
+ChildOutcome RunChild(const std::vector<std::string>& argv, double timeout_s,
+                      const LineCallback& on_line) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed_s = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -87,6 +88,7 @@ ChildOutcome RunChild(const std::vector<std::string>& argv, double timeout_s) {
   close(pipe_fds[1]);
 
   ChildOutcome out;
+  std::string partial_line;
   char buf[4096];
   for (;;) {
     if (Interrupted()) {
@@ -108,6 +110,13 @@ ChildOutcome RunChild(const std::vector<std::string>& argv, double timeout_s) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // every writer closed: the child is done
     out.tail.append(buf, static_cast<size_t>(n));
+    if (on_line) {
+      partial_line.append(buf, static_cast<size_t>(n));
+      for (size_t eol; (eol = partial_line.find('\n')) != std::string::npos;) {
+        on_line(partial_line.substr(0, eol));
+        partial_line.erase(0, eol + 1);
+      }
+    }
     if (out.tail.size() > 2 * kTailBytes) out.tail.erase(0, out.tail.size() - kTailBytes);
   }
   close(pipe_fds[0]);

@@ -8,6 +8,8 @@ using nlohmann::json;
 namespace dli {
 namespace {
 
+constexpr const char* kProgressPrefix = "dli: ";
+
 PointResult FailedResult(const PointSpec& spec, const std::string& status,
                          const std::string& error, const ChildOutcome& child) {
   PointResult r;
@@ -21,14 +23,19 @@ PointResult FailedResult(const PointSpec& spec, const std::string& status,
 
 }  // namespace
 
-PointResult RunPointIsolated(const PointSpec& spec, const std::string& worker_exe) {
+PointResult RunPointIsolated(const PointSpec& spec, const std::string& worker_exe,
+                             const LineCallback& on_progress) {
   TempDir dir;
   const std::string spec_file = (dir.path() / "spec.json").string();
   const std::string result_file = (dir.path() / "result.json").string();
   std::ofstream(spec_file) << SpecToJson(spec).dump();
 
   const ChildOutcome child =
-      RunChild({worker_exe, "__worker", spec_file, result_file}, spec.timeout_s);
+      RunChild({worker_exe, "__worker", spec_file, result_file}, spec.timeout_s,
+               [&](const std::string& line) {
+                 const std::string prefix = kProgressPrefix;
+                 if (on_progress && line.rfind(prefix, 0) == 0) on_progress(line.substr(prefix.size()));
+               });
   if (child.interrupted) return FailedResult(spec, "interrupted", "interrupted by the user", child);
   if (child.timed_out)
     return FailedResult(spec, "timeout",

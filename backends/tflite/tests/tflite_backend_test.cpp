@@ -37,7 +37,7 @@ TEST(TfliteBackend, ProbeReportsVersionParamsAndBridgeCost) {
   ASSERT_EQ(Api().probe(err, sizeof(err)), DLI_OK) << err;
   EXPECT_EQ(std::string(Api().framework_version()).rfind("2.", 0), 0u) << Api().framework_version();
   EXPECT_STREQ(Api().devices(), "CPU");
-  EXPECT_STREQ(Api().precisions(), "FP32");
+  EXPECT_STREQ(Api().precisions(), "FP32,FP16,INT8,UINT8");
   ASSERT_EQ(Api().n_params, 1u);
   EXPECT_STREQ(Api().params[0].name, "threads");
   EXPECT_GT(dli::testing::BridgeOverheadMicroseconds(Api()), 0.0) << Api().notes();

@@ -29,16 +29,16 @@ MAX_ABS_DIFF = 1e-3
 EPOCH = 0  # MXNet checkpoints are named <prefix>-<epoch:04d>.params
 
 
-def _prefix(model: str) -> str:
+def checkpoint_prefix(model: str) -> str:
     return f"mxnet/{model}"
 
 
-def _symbol_file(model: str) -> str:
-    return f"{_prefix(model)}-symbol.json"
+def symbol_file(model: str) -> str:
+    return f"{checkpoint_prefix(model)}-symbol.json"
 
 
-def _params_file(model: str) -> str:
-    return f"{_prefix(model)}-{EPOCH:04d}.params"
+def params_file(model: str) -> str:
+    return f"{checkpoint_prefix(model)}-{EPOCH:04d}.params"
 
 
 STEP = common.Step(
@@ -47,8 +47,8 @@ STEP = common.Step(
     description="import the ONNX file into MXNet (symbol + params)",
     depends=("reference",),
     inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS,
-    outputs=(f"{{model_dir}}/{_symbol_file('{model}')}",
-             f"{{model_dir}}/{_params_file('{model}')}"),
+    outputs=(f"{{model_dir}}/{symbol_file('{model}')}",
+             f"{{model_dir}}/{params_file('{model}')}"),
 )
 
 
@@ -126,17 +126,17 @@ def run(context: common.Context) -> None:
                                f"{data_inputs}, expected [{input_name!r}]")
     symbol = with_input_shape(symbol, input_name, metadata["input"]["shape"])
     save_checkpoint(symbol, arg_params, aux_params,
-                    context.model_dir / _symbol_file(context.model),
-                    context.model_dir / _params_file(context.model))
+                    context.model_dir / symbol_file(context.model),
+                    context.model_dir / params_file(context.model))
 
-    outputs = infer(context.model_dir / _prefix(context.model), input_name,
-                    inputs)
+    outputs = infer(context.model_dir / checkpoint_prefix(context.model),
+                    input_name, inputs)
     common.compare_with_reference(f"MXNet {mxnet.__version__}", outputs,
                                   reference, names, max_abs_diff=MAX_ABS_DIFF)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id=FORMAT_ID, format="mxnet_symbol", precision="FP32",
-        path=_symbol_file(context.model),
-        weights=_params_file(context.model), frameworks=FRAMEWORKS,
+        path=symbol_file(context.model),
+        weights=params_file(context.model), frameworks=FRAMEWORKS,
         converter="mxnet.contrib.onnx.import_model",
         converter_version=mxnet.__version__)])
 

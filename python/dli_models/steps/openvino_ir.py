@@ -20,7 +20,7 @@ PRECISIONS = (("FP32", False, 1e-3), ("FP16", True, None))
 FRAMEWORKS = ["openvino"]
 
 
-def _ir_file(model: str, precision: str, suffix: str) -> str:
+def ir_file(model: str, precision: str, suffix: str) -> str:
     return f"openvino/{precision.lower()}/{model}{suffix}"
 
 
@@ -30,13 +30,13 @@ STEP = common.Step(
     description="convert the ONNX file to OpenVINO IR FP32 and FP16",
     depends=("reference",),
     inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS,
-    outputs=tuple(f"{{model_dir}}/{_ir_file('{model}', precision, suffix)}"
+    outputs=tuple(f"{{model_dir}}/{ir_file('{model}', precision, suffix)}"
                   for precision, _, _ in PRECISIONS
                   for suffix in (".xml", ".bin")),
 )
 
 
-def _save_ir(model, xml_path: Path, compress_to_fp16: bool) -> None:
+def save_ir(model, xml_path: Path, compress_to_fp16: bool) -> None:
     """Saves the .xml/.bin pair into a temporary folder first and then moves
     both in place, so an interrupted run leaves no half-written pair."""
     import openvino
@@ -80,9 +80,9 @@ def run(context: common.Context) -> None:
 
     entries = []
     for precision, compress_to_fp16, max_abs_diff in PRECISIONS:
-        xml = _ir_file(context.model, precision, ".xml")
-        weights = _ir_file(context.model, precision, ".bin")
-        _save_ir(openvino.convert_model(str(onnx_path)),
+        xml = ir_file(context.model, precision, ".xml")
+        weights = ir_file(context.model, precision, ".bin")
+        save_ir(openvino.convert_model(str(onnx_path)),
                  context.model_dir / xml, compress_to_fp16)
         common.compare_with_reference(
             f"OpenVINO IR {precision}", infer(context.model_dir / xml),

@@ -358,10 +358,11 @@ inline void ExpectCommonInputErrors(const dli_plugin& api, const OpenRequest& va
   EXPECT_NE(open_error(unknown_param).find("unknown parameter 'no_such_knob'"),
             std::string::npos);
 
-  OpenRequest fp16 = valid;
-  fp16.precision = "FP16";
-  const std::string precision_error = open_error(fp16);
-  EXPECT_NE(precision_error.find("FP16"), std::string::npos) << precision_error;
+  // A precision no backend declares (FP16 and INT8 are real ones now).
+  OpenRequest int4 = valid;
+  int4.precision = "INT4";
+  const std::string precision_error = open_error(int4);
+  EXPECT_NE(precision_error.find("INT4"), std::string::npos) << precision_error;
   EXPECT_NE(precision_error.find("FP32"), std::string::npos) << precision_error;
 
   OpenRequest gpu = valid;

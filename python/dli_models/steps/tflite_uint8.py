@@ -1,0 +1,16 @@
+"""TFLite UINT8 from the TensorFlow SavedModel with tf.lite.TFLiteConverter
+(see dli_models/tflite_quantization.py). Optional step:
+`dli optimize --to uint8 --framework tflite` runs it."""
+
+from dli_models import common, tflite_quantization
+
+PRECISION = "UINT8"
+STEP = tflite_quantization.make_step(PRECISION)
+
+
+def run(context: common.Context) -> None:
+    tflite_quantization.run(context, STEP, PRECISION)
+
+
+if __name__ == "__main__":
+    common.step_main(STEP, run)

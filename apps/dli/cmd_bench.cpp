@@ -55,6 +55,7 @@ int RunBench(int argc, char** argv) {
        {"time-limit", "SEC", "stop a point after SEC seconds of timed requests"},
        {"ci-target", "REL", "adaptive stop once the median's 95% CI is narrower than REL (e.g. 0.02)"},
        {"min-iterations", "N", "adaptive stopping never stops before N requests (default 30)"},
+       {"min-time", "SEC", "...nor before SEC seconds of timed requests (default 0)"},
        {"warmup", "N", "warm-up requests, excluded from statistics (default 5)"},
        {"param", "KEY=VALUE", "framework parameter (repeatable; see `dli info`)", true},
        {"images", "DIR", "real input images (decoded and preprocessed before timing)"},
@@ -85,6 +86,7 @@ int RunBench(int argc, char** argv) {
       args.GetInt("iterations", base.measure.stop.time_limit_s > 0 ? 0 : 1000, 0));
   base.measure.stop.ci_target_rel = args.GetDouble("ci-target", 0, 0);
   base.measure.stop.min_iterations = static_cast<size_t>(args.GetInt("min-iterations", 30, 1));
+  base.measure.stop.min_time_s = args.GetDouble("min-time", 0, 0);
   if (const std::string err = ValidateStopRule(base.measure.stop); !err.empty())
     throw UsageError(err);
   base.input.max_images = static_cast<size_t>(args.GetInt("max-images", 320, 1));

@@ -60,6 +60,7 @@ json Identity(const PlannedPoint& p, const std::string& model_sha256, const std:
                      {"time_limit_s", s.measure.stop.time_limit_s},
                      {"ci_target_rel", s.measure.stop.ci_target_rel},
                      {"min_iterations", s.measure.stop.min_iterations},
+                     {"min_time_s", s.measure.stop.min_time_s},
                      {"warmup", s.measure.warmup}};
   }
   return id;

@@ -374,11 +374,6 @@ struct MxnetBackend {
   }
 
   static std::unique_ptr<dli::sdk::Session> Open(const Spec& spec) {
-    size_t n_params = 0;
-    const dli_param_info* params = Params(&n_params);
-    dli::sdk::CheckParams(spec, params, n_params);
-    dli::sdk::RequireSupported("device", spec.device, Devices());
-    dli::sdk::RequireSupported("precision", spec.precision, Precisions());
     LoadSettings settings;
     if (dli::sdk::IntParamAtLeast(spec, "threads", 1, 0) > 0)
       settings.omp_threads = spec.Param("threads");

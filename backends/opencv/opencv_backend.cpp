@@ -335,15 +335,7 @@ struct OpenCvBackend {
 
   static std::unique_ptr<sdk::Session> Open(const Spec& spec) {
     const ModelFiles files = CheckModelFiles(spec);
-    size_t n_params = 0;
-    const dli_param_info* params = Params(&n_params);
-    sdk::CheckParams(spec, params, n_params);
     const int threads = sdk::IntParamAtLeast(spec, "threads", 1, 0);
-    sdk::RequireSupported("device", spec.device, Devices());
-    sdk::RequireSupported("precision", spec.precision, Precisions());
-    if (spec.batch < 1)
-      throw std::runtime_error("batch " + std::to_string(spec.batch) +
-                               " is not >= 1");
     const cv::dnn::Backend backend =
         BackendByName(spec.Param("backend", "OPENCV"));
     const cv::dnn::Target target = TargetFor(spec.device, spec.precision);

@@ -347,14 +347,6 @@ struct OpenVinoBackend {
 
   static std::unique_ptr<sdk::Session> Open(const Spec& spec) {
     const ModelFiles files = CheckModelFiles(spec);
-    size_t n_params = 0;
-    const dli_param_info* params = Params(&n_params);
-    sdk::CheckParams(spec, params, n_params);
-    sdk::RequireSupported("precision", spec.precision, kPrecisions);
-    sdk::RequireSupported("device", spec.device, AvailableDevices());
-    if (spec.batch < 1)
-      throw std::runtime_error("batch " + std::to_string(spec.batch) +
-                               " is not >= 1");
     const ov::AnyMap config = CompileConfig(spec);
     return std::make_unique<OpenVinoSession>(spec, files, config);
   }

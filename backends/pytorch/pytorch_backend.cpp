@@ -271,11 +271,6 @@ struct PyTorchBackend {
   }
 
   static std::unique_ptr<dli::sdk::Session> Open(const Spec& spec) {
-    size_t n_params = 0;
-    const dli_param_info* params = Params(&n_params);
-    dli::sdk::CheckParams(spec, params, n_params);
-    dli::sdk::RequireSupported("device", spec.device, Devices());
-    dli::sdk::RequireSupported("precision", spec.precision, Precisions());
     return std::make_unique<TorchSession>(spec);
   }
 };

@@ -33,8 +33,11 @@ struct StopRule {
   // Adaptive stopping (our addition): stop once the 95% CI of the median is
   // narrower than this fraction of the median; 0 = off.
   double ci_target_rel = 0;
-  // Never stop adaptively before this many samples.
+  // Never stop adaptively before this many samples...
   size_t min_iterations = 30;
+  // ...nor before this many seconds of timed requests: a short measurement
+  // can fall entirely inside a transient slow phase of a shared machine.
+  double min_time_s = 0;
 };
 
 struct MeasureOptions {

@@ -53,13 +53,6 @@ def choice_param(params: Dict[str, str], key: str, choices: Dict[str, object],
     return choices[text]
 
 
-def require_known_params(params: Dict[str, str], known: Sequence[str]) -> None:
-    for key in sorted(params):
-        if key not in known:
-            raise ValueError(f"unknown parameter '{key}'; expected one of "
-                             f"{', '.join(known)}")
-
-
 def tensor_info(name: str, dtype, shape: Sequence[int]) -> Tuple[str, str, List[int]]:
     return name, numpy.dtype(dtype).name, [int(dim) for dim in shape]
 

@@ -10,7 +10,6 @@ import onnxruntime
 
 from dli_backends import _bridge
 
-PARAMS = ("threads", "inter_threads", "opt_level", "execution_mode")
 OPT_LEVELS = {
     "disable": onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL,
     "basic": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC,
@@ -64,7 +63,6 @@ class OnnxRuntimeSession:
         path = spec["model_path"]
         params = spec["params"]
         _bridge.require_model_file(path, ".onnx", "ONNX model (.onnx)")
-        _bridge.require_known_params(params, PARAMS)
         options = onnxruntime.SessionOptions()
         # Unset thread counts stay 0: ONNX Runtime's own default.
         options.intra_op_num_threads = (

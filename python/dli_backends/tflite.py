@@ -8,7 +8,6 @@ from ai_edge_litert.interpreter import Interpreter
 
 from dli_backends import _bridge
 
-PARAMS = ("threads",)
 
 
 def version() -> str:
@@ -46,7 +45,6 @@ class TfliteSession:
     def __init__(self, spec: dict):
         path = spec["model_path"]
         _bridge.require_model_file(path, ".tflite", "TFLite model (.tflite)")
-        _bridge.require_known_params(spec["params"], PARAMS)
         # num_threads=None is LiteRT's own default, which its Python API
         # turns into 1 thread (ai_edge_litert/interpreter.py).
         threads = _bridge.int_param(spec["params"], "threads", minimum=1)

@@ -18,8 +18,8 @@ namespace {
 const std::set<std::string> kTopKeys = {"name",   "models",   "model",      "frameworks",
                                         "devices", "precisions", "batches", "params",
                                         "images", "max_images", "accuracy", "measure"};
-const std::set<std::string> kMeasureKeys = {"iterations", "time_limit", "warmup", "ci_target",
-                                            "min_iterations", "timeout"};
+const std::set<std::string> kMeasureKeys = {"iterations", "time_limit",     "warmup",  "ci_target",
+                                            "min_iterations", "min_time", "timeout"};
 const std::set<std::string> kAccuracyKeys = {"dataset", "labels", "classes", "limit"};
 
 class Reader {
@@ -164,6 +164,7 @@ Experiment LoadExperiment(const std::string& path) {
     if (m["ci_target"]) stop.ci_target_rel = r.Real(m["ci_target"], "ci_target", 0);
     if (m["min_iterations"])
       stop.min_iterations = static_cast<size_t>(r.Int(m["min_iterations"], "min_iterations", 1));
+    if (m["min_time"]) stop.min_time_s = r.Real(m["min_time"], "min_time", 0);
     if (m["timeout"]) e.timeout_s = r.Real(m["timeout"], "timeout", 1);
     if (const std::string err = ValidateStopRule(stop); !err.empty()) r.Fail(m, err);
   }

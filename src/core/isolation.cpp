@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +79,9 @@ ChildOutcome RunChild(const std::vector<std::string>& argv, double timeout_s,
   if (pid < 0) throw std::runtime_error("fork() failed");
   if (pid == 0) {
     setpgid(0, 0);  // own process group: a timeout kills its children too
+    // ... and the worker dies with dli, even when dli itself is killed.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) _exit(127);
     dup2(pipe_fds[1], STDOUT_FILENO);
     dup2(pipe_fds[1], STDERR_FILENO);
     execv(c_argv[0], c_argv.data());

@@ -17,6 +17,7 @@ std::string ValidateStopRule(const StopRule& rule) {
     return "no stop condition: give an iteration count or a time limit";
   if (rule.time_limit_s < 0) return "time limit must not be negative";
   if (rule.ci_target_rel < 0) return "CI target must not be negative";
+  if (rule.min_time_s < 0) return "minimum time must not be negative";
   return "";
 }
 
@@ -71,6 +72,7 @@ Measurement RunMeasurement(InferenceTarget& target, size_t n_batches,
       break;
     }
     if (stop.ci_target_rel > 0 && DueForCiCheck(i, stop.min_iterations) &&
+        clock() - loop_start >= stop.min_time_s * 1000 &&
         CiTargetReached(m.samples_ms, stop.ci_target_rel)) {
       m.stop_reason = "ci_target";
       break;

@@ -67,7 +67,8 @@ json SpecToJson(const PointSpec& s) {
           {"measure", {{"warmup", s.measure.warmup}, {"iterations", s.measure.stop.iterations},
                        {"time_limit_s", s.measure.stop.time_limit_s},
                        {"ci_target_rel", s.measure.stop.ci_target_rel},
-                       {"min_iterations", s.measure.stop.min_iterations}}},
+                       {"min_iterations", s.measure.stop.min_iterations},
+                       {"min_time_s", s.measure.stop.min_time_s}}},
           {"save_samples", s.save_samples},
           {"timeout_s", s.timeout_s}};
 }
@@ -108,6 +109,7 @@ PointSpec SpecFromJson(const json& j) {
   s.measure.stop.time_limit_s = me.at("time_limit_s");
   s.measure.stop.ci_target_rel = me.at("ci_target_rel");
   s.measure.stop.min_iterations = me.at("min_iterations");
+  s.measure.stop.min_time_s = me.at("min_time_s");
   s.save_samples = j.at("save_samples");
   s.timeout_s = j.at("timeout_s");
   return s;
@@ -136,7 +138,9 @@ json ResultToJson(const PointResult& r, bool with_samples) {
       {"stop_reason", r.stop_reason},
       {"stop_rule", {{"iterations", s.measure.stop.iterations},
                      {"time_limit_s", s.measure.stop.time_limit_s},
-                     {"ci_target_rel", s.measure.stop.ci_target_rel}}},
+                     {"ci_target_rel", s.measure.stop.ci_target_rel},
+                     {"min_iterations", s.measure.stop.min_iterations},
+                     {"min_time_s", s.measure.stop.min_time_s}}},
       {"samples_kept", l.samples_kept},
       {"samples_dropped", l.samples_dropped},
       {"latency_ms", {{"median", stat(l.median)}, {"mean", stat(l.mean)}, {"std", stat(l.std)},

@@ -127,5 +127,17 @@ TEST(AdaptiveStop, NeverBeforeMinIterations) {
   EXPECT_EQ(m.samples_ms.size(), 50u);
 }
 
+TEST(AdaptiveStop, NeverBeforeMinTime) {
+  FakeTarget t([] { return 10.0; });  // zero spread
+  MeasureOptions o;
+  o.stop.iterations = 1000;
+  o.stop.ci_target_rel = 0.5;
+  o.stop.min_iterations = 10;
+  o.stop.min_time_s = 1.0;  // 100 requests of 10 ms
+  const Measurement m = RunMeasurement(t, 1, o, [&] { return t.Now(); });
+  EXPECT_EQ(m.stop_reason, "ci_target");
+  EXPECT_EQ(m.samples_ms.size(), 100u);
+}
+
 }  // namespace
 }  // namespace dli

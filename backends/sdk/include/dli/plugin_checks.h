@@ -186,6 +186,17 @@ inline void CheckParams(const Spec& spec, const dli_param_info* params,
   }
 }
 
+template <typename Backend>
+void CheckSpec(const Spec& spec) {
+  size_t n_params = 0;
+  const dli_param_info* params = Backend::Params(&n_params);
+  CheckParams(spec, params, n_params);
+  RequireSupported("device", spec.device, Backend::Devices());
+  RequireSupported("precision", spec.precision, Backend::Precisions());
+  if (spec.batch < 1)
+    throw std::runtime_error("batch " + std::to_string(spec.batch) + " is not >= 1");
+}
+
 // Throws unless set_inputs() got at least one batch of exactly the input's
 // size in bytes.
 inline void RequireBatchBytes(const dli_tensor_info& input, size_t n_batches,

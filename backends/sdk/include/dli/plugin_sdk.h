@@ -118,6 +118,12 @@ int Guard(char* err, size_t err_size, F&& body) noexcept {
   return DLI_ERROR;
 }
 
+// Defined in plugin_checks.h: rejects a spec that does not fit the backend's
+// own declarations (parameter table, devices, precisions) or has batch < 1.
+// The adapter runs it before every Backend::Open, so no backend repeats it.
+template <typename Backend>
+void CheckSpec(const Spec& spec);
+
 template <typename Backend>
 struct PluginTable {
   static Session* Cast(dli_session* s) { return reinterpret_cast<Session*>(s); }
@@ -136,6 +142,7 @@ struct PluginTable {
       spec.batch = c->batch;
       for (size_t i = 0; i < c->n_params; ++i)
         spec.params[c->params[i].key] = c->params[i].value;
+      CheckSpec<Backend>(spec);
       std::unique_ptr<Session> session = Backend::Open(spec);
       *out = reinterpret_cast<dli_session*>(session.release());
     });
@@ -203,5 +210,7 @@ struct PluginTable {
   dli_plugin_get(void) {                                               \
     return ::dli::sdk::PluginTable<BackendType>::Get();                \
   }
+
+#include "dli/plugin_checks.h"  // defines CheckSpec
 
 #endif  // DLI_PLUGIN_SDK_H

@@ -26,8 +26,7 @@ void Args::Parse(int argc, char** argv, int first) {
       continue;
     }
     if (!StartsWith(arg, "--")) {
-      if (!takes_positional_)
-        throw UsageError("unexpected argument '" + arg + "' (see --help)");
+      if (!takes_positional_) throw UsageError("unexpected argument '" + arg + "' (see --help)");
       positional_.push_back(arg);
       continue;
     }
@@ -65,7 +64,8 @@ std::string Args::HelpText() const {
     width = std::max(width, heads.back().size());
   }
   for (size_t i = 0; i < options_.size(); ++i)
-    text += "  " + heads[i] + std::string(width - heads[i].size() + 2, ' ') + options_[i].help + "\n";
+    text +=
+        "  " + heads[i] + std::string(width - heads[i].size() + 2, ' ') + options_[i].help + "\n";
   text += "  --help" + std::string(width > 4 ? width - 4 : 2, ' ') + "show this help\n";
   return text;
 }

@@ -158,9 +158,9 @@ void WriteImagesNpy(const ImageSet& set, const std::string& layout, const std::s
     for (size_t ch = 0; ch < c; ++ch)
       for (size_t p = 0; p < h * w; ++p) data.push_back(im.pixels[p * c + ch]);
   }
-  WriteNpyFloat32(path,
-                  layout == "NHWC" ? std::vector<size_t>{n, h, w, c} : std::vector<size_t>{n, c, h, w},
-                  data);
+  WriteNpyFloat32(
+      path, layout == "NHWC" ? std::vector<size_t>{n, h, w, c} : std::vector<size_t>{n, c, h, w},
+      data);
 }
 
 }  // namespace dli::cli

@@ -27,31 +27,30 @@ struct AccuracyPoint {
 
 std::string ClassName(const std::vector<std::string>& names, int index) {
   return index >= 0 && static_cast<size_t>(index) < names.size() ? names[index]
-                                                                : std::to_string(index);
+                                                                 : std::to_string(index);
 }
 
 }  // namespace
 
 int RunAccuracy(int argc, char** argv) {
-  Args args(
-      "dli accuracy --model PATH|NAME --framework LIST --dataset DIR [options]",
-      "Checks a model's quality: top-1 and top-5 on a labelled image set, per framework\n"
-      "and precision, with the same preprocessing for every framework (from the model's\n"
-      "metadata). Dataset layouts: DIR/manifest.txt (`file<TAB>label[,label...]`, a set\n"
-      "of acceptable classes per image), --labels FILE (`file label`, ImageNet val) or\n"
-      "--classes FILE (one sub-folder per class). Labels are 0-based class indices.",
-      {{"model", "PATH|NAME", "model file, or a prepared model name (e.g. mobilenet_v2)"},
-       {"framework", "LIST", "comma-separated frameworks, or `all` available ones"},
-       {"precision", "LIST", "comma-separated precisions (default FP32)"},
-       {"device", "DEV", "device (default CPU)"},
-       {"dataset", "DIR", "labelled images"},
-       {"labels", "FILE", "ImageNet-val layout: `file label` lines"},
-       {"classes", "FILE", "class-folder layout: folder name -> class index"},
-       {"label-offset", "N", "output index = label + N (default: model metadata, else 0)"},
-       {"limit", "N", "use at most N images"},
-       {"batch", "N", "batch size of the inference (default 1)"},
-       {"json", "FILE", "write results as JSON (schema dli.accuracy/1)"},
-       {"verbose", "", "print every image's prediction"}});
+  Args args("dli accuracy --model PATH|NAME --framework LIST --dataset DIR [options]",
+            "Checks a model's quality: top-1 and top-5 on a labelled image set, per framework\n"
+            "and precision, with the same preprocessing for every framework (from the model's\n"
+            "metadata). Dataset layouts: DIR/manifest.txt (`file<TAB>label[,label...]`, a set\n"
+            "of acceptable classes per image), --labels FILE (`file label`, ImageNet val) or\n"
+            "--classes FILE (one sub-folder per class). Labels are 0-based class indices.",
+            {{"model", "PATH|NAME", "model file, or a prepared model name (e.g. mobilenet_v2)"},
+             {"framework", "LIST", "comma-separated frameworks, or `all` available ones"},
+             {"precision", "LIST", "comma-separated precisions (default FP32)"},
+             {"device", "DEV", "device (default CPU)"},
+             {"dataset", "DIR", "labelled images"},
+             {"labels", "FILE", "ImageNet-val layout: `file label` lines"},
+             {"classes", "FILE", "class-folder layout: folder name -> class index"},
+             {"label-offset", "N", "output index = label + N (default: model metadata, else 0)"},
+             {"limit", "N", "use at most N images"},
+             {"batch", "N", "batch size of the inference (default 1)"},
+             {"json", "FILE", "write results as JSON (schema dli.accuracy/1)"},
+             {"verbose", "", "print every image's prediction"}});
   args.Parse(argc, argv, 2);
   if (args.help()) {
     std::cout << args.HelpText();
@@ -70,8 +69,8 @@ int RunAccuracy(int argc, char** argv) {
   for (const LabelledImage& li : dataset.items) files.push_back(li.path);
   const std::vector<Backend> backends = SelectBackends(args.Require("framework"));
 
-  std::cerr << "dataset: " << dataset_dir << " (" << dataset.format << ", "
-            << dataset.items.size() << " images";
+  std::cerr << "dataset: " << dataset_dir << " (" << dataset.format << ", " << dataset.items.size()
+            << " images";
   if (!dataset.warnings.empty())
     std::cerr << ", " << dataset.warnings.size() << " entries skipped, e.g. "
               << dataset.warnings.front();
@@ -107,11 +106,11 @@ int RunAccuracy(int argc, char** argv) {
       p.run = RunPointIsolated(spec, SelfExecutable());
       p.score = ScorePredictions(p.run, dataset, label_offset);
       p.images_per_s = p.run.wall_s > 0 ? p.score.images / p.run.wall_s : 0;
-      std::cerr << (p.run.ok() ? " top-1 " + std::to_string(p.score.top1) + "/" +
-                                     std::to_string(p.score.images) + ", top-5 " +
-                                     std::to_string(p.score.top5) + "/" +
-                                     std::to_string(p.score.images)
-                               : " " + p.run.status + ": " + p.run.error)
+      std::cerr << (p.run.ok()
+                        ? " top-1 " + std::to_string(p.score.top1) + "/" +
+                              std::to_string(p.score.images) + ", top-5 " +
+                              std::to_string(p.score.top5) + "/" + std::to_string(p.score.images)
+                        : " " + p.run.status + ": " + p.run.error)
                 << "\n";
       points.push_back(std::move(p));
     }
@@ -149,16 +148,19 @@ int RunAccuracy(int argc, char** argv) {
                 << " image(s) could not be decoded, e.g. " << p.run.skipped_images.front() << "\n";
     if (!args.Has("verbose")) continue;
     for (const Prediction& pr : p.run.predictions)
-      std::cout << "  " << p.run.spec.framework << " " << p.run.spec.precision << " "
-                << pr.file << ": " << ClassName(class_names, pr.top5[0] - label_offset) << "\n";
+      std::cout << "  " << p.run.spec.framework << " " << p.run.spec.precision << " " << pr.file
+                << ": " << ClassName(class_names, pr.top5[0] - label_offset) << "\n";
   }
   if (args.Has("json")) {
     json doc = {{"schema", "dli.accuracy/1"},
                 {"tool", {{"name", "dli"}, {"version", DLI_VERSION}}},
                 {"host", HostToJson(ReadHostInfo())},
-                {"dataset", {{"root", dataset.root}, {"format", dataset.format},
-                             {"images", dataset.items.size()}, {"warnings", dataset.warnings},
-                             {"sanity_only", dataset.items.size() < kSanityOnlyBelow}}},
+                {"dataset",
+                 {{"root", dataset.root},
+                  {"format", dataset.format},
+                  {"images", dataset.items.size()},
+                  {"warnings", dataset.warnings},
+                  {"sanity_only", dataset.items.size() < kSanityOnlyBelow}}},
                 {"results", json::array()}};
     for (const AccuracyPoint& p : points)
       doc["results"].push_back(AccuracyToJson(p.run, dataset, label_offset, p.score));

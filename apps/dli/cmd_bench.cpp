@@ -53,7 +53,8 @@ int RunBench(int argc, char** argv) {
        {"batch", "LIST", "comma-separated batch sizes (default 1)"},
        {"iterations", "N", "timed requests per point (default 1000; 0 with --time-limit)"},
        {"time-limit", "SEC", "stop a point after SEC seconds of timed requests"},
-       {"ci-target", "REL", "adaptive stop once the median's 95% CI is narrower than REL (e.g. 0.02)"},
+       {"ci-target", "REL",
+        "adaptive stop once the median's 95% CI is narrower than REL (e.g. 0.02)"},
        {"min-iterations", "N", "adaptive stopping never stops before N requests (default 30)"},
        {"min-time", "SEC", "...nor before SEC seconds of timed requests (default 0)"},
        {"warmup", "N", "warm-up requests, excluded from statistics (default 5)"},
@@ -125,7 +126,9 @@ int RunBench(int argc, char** argv) {
                   << " ... " << line << std::flush;
       };
     results.push_back(RunPointIsolated(spec, SelfExecutable(), progress));
-    if (progress) std::cerr << "\r\033[K[" << i + 1 << "/" << batches.size() << "] " << PointLabel(spec) << " ...";
+    if (progress)
+      std::cerr << "\r\033[K[" << i + 1 << "/" << batches.size() << "] " << PointLabel(spec)
+                << " ...";
     const PointResult& r = results.back();
     if (!quiet)
       std::cerr << (r.ok() ? " " + FormatFixed(r.fps, 1) + " FPS, median " +

@@ -52,16 +52,18 @@ Comparison Compare(PointResult run, const PointResult& reference, double toleran
       continue;
     }
     for (size_t i = 0; i < p.output.size(); ++i)
-      c.max_abs_diff = std::max(c.max_abs_diff, static_cast<double>(std::fabs(p.output[i] - ref->output[i])));
+      c.max_abs_diff =
+          std::max(c.max_abs_diff, static_cast<double>(std::fabs(p.output[i] - ref->output[i])));
   }
   const bool fp32 = c.run.spec.precision == "FP32";
   if (c.images == 0) {
     c.verdict = "no image in common with the reference";
   } else if (fp32) {
     c.pass = c.top1_agree == c.images && c.max_abs_diff <= tolerance;
-    c.verdict = c.pass ? "" : (c.top1_agree != c.images ? "top-1 differs from the reference"
-                                                        : "outputs differ by more than " +
-                                                              FormatFixed(tolerance, 6));
+    c.verdict = c.pass ? ""
+                       : (c.top1_agree != c.images
+                              ? "top-1 differs from the reference"
+                              : "outputs differ by more than " + FormatFixed(tolerance, 6));
   } else {
     c.pass = static_cast<double>(c.top1_agree) >= min_agreement * static_cast<double>(c.images);
     c.verdict = c.pass ? "" : "top-1 agreement below " + FormatFixed(100 * min_agreement, 1) + "%";
@@ -72,20 +74,19 @@ Comparison Compare(PointResult run, const PointResult& reference, double toleran
 }  // namespace
 
 int RunCheck(int argc, char** argv) {
-  Args args(
-      "dli check --model NAME [options]",
-      "Parity check of converted models: feeds the same preprocessed photos to every\n"
-      "available framework and every format of a prepared model and compares each output\n"
-      "with the reference ONNX model's. FP32 must give the identical top-1 on every photo\n"
-      "and logits within --tolerance; FP16/INT8 must agree on top-1 for at least\n"
-      "--min-agreement of the photos.",
-      {{"model", "NAME", "prepared model (default mobilenet_v2)"},
-       {"images", "DIR", "photos (default: the bundled sample set)"},
-       {"framework", "LIST", "frameworks to check (default all available)"},
-       {"precision", "LIST", "precisions to check (default all prepared)"},
-       {"tolerance", "X", "max |difference| of FP32 outputs (default 1e-3)"},
-       {"min-agreement", "R", "top-1 agreement needed below FP32 (default 0.875)"},
-       {"json", "FILE", "write the comparison as JSON"}});
+  Args args("dli check --model NAME [options]",
+            "Parity check of converted models: feeds the same preprocessed photos to every\n"
+            "available framework and every format of a prepared model and compares each output\n"
+            "with the reference ONNX model's. FP32 must give the identical top-1 on every photo\n"
+            "and logits within --tolerance; FP16/INT8 must agree on top-1 for at least\n"
+            "--min-agreement of the photos.",
+            {{"model", "NAME", "prepared model (default mobilenet_v2)"},
+             {"images", "DIR", "photos (default: the bundled sample set)"},
+             {"framework", "LIST", "frameworks to check (default all available)"},
+             {"precision", "LIST", "precisions to check (default all prepared)"},
+             {"tolerance", "X", "max |difference| of FP32 outputs (default 1e-3)"},
+             {"min-agreement", "R", "top-1 agreement needed below FP32 (default 0.875)"},
+             {"json", "FILE", "write the comparison as JSON"}});
   args.Parse(argc, argv, 2);
   if (args.help()) {
     std::cout << args.HelpText();
@@ -94,7 +95,8 @@ int RunCheck(int argc, char** argv) {
   const std::string model_name = args.Get("model", "mobilenet_v2");
   const double tolerance = args.GetDouble("tolerance", 1e-3, 0);
   const double min_agreement = args.GetDouble("min-agreement", 0.875, 0);
-  const std::string meta_file = (std::filesystem::path(ModelsDir()) / model_name / "model.json").string();
+  const std::string meta_file =
+      (std::filesystem::path(ModelsDir()) / model_name / "model.json").string();
   if (!std::filesystem::exists(meta_file))
     throw UsageError("no prepared model '" + model_name + "' in " + ModelsDir() +
                      " (run `dli models prepare`)");
@@ -124,13 +126,15 @@ int RunCheck(int argc, char** argv) {
   if (!ref_backend) throw UsageError("no available framework can run the reference ONNX model");
   std::cerr << "reference: " << onnx->path << " on " << ref_backend->entry.name << "\n";
   const PointResult reference = RunPointIsolated(
-      PredictSpec(*ref_backend, ModelOfFormat(meta, *onnx), "FP32", files, 1, true), SelfExecutable());
+      PredictSpec(*ref_backend, ModelOfFormat(meta, *onnx), "FP32", files, 1, true),
+      SelfExecutable());
   if (!reference.ok()) throw std::runtime_error("reference run failed: " + reference.error);
 
   std::vector<Comparison> results;
   for (const Backend& b : backends) {
     for (const ModelFormat& f : meta.formats) {
-      if (!std::count(f.frameworks.begin(), f.frameworks.end(), b.entry.name) || !wanted(f.precision))
+      if (!std::count(f.frameworks.begin(), f.frameworks.end(), b.entry.name) ||
+          !wanted(f.precision))
         continue;
       if (!std::count(b.info.precisions.begin(), b.info.precisions.end(), f.precision)) continue;
       std::cerr << "checking " << b.entry.name << " " << f.id << " ..." << std::flush;
@@ -160,8 +164,10 @@ int RunCheck(int argc, char** argv) {
                 {"tool", {{"name", "dli"}, {"version", DLI_VERSION}}},
                 {"host", HostToJson(ReadHostInfo())},
                 {"model", model_name},
-                {"reference", {{"framework", ref_backend->entry.name}, {"format", onnx->id},
-                               {"framework_version", reference.framework_version}}},
+                {"reference",
+                 {{"framework", ref_backend->entry.name},
+                  {"format", onnx->id},
+                  {"framework_version", reference.framework_version}}},
                 {"images", files},
                 {"tolerance", tolerance},
                 {"min_agreement", min_agreement},

@@ -32,14 +32,15 @@ int RunProbe(int argc, char** argv) {
 }
 
 int RunPreprocess(int argc, char** argv) {
-  Args args("dli __preprocess --model NAME --images DIR --out FILE.npy [--limit N] [--layout NCHW|NHWC]",
-            "Writes images preprocessed exactly as for inference (the model's metadata) as one\n"
-            "float32 .npy array: calibration data for the quantization tools.",
-            {{"model", "NAME", "prepared model whose preprocessing to apply"},
-             {"images", "DIR", "image folder"},
-             {"out", "FILE", ".npy file to write"},
-             {"limit", "N", "at most N images (default 300)"},
-             {"layout", "L", "NCHW (default) or NHWC"}});
+  Args args(
+      "dli __preprocess --model NAME --images DIR --out FILE.npy [--limit N] [--layout NCHW|NHWC]",
+      "Writes images preprocessed exactly as for inference (the model's metadata) as one\n"
+      "float32 .npy array: calibration data for the quantization tools.",
+      {{"model", "NAME", "prepared model whose preprocessing to apply"},
+       {"images", "DIR", "image folder"},
+       {"out", "FILE", ".npy file to write"},
+       {"limit", "N", "at most N images (default 300)"},
+       {"layout", "L", "NCHW (default) or NHWC"}});
   args.Parse(argc, argv, 2);
   if (args.help()) {
     std::cout << args.HelpText();
@@ -54,7 +55,8 @@ int RunPreprocess(int argc, char** argv) {
                                        static_cast<size_t>(args.GetInt("limit", 300, 1)));
   WriteImagesNpy(set, layout, args.Require("out"));
   std::cerr << "wrote " << set.images.size() << " preprocessed image(s)";
-  if (!set.skipped.empty()) std::cerr << "; skipped " << set.skipped.size() << ": " << set.skipped.front();
+  if (!set.skipped.empty())
+    std::cerr << "; skipped " << set.skipped.size() << ": " << set.skipped.front();
   std::cerr << "\n";
   return kExitOk;
 }

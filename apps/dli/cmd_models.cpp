@@ -9,16 +9,17 @@
 namespace dli::cli {
 
 int RunModels(int argc, char** argv) {
-  Args args("dli models prepare [--model NAME] [--steps a,b] [--force] [--list]",
-            "Builds the reference model files under the models folder (" + ModelsDir() +
-                "):\nthe pretrained MobileNetV2 exported to ONNX and converted to each framework's\n"
-                "format with that framework's own tools, plus models/<name>/model.json.\n"
-                "Idempotent: finished steps are skipped unless --force.",
-            {{"model", "NAME", "model to prepare (default mobilenet_v2)"},
-             {"steps", "LIST", "only these steps (comma-separated; see --list)"},
-             {"force", "", "redo steps even when their outputs are up to date"},
-             {"list", "", "list the steps and exit"}},
-            /*takes_positional=*/true);
+  Args args(
+      "dli models prepare [--model NAME] [--steps a,b] [--force] [--list]",
+      "Builds the reference model files under the models folder (" + ModelsDir() +
+          "):\nthe pretrained MobileNetV2 exported to ONNX and converted to each framework's\n"
+          "format with that framework's own tools, plus models/<name>/model.json.\n"
+          "Idempotent: finished steps are skipped unless --force.",
+      {{"model", "NAME", "model to prepare (default mobilenet_v2)"},
+       {"steps", "LIST", "only these steps (comma-separated; see --list)"},
+       {"force", "", "redo steps even when their outputs are up to date"},
+       {"list", "", "list the steps and exit"}},
+      /*takes_positional=*/true);
   args.Parse(argc, argv, 2);
   if (args.help()) {
     std::cout << args.HelpText();

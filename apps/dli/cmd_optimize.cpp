@@ -36,10 +36,10 @@ struct OptimizationPath {
 };
 
 constexpr OptimizationPath kPaths[] = {
-    {"openvino", "FP16", "openvino_ir", false},   {"openvino", "INT8", "openvino_int8", true},
-    {"onnxruntime", "FP16", "onnx_fp16", false},  {"onnxruntime", "INT8", "onnx_int8", true},
-    {"tflite", "FP16", "tflite_fp16", false},     {"tflite", "INT8", "tflite_int8", true},
-    {"tflite", "UINT8", "tflite_uint8", true},    {"mxnet", "INT8", "mxnet_int8", true},
+    {"openvino", "FP16", "openvino_ir", false},    {"openvino", "INT8", "openvino_int8", true},
+    {"onnxruntime", "FP16", "onnx_fp16", false},   {"onnxruntime", "INT8", "onnx_int8", true},
+    {"tflite", "FP16", "tflite_fp16", false},      {"tflite", "INT8", "tflite_int8", true},
+    {"tflite", "UINT8", "tflite_uint8", true},     {"mxnet", "INT8", "mxnet_int8", true},
     {"pytorch", "INT8", "torchscript_int8", true},
 };
 
@@ -96,8 +96,8 @@ json ReadJsonFile(const fs::path& path, const std::string& what) {
 // kDefaultMaxCalibrationImages.
 json WriteCalibrationSet(const ModelMeta& meta, const json& model_input, const std::string& dir,
                          size_t samples) {
-  const ImageSet set =
-      LoadImageFolder(dir, meta.preprocessing, samples > 0 ? samples : kDefaultMaxCalibrationImages);
+  const ImageSet set = LoadImageFolder(dir, meta.preprocessing,
+                                       samples > 0 ? samples : kDefaultMaxCalibrationImages);
   if (set.images.size() < samples)
     throw UsageError("calibration folder " + dir + " has " + std::to_string(set.images.size()) +
                      " decodable image(s), --samples asks for " + std::to_string(samples) +
@@ -112,7 +112,8 @@ json WriteCalibrationSet(const ModelMeta& meta, const json& model_input, const s
   if (model_input.value("layout", "") == "NCHW" && model_input.contains("shape"))
     for (const json& d : model_input["shape"]) expected.push_back(d.get<int64_t>());
   if (expected.size() != 4)
-    throw UsageError(meta.dir + "/model.json: dli optimize needs an NCHW image input "
+    throw UsageError(meta.dir +
+                     "/model.json: dli optimize needs an NCHW image input "
                      "[batch, C, H, W]");
   expected.erase(expected.begin());
   if (made != expected) {
@@ -133,17 +134,16 @@ json WriteCalibrationSet(const ModelMeta& meta, const json& model_input, const s
   json files = json::array();
   for (const std::string& f : set.files) files.push_back(fs::path(f).filename().string());
   const Preprocessing& p = meta.preprocessing;
-  json info = {
-      {"schema", "dli.calibration/1"},
-      {"dataset", fs::absolute(dir).lexically_normal().string()},
-      {"samples", set.images.size()},
-      {"layout", "NCHW"},
-      {"preprocessing",
-       "dli " DLI_VERSION " accuracy checker: " + p.color_order + ", shorter side " +
-           std::to_string(p.resize_shorter) + ", centre crop " + std::to_string(p.crop) +
-           ", (pixel*scale - mean)/std"},
-      {"files", files},
-      {"skipped", set.skipped}};
+  json info = {{"schema", "dli.calibration/1"},
+               {"dataset", fs::absolute(dir).lexically_normal().string()},
+               {"samples", set.images.size()},
+               {"layout", "NCHW"},
+               {"preprocessing", "dli " DLI_VERSION " accuracy checker: " + p.color_order +
+                                     ", shorter side " + std::to_string(p.resize_shorter) +
+                                     ", centre crop " + std::to_string(p.crop) +
+                                     ", (pixel*scale - mean)/std"},
+               {"files", files},
+               {"skipped", set.skipped}};
   WriteFileAtomically((folder / "calibration.json").string(), info.dump(2) + "\n");
   std::cerr << "calibration: " << set.images.size() << " image(s) of " << dir << " -> "
             << array.string() << "\n";
@@ -260,13 +260,15 @@ int RunOptimize(int argc, char** argv) {
        {"to", "P", "fp16, int8 or uint8"},
        {"framework", "NAME", "framework whose tool optimises and which runs the model"},
        {"calibration", "DIR", "calibration images, int8/uint8 (default: the bundled sample set)"},
-       {"samples", "N", "use N calibration images; fewer decodable images is an error "
-                        "(default: all, at most 300)"},
+       {"samples", "N",
+        "use N calibration images; fewer decodable images is an error "
+        "(default: all, at most 300)"},
        {"dataset", "DIR", "labelled images of the accuracy check (default: the sample set)"},
        {"labels", "FILE", "ImageNet-val labels of --dataset (`file label` lines)"},
        {"max-loss", "PP", "top-1 loss in percentage points that is flagged (default 1)"},
-       {"min-agreement", "R", "top-1 agreement with the reference the parity check needs "
-                              "(default 0.875)"},
+       {"min-agreement", "R",
+        "top-1 agreement with the reference the parity check needs "
+        "(default 0.875)"},
        {"force", "", "optimise again even when the model is up to date"},
        {"json", "FILE", "write the verdict as JSON (schema dli.optimize/1)"}});
   args.Parse(argc, argv, 2);
@@ -330,13 +332,14 @@ int RunOptimize(int argc, char** argv) {
   const fs::path accuracy_file = scratch.path() / "accuracy.json";
   std::cerr << "\n== parity check (dli check)\n";
   const int check_code =
-      RunForeground({self, "check", "--model", model_name, "--framework", framework,
-                     "--precision", precision, "--images", dataset_dir, "--min-agreement",
+      RunForeground({self, "check", "--model", model_name, "--framework", framework, "--precision",
+                     precision, "--images", dataset_dir, "--min-agreement",
                      FormatFixed(min_agreement, 6), "--json", check_file.string()});
   std::cerr << "\n== accuracy check (dli accuracy)\n";
   std::vector<std::string> accuracy_cmd = {
-      self, "accuracy", "--model", model_name, "--framework", framework, "--precision",
-      "FP32," + precision, "--dataset", dataset_dir, "--json", accuracy_file.string()};
+      self,          "accuracy",  "--model",     model_name,
+      "--framework", framework,   "--precision", "FP32," + precision,
+      "--dataset",   dataset_dir, "--json",      accuracy_file.string()};
   if (args.Has("labels")) accuracy_cmd.insert(accuracy_cmd.end(), {"--labels", args.Get("labels")});
   const int accuracy_code = RunForeground(accuracy_cmd);
 
@@ -359,24 +362,23 @@ int RunOptimize(int argc, char** argv) {
   parity["min_agreement"] = min_agreement;
   const double loss = fp32->value("top1_pct", 0.0) - quantized->value("top1_pct", 0.0);
   const bool flagged = loss > max_loss;
-  const json verdict = {
-      {"schema", "dli.optimize/1"},
-      {"tool", {{"name", "dli"}, {"version", DLI_VERSION}}},
-      {"model", model_name},
-      {"framework", framework},
-      {"precision", precision},
-      {"step", path.step},
-      {"format", entry},
-      {"calibration", path.calibrated ? calibration : json(nullptr)},
-      {"accuracy",
-       {{"dataset", dataset_dir},
-        {"fp32", AccuracySummary(*fp32)},
-        {"optimized", AccuracySummary(*quantized)}}},
-      {"agreement_with_fp32", AgreementOf(*quantized, *fp32)},
-      {"parity", parity},
-      {"max_loss", max_loss},
-      {"top1_loss", loss},
-      {"flagged", flagged}};
+  const json verdict = {{"schema", "dli.optimize/1"},
+                        {"tool", {{"name", "dli"}, {"version", DLI_VERSION}}},
+                        {"model", model_name},
+                        {"framework", framework},
+                        {"precision", precision},
+                        {"step", path.step},
+                        {"format", entry},
+                        {"calibration", path.calibrated ? calibration : json(nullptr)},
+                        {"accuracy",
+                         {{"dataset", dataset_dir},
+                          {"fp32", AccuracySummary(*fp32)},
+                          {"optimized", AccuracySummary(*quantized)}}},
+                        {"agreement_with_fp32", AgreementOf(*quantized, *fp32)},
+                        {"parity", parity},
+                        {"max_loss", max_loss},
+                        {"top1_loss", loss},
+                        {"flagged", flagged}};
   PrintVerdict(verdict, std::cout);
   if (args.Has("json")) WriteFileAtomically(args.Get("json"), verdict.dump(2) + "\n");
   return flagged ? kExitFailed : kExitOk;

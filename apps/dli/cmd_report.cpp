@@ -51,7 +51,8 @@ int RunReport(int argc, char** argv) {
     return kExitOk;
   }
   const std::string db = args.Get("db", "results/dli.sqlite");
-  if (!fs::exists(db)) throw UsageError("results database not found: " + db + " (dli run writes it)");
+  if (!fs::exists(db))
+    throw UsageError("results database not found: " + db + " (dli run writes it)");
   ResultStore store(db);
   PointFilter filter;
   filter.run_id = args.GetInt("run", 0, 1);
@@ -77,14 +78,15 @@ int RunReport(int argc, char** argv) {
   for (const json& a : in.accuracy)
     if (a.contains("dataset")) {
       in.dataset = a["dataset"];
-      in.dataset["sanity_only"] = a["dataset"].value("images", 0) < kSanityOnlyBelow;
+      in.dataset["sanity_only"] = a["dataset"].value("images", size_t{0}) < kSanityOnlyBelow;
     }
   in.notes.push_back(std::to_string(points.size()) + " points from " +
                      std::to_string(run_ids.size()) + " run(s) in " + db +
                      " (the newest result of each measurement)");
   if (!in.dataset.is_null() && in.dataset.value("sanity_only", false))
-    in.notes.push_back("accuracy was checked on " + std::to_string(in.dataset.value("images", 0)) +
-                       " photos: a sanity check of the conversions, not an ImageNet accuracy figure");
+    in.notes.push_back(
+        "accuracy was checked on " + std::to_string(in.dataset.value("images", 0)) +
+        " photos: a sanity check of the conversions, not an ImageNet accuracy figure");
 
   ReportOptions opts;
   opts.log_y = !args.Has("linear-y");

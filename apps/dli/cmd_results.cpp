@@ -70,9 +70,9 @@ FpsInterval FpsOf(const json& p) {
 
 std::string MatchKey(const json& p) {
   return p.at("model").at("name").get<std::string>() + "|" + p.at("model").value("format", "") +
-         "|" + p.at("framework").get<std::string>() + "|" + p.at("device").get<std::string>() + "|" +
-         p.at("precision").get<std::string>() + "|" + std::to_string(p.at("batch").get<int>()) +
-         "|" + ParamsOf(p);
+         "|" + p.at("framework").get<std::string>() + "|" + p.at("device").get<std::string>() +
+         "|" + p.at("precision").get<std::string>() + "|" +
+         std::to_string(p.at("batch").get<int>()) + "|" + ParamsOf(p);
 }
 
 }  // namespace
@@ -107,7 +107,9 @@ int RunResults(int argc, char** argv) {
     for (const StoredPoint& sp : points) {
       const json& p = sp.result;
       const bool perf = sp.kind == "performance";
-      auto num = [](const json& v, int d) { return v.is_number() ? FormatFixed(v.get<double>(), d) : "-"; };
+      auto num = [](const json& v, int d) {
+        return v.is_number() ? FormatFixed(v.get<double>(), d) : "-";
+      };
       table.AddRow({std::to_string(sp.id), std::to_string(sp.run_id), sp.kind,
                     p.value("framework", ""), p.value("device", ""), p.value("precision", ""),
                     perf ? std::to_string(p.value("batch", 0)) : "-", perf ? ParamsOf(p) : "-",
@@ -119,7 +121,8 @@ int RunResults(int argc, char** argv) {
     return kExitOk;
   }
   if (action != "export") throw UsageError("unknown action '" + action + "': list, export or runs");
-  if (!args.Has("csv") && !args.Has("json")) throw UsageError("export needs --csv FILE or --json FILE");
+  if (!args.Has("csv") && !args.Has("json"))
+    throw UsageError("export needs --csv FILE or --json FILE");
   if (args.Has("csv")) {
     std::vector<json> perf;
     for (const StoredPoint& sp : points)
@@ -131,8 +134,11 @@ int RunResults(int argc, char** argv) {
   if (args.Has("json")) {
     json doc = {{"schema", "dli.results-export/1"}, {"points", json::array()}};
     for (const StoredPoint& sp : points)
-      doc["points"].push_back({{"id", sp.id}, {"run", sp.run_id}, {"kind", sp.kind},
-                               {"created", sp.created}, {"result", sp.result}});
+      doc["points"].push_back({{"id", sp.id},
+                               {"run", sp.run_id},
+                               {"kind", sp.kind},
+                               {"created", sp.created},
+                               {"result", sp.result}});
     WriteFileAtomically(args.Get("json"), doc.dump(2) + "\n");
   }
   std::cout << "exported " << points.size() << " point(s)\n";
@@ -153,11 +159,13 @@ int RunCompare(int argc, char** argv) {
     std::cout << args.HelpText();
     return kExitOk;
   }
-  if (args.positional().size() != 2) throw UsageError("expected two run ids (see dli results runs)");
+  if (args.positional().size() != 2)
+    throw UsageError("expected two run ids (see dli results runs)");
   int64_t ids[2];
   for (int i = 0; i < 2; ++i) {
     const auto v = ParseInt(args.positional()[i]);
-    if (!v || *v < 1) throw UsageError("run ids are positive whole numbers, got '" + args.positional()[i] + "'");
+    if (!v || *v < 1)
+      throw UsageError("run ids are positive whole numbers, got '" + args.positional()[i] + "'");
     ids[i] = *v;
   }
   ResultStore store = OpenExisting(args.Get("db", "results/dli.sqlite"));
@@ -165,15 +173,16 @@ int RunCompare(int argc, char** argv) {
   for (int i = 0; i < 2; ++i) {
     const std::vector<StoredRun> runs = store.Runs();
     if (std::none_of(runs.begin(), runs.end(), [&](const StoredRun& r) { return r.id == ids[i]; }))
-      throw UsageError("no run " + std::to_string(ids[i]) + " in the database (see dli results runs)");
+      throw UsageError("no run " + std::to_string(ids[i]) +
+                       " in the database (see dli results runs)");
     PointFilter f;
     f.run_id = ids[i];
     f.kind = "performance";
     f.status = "ok";
     for (const StoredPoint& sp : store.Points(f)) side[i][MatchKey(sp.result)] = sp.result;
   }
-  TextTable table({"framework", "device", "precision", "batch", "params", "FPS A", "FPS B",
-                   "B/A", "95% interval", "change"});
+  TextTable table({"framework", "device", "precision", "batch", "params", "FPS A", "FPS B", "B/A",
+                   "95% interval", "change"});
   json out = json::array();
   size_t changed = 0;
   for (const auto& [key, a] : side[0]) {
@@ -186,18 +195,27 @@ int RunCompare(int argc, char** argv) {
     const double high = fa.low > 0 ? fb.high / fa.low : 0;
     const std::string change = low > 1 ? "faster" : high < 1 ? "slower" : "within noise";
     if (change != "within noise") ++changed;
-    table.AddRow({a["framework"], a["device"], a["precision"], std::to_string(a["batch"].get<int>()),
-                  ParamsOf(a), FormatFixed(fa.fps, 1), FormatFixed(fb.fps, 1),
-                  FormatFixed(ratio, 3), FormatFixed(low, 3) + "-" + FormatFixed(high, 3), change});
-    out.push_back({{"key", key}, {"fps_a", fa.fps}, {"fps_b", fb.fps}, {"ratio", ratio},
-                   {"ratio_low", low}, {"ratio_high", high}, {"change", change}});
+    table.AddRow({a["framework"], a["device"], a["precision"],
+                  std::to_string(a["batch"].get<int>()), ParamsOf(a), FormatFixed(fa.fps, 1),
+                  FormatFixed(fb.fps, 1), FormatFixed(ratio, 3),
+                  FormatFixed(low, 3) + "-" + FormatFixed(high, 3), change});
+    out.push_back({{"key", key},
+                   {"fps_a", fa.fps},
+                   {"fps_b", fb.fps},
+                   {"ratio", ratio},
+                   {"ratio_low", low},
+                   {"ratio_high", high},
+                   {"change", change}});
   }
-  if (out.empty()) throw UsageError("runs " + std::to_string(ids[0]) + " and " +
-                                    std::to_string(ids[1]) + " have no successful point in common");
+  if (out.empty())
+    throw UsageError("runs " + std::to_string(ids[0]) + " and " + std::to_string(ids[1]) +
+                     " have no successful point in common");
   table.Print(std::cout);
   std::cout << out.size() << " point(s) compared, " << changed << " changed beyond the noise\n";
   if (args.Has("json"))
-    WriteFileAtomically(args.Get("json"), json({{"run_a", ids[0]}, {"run_b", ids[1]}, {"points", out}}).dump(2) + "\n");
+    WriteFileAtomically(
+        args.Get("json"),
+        json({{"run_a", ids[0]}, {"run_b", ids[1]}, {"points", out}}).dump(2) + "\n");
   return kExitOk;
 }
 

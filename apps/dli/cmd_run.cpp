@@ -30,7 +30,8 @@ namespace {
 
 std::string Duration(double s) {
   const long total = static_cast<long>(s + 0.5);
-  if (total >= 3600) return std::to_string(total / 3600) + "h" + std::to_string(total % 3600 / 60) + "m";
+  if (total >= 3600)
+    return std::to_string(total / 3600) + "h" + std::to_string(total % 3600 / 60) + "m";
   if (total >= 60) return std::to_string(total / 60) + "m" + std::to_string(total % 60) + "s";
   return std::to_string(total) + "s";
 }
@@ -48,8 +49,9 @@ json Identity(const PlannedPoint& p, const std::string& model_sha256, const std:
   const PointSpec& s = p.spec;
   json params = json::object();
   for (const auto& [k, v] : s.params) params[k] = v;
-  json id = {{"kind", p.kind},          {"model_sha256", model_sha256}, {"format", s.model_format},
-             {"framework", s.framework}, {"device", s.device},           {"precision", s.precision},
+  json id = {{"kind", p.kind},           {"model_sha256", model_sha256},
+             {"format", s.model_format}, {"framework", s.framework},
+             {"device", s.device},       {"precision", s.precision},
              {"batch", s.batch},         {"params", params}};
   if (p.kind == "accuracy") {
     id["dataset"] = dataset;
@@ -68,8 +70,8 @@ json Identity(const PlannedPoint& p, const std::string& model_sha256, const std:
 
 void PrintPlan(const std::vector<PlannedPoint>& plan, const std::vector<std::string>& state,
                std::ostream& out) {
-  TextTable table({"#", "kind", "framework", "device", "precision", "batch", "params", "model",
-                   "plan"});
+  TextTable table(
+      {"#", "kind", "framework", "device", "precision", "batch", "params", "model", "plan"});
   size_t index = 0;
   for (size_t i = 0; i < plan.size(); ++i) {
     const PointSpec& s = plan[i].spec;
@@ -153,8 +155,10 @@ int RunExperiment(int argc, char** argv) {
     return kExitOk;
   }
 
-  json config = {{"file", fs::absolute(e.file).string()}, {"name", e.name},
-                 {"db", db_path}, {"points", plan.size()}};
+  json config = {{"file", fs::absolute(e.file).string()},
+                 {"name", e.name},
+                 {"db", db_path},
+                 {"points", plan.size()}};
   const int64_t run_id = store.BeginRun(e.name, config, HostToJson(ReadHostInfo()));
   InstallInterruptHandler();
   const bool tty = isatty(STDERR_FILENO);
@@ -205,11 +209,12 @@ int RunExperiment(int argc, char** argv) {
     store.SavePoint(run_id, p.kind, keys[i], result);
     if (!r.ok()) {
       ++failed;
-      std::cerr << (tty ? "\r\033[K" : "") << "failed: " << Describe(p) << ": " << r.status
-                << ": " << r.error << "\n";
+      std::cerr << (tty ? "\r\033[K" : "") << "failed: " << Describe(p) << ": " << r.status << ": "
+                << r.error << "\n";
     }
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cerr << (tty ? "\r\033[K" : "");
   if (Interrupted()) {
     store.FinishRun(run_id, "interrupted");

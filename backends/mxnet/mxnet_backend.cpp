@@ -51,13 +51,13 @@ struct LoadSettings {
   std::string engine;          // "" = MXNet's default
 
   bool operator==(const LoadSettings& other) const {
-    return omp_threads == other.omp_threads &&
-           worker_threads == other.worker_threads && engine == other.engine;
+    return omp_threads == other.omp_threads && worker_threads == other.worker_threads &&
+           engine == other.engine;
   }
   std::string Describe() const {
     const auto show = [](const std::string& v) { return v.empty() ? "default" : v; };
-    return "threads=" + show(omp_threads) + ", worker_threads=" +
-           show(worker_threads) + ", engine=" + show(engine);
+    return "threads=" + show(omp_threads) + ", worker_threads=" + show(worker_threads) +
+           ", engine=" + show(engine);
   }
 };
 
@@ -77,16 +77,14 @@ struct MxnetApi {
 
   // Throws with MXNet's last error when a call returned non-zero.
   void Check(int rc, const std::string& what) const {
-    if (rc != 0)
-      throw std::runtime_error(what + ": " + dli::sdk::OneLine(get_last_error()));
+    if (rc != 0) throw std::runtime_error(what + ": " + dli::sdk::OneLine(get_last_error()));
   }
 };
 
 template <typename Fn>
 void Resolve(void* library, const char* name, Fn* out) {
   *out = reinterpret_cast<Fn>(dlsym(library, name));
-  if (*out == nullptr)
-    throw std::runtime_error(std::string(DLI_MXNET_LIBRARY) + " lacks " + name);
+  if (*out == nullptr) throw std::runtime_error(std::string(DLI_MXNET_LIBRARY) + " lacks " + name);
 }
 
 // An unset parameter leaves the variable as the user's environment has it.
@@ -102,10 +100,9 @@ const MxnetApi& LoadMxnet(const LoadSettings& settings) {
   static LoadSettings loaded_with;
   if (api) {
     if (!(settings == loaded_with))
-      throw std::runtime_error(
-          "MXNet was loaded in this process with " + loaded_with.Describe() +
-          "; it reads these only when it loads, so " + settings.Describe() +
-          " needs a fresh process");
+      throw std::runtime_error("MXNet was loaded in this process with " + loaded_with.Describe() +
+                               "; it reads these only when it loads, so " + settings.Describe() +
+                               " needs a fresh process");
     return *api;
   }
   SetIfGiven("OMP_NUM_THREADS", settings.omp_threads);
@@ -115,8 +112,7 @@ const MxnetApi& LoadMxnet(const LoadSettings& settings) {
   SetIfGiven("MXNET_CPU_WORKER_NTHREADS", settings.worker_threads);
   SetIfGiven("MXNET_ENGINE_TYPE", settings.engine);
   void* library = dlopen(DLI_MXNET_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-  if (library == nullptr)
-    throw std::runtime_error(std::string("cannot load MXNet: ") + dlerror());
+  if (library == nullptr) throw std::runtime_error(std::string("cannot load MXNet: ") + dlerror());
   auto loaded = std::make_unique<MxnetApi>();
   Resolve(library, "MXGetLastError", &loaded->get_last_error);
   Resolve(library, "MXNDArrayWaitAll", &loaded->wait_all);
@@ -144,14 +140,11 @@ std::string ReadFile(const std::string& path) {
 std::string DefaultParamsPath(const std::string& symbol_path) {
   const std::string suffix = "-symbol.json";
   if (symbol_path.size() <= suffix.size() ||
-      symbol_path.compare(symbol_path.size() - suffix.size(), suffix.size(),
-                          suffix) != 0)
-    throw std::runtime_error(
-        "no params file given and '" + symbol_path +
-        "' is not named <prefix>-symbol.json; pass the .params file as the "
-        "model's weights");
-  return symbol_path.substr(0, symbol_path.size() - suffix.size()) +
-         "-0000.params";
+      symbol_path.compare(symbol_path.size() - suffix.size(), suffix.size(), suffix) != 0)
+    throw std::runtime_error("no params file given and '" + symbol_path +
+                             "' is not named <prefix>-symbol.json; pass the .params file as the "
+                             "model's weights");
+  return symbol_path.substr(0, symbol_path.size() - suffix.size()) + "-0000.params";
 }
 
 // The names stored in a params file, without MXNet's "arg:"/"aux:" prefix.
@@ -159,11 +152,9 @@ std::set<std::string> ParamNames(const MxnetApi& mx, const std::string& bytes,
                                  const std::string& path) {
   NDListHandle handle = nullptr;
   uint32_t count = 0;
-  mx.Check(mx.nd_list_create(bytes.data(), static_cast<int>(bytes.size()),
-                             &handle, &count),
+  mx.Check(mx.nd_list_create(bytes.data(), static_cast<int>(bytes.size()), &handle, &count),
            "'" + path + "' is not an MXNet params file");
-  const std::unique_ptr<void, decltype(mx.nd_list_free)> list(handle,
-                                                              mx.nd_list_free);
+  const std::unique_ptr<void, decltype(mx.nd_list_free)> list(handle, mx.nd_list_free);
   std::set<std::string> names;
   for (uint32_t i = 0; i < count; ++i) {
     const char* key = nullptr;
@@ -187,8 +178,7 @@ struct DataInput {
   std::vector<int64_t> shape;
 };
 
-DataInput FindDataInput(const std::string& symbol_json,
-                        const std::string& symbol_path,
+DataInput FindDataInput(const std::string& symbol_json, const std::string& symbol_path,
                         const std::set<std::string>& params) {
   nlohmann::json graph;
   try {
@@ -208,8 +198,7 @@ DataInput FindDataInput(const std::string& symbol_json,
     const std::string name = node.value("name", "");
     if (params.count(name) != 0) continue;
     DataInput input{name, {}};
-    const std::string shape =
-        node.value("attrs", nlohmann::json::object()).value("__shape__", "");
+    const std::string shape = node.value("attrs", nlohmann::json::object()).value("__shape__", "");
     for (size_t i = 0; i < shape.size();) {
       const size_t end = shape.find_first_not_of("0123456789", i);
       if (end != i) input.shape.push_back(std::stoll(shape.substr(i, end - i)));
@@ -232,74 +221,64 @@ class MxnetSession : public dli::sdk::Session {
   MxnetSession(const Spec& spec, const LoadSettings& settings) {
     dli::sdk::RequirePath(spec.model_path, dli::sdk::PathKind::kFile,
                           "MXNet symbol file (<prefix>-symbol.json)");
-    const std::string params_path = spec.weights_path.empty()
-                                        ? DefaultParamsPath(spec.model_path)
-                                        : spec.weights_path;
+    const std::string params_path =
+        spec.weights_path.empty() ? DefaultParamsPath(spec.model_path) : spec.weights_path;
     dli::sdk::RequirePath(params_path, dli::sdk::PathKind::kFile,
                           "MXNet params file (<prefix>-0000.params)");
     const std::string symbol_json = ReadFile(spec.model_path);
     const std::string params = ReadFile(params_path);
 
     mx_ = &LoadMxnet(settings);
-    DataInput input = FindDataInput(symbol_json, spec.model_path,
-                                    ParamNames(*mx_, params, params_path));
+    DataInput input =
+        FindDataInput(symbol_json, spec.model_path, ParamNames(*mx_, params, params_path));
     std::vector<int64_t> shape = input.shape;
     if (!spec.Param("input_shape").empty()) {
       shape = dli::sdk::ParseDims("input_shape", spec.Param("input_shape"));
       shape.insert(shape.begin(), spec.batch);
     } else if (shape.empty()) {
-      throw std::runtime_error(
-          "the symbol's input '" + input.name +
-          "' has no __shape__ attribute; pass --param input_shape=CxHxW, "
-          "e.g. 3x224x224");
+      throw std::runtime_error("the symbol's input '" + input.name +
+                               "' has no __shape__ attribute; pass --param input_shape=CxHxW, "
+                               "e.g. 3x224x224");
     }
     shape.at(0) = spec.batch;
     input_name_ = input.name;
     input_info_ = dli::sdk::MakeTensorInfo(input.name, DLI_DTYPE_F32,
-                                           dli::sdk::GuessImageLayout(shape),
-                                           shape);
+                                           dli::sdk::GuessImageLayout(shape), shape);
 
     const std::vector<uint32_t> shape_data(shape.begin(), shape.end());
     const uint32_t shape_indptr[] = {0, static_cast<uint32_t>(shape.size())};
     const char* keys[] = {input_name_.c_str()};
     PredictorHandle predictor = nullptr;
-    mx_->Check(mx_->pred_create(symbol_json.c_str(), params.data(),
-                                static_cast<int>(params.size()), kCpuDevice, 0,
-                                1, keys, shape_indptr, shape_data.data(),
-                                &predictor),
-               "cannot create an MXNet predictor for '" + spec.model_path + "'");
+    mx_->Check(
+        mx_->pred_create(symbol_json.c_str(), params.data(), static_cast<int>(params.size()),
+                         kCpuDevice, 0, 1, keys, shape_indptr, shape_data.data(), &predictor),
+        "cannot create an MXNet predictor for '" + spec.model_path + "'");
     predictor_ = Predictor(predictor, mx_->pred_free);
 
     uint32_t* out_shape = nullptr;
     uint32_t out_rank = 0;
     mx_->Check(mx_->pred_get_output_shape(predictor_.get(), 0, &out_shape, &out_rank),
                "cannot read the output shape");
-    output_info_ = dli::sdk::MakeTensorInfo(
-        "output", DLI_DTYPE_F32, DLI_LAYOUT_OTHER,
-        std::vector<int64_t>(out_shape, out_shape + out_rank));
+    output_info_ = dli::sdk::MakeTensorInfo("output", DLI_DTYPE_F32, DLI_LAYOUT_OTHER,
+                                            std::vector<int64_t>(out_shape, out_shape + out_rank));
   }
 
   dli_tensor_info InputInfo() override { return input_info_; }
   dli_tensor_info OutputInfo() override { return output_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches,
-                 size_t batch_bytes) override {
-    dli::sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes,
-                                sizeof(float));
+  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
+    dli::sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes, sizeof(float));
     batches_.assign(batches, batches + n_batches);
   }
 
   void Bind(size_t index) override {
     if (index >= batches_.size())
-      throw std::runtime_error("batch index " + std::to_string(index) +
-                               " is out of range; " +
-                               std::to_string(batches_.size()) +
-                               " batches were set");
+      throw std::runtime_error("batch index " + std::to_string(index) + " is out of range; " +
+                               std::to_string(batches_.size()) + " batches were set");
     // The predict API has no zero-copy input: the copy happens here.
-    mx_->Check(mx_->pred_set_input(
-                   predictor_.get(), input_name_.c_str(),
-                   static_cast<const float*>(batches_[index]),
-                   static_cast<uint32_t>(dli::sdk::ElementCount(input_info_))),
+    mx_->Check(mx_->pred_set_input(predictor_.get(), input_name_.c_str(),
+                                   static_cast<const float*>(batches_[index]),
+                                   static_cast<uint32_t>(dli::sdk::ElementCount(input_info_))),
                "MXPredSetInput failed");
     bound_ = true;
   }
@@ -316,10 +295,8 @@ class MxnetSession : public dli::sdk::Session {
     if (n_values != dli::sdk::ElementCount(output_info_))
       throw std::runtime_error("output has " +
                                std::to_string(dli::sdk::ElementCount(output_info_)) +
-                               " values; caller expected " +
-                               std::to_string(n_values));
-    mx_->Check(mx_->pred_get_output(predictor_.get(), 0, dst,
-                                    static_cast<uint32_t>(n_values)),
+                               " values; caller expected " + std::to_string(n_values));
+    mx_->Check(mx_->pred_get_output(predictor_.get(), 0, dst, static_cast<uint32_t>(n_values)),
                "MXPredGetOutput failed");
   }
 
@@ -362,8 +339,7 @@ struct MxnetBackend {
     static const dli_param_info params[] = {
         {"threads", "int", "", nullptr,
          "OpenMP threads per operator (OMP_NUM_THREADS, MXNET_OMP_MAX_THREADS)"},
-        {"worker_threads", "int", "", nullptr,
-         "engine worker threads (MXNET_CPU_WORKER_NTHREADS)"},
+        {"worker_threads", "int", "", nullptr, "engine worker threads (MXNET_CPU_WORKER_NTHREADS)"},
         {"engine", "choice", "", "ThreadedEnginePerDevice|ThreadedEngine|NaiveEngine",
          "execution engine (MXNET_ENGINE_TYPE)"},
         {"input_shape", "string", "", nullptr,

@@ -25,8 +25,7 @@ namespace {
 
 using sdk::Spec;
 
-constexpr const char* kFormats =
-    "ONNX (.onnx) or Caffe (.prototxt + .caffemodel)";
+constexpr const char* kFormats = "ONNX (.onnx) or Caffe (.prototxt + .caffemodel)";
 
 // Runs an OpenCV call and rethrows its exception as a one-line message
 // saying which step failed. cv::Exception::err is the message without
@@ -61,8 +60,7 @@ constexpr NamedBackend kBackendNames[] = {
 const std::string& AvailableBackendChoices() {
   static const std::string choices = [] {
     std::set<int> available;
-    for (const auto& [backend, target] : cv::dnn::getAvailableBackends())
-      available.insert(backend);
+    for (const auto& [backend, target] : cv::dnn::getAvailableBackends()) available.insert(backend);
     std::string text;
     for (const NamedBackend& backend : kBackendNames)
       if (available.count(backend.id))
@@ -86,11 +84,9 @@ bool HasTarget(cv::dnn::Backend backend, cv::dnn::Target target) {
 
 // DLI device "CPU" is DNN_TARGET_CPU; "OPENCL" (where an OpenCL runtime is
 // installed) is DNN_TARGET_OPENCL, or DNN_TARGET_OPENCL_FP16 for FP16.
-cv::dnn::Target TargetFor(const std::string& device,
-                          const std::string& precision) {
+cv::dnn::Target TargetFor(const std::string& device, const std::string& precision) {
   if (device == "CPU") return cv::dnn::DNN_TARGET_CPU;
-  return precision == "FP16" ? cv::dnn::DNN_TARGET_OPENCL_FP16
-                             : cv::dnn::DNN_TARGET_OPENCL;
+  return precision == "FP16" ? cv::dnn::DNN_TARGET_OPENCL_FP16 : cv::dnn::DNN_TARGET_OPENCL;
 }
 
 // The "Parallel framework:" entry of OpenCV's build information, e.g.
@@ -127,34 +123,28 @@ LoadedNet ReadOnnx(const std::string& path) {
   for (const onnx::ValueInfoProto& input : model.graph().input())
     if (!initializers.count(input.name())) inputs.push_back(&input);
   if (inputs.size() != 1)
-    throw std::runtime_error("opencv: '" + path + "' has " +
-                             std::to_string(inputs.size()) +
+    throw std::runtime_error("opencv: '" + path + "' has " + std::to_string(inputs.size()) +
                              " inputs; DLI runs models with one input");
   const onnx::TypeProto_Tensor& tensor = inputs[0]->type().tensor_type();
   if (tensor.elem_type() != onnx::TensorProto::FLOAT)
-    throw std::runtime_error(
-        "opencv: input '" + inputs[0]->name() +
-        "' is not float32; OpenCV DNN takes float32 inputs");
+    throw std::runtime_error("opencv: input '" + inputs[0]->name() +
+                             "' is not float32; OpenCV DNN takes float32 inputs");
   LoadedNet loaded;
   loaded.input_name = inputs[0]->name();
   for (const onnx::TensorShapeProto_Dimension& dim : tensor.shape().dim())
     loaded.input_shape.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
-  loaded.net = Cv("cannot read '" + path + "'",
-                  [&] { return cv::dnn::readNetFromONNX(path); });
+  loaded.net = Cv("cannot read '" + path + "'", [&] { return cv::dnn::readNetFromONNX(path); });
   return loaded;
 }
 
 // A Caffe deploy prototxt declares its input shape, which OpenCV keeps.
-LoadedNet ReadCaffe(const std::string& prototxt,
-                    const std::string& caffemodel) {
+LoadedNet ReadCaffe(const std::string& prototxt, const std::string& caffemodel) {
   LoadedNet loaded;
-  loaded.net =
-      Cv("cannot read '" + prototxt + "' with '" + caffemodel + "'",
-         [&] { return cv::dnn::readNetFromCaffe(prototxt, caffemodel); });
+  loaded.net = Cv("cannot read '" + prototxt + "' with '" + caffemodel + "'",
+                  [&] { return cv::dnn::readNetFromCaffe(prototxt, caffemodel); });
   std::vector<cv::dnn::MatShape> declared, unused;
-  Cv("cannot get the input shape of '" + prototxt + "'", [&] {
-    loaded.net.getLayerShapes(cv::dnn::MatShape(), 0, unused, declared);
-  });
+  Cv("cannot get the input shape of '" + prototxt + "'",
+     [&] { loaded.net.getLayerShapes(cv::dnn::MatShape(), 0, unused, declared); });
   if (declared.size() != 1 || declared[0].empty())
     throw std::runtime_error("opencv: '" + prototxt +
                              "' declares no single input shape (input_shape "
@@ -176,16 +166,14 @@ ModelFiles CheckModelFiles(const Spec& spec) {
   const std::string extension = sdk::LowerExtension(spec.model_path);
   if (extension == ".onnx") return {spec.model_path, ""};
   if (extension == ".prototxt")
-    return {spec.model_path,
-            sdk::RequireWeightsFile(spec, ".caffemodel",
-                                    "a Caffe .prototxt needs its .caffemodel")};
+    return {spec.model_path, sdk::RequireWeightsFile(spec, ".caffemodel",
+                                                     "a Caffe .prototxt needs its .caffemodel")};
   if (extension == ".caffemodel")
     throw std::runtime_error("opencv: '" + spec.model_path +
                              "' holds Caffe weights; pass the network's "
                              ".prototxt as the model (its .caffemodel is found "
                              "next to it)");
-  throw std::runtime_error("opencv: cannot read '" + spec.model_path +
-                           "': expected " + kFormats);
+  throw std::runtime_error("opencv: cannot read '" + spec.model_path + "': expected " + kFormats);
 }
 
 class OpenCvSession : public sdk::Session {
@@ -194,8 +182,7 @@ class OpenCvSession : public sdk::Session {
                 cv::dnn::Target target)
       : net_(std::move(loaded.net)) {
     std::vector<int64_t> shape = loaded.input_shape;
-    if (shape.empty())
-      throw std::runtime_error("opencv: the model's input has no dimensions");
+    if (shape.empty()) throw std::runtime_error("opencv: the model's input has no dimensions");
     shape[0] = spec.batch;
     for (int64_t dim : shape)
       if (dim < 1)
@@ -207,11 +194,9 @@ class OpenCvSession : public sdk::Session {
       net_.setPreferableTarget(target);
     });
 
-    const std::vector<std::string> outputs =
-        net_.getUnconnectedOutLayersNames();
+    const std::vector<std::string> outputs = net_.getUnconnectedOutLayersNames();
     if (outputs.size() != 1)
-      throw std::runtime_error("opencv: the model has " +
-                               std::to_string(outputs.size()) +
+      throw std::runtime_error("opencv: the model has " + std::to_string(outputs.size()) +
                                " outputs; DLI runs models with one output");
     output_name_ = outputs[0];
     // Shape inference only: the first forward() allocates the network's
@@ -219,39 +204,33 @@ class OpenCvSession : public sdk::Session {
     const cv::dnn::MatShape input_shape(shape.begin(), shape.end());
     std::vector<cv::dnn::MatShape> unused, output_shapes;
     Cv("cannot infer the output shape", [&] {
-      net_.getLayerShapes(input_shape, net_.getLayerId(output_name_), unused,
-                          output_shapes);
+      net_.getLayerShapes(input_shape, net_.getLayerId(output_name_), unused, output_shapes);
     });
-    input_info_ = sdk::MakeTensorInfo(
-        loaded.input_name, DLI_DTYPE_F32,
-        shape.size() == 4 ? DLI_LAYOUT_NCHW : DLI_LAYOUT_OTHER, shape);
-    output_info_ =
-        sdk::MakeTensorInfo(output_name_, DLI_DTYPE_F32, DLI_LAYOUT_OTHER,
-                            std::vector<int64_t>(output_shapes.at(0).begin(),
-                                                 output_shapes.at(0).end()));
+    input_info_ =
+        sdk::MakeTensorInfo(loaded.input_name, DLI_DTYPE_F32,
+                            shape.size() == 4 ? DLI_LAYOUT_NCHW : DLI_LAYOUT_OTHER, shape);
+    output_info_ = sdk::MakeTensorInfo(
+        output_name_, DLI_DTYPE_F32, DLI_LAYOUT_OTHER,
+        std::vector<int64_t>(output_shapes.at(0).begin(), output_shapes.at(0).end()));
   }
 
   dli_tensor_info InputInfo() override { return input_info_; }
   dli_tensor_info OutputInfo() override { return output_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches,
-                 size_t batch_bytes) override {
+  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
     sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes, sizeof(float));
-    const std::vector<int> sizes(input_info_.shape,
-                                 input_info_.shape + input_info_.rank);
+    const std::vector<int> sizes(input_info_.shape, input_info_.shape + input_info_.rank);
     inputs_.clear();
     for (size_t i = 0; i < n_batches; ++i) {
       // A header over the core's memory; setInput only reads it.
-      inputs_.emplace_back(input_info_.rank, sizes.data(), CV_32F,
-                           const_cast<void*>(batches[i]));
+      inputs_.emplace_back(input_info_.rank, sizes.data(), CV_32F, const_cast<void*>(batches[i]));
     }
   }
 
   void Bind(size_t index) override {
     if (index >= inputs_.size())
-      throw std::runtime_error(
-          "batch index " + std::to_string(index) + " is out of range; " +
-          std::to_string(inputs_.size()) + " batches were set");
+      throw std::runtime_error("batch index " + std::to_string(index) + " is out of range; " +
+                               std::to_string(inputs_.size()) + " batches were set");
     Cv("cannot set the input", [&] { net_.setInput(inputs_[index]); });
     bound_ = true;
   }
@@ -262,12 +241,10 @@ class OpenCvSession : public sdk::Session {
   }
 
   void ReadOutput(float* dst, size_t n_values) override {
-    if (output_.empty())
-      throw std::runtime_error("read_output() called before infer()");
+    if (output_.empty()) throw std::runtime_error("read_output() called before infer()");
     if (output_.total() != n_values)
       throw std::runtime_error("output has " + std::to_string(output_.total()) +
-                               " values; caller expected " +
-                               std::to_string(n_values));
+                               " values; caller expected " + std::to_string(n_values));
     if (output_.type() != CV_32F || !output_.isContinuous())
       throw std::runtime_error("opencv: output is not a dense float32 blob");
     std::memcpy(dst, output_.ptr<float>(), n_values * sizeof(float));
@@ -297,26 +274,23 @@ struct OpenCvBackend {
 
   static const char* Devices() noexcept {
     static const std::string devices =
-        HasTarget(cv::dnn::DNN_BACKEND_OPENCV, cv::dnn::DNN_TARGET_OPENCL)
-            ? "CPU,OPENCL"
-            : "CPU";
+        HasTarget(cv::dnn::DNN_BACKEND_OPENCV, cv::dnn::DNN_TARGET_OPENCL) ? "CPU,OPENCL" : "CPU";
     return devices.c_str();
   }
 
   static const char* Precisions() noexcept {
     static const std::string precisions =
-        HasTarget(cv::dnn::DNN_BACKEND_OPENCV, cv::dnn::DNN_TARGET_OPENCL_FP16)
-            ? "FP32,FP16"
-            : "FP32";
+        HasTarget(cv::dnn::DNN_BACKEND_OPENCV, cv::dnn::DNN_TARGET_OPENCL_FP16) ? "FP32,FP16"
+                                                                                : "FP32";
     return precisions.c_str();
   }
 
   static const char* Notes() noexcept {
     static const std::string notes =
-        "computation backends in this build: " + AvailableBackendChoices() +
-        "; " + std::to_string(cv::getNumThreads()) +
-        " thread(s) by default; parallel framework as built: " +
-        ParallelFramework() + "; FP16 needs the OPENCL device";
+        "computation backends in this build: " + AvailableBackendChoices() + "; " +
+        std::to_string(cv::getNumThreads()) +
+        " thread(s) by default; parallel framework as built: " + ParallelFramework() +
+        "; FP16 needs the OPENCL device";
     return notes.c_str();
   }
 
@@ -336,21 +310,17 @@ struct OpenCvBackend {
   static std::unique_ptr<sdk::Session> Open(const Spec& spec) {
     const ModelFiles files = CheckModelFiles(spec);
     const int threads = sdk::IntParamAtLeast(spec, "threads", 1, 0);
-    const cv::dnn::Backend backend =
-        BackendByName(spec.Param("backend", "OPENCV"));
+    const cv::dnn::Backend backend = BackendByName(spec.Param("backend", "OPENCV"));
     const cv::dnn::Target target = TargetFor(spec.device, spec.precision);
     if (!HasTarget(backend, target))
-      throw std::runtime_error("opencv: backend " +
-                               spec.Param("backend", "OPENCV") +
+      throw std::runtime_error("opencv: backend " + spec.Param("backend", "OPENCV") +
                                " cannot run on device " + spec.device);
-    LoadedNet loaded = files.caffe_weights.empty()
-                           ? ReadOnnx(files.model)
-                           : ReadCaffe(files.model, files.caffe_weights);
+    LoadedNet loaded = files.caffe_weights.empty() ? ReadOnnx(files.model)
+                                                   : ReadCaffe(files.model, files.caffe_weights);
     // A process-wide setting; -1 restores OpenCV's default after a session
     // that changed it.
     cv::setNumThreads(threads > 0 ? threads : -1);
-    return std::make_unique<OpenCvSession>(spec, std::move(loaded), backend,
-                                           target);
+    return std::make_unique<OpenCvSession>(spec, std::move(loaded), backend, target);
   }
 };
 

@@ -33,8 +33,7 @@ auto Ov(const std::string& step, Call&& call) -> decltype(call()) {
   try {
     return call();
   } catch (const ov::Exception& e) {
-    throw std::runtime_error("openvino: " + step + ": " +
-                             CleanOpenVinoMessage(e.what()));
+    throw std::runtime_error("openvino: " + step + ": " + CleanOpenVinoMessage(e.what()));
   }
 }
 
@@ -47,15 +46,13 @@ ov::Core& SharedCore() {
 
 std::string Join(const std::vector<std::string>& items, const char* separator) {
   std::string joined;
-  for (const std::string& item : items)
-    joined += (joined.empty() ? "" : separator) + item;
+  for (const std::string& item : items) joined += (joined.empty() ? "" : separator) + item;
   return joined;
 }
 
 const std::string& AvailableDevices() {
-  static const std::string devices = Ov("listing devices", [] {
-    return Join(SharedCore().get_available_devices(), ",");
-  });
+  static const std::string devices =
+      Ov("listing devices", [] { return Join(SharedCore().get_available_devices(), ","); });
   return devices;
 }
 
@@ -68,8 +65,7 @@ std::string TbbInUse() {
   if (tbb == nullptr) return "not loaded";
   std::string text = "unknown version";
   using VersionFn = const char* (*)();
-  if (auto version =
-          reinterpret_cast<VersionFn>(dlsym(tbb, "TBB_runtime_version"))) {
+  if (auto version = reinterpret_cast<VersionFn>(dlsym(tbb, "TBB_runtime_version"))) {
     text = version();
     Dl_info info{};
     if (dladdr(reinterpret_cast<void*>(version), &info) && info.dli_fname)
@@ -83,8 +79,7 @@ dli_dtype ToDliType(const ov::element::Type& type, const std::string& what) {
   if (type == ov::element::f32) return DLI_DTYPE_F32;
   if (type == ov::element::u8) return DLI_DTYPE_U8;
   if (type == ov::element::i8) return DLI_DTYPE_I8;
-  throw std::runtime_error("openvino: " + what + " has element type " +
-                           type.get_type_name() +
+  throw std::runtime_error("openvino: " + what + " has element type " + type.get_type_name() +
                            "; DLI feeds f32, u8 or i8 inputs");
 }
 
@@ -92,8 +87,7 @@ std::string PortName(const ov::Output<const ov::Node>& port) {
   return port.get_names().empty() ? "" : port.get_any_name();
 }
 
-dli_tensor_info DescribePort(const ov::Output<const ov::Node>& port,
-                             dli_dtype dtype) {
+dli_tensor_info DescribePort(const ov::Output<const ov::Node>& port, dli_dtype dtype) {
   const ov::Shape& dims = port.get_shape();
   const std::vector<int64_t> shape(dims.begin(), dims.end());
   // A layout stored in the IR wins over guessing from the channel count.
@@ -117,10 +111,8 @@ ModelFiles CheckModelFiles(const Spec& spec) {
   if (extension == ".onnx") return {spec.model_path, ""};
   if (extension == ".xml")
     return {spec.model_path,
-            sdk::RequireWeightsFile(spec, ".bin",
-                                    "an OpenVINO IR .xml needs its .bin")};
-  throw std::runtime_error("openvino: cannot read '" + spec.model_path +
-                           "': expected " + kFormats);
+            sdk::RequireWeightsFile(spec, ".bin", "an OpenVINO IR .xml needs its .bin")};
+  throw std::runtime_error("openvino: cannot read '" + spec.model_path + "': expected " + kFormats);
 }
 
 // Compile-time properties from the test point's parameters and precision.
@@ -145,16 +137,13 @@ ov::AnyMap CompileConfig(const Spec& spec) {
 
   const std::string hint = spec.Param("hint", "LATENCY");
   if (hint == "LATENCY")
-    config.insert(
-        ov::hint::performance_mode(ov::hint::PerformanceMode::LATENCY));
+    config.insert(ov::hint::performance_mode(ov::hint::PerformanceMode::LATENCY));
   else if (hint == "THROUGHPUT")
-    config.insert(
-        ov::hint::performance_mode(ov::hint::PerformanceMode::THROUGHPUT));
+    config.insert(ov::hint::performance_mode(ov::hint::PerformanceMode::THROUGHPUT));
 
   const std::string pinning = spec.Param("pinning");
   if (!pinning.empty())
-    config.insert(
-        ov::hint::enable_cpu_pinning(sdk::ParseBool("pinning", pinning)));
+    config.insert(ov::hint::enable_cpu_pinning(sdk::ParseBool("pinning", pinning)));
 
   // The CPU plugin runs f32 models in bf16 where the CPU has bf16 support
   // (this machine's AMD EPYC does), and GPUs default to f16. FP32 in a DLI
@@ -162,24 +151,21 @@ ov::AnyMap CompileConfig(const Spec& spec) {
   // models keep the device's own choice, which is how those files are meant
   // to run.
   std::string infer_precision = spec.Param("infer_precision");
-  if (infer_precision.empty() && spec.precision == "FP32")
-    infer_precision = "f32";
+  if (infer_precision.empty() && spec.precision == "FP32") infer_precision = "f32";
   if (!infer_precision.empty())
-    config.insert(
-        ov::hint::inference_precision(ov::element::Type(infer_precision)));
+    config.insert(ov::hint::inference_precision(ov::element::Type(infer_precision)));
   return config;
 }
 
 // The model with its one input's batch dimension set to `batch`.
 std::shared_ptr<ov::Model> ReadAndReshape(const ModelFiles& files, int batch) {
-  std::shared_ptr<ov::Model> model =
-      Ov("cannot read '" + files.model + "'",
-         [&] { return SharedCore().read_model(files.model, files.weights); });
+  std::shared_ptr<ov::Model> model = Ov("cannot read '" + files.model + "'", [&] {
+    return SharedCore().read_model(files.model, files.weights);
+  });
   if (model->inputs().size() != 1 || model->outputs().size() != 1)
-    throw std::runtime_error(
-        "openvino: the model has " + std::to_string(model->inputs().size()) +
-        " inputs and " + std::to_string(model->outputs().size()) +
-        " outputs; DLI runs models with one input and one output");
+    throw std::runtime_error("openvino: the model has " + std::to_string(model->inputs().size()) +
+                             " inputs and " + std::to_string(model->outputs().size()) +
+                             " outputs; DLI runs models with one input and one output");
   ov::PartialShape shape = model->input().get_partial_shape();
   if (shape.rank().is_dynamic() || shape.rank().get_length() < 1)
     throw std::runtime_error("openvino: input shape " + shape.to_string() +
@@ -189,36 +175,30 @@ std::shared_ptr<ov::Model> ReadAndReshape(const ModelFiles& files, int batch) {
     throw std::runtime_error("openvino: input shape " + shape.to_string() +
                              " has dynamic dimensions besides the batch; DLI "
                              "needs a model with a fixed input size");
-  Ov("cannot reshape the model to batch " + std::to_string(batch),
-     [&] { model->reshape(shape); });
+  Ov("cannot reshape the model to batch " + std::to_string(batch), [&] { model->reshape(shape); });
   return model;
 }
 
 class OpenVinoSession : public sdk::Session {
  public:
-  OpenVinoSession(const Spec& spec, const ModelFiles& files,
-                  const ov::AnyMap& config) {
+  OpenVinoSession(const Spec& spec, const ModelFiles& files, const ov::AnyMap& config) {
     const std::shared_ptr<ov::Model> model = ReadAndReshape(files, spec.batch);
-    compiled_ = Ov("cannot compile the model for " + spec.device, [&] {
-      return SharedCore().compile_model(model, spec.device, config);
-    });
-    request_ = Ov("cannot create an infer request",
-                  [&] { return compiled_.create_infer_request(); });
+    compiled_ = Ov("cannot compile the model for " + spec.device,
+                   [&] { return SharedCore().compile_model(model, spec.device, config); });
+    request_ =
+        Ov("cannot create an infer request", [&] { return compiled_.create_infer_request(); });
     const ov::Output<const ov::Node> input = compiled_.input();
-    input_info_ = DescribePort(
-        input,
-        ToDliType(input.get_element_type(), "input '" + PortName(input) + "'"));
+    input_info_ =
+        DescribePort(input, ToDliType(input.get_element_type(), "input '" + PortName(input) + "'"));
     output_info_ = DescribePort(compiled_.output(), DLI_DTYPE_F32);
   }
 
   dli_tensor_info InputInfo() override { return input_info_; }
   dli_tensor_info OutputInfo() override { return output_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches,
-                 size_t batch_bytes) override {
+  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
     const ov::Output<const ov::Node> input = compiled_.input();
-    sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes,
-                           input.get_element_type().size());
+    sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes, input.get_element_type().size());
     inputs_.clear();
     for (size_t i = 0; i < n_batches; ++i) {
       // The tensor borrows the core's memory, which outlives the session;
@@ -230,11 +210,9 @@ class OpenVinoSession : public sdk::Session {
 
   void Bind(size_t index) override {
     if (index >= inputs_.size())
-      throw std::runtime_error(
-          "batch index " + std::to_string(index) + " is out of range; " +
-          std::to_string(inputs_.size()) + " batches were set");
-    Ov("cannot bind the input",
-       [&] { request_.set_input_tensor(inputs_[index]); });
+      throw std::runtime_error("batch index " + std::to_string(index) + " is out of range; " +
+                               std::to_string(inputs_.size()) + " batches were set");
+    Ov("cannot bind the input", [&] { request_.set_input_tensor(inputs_[index]); });
     bound_ = true;
   }
 
@@ -245,14 +223,12 @@ class OpenVinoSession : public sdk::Session {
   }
 
   void ReadOutput(float* dst, size_t n_values) override {
-    if (!inferred_)
-      throw std::runtime_error("read_output() called before infer()");
-    const ov::Tensor output = Ov("cannot get the output",
-                                 [&] { return request_.get_output_tensor(); });
+    if (!inferred_) throw std::runtime_error("read_output() called before infer()");
+    const ov::Tensor output =
+        Ov("cannot get the output", [&] { return request_.get_output_tensor(); });
     if (output.get_size() != n_values)
-      throw std::runtime_error(
-          "output has " + std::to_string(output.get_size()) +
-          " values; caller expected " + std::to_string(n_values));
+      throw std::runtime_error("output has " + std::to_string(output.get_size()) +
+                               " values; caller expected " + std::to_string(n_values));
     const ov::element::Type type = output.get_element_type();
     if (type == ov::element::f32) {
       std::memcpy(dst, output.data<const float>(), n_values * sizeof(float));
@@ -261,8 +237,7 @@ class OpenVinoSession : public sdk::Session {
     } else if (type == ov::element::bf16) {
       Widen(output.data<const ov::bfloat16>(), dst, n_values);
     } else {
-      throw std::runtime_error("openvino: output element type " +
-                               type.get_type_name() +
+      throw std::runtime_error("openvino: output element type " + type.get_type_name() +
                                " cannot be read as float32");
     }
   }
@@ -314,9 +289,7 @@ struct OpenVinoBackend {
           "infer_precision says otherwise; FP16/INT8 keep the device default";
       try {
         text += " (CPU default here: " +
-                SharedCore()
-                    .get_property("CPU", ov::hint::inference_precision)
-                    .get_type_name() +
+                SharedCore().get_property("CPU", ov::hint::inference_precision).get_type_name() +
                 ")";
       } catch (...) {
       }

@@ -13,8 +13,7 @@ bool StartsWith(const std::string& text, const std::string& prefix) {
 
 bool IsSourceLocationLine(const std::string& line) {
   return StartsWith(line, "Exception from ") ||
-         (StartsWith(line, "Check '") &&
-          line.find("' failed at ") != std::string::npos);
+         (StartsWith(line, "Check '") && line.find("' failed at ") != std::string::npos);
 }
 
 }  // namespace
@@ -24,8 +23,7 @@ std::string CleanOpenVinoMessage(const std::string& what) {
   std::string kept;
   for (std::string line; std::getline(stream, line);) {
     const size_t first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || IsSourceLocationLine(line.substr(first)))
-      continue;
+    if (first == std::string::npos || IsSourceLocationLine(line.substr(first))) continue;
     kept += line + '\n';
   }
   return sdk::OneLine(kept.empty() ? what : kept);

@@ -42,11 +42,9 @@ const ThreadDefaults& DefaultThreads() {
   return defaults;
 }
 
-std::vector<int64_t> ShapeFromJson(const nlohmann::json& tensor,
-                                   const std::string& what) {
+std::vector<int64_t> ShapeFromJson(const nlohmann::json& tensor, const std::string& what) {
   if (!tensor.contains("shape") || !tensor["shape"].is_array())
-    throw std::runtime_error("'" + std::string(kIoExtraFile) +
-                             "' has no " + what + ".shape");
+    throw std::runtime_error("'" + std::string(kIoExtraFile) + "' has no " + what + ".shape");
   return tensor["shape"].get<std::vector<int64_t>>();
 }
 
@@ -62,8 +60,7 @@ std::string TorchMessage(const std::exception& error) {
   return dli::sdk::OneLine(text);
 }
 
-dli_layout LayoutFromText(const std::string& text,
-                          const std::vector<int64_t>& shape) {
+dli_layout LayoutFromText(const std::string& text, const std::vector<int64_t>& shape) {
   if (text == "NCHW") return DLI_LAYOUT_NCHW;
   if (text == "NHWC") return DLI_LAYOUT_NHWC;
   return dli::sdk::GuessImageLayout(shape);
@@ -72,19 +69,17 @@ dli_layout LayoutFromText(const std::string& text,
 class TorchSession : public dli::sdk::Session {
  public:
   explicit TorchSession(const Spec& spec) : batch_(spec.batch) {
-    dli::sdk::RequirePath(spec.model_path, dli::sdk::PathKind::kFile,
-                          "TorchScript model (.pt)");
+    dli::sdk::RequirePath(spec.model_path, dli::sdk::PathKind::kFile, "TorchScript model (.pt)");
     ApplyThreadParams(spec);
 
     torch::jit::ExtraFilesMap extra_files{{kIoExtraFile, ""}};
     try {
       module_ = torch::jit::load(spec.model_path, torch::kCPU, extra_files);
     } catch (const std::exception& e) {
-      throw std::runtime_error(
-          "cannot load '" + spec.model_path +
-          "' as a TorchScript module (expected a file saved by "
-          "torch.jit.save): " +
-          TorchMessage(e));
+      throw std::runtime_error("cannot load '" + spec.model_path +
+                               "' as a TorchScript module (expected a file saved by "
+                               "torch.jit.save): " +
+                               TorchMessage(e));
     }
     module_.eval();
 
@@ -99,44 +94,35 @@ class TorchSession : public dli::sdk::Session {
   dli_tensor_info InputInfo() override { return input_info_; }
   dli_tensor_info OutputInfo() override { return output_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches,
-                 size_t batch_bytes) override {
-    dli::sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes,
-                                sizeof(float));
-    const std::vector<int64_t> shape(input_info_.shape,
-                                     input_info_.shape + input_info_.rank);
+  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
+    dli::sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes, sizeof(float));
+    const std::vector<int64_t> shape(input_info_.shape, input_info_.shape + input_info_.rank);
     inputs_.clear();
     for (size_t i = 0; i < n_batches; ++i) {
       // from_blob wraps the core's memory without copying; the model only
       // reads its input.
-      inputs_.push_back(torch::from_blob(const_cast<void*>(batches[i]), shape,
-                                         torch::kFloat32));
+      inputs_.push_back(torch::from_blob(const_cast<void*>(batches[i]), shape, torch::kFloat32));
     }
   }
 
   void Bind(size_t index) override {
     if (index >= inputs_.size())
-      throw std::runtime_error("batch index " + std::to_string(index) +
-                               " is out of range; " +
-                               std::to_string(inputs_.size()) +
-                               " batches were set");
+      throw std::runtime_error("batch index " + std::to_string(index) + " is out of range; " +
+                               std::to_string(inputs_.size()) + " batches were set");
     forward_args_.assign(1, inputs_[index]);
   }
 
   void Infer() override {
-    if (forward_args_.empty())
-      throw std::runtime_error("infer() called before bind()");
+    if (forward_args_.empty()) throw std::runtime_error("infer() called before bind()");
     output_ = RunForward(forward_args_);
   }
 
   void ReadOutput(float* dst, size_t n_values) override {
-    if (!output_.defined())
-      throw std::runtime_error("read_output() called before infer()");
+    if (!output_.defined()) throw std::runtime_error("read_output() called before infer()");
     const torch::Tensor values = output_.to(torch::kFloat32).contiguous();
     if (static_cast<size_t>(values.numel()) != n_values)
       throw std::runtime_error("output has " + std::to_string(values.numel()) +
-                               " values; caller expected " +
-                               std::to_string(n_values));
+                               " values; caller expected " + std::to_string(n_values));
     std::memcpy(dst, values.data_ptr<float>(), n_values * sizeof(float));
   }
 
@@ -169,11 +155,13 @@ class TorchSession : public dli::sdk::Session {
       throw std::runtime_error("forward pass failed: " + TorchMessage(e));
     }
     if (result.isTensor()) return result.toTensor();
-    if (result.isTuple()) result = result.toTupleRef().elements().at(0);
-    else if (result.isList()) result = result.toListRef().at(0);
+    if (result.isTuple())
+      result = result.toTupleRef().elements().at(0);
+    else if (result.isList())
+      result = result.toListRef().at(0);
     if (!result.isTensor())
-      throw std::runtime_error("the TorchScript module returns " +
-                               result.tagKind() + "; expected a tensor");
+      throw std::runtime_error("the TorchScript module returns " + result.tagKind() +
+                               "; expected a tensor");
     return result.toTensor();
   }
 
@@ -183,20 +171,18 @@ class TorchSession : public dli::sdk::Session {
       io = nlohmann::json::parse(io_text);
     } catch (const nlohmann::json::exception& e) {
       throw std::runtime_error("'" + std::string(kIoExtraFile) +
-                               "' in the .pt file is not valid JSON: " +
-                               e.what());
+                               "' in the .pt file is not valid JSON: " + e.what());
     }
     const nlohmann::json& in = io.at("input");
     std::vector<int64_t> in_shape = ShapeFromJson(in, "input");
     std::vector<int64_t> out_shape = ShapeFromJson(io.at("output"), "output");
     in_shape.at(0) = batch_;
     out_shape.at(0) = batch_;
-    input_info_ = dli::sdk::MakeTensorInfo(
-        in.value("name", "input"), DLI_DTYPE_F32,
-        LayoutFromText(in.value("layout", ""), in_shape), in_shape);
-    output_info_ = dli::sdk::MakeTensorInfo(
-        io["output"].value("name", "output"), DLI_DTYPE_F32,
-        DLI_LAYOUT_OTHER, out_shape);
+    input_info_ =
+        dli::sdk::MakeTensorInfo(in.value("name", "input"), DLI_DTYPE_F32,
+                                 LayoutFromText(in.value("layout", ""), in_shape), in_shape);
+    output_info_ = dli::sdk::MakeTensorInfo(io["output"].value("name", "output"), DLI_DTYPE_F32,
+                                            DLI_LAYOUT_OTHER, out_shape);
   }
 
   // A TorchScript file from elsewhere: the shape comes from `input_shape`,
@@ -204,11 +190,10 @@ class TorchSession : public dli::sdk::Session {
   void DescribeFromParams(const Spec& spec) {
     const std::string dims_text = spec.Param("input_shape");
     if (dims_text.empty())
-      throw std::runtime_error(
-          "'" + spec.model_path + "' carries no input shape (extra file '" +
-          kIoExtraFile +
-          "', written by `dli models prepare`); pass --param "
-          "input_shape=CxHxW, e.g. 3x224x224");
+      throw std::runtime_error("'" + spec.model_path + "' carries no input shape (extra file '" +
+                               kIoExtraFile +
+                               "', written by `dli models prepare`); pass --param "
+                               "input_shape=CxHxW, e.g. 3x224x224");
     std::vector<int64_t> in_shape = dli::sdk::ParseDims("input_shape", dims_text);
     in_shape.insert(in_shape.begin(), batch_);
     std::vector<torch::jit::IValue> args{torch::zeros(in_shape)};
@@ -216,15 +201,13 @@ class TorchSession : public dli::sdk::Session {
     try {
       probe = RunForward(args);
     } catch (const std::exception& e) {
-      throw std::runtime_error("the model rejects an input of shape " +
-                               dims_text + " (parameter input_shape): " +
-                               e.what());
+      throw std::runtime_error("the model rejects an input of shape " + dims_text +
+                               " (parameter input_shape): " + e.what());
     }
-    input_info_ = dli::sdk::MakeTensorInfo(
-        "input", DLI_DTYPE_F32, dli::sdk::GuessImageLayout(in_shape), in_shape);
-    output_info_ = dli::sdk::MakeTensorInfo("output", DLI_DTYPE_F32,
-                                            DLI_LAYOUT_OTHER,
-                                            probe.sizes().vec());
+    input_info_ = dli::sdk::MakeTensorInfo("input", DLI_DTYPE_F32,
+                                           dli::sdk::GuessImageLayout(in_shape), in_shape);
+    output_info_ =
+        dli::sdk::MakeTensorInfo("output", DLI_DTYPE_F32, DLI_LAYOUT_OTHER, probe.sizes().vec());
   }
 
   const int batch_;
@@ -250,16 +233,15 @@ struct PyTorchBackend {
     static const std::string notes =
         "LibTorch defaults here: " + std::to_string(DefaultThreads().intra_op) +
         " intra-op thread(s), " + std::to_string(DefaultThreads().inter_op) +
-        " inter-op thread(s), on " +
-        std::to_string(std::thread::hardware_concurrency()) +
+        " inter-op thread(s), on " + std::to_string(std::thread::hardware_concurrency()) +
         " hardware thread(s); set --param threads=N to use more";
     return notes.c_str();
   }
 
   static const dli_param_info* Params(size_t* n) {
     static const dli_param_info params[] = {
-        {"threads", "int", "",
-         nullptr, "intra-op threads (at::set_num_threads); default: LibTorch's"},
+        {"threads", "int", "", nullptr,
+         "intra-op threads (at::set_num_threads); default: LibTorch's"},
         {"interop_threads", "int", "", nullptr,
          "inter-op threads (at::set_num_interop_threads); default: LibTorch's"},
         {"input_shape", "string", "", nullptr,

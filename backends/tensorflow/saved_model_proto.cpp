@@ -19,12 +19,7 @@ constexpr uint32_t kTensorInfoName = 1;    // string "op:index"
 constexpr uint32_t kConfigIntraOpThreads = 2;
 constexpr uint32_t kConfigInterOpThreads = 5;
 
-enum WireType : uint32_t {
-  kVarint = 0,
-  kFixed64 = 1,
-  kLengthDelimited = 2,
-  kFixed32 = 5
-};
+enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
 
 // Reads the fields of one serialized message in order.
 class WireReader {
@@ -52,11 +47,20 @@ class WireReader {
 
   void Skip() {
     switch (wire_type_) {
-      case kVarint: Varint(); break;
-      case kFixed64: Take(8); break;
-      case kLengthDelimited: LengthDelimited(); break;
-      case kFixed32: Take(4); break;
-      default: Fail();  // groups are not used by TensorFlow's messages
+      case kVarint:
+        Varint();
+        break;
+      case kFixed64:
+        Take(8);
+        break;
+      case kLengthDelimited:
+        LengthDelimited();
+        break;
+      case kFixed32:
+        Take(4);
+        break;
+      default:
+        Fail();  // groups are not used by TensorFlow's messages
     }
   }
 
@@ -77,8 +81,7 @@ class WireReader {
     rest_.remove_prefix(n);
   }
   [[noreturn]] static void Fail() {
-    throw std::runtime_error(
-        "the SavedModel's MetaGraphDef is not valid protocol-buffer data");
+    throw std::runtime_error("the SavedModel's MetaGraphDef is not valid protocol-buffer data");
   }
 
   std::string_view rest_;
@@ -126,8 +129,7 @@ SignatureTensors ReadSignature(std::string_view signature_def) {
       reader.Skip();
       continue;
     }
-    ReadMapEntry(reader.LengthDelimited(), [&](std::string_view key,
-                                               std::string_view info) {
+    ReadMapEntry(reader.LengthDelimited(), [&](std::string_view key, std::string_view info) {
       (is_input ? tensors.inputs : tensors.outputs)
           .emplace_back(std::string(key), TensorInfoName(info));
     });
@@ -157,21 +159,17 @@ std::string Join(const std::vector<std::string>& names) {
 
 }  // namespace
 
-SignatureTensors FindSignature(const void* meta_graph_def, size_t size,
-                               const std::string& key) {
-  WireReader reader(
-      std::string_view(static_cast<const char*>(meta_graph_def), size));
+SignatureTensors FindSignature(const void* meta_graph_def, size_t size, const std::string& key) {
+  WireReader reader(std::string_view(static_cast<const char*>(meta_graph_def), size));
   std::vector<std::string> available;
   bool found = false;
   SignatureTensors result;
   while (reader.Next()) {
-    if (reader.field() != kMetaGraphSignatureDef ||
-        reader.wire_type() != kLengthDelimited) {
+    if (reader.field() != kMetaGraphSignatureDef || reader.wire_type() != kLengthDelimited) {
       reader.Skip();
       continue;
     }
-    ReadMapEntry(reader.LengthDelimited(), [&](std::string_view name,
-                                               std::string_view signature) {
+    ReadMapEntry(reader.LengthDelimited(), [&](std::string_view name, std::string_view signature) {
       available.emplace_back(name);
       if (name == key) {
         result = ReadSignature(signature);
@@ -184,10 +182,9 @@ SignatureTensors FindSignature(const void* meta_graph_def, size_t size,
   std::sort(result.outputs.begin(), result.outputs.end());
   std::sort(available.begin(), available.end());
   if (!found)
-    throw std::runtime_error(
-        "the SavedModel has no signature '" + key + "' (it has: " +
-        (available.empty() ? std::string("none") : Join(available)) +
-        "); choose one with --param signature=NAME");
+    throw std::runtime_error("the SavedModel has no signature '" + key + "' (it has: " +
+                             (available.empty() ? std::string("none") : Join(available)) +
+                             "); choose one with --param signature=NAME");
   return result;
 }
 

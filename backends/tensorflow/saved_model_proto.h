@@ -25,8 +25,7 @@ struct SignatureTensors {
 // Finds signature `key` in a serialized MetaGraphDef. Throws
 // std::runtime_error naming the signatures present when it is missing, or
 // when the bytes are not a MetaGraphDef.
-SignatureTensors FindSignature(const void* meta_graph_def, size_t size,
-                               const std::string& key);
+SignatureTensors FindSignature(const void* meta_graph_def, size_t size, const std::string& key);
 
 // A serialized ConfigProto with intra_op_parallelism_threads and
 // inter_op_parallelism_threads; 0 leaves a field to TensorFlow's default.

@@ -59,8 +59,7 @@ class Status {
   TF_Status* get() { return status_.get(); }
   void Check(const std::string& what) {
     if (TF_GetCode(status_.get()) == TF_OK) return;
-    throw std::runtime_error(what + ": " +
-                             dli::sdk::OneLine(TF_Message(status_.get())));
+    throw std::runtime_error(what + ": " + dli::sdk::OneLine(TF_Message(status_.get())));
   }
 
  private:
@@ -104,31 +103,26 @@ class TensorFlowSession : public dli::sdk::Session {
     const int inter = dli::sdk::IntParamAtLeast(spec, "inter_threads", 1, 0);
     const std::string signature = spec.Param("signature", "serving_default");
 
-    std::unique_ptr<TF_SessionOptions, OptionsDeleter> options(
-        TF_NewSessionOptions());
-    const std::string config =
-        dli::tensorflow::SessionConfigProto(intra, inter);
+    std::unique_ptr<TF_SessionOptions, OptionsDeleter> options(TF_NewSessionOptions());
+    const std::string config = dli::tensorflow::SessionConfigProto(intra, inter);
     Status status;
     TF_SetConfig(options.get(), config.data(), config.size(), status.get());
     status.Check("TensorFlow rejected the session config");
 
     std::unique_ptr<TF_Buffer, BufferDeleter> meta_graph(TF_NewBuffer());
     const char* tags[] = {kServeTag};
-    session_.reset(TF_LoadSessionFromSavedModel(
-        options.get(), nullptr, spec.model_path.c_str(), tags, 1, graph_.get(),
-        meta_graph.get(), status.get()));
-    status.Check("cannot load SavedModel '" + spec.model_path +
-                 "' with tag 'serve'");
+    session_.reset(TF_LoadSessionFromSavedModel(options.get(), nullptr, spec.model_path.c_str(),
+                                                tags, 1, graph_.get(), meta_graph.get(),
+                                                status.get()));
+    status.Check("cannot load SavedModel '" + spec.model_path + "' with tag 'serve'");
 
     const dli::tensorflow::SignatureTensors tensors =
-        dli::tensorflow::FindSignature(meta_graph->data, meta_graph->length,
-                                       signature);
+        dli::tensorflow::FindSignature(meta_graph->data, meta_graph->length, signature);
     if (tensors.inputs.size() != 1 || tensors.outputs.empty())
-      throw std::runtime_error(
-          "signature '" + signature + "' has " +
-          std::to_string(tensors.inputs.size()) + " inputs and " +
-          std::to_string(tensors.outputs.size()) +
-          " outputs; expected one input and at least one output");
+      throw std::runtime_error("signature '" + signature + "' has " +
+                               std::to_string(tensors.inputs.size()) + " inputs and " +
+                               std::to_string(tensors.outputs.size()) +
+                               " outputs; expected one input and at least one output");
     // With several outputs, the first by key is the one read back.
     input_ = Describe(tensors.inputs[0], spec.batch, &input_info_);
     output_ = Describe(tensors.outputs[0], spec.batch, &output_info_);
@@ -137,71 +131,60 @@ class TensorFlowSession : public dli::sdk::Session {
   dli_tensor_info InputInfo() override { return input_info_; }
   dli_tensor_info OutputInfo() override { return output_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches,
-                 size_t batch_bytes) override {
-    dli::sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes,
-                                sizeof(float));
+  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
+    dli::sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes, sizeof(float));
     inputs_.clear();
     for (size_t i = 0; i < n_batches; ++i) {
       // Zero copy when the batch is aligned as Eigen wants (the core's
       // batches are 64-byte aligned); otherwise TF_NewTensor copies it once,
       // here, outside the timed call.
-      TF_Tensor* tensor = TF_NewTensor(
-          TF_FLOAT, input_info_.shape, input_info_.rank,
-          const_cast<void*>(batches[i]), batch_bytes, &KeepCallerMemory,
-          nullptr);
+      TF_Tensor* tensor =
+          TF_NewTensor(TF_FLOAT, input_info_.shape, input_info_.rank, const_cast<void*>(batches[i]),
+                       batch_bytes, &KeepCallerMemory, nullptr);
       if (tensor == nullptr)
-        throw std::runtime_error("TF_NewTensor failed for input batch " +
-                                 std::to_string(i));
+        throw std::runtime_error("TF_NewTensor failed for input batch " + std::to_string(i));
       inputs_.emplace_back(tensor);
     }
   }
 
   void Bind(size_t index) override {
     if (index >= inputs_.size())
-      throw std::runtime_error("batch index " + std::to_string(index) +
-                               " is out of range; " +
-                               std::to_string(inputs_.size()) +
-                               " batches were set");
+      throw std::runtime_error("batch index " + std::to_string(index) + " is out of range; " +
+                               std::to_string(inputs_.size()) + " batches were set");
     bound_ = inputs_[index].get();
     output_tensor_.reset();  // freed here, not inside the timed call
   }
 
   void Infer() override {
-    if (bound_ == nullptr)
-      throw std::runtime_error("infer() called before bind()");
+    if (bound_ == nullptr) throw std::runtime_error("infer() called before bind()");
     TF_Tensor* result = nullptr;
-    TF_SessionRun(session_.get(), nullptr, &input_, &bound_, 1, &output_, &result, 1,
-                  nullptr, 0, nullptr, run_status_.get());
+    TF_SessionRun(session_.get(), nullptr, &input_, &bound_, 1, &output_, &result, 1, nullptr, 0,
+                  nullptr, run_status_.get());
     output_tensor_.reset(result);
     run_status_.Check("TF_SessionRun failed");
   }
 
   void ReadOutput(float* dst, size_t n_values) override {
-    if (!output_tensor_)
-      throw std::runtime_error("read_output() called before infer()");
+    if (!output_tensor_) throw std::runtime_error("read_output() called before infer()");
     if (TF_TensorType(output_tensor_.get()) != TF_FLOAT)
       throw std::runtime_error("the model's output is not float32");
     const size_t bytes = TF_TensorByteSize(output_tensor_.get());
     if (bytes != n_values * sizeof(float))
-      throw std::runtime_error("output has " +
-                               std::to_string(bytes / sizeof(float)) +
-                               " values; caller expected " +
-                               std::to_string(n_values));
+      throw std::runtime_error("output has " + std::to_string(bytes / sizeof(float)) +
+                               " values; caller expected " + std::to_string(n_values));
     std::memcpy(dst, TF_TensorData(output_tensor_.get()), bytes);
   }
 
  private:
   // Resolves a signature tensor to its graph output and fills `info` with
   // the batch dimension set.
-  TF_Output Describe(const std::pair<std::string, std::string>& tensor,
-                     int batch, dli_tensor_info* info) {
+  TF_Output Describe(const std::pair<std::string, std::string>& tensor, int batch,
+                     dli_tensor_info* info) {
     const auto [op_name, index] = dli::tensorflow::SplitTensorName(tensor.second);
     TF_Operation* op = TF_GraphOperationByName(graph_.get(), op_name.c_str());
     if (op == nullptr)
-      throw std::runtime_error("signature tensor '" + tensor.first +
-                               "' names operation '" + op_name +
-                               "', which is not in the graph");
+      throw std::runtime_error("signature tensor '" + tensor.first + "' names operation '" +
+                               op_name + "', which is not in the graph");
     const TF_Output output{op, index};
     if (TF_OperationOutputType(output) != TF_FLOAT)
       throw std::runtime_error("signature tensor '" + tensor.first +
@@ -209,16 +192,15 @@ class TensorFlowSession : public dli::sdk::Session {
                                "models");
     std::vector<int64_t> shape = GraphTensorShape(graph_.get(), output);
     if (shape.empty())
-      throw std::runtime_error("signature tensor '" + tensor.first +
-                               "' has no known rank");
+      throw std::runtime_error("signature tensor '" + tensor.first + "' has no known rank");
     shape[0] = batch;
     for (int64_t dim : shape)
       if (dim < 1)
         throw std::runtime_error("signature tensor '" + tensor.first +
                                  "' has a dimension of unknown size besides "
                                  "the batch");
-    *info = dli::sdk::MakeTensorInfo(tensor.first, DLI_DTYPE_F32,
-                                     dli::sdk::GuessImageLayout(shape), shape);
+    *info = dli::sdk::MakeTensorInfo(tensor.first, DLI_DTYPE_F32, dli::sdk::GuessImageLayout(shape),
+                                     shape);
     return output;
   }
 
@@ -255,8 +237,7 @@ struct TensorFlowBackend {
          "threads inside one op (ConfigProto.intra_op_parallelism_threads)"},
         {"inter_threads", "int", "", nullptr,
          "ops run in parallel (ConfigProto.inter_op_parallelism_threads)"},
-        {"signature", "string", "serving_default", nullptr,
-         "SavedModel signature to run"},
+        {"signature", "string", "serving_default", nullptr, "SavedModel signature to run"},
     };
     *n = sizeof(params) / sizeof(params[0]);
     return params;

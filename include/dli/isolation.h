@@ -13,8 +13,8 @@ namespace dli {
 struct ChildOutcome {
   bool timed_out = false;
   bool interrupted = false;  // the user pressed Ctrl-C: the child was killed
-  int wait_status = 0;   // as from waitpid
-  std::string tail;      // last few KiB of the child's stdout + stderr
+  int wait_status = 0;       // as from waitpid
+  std::string tail;          // last few KiB of the child's stdout + stderr
   double wall_s = 0;
 };
 

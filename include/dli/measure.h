@@ -21,9 +21,7 @@ class InferenceTarget {
 };
 
 // Ring buffer indexing: iteration i uses batch i mod n_batches.
-inline size_t RingIndex(size_t iteration, size_t n_batches) {
-  return iteration % n_batches;
-}
+inline size_t RingIndex(size_t iteration, size_t n_batches) { return iteration % n_batches; }
 
 struct StopRule {
   // Timed iterations to run; 0 = no iteration bound (time or CI decides).
@@ -63,8 +61,7 @@ double SteadyClockMs();
 // Runs: one first inference (batch 0), `warmup` warm-up requests, then timed
 // requests until the stop rule holds. `on_progress` (may be empty) is called
 // after each timed request with the number of samples so far.
-Measurement RunMeasurement(InferenceTarget& target, size_t n_batches,
-                           const MeasureOptions& options,
+Measurement RunMeasurement(InferenceTarget& target, size_t n_batches, const MeasureOptions& options,
                            const Clock& clock = SteadyClockMs,
                            const std::function<void(size_t)>& on_progress = {});
 

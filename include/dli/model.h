@@ -45,10 +45,10 @@ std::string ModelsDir();
 ModelMeta LoadModelMeta(const std::string& model_json);
 
 struct ResolvedModel {
-  std::string name;          // prepared model name, or the file stem
-  std::string path;          // absolute path of the file the backend opens
-  std::string weights;       // second file where the format has one
-  std::string format;        // format id from the metadata, or the extension
+  std::string name;     // prepared model name, or the file stem
+  std::string path;     // absolute path of the file the backend opens
+  std::string weights;  // second file where the format has one
+  std::string format;   // format id from the metadata, or the extension
   std::optional<ModelMeta> meta;
 };
 

@@ -37,11 +37,7 @@ extern "C" {
 
 enum { DLI_OK = 0, DLI_ERROR = 1 };
 
-typedef enum dli_dtype {
-  DLI_DTYPE_F32 = 0,
-  DLI_DTYPE_U8 = 1,
-  DLI_DTYPE_I8 = 2
-} dli_dtype;
+typedef enum dli_dtype { DLI_DTYPE_F32 = 0, DLI_DTYPE_U8 = 1, DLI_DTYPE_I8 = 2 } dli_dtype;
 
 typedef enum dli_layout {
   DLI_LAYOUT_NCHW = 0,
@@ -86,9 +82,9 @@ typedef struct dli_tensor_info {
 typedef struct dli_session dli_session; /* opaque, owned by the plugin */
 
 typedef struct dli_plugin {
-  uint32_t abi_version;     /* DLI_PLUGIN_ABI_VERSION */
-  const char* name;         /* id used on the command line, e.g. "openvino" */
-  const char* display_name; /* e.g. "OpenVINO" */
+  uint32_t abi_version;      /* DLI_PLUGIN_ABI_VERSION */
+  const char* name;          /* id used on the command line, e.g. "openvino" */
+  const char* display_name;  /* e.g. "OpenVINO" */
   const char* model_formats; /* e.g. "OpenVINO IR (.xml + .bin), ONNX (.onnx)" */
 
   /* DLI_OK when the framework runtime can be used here; otherwise why not. */
@@ -105,25 +101,20 @@ typedef struct dli_plugin {
   size_t n_params;
 
   /* Load (and compile) the model. Timed by the core as load time. */
-  int (*open)(const dli_model_spec* spec, dli_session** out, char* err,
-              size_t err_size);
-  int (*input_info)(dli_session* s, dli_tensor_info* out, char* err,
-                    size_t err_size);
-  int (*output_info)(dli_session* s, dli_tensor_info* out, char* err,
-                     size_t err_size);
+  int (*open)(const dli_model_spec* spec, dli_session** out, char* err, size_t err_size);
+  int (*input_info)(dli_session* s, dli_tensor_info* out, char* err, size_t err_size);
+  int (*output_info)(dli_session* s, dli_tensor_info* out, char* err, size_t err_size);
   /* All ring-buffer batches, prepared in input_info's dtype and layout, each
    * batch_bytes long. The plugin may wrap them in framework tensors here. */
-  int (*set_inputs)(dli_session* s, const void* const* batches,
-                    size_t n_batches, size_t batch_bytes, char* err,
-                    size_t err_size);
+  int (*set_inputs)(dli_session* s, const void* const* batches, size_t n_batches,
+                    size_t batch_bytes, char* err, size_t err_size);
   /* Make batch `index` the input of the next infer(). Not timed. */
   int (*bind)(dli_session* s, size_t index, char* err, size_t err_size);
   /* One synchronous forward pass. The only call inside the timer. */
   int (*infer)(dli_session* s, char* err, size_t err_size);
   /* Copy the last infer()'s output, converted to float32, into dst
    * (n_values = product of output_info's shape). */
-  int (*read_output)(dli_session* s, float* dst, size_t n_values, char* err,
-                     size_t err_size);
+  int (*read_output)(dli_session* s, float* dst, size_t n_values, char* err, size_t err_size);
   void (*close)(dli_session* s);
 } dli_plugin;
 

@@ -23,7 +23,7 @@ inline constexpr const char* kResultSchema = "dli.result/1";
 struct InputSpec {
   std::string images_dir;  // empty = synthetic data
   size_t max_images = 320;
-  uint32_t seed = 0;       // synthetic data
+  uint32_t seed = 0;  // synthetic data
   // Synthetic batches in the ring (0 = enough for max_images images).
   size_t synthetic_batches = 0;
   // Predict mode: the images, in order.

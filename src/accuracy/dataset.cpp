@@ -116,8 +116,7 @@ void LoadClassFolders(Dataset& d, const DatasetOptions& o) {
       b.Warn(folder.string() + ": folder not listed in " + o.classes_file);
       continue;
     }
-    for (const std::string& file : ListImageFiles(folder.string()))
-      b.Add(file, file, {it->second});
+    for (const std::string& file : ListImageFiles(folder.string())) b.Add(file, file, {it->second});
   }
 }
 
@@ -142,8 +141,9 @@ Dataset LoadDataset(const std::string& dir, const DatasetOptions& o) {
                      "or --classes FILE (one sub-folder per class)");
   }
   if (d.items.empty())
-    throw UsageError("dataset " + dir + " has no usable image" +
-                     (d.warnings.empty() ? std::string() : " (first problem: " + d.warnings[0] + ")"));
+    throw UsageError(
+        "dataset " + dir + " has no usable image" +
+        (d.warnings.empty() ? std::string() : " (first problem: " + d.warnings[0] + ")"));
   return d;
 }
 
@@ -151,8 +151,9 @@ std::vector<int> TopK(const float* values, size_t n, int k) {
   std::vector<int> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
   const size_t kk = std::min(n, static_cast<size_t>(std::max(k, 0)));
-  std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(kk), idx.end(),
-                    [&](int a, int b) { return values[a] > values[b] || (values[a] == values[b] && a < b); });
+  std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(kk), idx.end(), [&](int a, int b) {
+    return values[a] > values[b] || (values[a] == values[b] && a < b);
+  });
   idx.resize(kk);
   return idx;
 }

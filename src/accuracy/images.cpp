@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 namespace dli {
 
 std::vector<std::string> ListImageFiles(const std::string& dir) {
-  static const std::vector<std::string> kExtensions = {".jpg", ".jpeg", ".png", ".bmp",
-                                                       ".webp", ".tif", ".tiff", ".ppm"};
+  static const std::vector<std::string> kExtensions = {".jpg",  ".jpeg", ".png",  ".bmp",
+                                                       ".webp", ".tif",  ".tiff", ".ppm"};
   std::vector<std::string> files;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -75,8 +75,9 @@ HwcImage PreprocessImage(const std::string& path, const Preprocessing& pre) {
 bool ImageDecodingAvailable() { return false; }
 
 HwcImage PreprocessImage(const std::string&, const Preprocessing&) {
-  throw UsageError("this build of dli has no image decoding (OpenCV was not found at build time); "
-                   "use --synthetic or install libopencv-dev and rebuild");
+  throw UsageError(
+      "this build of dli has no image decoding (OpenCV was not found at build time); "
+      "use --synthetic or install libopencv-dev and rebuild");
 }
 
 #endif
@@ -93,8 +94,9 @@ void CheckImageFolder(const std::string& dir) {
     }
   }
   throw UsageError("no decodable image in " + dir +
-                   (files.empty() ? std::string(" (no .jpg/.png/... files)")
-                                  : " (" + std::to_string(files.size()) + " files failed to decode)"));
+                   (files.empty()
+                        ? std::string(" (no .jpg/.png/... files)")
+                        : " (" + std::to_string(files.size()) + " files failed to decode)"));
 }
 
 DecodedImages PreprocessFiles(const std::vector<std::string>& files, const Preprocessing& pre) {

@@ -62,8 +62,8 @@ BatchSet BuildImageBatches(const std::vector<HwcImage>& images, const dli_tensor
                                " but the model expects " + ShapeText(input));
   const size_t per_batch = static_cast<size_t>(g.batch);
   const size_t whole = images.size() / per_batch;
-  const size_t n_batches = cover_all ? (images.size() + per_batch - 1) / per_batch
-                                     : (whole > 0 ? whole : 1);
+  const size_t n_batches =
+      cover_all ? (images.size() + per_batch - 1) / per_batch : (whole > 0 ? whole : 1);
   const size_t plane = static_cast<size_t>(g.height * g.width);
   const size_t image_floats = plane * static_cast<size_t>(g.channels);
   BatchSet set(n_batches, per_batch * image_floats * sizeof(float));

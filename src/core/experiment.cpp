@@ -15,11 +15,11 @@ namespace fs = std::filesystem;
 namespace dli {
 namespace {
 
-const std::set<std::string> kTopKeys = {"name",   "models",   "model",      "frameworks",
-                                        "devices", "precisions", "batches", "params",
-                                        "images", "max_images", "accuracy", "measure"};
-const std::set<std::string> kMeasureKeys = {"iterations", "time_limit",     "warmup",  "ci_target",
-                                            "min_iterations", "min_time", "timeout"};
+const std::set<std::string> kTopKeys = {"name",    "models",     "model",    "frameworks",
+                                        "devices", "precisions", "batches",  "params",
+                                        "images",  "max_images", "accuracy", "measure"};
+const std::set<std::string> kMeasureKeys = {"iterations",     "time_limit", "warmup", "ci_target",
+                                            "min_iterations", "min_time",   "timeout"};
 const std::set<std::string> kAccuracyKeys = {"dataset", "labels", "classes", "limit"};
 
 class Reader {
@@ -40,8 +40,8 @@ class Reader {
       const std::string key = kv.first.as<std::string>();
       if (!allowed.count(key)) {
         std::vector<std::string> names(allowed.begin(), allowed.end());
-        Fail(kv.first, "unknown key '" + key + "' in " + what + "; expected one of " +
-                           Join(names, ", "));
+        Fail(kv.first,
+             "unknown key '" + key + "' in " + what + "; expected one of " + Join(names, ", "));
       }
     }
   }
@@ -112,7 +112,8 @@ Experiment LoadExperiment(const std::string& path) {
   if (root["models"]) e.models = r.List(root["models"], "models");
   if (root["model"]) e.models = r.List(root["model"], "model");
   if (e.models.empty()) throw UsageError(path + ": no model given (models: [mobilenet_v2])");
-  if (!root["frameworks"]) throw UsageError(path + ": no frameworks given (frameworks: [openvino])");
+  if (!root["frameworks"])
+    throw UsageError(path + ": no frameworks given (frameworks: [openvino])");
   e.frameworks = r.List(root["frameworks"], "frameworks");
   if (root["devices"]) e.devices = r.List(root["devices"], "devices");
   if (root["precisions"]) {
@@ -134,12 +135,14 @@ Experiment LoadExperiment(const std::string& path) {
       if (!fw.second.IsMap()) r.Fail(fw.second, "params of " + name + " must be a mapping");
       e.params_at[name] = r.Where(fw.first.Mark());
       for (const auto& axis : fw.second)
-        e.params[name].emplace_back(axis.first.as<std::string>(),
-                                    r.List(axis.second, "values of " + axis.first.as<std::string>()));
+        e.params[name].emplace_back(
+            axis.first.as<std::string>(),
+            r.List(axis.second, "values of " + axis.first.as<std::string>()));
     }
   }
   if (root["images"]) e.images = ResolveDataPath(r.Scalar(root["images"], "images"), path);
-  if (root["max_images"]) e.max_images = static_cast<size_t>(r.Int(root["max_images"], "max_images", 1));
+  if (root["max_images"])
+    e.max_images = static_cast<size_t>(r.Int(root["max_images"], "max_images", 1));
   if (const YAML::Node acc = root["accuracy"]) {
     if (acc.IsScalar()) {
       e.accuracy = r.Bool(acc, "accuracy");
@@ -149,7 +152,8 @@ Experiment LoadExperiment(const std::string& path) {
       if (!acc["dataset"]) r.Fail(acc, "accuracy needs a dataset");
       e.accuracy = true;
       e.dataset = ResolveDataPath(r.Scalar(acc["dataset"], "dataset"), path);
-      if (acc["labels"]) e.dataset_labels = ResolveDataPath(r.Scalar(acc["labels"], "labels"), path);
+      if (acc["labels"])
+        e.dataset_labels = ResolveDataPath(r.Scalar(acc["labels"], "labels"), path);
       if (acc["classes"])
         e.dataset_classes = ResolveDataPath(r.Scalar(acc["classes"], "classes"), path);
       if (acc["limit"]) e.dataset_limit = static_cast<size_t>(r.Int(acc["limit"], "limit", 1));
@@ -158,7 +162,8 @@ Experiment LoadExperiment(const std::string& path) {
   if (const YAML::Node m = root["measure"]) {
     r.CheckKeys(m, kMeasureKeys, "measure");
     StopRule& stop = e.measure.stop;
-    if (m["iterations"]) stop.iterations = static_cast<size_t>(r.Int(m["iterations"], "iterations", 0));
+    if (m["iterations"])
+      stop.iterations = static_cast<size_t>(r.Int(m["iterations"], "iterations", 0));
     if (m["time_limit"]) stop.time_limit_s = r.Real(m["time_limit"], "time_limit", 0);
     if (m["warmup"]) e.measure.warmup = static_cast<size_t>(r.Int(m["warmup"], "warmup", 0));
     if (m["ci_target"]) stop.ci_target_rel = r.Real(m["ci_target"], "ci_target", 0);

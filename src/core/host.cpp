@@ -38,7 +38,8 @@ HostInfo ReadHostInfo() {
   h.cpu_model = FieldOf("/proc/cpuinfo", "model name", ':');
   h.logical_cores = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   const std::string mem_kb = FieldOf("/proc/meminfo", "MemTotal", ':');
-  if (auto kb = ParseInt(Split(mem_kb, ' ').empty() ? "" : Split(mem_kb, ' ')[0])) h.memory_mb = *kb / 1024;
+  if (auto kb = ParseInt(Split(mem_kb, ' ').empty() ? "" : Split(mem_kb, ' ')[0]))
+    h.memory_mb = *kb / 1024;
   h.os = FieldOf("/etc/os-release", "PRETTY_NAME", '=');
   struct utsname u {};
   if (uname(&u) == 0) h.kernel = std::string(u.sysname) + " " + u.release + " " + u.machine;

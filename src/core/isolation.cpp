@@ -55,8 +55,7 @@ std::string SelfExecutable() {
 std::string DescribeExit(int status) {
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
-    std::string text =
-        "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
+    std::string text = "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
     if (sig == SIGKILL) text += "; possibly out of memory";
     return text;
   }

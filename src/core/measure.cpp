@@ -44,9 +44,8 @@ bool DueForCiCheck(size_t n, size_t min_iterations) {
   return n % step == 0;
 }
 
-Measurement RunMeasurement(InferenceTarget& target, size_t n_batches,
-                           const MeasureOptions& options, const Clock& clock,
-                           const std::function<void(size_t)>& on_progress) {
+Measurement RunMeasurement(InferenceTarget& target, size_t n_batches, const MeasureOptions& options,
+                           const Clock& clock, const std::function<void(size_t)>& on_progress) {
   if (n_batches == 0) throw std::invalid_argument("no input batches prepared");
   if (const std::string err = ValidateStopRule(options.stop); !err.empty())
     throw std::invalid_argument(err);

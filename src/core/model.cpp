@@ -109,8 +109,9 @@ ResolvedModel ResolveModel(const std::string& name_or_path, const std::string& f
   } else if (arg.filename() == arg && fs::exists(fs::path(ModelsDir()) / arg / kMetaFile)) {
     meta_file = fs::path(ModelsDir()) / arg / kMetaFile;
   } else {
-    throw UsageError("model file not found: " + name_or_path + " (nor a prepared model of that name in " +
-                     ModelsDir() + "; `dli models prepare` builds the reference model)");
+    throw UsageError("model file not found: " + name_or_path +
+                     " (nor a prepared model of that name in " + ModelsDir() +
+                     "; `dli models prepare` builds the reference model)");
   }
   ModelMeta meta = LoadModelMeta(meta_file.string());
   std::vector<std::string> offered;
@@ -121,7 +122,8 @@ ResolvedModel ResolveModel(const std::string& name_or_path, const std::string& f
       if (f.precision != ToUpper(precision)) continue;
       r.name = meta.name;
       r.path = (fs::path(meta.dir) / f.path).lexically_normal().string();
-      if (!f.weights.empty()) r.weights = (fs::path(meta.dir) / f.weights).lexically_normal().string();
+      if (!f.weights.empty())
+        r.weights = (fs::path(meta.dir) / f.weights).lexically_normal().string();
       r.format = f.id.empty() ? f.format : f.id;
       if (!fs::exists(r.path))
         throw UsageError("model file listed in " + meta_file.string() + " is missing: " + r.path +
@@ -131,8 +133,8 @@ ResolvedModel ResolveModel(const std::string& name_or_path, const std::string& f
     }
   }
   if (offered.empty())
-    throw UsageError("prepared model '" + meta.name + "' has no format for framework '" + framework +
-                     "' (see " + meta_file.string() + ")");
+    throw UsageError("prepared model '" + meta.name + "' has no format for framework '" +
+                     framework + "' (see " + meta_file.string() + ")");
   throw UsageError("prepared model '" + meta.name + "' has no " + ToUpper(precision) +
                    " variant for framework '" + framework + "'; available: " + Join(offered, ", "));
 }

@@ -37,8 +37,7 @@ std::string ReadFileTrimmed(const fs::path& p) {
 }  // namespace
 
 std::vector<std::string> PluginSearchDirs() {
-  if (const char* env = std::getenv("DLI_PLUGIN_PATH"); env && *env)
-    return Split(env, ':');
+  if (const char* env = std::getenv("DLI_PLUGIN_PATH"); env && *env) return Split(env, ':');
   return {(fs::path(ExecutableDir()) / ".." / "plugins").lexically_normal().string()};
 }
 
@@ -61,9 +60,9 @@ std::vector<PluginEntry> DiscoverPlugins(const std::vector<std::string>& dirs) {
                              file.size() - std::string(kLibPrefix).size() - 3);
         e.library_path = p.string();
       } else if (StartsWith(file, kMarkerPrefix) && EndsWith(file, kMarkerSuffix)) {
-        e.name = file.substr(std::string(kMarkerPrefix).size(),
-                             file.size() - std::string(kMarkerPrefix).size() -
-                                 std::string(kMarkerSuffix).size());
+        e.name = file.substr(
+            std::string(kMarkerPrefix).size(),
+            file.size() - std::string(kMarkerPrefix).size() - std::string(kMarkerSuffix).size());
         e.not_built_reason = "not built: " + ReadFileTrimmed(p);
       } else {
         continue;
@@ -109,16 +108,14 @@ std::string ValidateParamValue(const ParamDesc& p, const std::string& value) {
 
 // ---------------------------------------------------------------- Session
 
-Session::Session(const dli_plugin* api, dli_session* handle)
-    : api_(api), handle_(handle), err_{} {}
+Session::Session(const dli_plugin* api, dli_session* handle) : api_(api), handle_(handle), err_{} {}
 
 Session::~Session() { api_->close(handle_); }
 
-#define DLI_CHECK_CALL(call)                                   \
-  do {                                                         \
-    err_[0] = '\0';                                            \
-    if ((call) != DLI_OK)                                      \
-      throw std::runtime_error(err_[0] ? err_ : "backend error"); \
+#define DLI_CHECK_CALL(call)                                                          \
+  do {                                                                                \
+    err_[0] = '\0';                                                                   \
+    if ((call) != DLI_OK) throw std::runtime_error(err_[0] ? err_ : "backend error"); \
   } while (0)
 
 dli_tensor_info Session::InputInfo() {
@@ -134,8 +131,8 @@ dli_tensor_info Session::OutputInfo() {
 }
 
 void Session::SetInputs(const std::vector<const void*>& batches, size_t batch_bytes) {
-  DLI_CHECK_CALL(api_->set_inputs(handle_, batches.data(), batches.size(), batch_bytes,
-                                  err_, sizeof(err_)));
+  DLI_CHECK_CALL(
+      api_->set_inputs(handle_, batches.data(), batches.size(), batch_bytes, err_, sizeof(err_)));
 }
 
 void Session::Bind(size_t batch_index) {
@@ -167,8 +164,8 @@ std::unique_ptr<Plugin> Plugin::Load(const std::string& library_path) {
     throw std::runtime_error("cannot load plugin " + library_path + ": " + dlerror());
   auto get = reinterpret_cast<dli_plugin_get_fn>(dlsym(handle, DLI_PLUGIN_ENTRY_SYMBOL));
   if (get == nullptr)
-    throw std::runtime_error(library_path + " is not a DLI plugin (no " +
-                             DLI_PLUGIN_ENTRY_SYMBOL + ")");
+    throw std::runtime_error(library_path + " is not a DLI plugin (no " + DLI_PLUGIN_ENTRY_SYMBOL +
+                             ")");
   const dli_plugin* api = get();
   if (api == nullptr || api->abi_version != DLI_PLUGIN_ABI_VERSION)
     throw std::runtime_error(library_path + " was built for another plugin ABI version");
@@ -235,9 +232,12 @@ size_t DtypeSize(dli_dtype t) { return t == DLI_DTYPE_F32 ? 4 : 1; }
 
 std::string DtypeName(dli_dtype t) {
   switch (t) {
-    case DLI_DTYPE_F32: return "float32";
-    case DLI_DTYPE_U8: return "uint8";
-    case DLI_DTYPE_I8: return "int8";
+    case DLI_DTYPE_F32:
+      return "float32";
+    case DLI_DTYPE_U8:
+      return "uint8";
+    case DLI_DTYPE_I8:
+      return "int8";
   }
   return "unknown";
 }

@@ -13,8 +13,11 @@ namespace dli {
 json PluginInfoToJson(const PluginInfo& p) {
   json params = json::array();
   for (const ParamDesc& d : p.params)
-    params.push_back({{"name", d.name}, {"type", d.type}, {"default", d.default_value},
-                      {"choices", d.choices}, {"help", d.help}});
+    params.push_back({{"name", d.name},
+                      {"type", d.type},
+                      {"default", d.default_value},
+                      {"choices", d.choices},
+                      {"help", d.help}});
   return {{"name", p.name},
           {"display_name", p.display_name},
           {"available", p.available},
@@ -41,7 +44,8 @@ PluginInfo PluginInfoFromJson(const json& j) {
   p.notes = j.at("notes");
   p.path = j.at("library");
   for (const json& d : j.at("params"))
-    p.params.push_back({d.at("name"), d.at("type"), d.at("default"), d.at("choices"), d.at("help")});
+    p.params.push_back(
+        {d.at("name"), d.at("type"), d.at("default"), d.at("choices"), d.at("help")});
   return p;
 }
 

@@ -10,8 +10,8 @@ namespace {
 
 constexpr const char* kProgressPrefix = "dli: ";
 
-PointResult FailedResult(const PointSpec& spec, const std::string& status,
-                         const std::string& error, const ChildOutcome& child) {
+PointResult FailedResult(const PointSpec& spec, const std::string& status, const std::string& error,
+                         const ChildOutcome& child) {
   PointResult r;
   r.spec = spec;
   r.status = status;
@@ -30,21 +30,19 @@ PointResult RunPointIsolated(const PointSpec& spec, const std::string& worker_ex
   const std::string result_file = (dir.path() / "result.json").string();
   std::ofstream(spec_file) << SpecToJson(spec).dump();
 
-  const ChildOutcome child =
-      RunChild({worker_exe, "__worker", spec_file, result_file}, spec.timeout_s,
-               [&](const std::string& line) {
-                 const std::string prefix = kProgressPrefix;
-                 if (on_progress && line.rfind(prefix, 0) == 0) on_progress(line.substr(prefix.size()));
-               });
+  const ChildOutcome child = RunChild({worker_exe, "__worker", spec_file, result_file},
+                                      spec.timeout_s, [&](const std::string& line) {
+                                        const std::string prefix = kProgressPrefix;
+                                        if (on_progress && line.rfind(prefix, 0) == 0)
+                                          on_progress(line.substr(prefix.size()));
+                                      });
   if (child.interrupted) return FailedResult(spec, "interrupted", "interrupted by the user", child);
   if (child.timed_out)
-    return FailedResult(spec, "timeout",
-                        "timed out after " + std::to_string(static_cast<int>(spec.timeout_s)) +
-                            " s",
-                        child);
+    return FailedResult(
+        spec, "timeout",
+        "timed out after " + std::to_string(static_cast<int>(spec.timeout_s)) + " s", child);
   std::ifstream in(result_file);
-  if (!in)
-    return FailedResult(spec, "crashed", "worker " + DescribeExit(child.wait_status), child);
+  if (!in) return FailedResult(spec, "crashed", "worker " + DescribeExit(child.wait_status), child);
   try {
     PointResult r = ResultFromJson(json::parse(in));
     r.spec = spec;

@@ -17,8 +17,8 @@ void ValidateAgainstPlugin(const PluginInfo& info, const PointSpec& spec) {
   if (!info.available)
     throw UsageError("framework '" + info.name + "' is unavailable: " + info.reason);
   if (!Contains(info.devices, spec.device))
-    throw UsageError(info.name + " has no device '" + spec.device + "'; devices: " +
-                     Join(info.devices, ", "));
+    throw UsageError(info.name + " has no device '" + spec.device +
+                     "'; devices: " + Join(info.devices, ", "));
   if (!Contains(info.precisions, spec.precision))
     throw UsageError(info.name + " does not support precision '" + spec.precision +
                      "'; supported: " + Join(info.precisions, ", "));

@@ -90,8 +90,8 @@ PointResult RunPointInProcess(const PointSpec& spec) {
     plugin->Probe();
     r.framework_version = plugin->Describe().version;
 
-    Plugin::OpenArgs args{spec.model_path, spec.weights_path, spec.device, spec.precision,
-                          spec.batch,      spec.params};
+    Plugin::OpenArgs args{spec.model_path, spec.weights_path, spec.device,
+                          spec.precision,  spec.batch,        spec.params};
     const auto load_start = std::chrono::steady_clock::now();
     std::unique_ptr<Session> session = plugin->Open(args);
     r.load_ms = MsSince(load_start);
@@ -99,8 +99,8 @@ PointResult RunPointInProcess(const PointSpec& spec) {
     const dli_tensor_info input = session->InputInfo();
     r.input_shape = ShapeText(input);
     if (input.rank < 1 || input.shape[0] != spec.batch)
-      throw std::runtime_error("backend reports input shape " + r.input_shape +
-                               " for batch " + std::to_string(spec.batch));
+      throw std::runtime_error("backend reports input shape " + r.input_shape + " for batch " +
+                               std::to_string(spec.batch));
     if (spec.mode == "predict") {
       r.output_shape = ShapeText(session->OutputInfo());
       Predict(spec, *session, input, r);
@@ -112,9 +112,8 @@ PointResult RunPointInProcess(const PointSpec& spec) {
     session->SetInputs(batches.Pointers(), batches.batch_bytes());
     r.output_shape = ShapeText(session->OutputInfo());
 
-    const Measurement m = RunMeasurement(
-        *session, batches.size(), spec.measure, SteadyClockMs,
-        [&](size_t n) { ReportProgress(n, spec.measure.stop); });
+    const Measurement m = RunMeasurement(*session, batches.size(), spec.measure, SteadyClockMs,
+                                         [&](size_t n) { ReportProgress(n, spec.measure.stop); });
     r.first_inference_ms = m.first_inference_ms;
     r.warmup_ms = m.warmup_ms;
     r.samples_ms = m.samples_ms;

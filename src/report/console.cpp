@@ -29,8 +29,8 @@ void TextTable::Print(std::ostream& out) const {
 }
 
 void PrintResultsTable(const std::vector<PointResult>& results, std::ostream& out) {
-  TextTable table({"framework", "device", "precision", "batch", "params", "median ms",
-                   "95% CI ms", "p90 ms", "FPS", "kept/dropped", "status"});
+  TextTable table({"framework", "device", "precision", "batch", "params", "median ms", "95% CI ms",
+                   "p90 ms", "FPS", "kept/dropped", "status"});
   for (const PointResult& r : results) {
     const PointSpec& s = r.spec;
     if (!r.ok()) {
@@ -39,12 +39,11 @@ void PrintResultsTable(const std::vector<PointResult>& results, std::ostream& ou
       continue;
     }
     const LatencySummary& l = r.latency;
-    table.AddRow({s.framework, s.device, s.precision, std::to_string(s.batch),
-                  ParamsText(s.params), FormatFixed(l.median, 3),
-                  FormatFixed(l.ci95.low, 3) + "-" + FormatFixed(l.ci95.high, 3),
-                  FormatFixed(l.p90, 3), FormatFixed(r.fps, 1),
-                  std::to_string(l.samples_kept) + "/" + std::to_string(l.samples_dropped),
-                  r.status});
+    table.AddRow(
+        {s.framework, s.device, s.precision, std::to_string(s.batch), ParamsText(s.params),
+         FormatFixed(l.median, 3), FormatFixed(l.ci95.low, 3) + "-" + FormatFixed(l.ci95.high, 3),
+         FormatFixed(l.p90, 3), FormatFixed(r.fps, 1),
+         std::to_string(l.samples_kept) + "/" + std::to_string(l.samples_dropped), r.status});
   }
   table.Print(out);
   for (const PointResult& r : results) {

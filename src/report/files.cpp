@@ -23,17 +23,30 @@ void WriteResultsCsv(const std::vector<nlohmann::json>& points, std::ostream& ou
       return v.is_number() ? FormatFixed(v.get<double>(), decimals) : std::string();
     };
     std::vector<std::string> params;
-    for (const auto& [k, v] : p.at("params").items()) params.push_back(k + "=" + v.get<std::string>());
+    for (const auto& [k, v] : p.at("params").items())
+      params.push_back(k + "=" + v.get<std::string>());
     const nlohmann::json& l = p.at("latency_ms");
     const std::vector<std::string> row = {
-        p.at("status"), p.at("task"), p.at("model").at("name"), p.at("framework"),
-        p.at("framework_version"), p.at("precision"), std::to_string(p.at("batch").get<int>()),
-        p.at("device"), params.empty() ? "default" : Join(params, ","),
-        std::to_string(p.at("iterations").get<size_t>()), num(l.at("mean"), 4),
-        num(l.at("median"), 4), num(p.at("fps"), 2), num(l.at("ci95_low"), 4),
-        num(l.at("ci95_high"), 4), num(l.at("p90"), 4),
-        std::to_string(p.at("samples_dropped").get<size_t>()), num(p.at("first_inference_ms"), 3),
-        num(p.at("load_ms"), 1), p.at("error").is_string() ? p.at("error").get<std::string>() : ""};
+        p.at("status"),
+        p.at("task"),
+        p.at("model").at("name"),
+        p.at("framework"),
+        p.at("framework_version"),
+        p.at("precision"),
+        std::to_string(p.at("batch").get<int>()),
+        p.at("device"),
+        params.empty() ? "default" : Join(params, ","),
+        std::to_string(p.at("iterations").get<size_t>()),
+        num(l.at("mean"), 4),
+        num(l.at("median"), 4),
+        num(p.at("fps"), 2),
+        num(l.at("ci95_low"), 4),
+        num(l.at("ci95_high"), 4),
+        num(l.at("p90"), 4),
+        std::to_string(p.at("samples_dropped").get<size_t>()),
+        num(p.at("first_inference_ms"), 3),
+        num(p.at("load_ms"), 1),
+        p.at("error").is_string() ? p.at("error").get<std::string>() : ""};
     for (size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << CsvEscape(row[i]);
     out << "\n";
   }

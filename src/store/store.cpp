@@ -108,8 +108,7 @@ void ResultStore::Exec(const std::string& sql) {
   }
 }
 
-int64_t ResultStore::BeginRun(const std::string& experiment, const json& config,
-                              const json& host) {
+int64_t ResultStore::BeginRun(const std::string& experiment, const json& config, const json& host) {
   Statement st(db_,
                "INSERT INTO runs (experiment, started, status, tool_version, host_json, "
                "config_json) VALUES (?, ?, 'running', ?, ?, ?)");
@@ -160,8 +159,7 @@ std::vector<StoredPoint> ResultStore::Points(const PointFilter& f) {
   add("p.precision", f.precision);
   add("p.status", f.status);
   if (f.run_id > 0) sql += " AND p.run_id = " + std::to_string(f.run_id);
-  if (f.latest_per_key)
-    sql += " AND p.id = (SELECT MAX(q.id) FROM points q WHERE q.key = p.key)";
+  if (f.latest_per_key) sql += " AND p.id = (SELECT MAX(q.id) FROM points q WHERE q.key = p.key)";
   sql += " ORDER BY p.id";
   Statement st(db_, sql);
   for (size_t i = 0; i < args.size(); ++i) st.Bind(static_cast<int>(i + 1), args[i]);

@@ -65,7 +65,7 @@ TEST_F(DatasetDir, ClassFoldersWithMappingFile) {
   ASSERT_EQ(d.items.size(), 3u);
   EXPECT_EQ(d.items[0].labels, (std::vector<int>{0}));
   EXPECT_EQ(d.items[2].labels, (std::vector<int>{1}));
-  ASSERT_EQ(d.warnings.size(), 1u);  // the unlisted folder
+  ASSERT_EQ(d.warnings.size(), 1u);                     // the unlisted folder
   Write(o.classes_file, "n01440764 7\nn01443537 9\n");  // explicit indices
   EXPECT_EQ(LoadDataset(root().string(), o).items[1].labels, (std::vector<int>{9}));
 }
@@ -103,9 +103,9 @@ TEST(TopK, LargestFirstTiesByIndex) {
 TEST(ScoreTopK, CountsTop1AndTop5AgainstSetsOfLabels) {
   const std::vector<std::vector<int>> labels = {{281, 285}, {967}, {1}};
   const std::vector<std::vector<int>> top5 = {
-      {285, 1, 2, 3, 4},      // top-1 hit (second acceptable label)
-      {5, 6, 967, 7, 8},      // top-5 hit only
-      {9, 10, 11, 12, 13}};   // miss
+      {285, 1, 2, 3, 4},     // top-1 hit (second acceptable label)
+      {5, 6, 967, 7, 8},     // top-5 hit only
+      {9, 10, 11, 12, 13}};  // miss
   const TopKScore s = ScoreTopK(labels, top5, 0);
   EXPECT_EQ(s.images, 3u);
   EXPECT_EQ(s.top1, 1u);
@@ -118,8 +118,8 @@ TEST(ScoreTopK, LabelOffsetForBackgroundClass) {
   const std::vector<std::vector<int>> labels = {{281}, {0}};
   const std::vector<std::vector<int>> top5 = {{282, 0, 1, 2, 3}, {0, 1, 2, 3, 4}};
   const TopKScore with_offset = ScoreTopK(labels, top5, 1);
-  EXPECT_EQ(with_offset.top1, 1u);  // 282 - 1 = 281; background 0 never matches
-  EXPECT_EQ(with_offset.top5, 2u);  // output 1 = class 0
+  EXPECT_EQ(with_offset.top1, 1u);                 // 282 - 1 = 281; background 0 never matches
+  EXPECT_EQ(with_offset.top5, 2u);                 // output 1 = class 0
   EXPECT_EQ(ScoreTopK(labels, top5, 0).top1, 1u);  // without: only the second (0)
 }
 

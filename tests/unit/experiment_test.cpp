@@ -62,9 +62,9 @@ TEST(ExpandParams, CartesianProductFirstAxisSlowest) {
 }
 
 TEST_F(ExperimentFile, DefaultsAndValues) {
-  const Experiment e = LoadExperiment(Write(
-      "name: study\nmodels: [a, b]\nframeworks: [fast]\nprecisions: [fp32, int8]\n"
-      "measure: {iterations: 50, ci_target: 0.02, warmup: 3}\n"));
+  const Experiment e = LoadExperiment(
+      Write("name: study\nmodels: [a, b]\nframeworks: [fast]\nprecisions: [fp32, int8]\n"
+            "measure: {iterations: 50, ci_target: 0.02, warmup: 3}\n"));
   EXPECT_EQ(e.name, "study");
   EXPECT_EQ(e.models, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(e.precisions, (std::vector<std::string>{"FP32", "INT8"}));
@@ -100,9 +100,10 @@ TEST_F(ExperimentFile, BadValueNamesItsPosition) {
 
 TEST_F(ExperimentFile, PlanExpandsAxesAndSkipsUnsupported) {
   const std::string model = Model();
-  const Experiment e = LoadExperiment(Write(
-      "models: [" + model + "]\nframeworks: [fast]\nprecisions: [FP32, INT8, FP16]\n"
-      "batches: [1, 8]\nparams:\n  fast:\n    threads: [1, 2]\n    hint: [A, B]\n"));
+  const Experiment e = LoadExperiment(
+      Write("models: [" + model +
+            "]\nframeworks: [fast]\nprecisions: [FP32, INT8, FP16]\n"
+            "batches: [1, 8]\nparams:\n  fast:\n    threads: [1, 2]\n    hint: [A, B]\n"));
   const std::vector<PlannedPoint> plan = PlanExperiment(e, {{"fast", Fast()}});
   // 3 precisions x 2 batches x 4 parameter sets.
   ASSERT_EQ(plan.size(), 24u);

@@ -97,8 +97,7 @@ TEST(MxnetBackend, RejectsBadInput) {
   EXPECT_NE(open_error(TinyFile("not_json-symbol.json"), TinyFile("tiny-0000.params"))
                 .find("not JSON; expected an MXNet symbol file"),
             std::string::npos);
-  EXPECT_NE(open_error(TinyFile("not_json-symbol.json"), "").find("not found"),
-            std::string::npos);
+  EXPECT_NE(open_error(TinyFile("not_json-symbol.json"), "").find("not found"), std::string::npos);
   EXPECT_NE(open_error(TinyFile("input.npy"), "").find("-symbol.json"), std::string::npos);
   const std::string bad_params =
       open_error(TinyFile("tiny-symbol.json"), TinyFile("not_params.params"));

@@ -30,8 +30,7 @@ std::string TinyFile(const std::string& name) {
   return RequiredEnv("DLI_TEST_TINY_DIR") + "/" + name;
 }
 
-OpenRequest TinyRequest(const std::string& file, int batch,
-                        const Params& params = {}) {
+OpenRequest TinyRequest(const std::string& file, int batch, const Params& params = {}) {
   OpenRequest request;
   request.model_path = TinyFile(file);
   request.batch = batch;
@@ -81,8 +80,7 @@ TEST(OpenCvBackend, ProbeReportsVersionDevicesAndParams) {
   // Debian's build has no usable OpenCL device here, hence no FP16 target.
   EXPECT_STREQ(Api().devices(), "CPU");
   EXPECT_STREQ(Api().precisions(), "FP32");
-  EXPECT_NE(std::string(Api().notes()).find("backends in this build: OPENCV"),
-            std::string::npos)
+  EXPECT_NE(std::string(Api().notes()).find("backends in this build: OPENCV"), std::string::npos)
       << Api().notes();
   ASSERT_EQ(Api().n_params, 2u);
   EXPECT_STREQ(Api().params[0].name, "threads");
@@ -100,9 +98,7 @@ TEST(OpenCvBackend, TinyCaffeMatchesTorchAtBatch1And2) {
 }
 
 TEST(OpenCvBackend, ParametersAreAccepted) {
-  EXPECT_LE(TinyMaxDiff("tiny.onnx", "input",
-                        {{"threads", "1"}, {"backend", "OPENCV"}}),
-            1e-4f);
+  EXPECT_LE(TinyMaxDiff("tiny.onnx", "input", {{"threads", "1"}, {"backend", "OPENCV"}}), 1e-4f);
 }
 
 TEST(OpenCvBackend, RingBufferBatchesAreBoundInTurn) {
@@ -110,8 +106,7 @@ TEST(OpenCvBackend, RingBufferBatchesAreBoundInTurn) {
   const FloatArray expected = ReadNpy(TinyFile("expected.npy"));
   PluginSession session(Api(), TinyRequest("tiny.onnx", 1));
   ASSERT_TRUE(session.ok()) << session.error();
-  const auto outputs =
-      session.Run({input.Slice(1, 1), input.Slice(0, 1), input.Slice(1, 1)});
+  const auto outputs = session.Run({input.Slice(1, 1), input.Slice(0, 1), input.Slice(1, 1)});
   ASSERT_TRUE(outputs.has_value()) << session.error();
   std::vector<float> reference = expected.Slice(1, 1);
   for (float v : expected.Slice(0, 1)) reference.push_back(v);
@@ -145,9 +140,8 @@ TEST(OpenCvBackend, ForeignFilesAndBadParametersGiveClearErrors) {
                 "model (its .caffemodel is found next to it)");
   OpenRequest no_weights = TinyRequest("tiny.prototxt", 1);
   no_weights.weights_path = TinyFile("absent.caffemodel");
-  EXPECT_EQ(OpenError(no_weights),
-            "weights file not found: " + TinyFile("absent.caffemodel") +
-                " (a Caffe .prototxt needs its .caffemodel)");
+  EXPECT_EQ(OpenError(no_weights), "weights file not found: " + TinyFile("absent.caffemodel") +
+                                       " (a Caffe .prototxt needs its .caffemodel)");
   EXPECT_EQ(OpenError(TinyRequest("tiny.onnx", 1, {{"backend", "CUDA"}})),
             "parameter backend=CUDA: expected one of OPENCV");
   EXPECT_EQ(OpenError(TinyRequest("tiny.onnx", 1, {{"threads", "0"}})),

@@ -124,8 +124,7 @@ TEST(TensorFlowBackend, RejectsBadInput) {
   EXPECT_NE(open_error(TinyFile("tiny_savedmodel"), {{"signature", "predict"}})
                 .find("no signature 'predict'"),
             std::string::npos);
-  EXPECT_NE(open_error(TinyFile("tiny_savedmodel"), {{"intra_threads", "0"}})
-                .find("intra_threads"),
+  EXPECT_NE(open_error(TinyFile("tiny_savedmodel"), {{"intra_threads", "0"}}).find("intra_threads"),
             std::string::npos);
 }
 

@@ -48,20 +48,16 @@ enum class PathKind { kFile, kDirectory };
 
 // Throws unless `path` names an existing file (or directory). `expected`
 // says what the backend reads there, e.g. "TorchScript model (.pt)".
-inline void RequirePath(const std::string& path, PathKind kind,
-                        const std::string& expected) {
-  if (path.empty())
-    throw std::runtime_error("no model path given; expected " + expected);
+inline void RequirePath(const std::string& path, PathKind kind, const std::string& expected) {
+  if (path.empty()) throw std::runtime_error("no model path given; expected " + expected);
   std::error_code ignored;
   if (!std::filesystem::exists(path, ignored))
     throw std::runtime_error("model file not found: " + path);
   const bool is_dir = std::filesystem::is_directory(path, ignored);
   if (kind == PathKind::kFile && is_dir)
-    throw std::runtime_error("'" + path + "' is a directory; expected " +
-                             expected);
+    throw std::runtime_error("'" + path + "' is a directory; expected " + expected);
   if (kind == PathKind::kDirectory && !is_dir)
-    throw std::runtime_error("'" + path + "' is not a directory; expected " +
-                             expected);
+    throw std::runtime_error("'" + path + "' is not a directory; expected " + expected);
 }
 
 inline bool IsRegularFile(const std::string& path) {
@@ -77,16 +73,14 @@ inline std::string LowerExtension(const std::string& path) {
 // The weights file of a two-file model format: spec.weights_path when given,
 // else the model's path with `extension`. `pairing` explains the pair, e.g.
 // "an OpenVINO IR .xml needs its .bin".
-inline std::string RequireWeightsFile(const Spec& spec,
-                                      const std::string& extension,
+inline std::string RequireWeightsFile(const Spec& spec, const std::string& extension,
                                       const std::string& pairing) {
   const std::string weights =
       spec.weights_path.empty()
           ? std::filesystem::path(spec.model_path).replace_extension(extension).string()
           : spec.weights_path;
   if (!IsRegularFile(weights))
-    throw std::runtime_error("weights file not found: " + weights + " (" +
-                             pairing + ")");
+    throw std::runtime_error("weights file not found: " + weights + " (" + pairing + ")");
   return weights;
 }
 
@@ -97,8 +91,8 @@ inline void RequireSupported(const std::string& what, const std::string& value,
   std::stringstream stream(supported);
   for (std::string item; std::getline(stream, item, ',');)
     if (item == value) return;
-  throw std::runtime_error(what + " '" + value +
-                           "' is not supported (supported: " + supported + ")");
+  throw std::runtime_error(what + " '" + value + "' is not supported (supported: " + supported +
+                           ")");
 }
 
 // Parses an "int" parameter as a whole decimal number.
@@ -107,8 +101,7 @@ inline long ParseInt(const std::string& key, const std::string& value) {
   errno = 0;
   const long parsed = std::strtol(value.c_str(), &end, 10);
   if (value.empty() || *end != '\0' || errno == ERANGE)
-    throw std::runtime_error("parameter " + key + "=" + value +
-                             ": expected an integer");
+    throw std::runtime_error("parameter " + key + "=" + value + ": expected an integer");
   return parsed;
 }
 
@@ -117,26 +110,22 @@ inline bool ParseBool(const std::string& key, const std::string& value) {
   const std::string v = ToLower(value);
   if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
   if (v == "false" || v == "0" || v == "no" || v == "off") return false;
-  throw std::runtime_error("parameter " + key + "=" + value +
-                           ": expected true or false");
+  throw std::runtime_error("parameter " + key + "=" + value + ": expected true or false");
 }
 
 // The integer parameter `key`, at least `minimum`; `fallback` when unset.
-inline int IntParamAtLeast(const Spec& spec, const std::string& key,
-                           int minimum, int fallback) {
+inline int IntParamAtLeast(const Spec& spec, const std::string& key, int minimum, int fallback) {
   const std::string text = spec.Param(key);
   if (text.empty()) return fallback;
   const long value = ParseInt(key, text);
   if (value < minimum)
     throw std::runtime_error("parameter " + key + "=" + text +
-                             ": expected an integer >= " +
-                             std::to_string(minimum));
+                             ": expected an integer >= " + std::to_string(minimum));
   return static_cast<int>(value);
 }
 
 // "3x224x224" -> {3, 224, 224}; every dimension must be >= 1.
-inline std::vector<int64_t> ParseDims(const std::string& key,
-                                      const std::string& text) {
+inline std::vector<int64_t> ParseDims(const std::string& key, const std::string& text) {
   std::vector<int64_t> dims;
   std::stringstream stream(text);
   for (std::string item; std::getline(stream, item, 'x');) {
@@ -148,15 +137,13 @@ inline std::vector<int64_t> ParseDims(const std::string& key,
     dims.push_back(dim);
   }
   if (dims.empty())
-    throw std::runtime_error("parameter " + key +
-                             " is empty: expected dimensions like 3x224x224");
+    throw std::runtime_error("parameter " + key + " is empty: expected dimensions like 3x224x224");
   return dims;
 }
 
 // Rejects unknown keys and values that do not fit the declared type of the
 // plugin's parameter table. Empty values mean "the framework's default".
-inline void CheckParams(const Spec& spec, const dli_param_info* params,
-                        size_t n_params) {
+inline void CheckParams(const Spec& spec, const dli_param_info* params, size_t n_params) {
   for (const auto& [key, value] : spec.params) {
     const dli_param_info* info = nullptr;
     std::string known;
@@ -165,8 +152,7 @@ inline void CheckParams(const Spec& spec, const dli_param_info* params,
       known += (i ? ", " : "") + std::string(params[i].name);
     }
     if (info == nullptr)
-      throw std::runtime_error("unknown parameter '" + key +
-                               "' (known: " + known + ")");
+      throw std::runtime_error("unknown parameter '" + key + "' (known: " + known + ")");
     if (value.empty()) continue;
     const std::string type = info->type;
     if (type == "int") {
@@ -177,11 +163,9 @@ inline void CheckParams(const Spec& spec, const dli_param_info* params,
       const std::string choices = info->choices ? info->choices : "";
       std::stringstream stream(choices);
       bool found = false;
-      for (std::string choice; std::getline(stream, choice, '|');)
-        found = found || choice == value;
+      for (std::string choice; std::getline(stream, choice, '|');) found = found || choice == value;
       if (!found)
-        throw std::runtime_error("parameter " + key + "=" + value +
-                                 ": expected one of " + choices);
+        throw std::runtime_error("parameter " + key + "=" + value + ": expected one of " + choices);
     }
   }
 }
@@ -199,14 +183,13 @@ void CheckSpec(const Spec& spec) {
 
 // Throws unless set_inputs() got at least one batch of exactly the input's
 // size in bytes.
-inline void RequireBatchBytes(const dli_tensor_info& input, size_t n_batches,
-                              size_t batch_bytes, size_t element_size) {
+inline void RequireBatchBytes(const dli_tensor_info& input, size_t n_batches, size_t batch_bytes,
+                              size_t element_size) {
   if (n_batches == 0) throw std::runtime_error("set_inputs() got no batches");
   const size_t expected = ElementCount(input) * element_size;
   if (batch_bytes != expected)
-    throw std::runtime_error("input batches are " +
-                             std::to_string(batch_bytes) + " bytes; input '" +
-                             input.name + "' needs " +
+    throw std::runtime_error("input batches are " + std::to_string(batch_bytes) +
+                             " bytes; input '" + input.name + "' needs " +
                              std::to_string(expected));
 }
 

@@ -45,8 +45,7 @@ struct Spec {
   std::map<std::string, std::string> params;
 
   // The value the user set, or `fallback` when the key is absent or empty.
-  std::string Param(const std::string& key,
-                    const std::string& fallback = "") const {
+  std::string Param(const std::string& key, const std::string& fallback = "") const {
     auto it = params.find(key);
     return it == params.end() || it->second.empty() ? fallback : it->second;
   }
@@ -62,21 +61,18 @@ class Session {
   virtual ~Session() = default;
   virtual dli_tensor_info InputInfo() = 0;
   virtual dli_tensor_info OutputInfo() = 0;
-  virtual void SetInputs(const void* const* batches, size_t n_batches,
-                         size_t batch_bytes) = 0;
+  virtual void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) = 0;
   virtual void Bind(size_t index) = 0;
   virtual void Infer() = 0;
   virtual void ReadOutput(float* dst, size_t n_values) = 0;
 };
 
 // Builds a dli_tensor_info from a name, dtype, layout and shape.
-inline dli_tensor_info MakeTensorInfo(const std::string& name, dli_dtype dtype,
-                                      dli_layout layout,
+inline dli_tensor_info MakeTensorInfo(const std::string& name, dli_dtype dtype, dli_layout layout,
                                       const std::vector<int64_t>& shape) {
   if (shape.size() > DLI_MAX_RANK)
-    throw std::runtime_error("tensor '" + name + "' has rank " +
-                             std::to_string(shape.size()) + ", more than " +
-                             std::to_string(DLI_MAX_RANK));
+    throw std::runtime_error("tensor '" + name + "' has rank " + std::to_string(shape.size()) +
+                             ", more than " + std::to_string(DLI_MAX_RANK));
   dli_tensor_info info{};
   std::snprintf(info.name, sizeof(info.name), "%s", name.c_str());
   info.dtype = dtype;
@@ -131,8 +127,7 @@ struct PluginTable {
   static int Probe(char* err, size_t n) {
     return Guard(err, n, [] { Backend::Probe(); });
   }
-  static int Open(const dli_model_spec* c, dli_session** out, char* err,
-                  size_t n) {
+  static int Open(const dli_model_spec* c, dli_session** out, char* err, size_t n) {
     return Guard(err, n, [&] {
       Spec spec;
       spec.model_path = c->model_path ? c->model_path : "";
@@ -140,23 +135,20 @@ struct PluginTable {
       spec.device = c->device ? c->device : "CPU";
       spec.precision = c->precision ? c->precision : "FP32";
       spec.batch = c->batch;
-      for (size_t i = 0; i < c->n_params; ++i)
-        spec.params[c->params[i].key] = c->params[i].value;
+      for (size_t i = 0; i < c->n_params; ++i) spec.params[c->params[i].key] = c->params[i].value;
       CheckSpec<Backend>(spec);
       std::unique_ptr<Session> session = Backend::Open(spec);
       *out = reinterpret_cast<dli_session*>(session.release());
     });
   }
-  static int InputInfo(dli_session* s, dli_tensor_info* out, char* err,
-                       size_t n) {
+  static int InputInfo(dli_session* s, dli_tensor_info* out, char* err, size_t n) {
     return Guard(err, n, [&] { *out = Cast(s)->InputInfo(); });
   }
-  static int OutputInfo(dli_session* s, dli_tensor_info* out, char* err,
-                        size_t n) {
+  static int OutputInfo(dli_session* s, dli_tensor_info* out, char* err, size_t n) {
     return Guard(err, n, [&] { *out = Cast(s)->OutputInfo(); });
   }
-  static int SetInputs(dli_session* s, const void* const* b, size_t nb,
-                       size_t bytes, char* err, size_t n) {
+  static int SetInputs(dli_session* s, const void* const* b, size_t nb, size_t bytes, char* err,
+                       size_t n) {
     return Guard(err, n, [&] { Cast(s)->SetInputs(b, nb, bytes); });
   }
   static int Bind(dli_session* s, size_t index, char* err, size_t n) {
@@ -165,8 +157,7 @@ struct PluginTable {
   static int Infer(dli_session* s, char* err, size_t n) {
     return Guard(err, n, [&] { Cast(s)->Infer(); });
   }
-  static int ReadOutput(dli_session* s, float* dst, size_t values, char* err,
-                        size_t n) {
+  static int ReadOutput(dli_session* s, float* dst, size_t values, char* err, size_t n) {
     return Guard(err, n, [&] { Cast(s)->ReadOutput(dst, values); });
   }
   static void Close(dli_session* s) noexcept {
@@ -205,10 +196,9 @@ struct PluginTable {
 
 }  // namespace dli::sdk
 
-#define DLI_DEFINE_PLUGIN(BackendType)                                  \
-  extern "C" __attribute__((visibility("default"))) const dli_plugin*  \
-  dli_plugin_get(void) {                                               \
-    return ::dli::sdk::PluginTable<BackendType>::Get();                \
+#define DLI_DEFINE_PLUGIN(BackendType)                                                       \
+  extern "C" __attribute__((visibility("default"))) const dli_plugin* dli_plugin_get(void) { \
+    return ::dli::sdk::PluginTable<BackendType>::Get();                                      \
   }
 
 #include "dli/plugin_checks.h"  // defines CheckSpec

@@ -87,8 +87,8 @@ inline FloatArray ReadNpy(const std::string& path) {
 }
 
 // NCHW -> NHWC for `n` images of c x h x w values.
-inline std::vector<float> NchwToNhwc(const std::vector<float>& nchw, size_t n,
-                                     size_t c, size_t h, size_t w) {
+inline std::vector<float> NchwToNhwc(const std::vector<float>& nchw, size_t n, size_t c, size_t h,
+                                     size_t w) {
   std::vector<float> nhwc(nchw.size());
   for (size_t b = 0; b < n; ++b)
     for (size_t ch = 0; ch < c; ++ch)
@@ -118,9 +118,10 @@ struct PreparedFormat {
 // The first format entry of models_dir/model/model.json that lists
 // `framework` at `precision` (the rule `dli bench` uses), or nullopt when the
 // model has not been prepared for it.
-inline std::optional<PreparedFormat> FindPreparedFormat(
-    const std::filesystem::path& models_dir, const std::string& model,
-    const std::string& framework, const std::string& precision) {
+inline std::optional<PreparedFormat> FindPreparedFormat(const std::filesystem::path& models_dir,
+                                                        const std::string& model,
+                                                        const std::string& framework,
+                                                        const std::string& precision) {
   const std::filesystem::path dir = models_dir / model;
   std::ifstream in(dir / "model.json");
   if (!in) return std::nullopt;
@@ -292,8 +293,8 @@ inline std::optional<CheckSet> LoadCheckSet(const std::filesystem::path& model_d
 // PyTorch logits (same top-1 for every photo, max |diff| <= max_abs_diff),
 // and the tabby cat photo (chelsea.png) classified as a cat (ImageNet
 // classes 281..285). Skips with the reason when the model is not prepared.
-inline void ExpectAgreesWithCheckSet(const dli_plugin& api, const std::string& framework,
-                                     int batch, float max_abs_diff) {
+inline void ExpectAgreesWithCheckSet(const dli_plugin& api, const std::string& framework, int batch,
+                                     float max_abs_diff) {
   const std::filesystem::path models_dir = RequiredEnv("DLI_MODELS_DIR");
   const std::string model = "mobilenet_v2";
   const auto format = FindPreparedFormat(models_dir, model, framework, "FP32");
@@ -332,8 +333,8 @@ inline void ExpectAgreesWithCheckSet(const dli_plugin& api, const std::string& f
     }
   }
   const float largest_diff = MaxAbsDiff(*outputs, reference);
-  std::printf("%s batch %d on %zu photos: max |logit diff| vs PyTorch = %.3g\n",
-              framework.c_str(), batch, photos, largest_diff);
+  std::printf("%s batch %d on %zu photos: max |logit diff| vs PyTorch = %.3g\n", framework.c_str(),
+              batch, photos, largest_diff);
   EXPECT_LE(largest_diff, max_abs_diff);
   ASSERT_NE(std::find(set.names.begin(), set.names.begin() + photos, "chelsea.png"),
             set.names.begin() + photos)
@@ -355,8 +356,7 @@ inline void ExpectCommonInputErrors(const dli_plugin& api, const OpenRequest& va
 
   OpenRequest unknown_param = valid;
   unknown_param.params.emplace_back("no_such_knob", "1");
-  EXPECT_NE(open_error(unknown_param).find("unknown parameter 'no_such_knob'"),
-            std::string::npos);
+  EXPECT_NE(open_error(unknown_param).find("unknown parameter 'no_such_knob'"), std::string::npos);
 
   // A precision no backend declares (FP16 and INT8 are real ones now).
   OpenRequest int4 = valid;

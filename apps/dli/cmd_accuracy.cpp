@@ -16,9 +16,6 @@ using nlohmann::json;
 namespace dli::cli {
 namespace {
 
-// Below this many images a top-1 figure says little about the model.
-constexpr size_t kSanityOnlyBelow = 1000;
-
 struct AccuracyPoint {
   PointResult run;
   TopKScore score;

@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "dli/dataset.h"
 #include "dli/error.h"
 #include "dli/html_report.h"
 #include "dli/report.h"
@@ -18,8 +19,6 @@ using nlohmann::json;
 
 namespace dli::cli {
 namespace {
-
-constexpr size_t kSanityOnlyBelow = 1000;
 
 std::string NowText() {
   char buf[32];

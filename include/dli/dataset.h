@@ -14,6 +14,10 @@
 
 namespace dli {
 
+// Below this many images a top-1 figure says little about the model: reports
+// call it a sanity check, not an accuracy figure.
+inline constexpr size_t kSanityOnlyBelow = 1000;
+
 struct LabelledImage {
   std::string path;
   std::vector<int> labels;  // acceptable 0-based class indices

@@ -7,107 +7,53 @@
 
 #include "dli/plugin_testing.h"
 
+namespace dli::testing {
 namespace {
 
-using dli::testing::FloatArray;
-using dli::testing::LoadedPlugin;
-using dli::testing::OpenRequest;
-using dli::testing::PluginSession;
-using dli::testing::ReadNpy;
-using dli::testing::RequiredEnv;
-
-const dli_plugin& Api() {
-  static LoadedPlugin plugin(RequiredEnv("DLI_TEST_PLUGIN"));
-  return plugin.api();
-}
-
-std::string TinyFile(const std::string& name) {
-  return RequiredEnv("DLI_TEST_TINY_DIR") + "/" + name;
-}
-
-OpenRequest TinyRequest(int batch) {
-  OpenRequest request;
-  request.model_path = TinyFile("tiny.pt");
-  request.batch = batch;
-  return request;
+// A TorchScript file of make_tiny_model.py.
+TinyModel Tiny(const std::string& file = "tiny.pt") {
+  return {file, DLI_LAYOUT_NCHW, "input.npy", 8, 5, "image"};
 }
 
 TEST(PyTorchBackend, ProbeReportsVersionAndDefaultThreads) {
-  char err[512] = {};
-  ASSERT_EQ(Api().probe(err, sizeof(err)), DLI_OK) << err;
-  EXPECT_EQ(std::string(Api().framework_version()).rfind("1.", 0), 0u);
-  EXPECT_NE(std::string(Api().notes()).find("intra-op thread"), std::string::npos);
+  ASSERT_TRUE(ProbeSucceeds(TestPlugin()));
+  EXPECT_EQ(std::string(TestPlugin().framework_version()).rfind("1.", 0), 0u);
+  EXPECT_NE(std::string(TestPlugin().notes()).find("intra-op thread"), std::string::npos);
 }
 
 TEST(PyTorchBackend, TinyModelMatchesTorchAtBatch1And2) {
-  const FloatArray input = ReadNpy(TinyFile("input.npy"));
-  const FloatArray expected = ReadNpy(TinyFile("expected.npy"));
-  for (int batch : {1, 2}) {
-    PluginSession session(Api(), TinyRequest(batch));
-    ASSERT_TRUE(session.ok()) << session.error();
-    const dli_tensor_info in = session.Input();
-    EXPECT_STREQ(in.name, "image");
-    EXPECT_EQ(in.layout, DLI_LAYOUT_NCHW);
-    ASSERT_EQ(in.rank, 4);
-    EXPECT_EQ(in.shape[0], batch);
-    EXPECT_EQ(in.shape[1], 3);
-    const dli_tensor_info out = session.Output();
-    ASSERT_EQ(out.rank, 2);
-    EXPECT_EQ(out.shape[0], batch);
-    EXPECT_EQ(out.shape[1], 5);
-    const auto outputs = session.Run(dli::testing::SplitBatches(input, batch));
-    ASSERT_TRUE(outputs.has_value()) << session.error();
-    EXPECT_LE(dli::testing::MaxAbsDiff(*outputs, expected.values), 1e-5f);
-  }
+  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny()), 1e-5f);
 }
 
 TEST(PyTorchBackend, PlainTorchScriptNeedsInputShape) {
-  OpenRequest request = TinyRequest(2);
-  request.model_path = TinyFile("tiny_plain.pt");
-  {
-    PluginSession session(Api(), request);
-    EXPECT_FALSE(session.ok());
-    EXPECT_NE(session.error().find("input_shape"), std::string::npos) << session.error();
-  }
-  request.params = {{"input_shape", "3x8x8"}, {"threads", "2"}};
-  PluginSession session(Api(), request);
-  ASSERT_TRUE(session.ok()) << session.error();
-  EXPECT_EQ(session.Output().shape[1], 5);
-  const auto outputs = session.Run({ReadNpy(TinyFile("input.npy")).values});
-  ASSERT_TRUE(outputs.has_value()) << session.error();
-  EXPECT_LE(dli::testing::MaxAbsDiff(*outputs, ReadNpy(TinyFile("expected.npy")).values), 1e-5f);
+  ExpectInputShapeNeeded(TestPlugin(), Tiny("tiny_plain.pt"),
+                         {{"input_shape", "3x8x8"}, {"threads", "2"}}, 1e-5f);
 }
 
 TEST(PyTorchBackend, RejectsBadInput) {
-  dli::testing::ExpectCommonInputErrors(Api(), TinyRequest(1));
+  const dli_plugin& api = TestPlugin();
+  ExpectCommonInputErrors(api, Tiny().Request(1));
 
-  OpenRequest not_torchscript = TinyRequest(1);
-  not_torchscript.model_path = TinyFile("not_torchscript.pt");
-  PluginSession wrong_format(Api(), not_torchscript);
-  EXPECT_FALSE(wrong_format.ok());
-  EXPECT_NE(wrong_format.error().find("TorchScript"), std::string::npos) << wrong_format.error();
+  const std::string wrong_format = OpenError(api, TinyRequest("not_torchscript.pt"));
+  EXPECT_NE(wrong_format.find("TorchScript"), std::string::npos) << wrong_format;
 
   for (const char* bad : {"0", "two", "-3"}) {
-    OpenRequest request = TinyRequest(1);
-    request.params = {{"threads", bad}};
-    PluginSession session(Api(), request);
-    EXPECT_FALSE(session.ok()) << "threads=" << bad;
-    EXPECT_NE(session.error().find("threads"), std::string::npos) << session.error();
+    SCOPED_TRACE(std::string("threads=") + bad);
+    const std::string error = OpenError(api, Tiny().Request(1, {{"threads", bad}}));
+    EXPECT_NE(error.find("threads"), std::string::npos) << error;
   }
-  OpenRequest bad_shape = TinyRequest(1);
-  bad_shape.model_path = TinyFile("tiny_plain.pt");
-  bad_shape.params = {{"input_shape", "3x8"}};
-  PluginSession shape_session(Api(), bad_shape);
-  EXPECT_FALSE(shape_session.ok());
-  EXPECT_NE(shape_session.error().find("input_shape"), std::string::npos) << shape_session.error();
+  const std::string bad_shape =
+      OpenError(api, Tiny("tiny_plain.pt").Request(1, {{"input_shape", "3x8"}}));
+  EXPECT_NE(bad_shape.find("input_shape"), std::string::npos) << bad_shape;
 }
 
 TEST(PyTorchBackend, MobileNetV2AgreesWithReferenceAtBatch1) {
-  dli::testing::ExpectAgreesWithCheckSet(Api(), "pytorch", 1, 1e-3f);
+  ExpectAgreesWithCheckSet(TestPlugin(), "pytorch", 1, 1e-3f);
 }
 
 TEST(PyTorchBackend, MobileNetV2AgreesWithReferenceAtBatch2) {
-  dli::testing::ExpectAgreesWithCheckSet(Api(), "pytorch", 2, 1e-3f);
+  ExpectAgreesWithCheckSet(TestPlugin(), "pytorch", 2, 1e-3f);
 }
 
 }  // namespace
+}  // namespace dli::testing

@@ -12,34 +12,17 @@
 #include "dli/plugin_testing.h"
 #include "saved_model_proto.h"
 
+namespace dli::testing {
 namespace {
 
-using dli::testing::FloatArray;
-using dli::testing::LoadedPlugin;
-using dli::testing::OpenRequest;
-using dli::testing::PluginSession;
-using dli::testing::ReadNpy;
-using dli::testing::RequiredEnv;
-
-const dli_plugin& Api() {
-  static LoadedPlugin plugin(RequiredEnv("DLI_TEST_PLUGIN"));
-  return plugin.api();
-}
-
-std::string TinyFile(const std::string& name) {
-  return RequiredEnv("DLI_TEST_TINY_DIR") + "/" + name;
+// The SavedModel of make_tiny_model.py.
+TinyModel Tiny() {
+  return {"tiny_savedmodel", DLI_LAYOUT_NHWC, "input.npy", 8, 5, "image", "scores"};
 }
 
 std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-OpenRequest TinyRequest(int batch) {
-  OpenRequest request;
-  request.model_path = TinyFile("tiny_savedmodel");
-  request.batch = batch;
-  return request;
 }
 
 TEST(TensorFlowProto, ConfigProtoMatchesTensorFlowSerialization) {
@@ -74,66 +57,41 @@ TEST(TensorFlowProto, FindsServingSignatureTensors) {
 }
 
 TEST(TensorFlowBackend, ProbeReportsVersion) {
-  char err[512] = {};
-  ASSERT_EQ(Api().probe(err, sizeof(err)), DLI_OK) << err;
-  EXPECT_EQ(std::string(Api().framework_version()).rfind("2.", 0), 0u);
+  ASSERT_TRUE(ProbeSucceeds(TestPlugin()));
+  EXPECT_EQ(std::string(TestPlugin().framework_version()).rfind("2.", 0), 0u);
 }
 
 TEST(TensorFlowBackend, TinyModelMatchesTensorFlowAtBatch1And2) {
-  const FloatArray input = ReadNpy(TinyFile("input.npy"));
-  const FloatArray expected = ReadNpy(TinyFile("expected.npy"));
-  for (int batch : {1, 2}) {
-    OpenRequest request = TinyRequest(batch);
-    request.params = {{"intra_threads", "1"}, {"inter_threads", "1"}};
-    PluginSession session(Api(), request);
-    ASSERT_TRUE(session.ok()) << session.error();
-    const dli_tensor_info in = session.Input();
-    EXPECT_STREQ(in.name, "image");
-    EXPECT_EQ(in.layout, DLI_LAYOUT_NHWC);
-    ASSERT_EQ(in.rank, 4);
-    EXPECT_EQ(in.shape[0], batch);
-    EXPECT_EQ(in.shape[3], 3);
-    const dli_tensor_info out = session.Output();
-    EXPECT_STREQ(out.name, "scores");
-    ASSERT_EQ(out.rank, 2);
-    EXPECT_EQ(out.shape[0], batch);
-    EXPECT_EQ(out.shape[1], 5);
-    const auto outputs = session.Run(dli::testing::SplitBatches(input, batch));
-    ASSERT_TRUE(outputs.has_value()) << session.error();
-    EXPECT_LE(dli::testing::MaxAbsDiff(*outputs, expected.values), 1e-5f);
-  }
+  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny(), {{"intra_threads", "1"}, {"inter_threads", "1"}}),
+            1e-5f);
 }
 
 TEST(TensorFlowBackend, RejectsBadInput) {
-  dli::testing::ExpectCommonInputErrors(Api(), TinyRequest(1));
+  const dli_plugin& api = TestPlugin();
+  ExpectCommonInputErrors(api, Tiny().Request(1));
 
-  const auto open_error = [](const std::string& path,
-                             std::vector<std::pair<std::string, std::string>> params = {}) {
-    OpenRequest request = TinyRequest(1);
-    request.model_path = path;
-    request.params = std::move(params);
-    PluginSession session(Api(), request);
-    EXPECT_FALSE(session.ok()) << path;
-    return session.error();
+  const auto open_error = [&](const std::string& file, const Params& params = {}) {
+    return OpenError(api, TinyRequest(file, 1, params));
   };
-  EXPECT_NE(open_error(TinyFile("a_file.txt")).find("SavedModel folder"), std::string::npos);
-  EXPECT_NE(open_error(TinyFile("empty_folder")).find("no saved_model.pb"), std::string::npos);
-  const std::string broken = open_error(TinyFile("broken_savedmodel"));
+  EXPECT_NE(open_error("a_file.txt").find("SavedModel folder"), std::string::npos);
+  EXPECT_NE(open_error("empty_folder").find("no saved_model.pb"), std::string::npos);
+  const std::string broken = open_error("broken_savedmodel");
   EXPECT_NE(broken.find("cannot load SavedModel"), std::string::npos) << broken;
   EXPECT_EQ(broken.find('\n'), std::string::npos) << broken;
-  EXPECT_NE(open_error(TinyFile("tiny_savedmodel"), {{"signature", "predict"}})
-                .find("no signature 'predict'"),
-            std::string::npos);
-  EXPECT_NE(open_error(TinyFile("tiny_savedmodel"), {{"intra_threads", "0"}}).find("intra_threads"),
+  EXPECT_NE(
+      open_error("tiny_savedmodel", {{"signature", "predict"}}).find("no signature 'predict'"),
+      std::string::npos);
+  EXPECT_NE(open_error("tiny_savedmodel", {{"intra_threads", "0"}}).find("intra_threads"),
             std::string::npos);
 }
 
 TEST(TensorFlowBackend, MobileNetV2AgreesWithReferenceAtBatch1) {
-  dli::testing::ExpectAgreesWithCheckSet(Api(), "tensorflow", 1, 1e-3f);
+  ExpectAgreesWithCheckSet(TestPlugin(), "tensorflow", 1, 1e-3f);
 }
 
 TEST(TensorFlowBackend, MobileNetV2AgreesWithReferenceAtBatch2) {
-  dli::testing::ExpectAgreesWithCheckSet(Api(), "tensorflow", 2, 1e-3f);
+  ExpectAgreesWithCheckSet(TestPlugin(), "tensorflow", 2, 1e-3f);
 }
 
 }  // namespace
+}  // namespace dli::testing

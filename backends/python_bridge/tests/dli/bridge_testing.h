@@ -1,20 +1,19 @@
 // What the gtests of the bridged backends (backends/tflite,
-// backends/onnxruntime) share: the tiny network runs, the bridge's measured
-// per-call cost against MobileNetV2's latency, and the one-line form of
-// Python exceptions. Builds on backends/sdk/testing/dli/plugin_testing.h.
+// backends/onnxruntime) share on top of
+// backends/sdk/testing/dli/plugin_testing.h: the bridge's measured per-call
+// cost against MobileNetV2's latency, the calls from a thread other than
+// Python's, and the one-line form of Python exceptions.
 #ifndef DLI_BRIDGE_TESTING_H
 #define DLI_BRIDGE_TESTING_H
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "dli/plugin_testing.h"
@@ -84,74 +83,10 @@ inline void ExpectBridgeOverheadBelowOnePercent(const dli_plugin& api,
   EXPECT_LT(overhead, latency / 100) << api.notes();
 }
 
-// The tiny test network of backends/sdk/testing/make_tiny_models.py in one
-// backend's format: 2 samples of 3x32x32, 10 outputs.
-struct TinyModel {
-  std::string dir;         // DLI_TEST_TINY_DIR
-  std::string model_file;  // e.g. "tiny.onnx"
-  std::string input_file;  // input.npy (NCHW) or its NHWC transpose
-  dli_layout layout;
-
-  OpenRequest Request(int batch,
-                      const std::vector<std::pair<std::string, std::string>>& params = {}) const {
-    OpenRequest request;
-    request.model_path = dir + "/" + model_file;
-    request.batch = batch;
-    request.params = params;
-    return request;
-  }
-  std::vector<int64_t> InputShape(int64_t batch) const {
-    return layout == DLI_LAYOUT_NHWC ? std::vector<int64_t>{batch, 32, 32, 3}
-                                     : std::vector<int64_t>{batch, 3, 32, 32};
-  }
-};
-
-// Runs both samples at batch 1 and at batch 2, checks the tensor
-// descriptions, and returns the largest difference from torch's outputs.
-inline float TinyMaxDiff(const dli_plugin& api, const TinyModel& tiny,
-                         const std::vector<std::pair<std::string, std::string>>& params = {}) {
-  const FloatArray input = ReadNpy(tiny.dir + "/" + tiny.input_file);
-  const FloatArray expected = ReadNpy(tiny.dir + "/expected.npy");
-  float largest = 0;
-  for (int batch : {1, 2}) {
-    PluginSession session(api, tiny.Request(batch, params));
-    EXPECT_TRUE(session.ok()) << session.error();
-    if (!session.ok()) return INFINITY;
-    const dli_tensor_info in = session.Input();
-    EXPECT_EQ(in.dtype, DLI_DTYPE_F32);
-    EXPECT_EQ(in.layout, tiny.layout);
-    EXPECT_EQ(std::vector<int64_t>(in.shape, in.shape + in.rank), tiny.InputShape(batch));
-    const dli_tensor_info out = session.Output();
-    EXPECT_EQ(out.dtype, DLI_DTYPE_F32);
-    EXPECT_EQ(std::vector<int64_t>(out.shape, out.shape + out.rank),
-              (std::vector<int64_t>{batch, 10}));
-    const auto outputs = session.Run(SplitBatches(input, batch));
-    EXPECT_TRUE(outputs.has_value()) << session.error();
-    if (!outputs) return INFINITY;
-    largest = std::max(largest, MaxAbsDiff(*outputs, expected.values));
-  }
-  return largest;
-}
-
-// Three ring-buffer batches (sample 1, sample 0, sample 1) bound in turn:
-// each infer() must see the batch bound just before it.
-inline void ExpectRingBufferBatchesBoundInTurn(const dli_plugin& api, const TinyModel& tiny) {
-  const FloatArray input = ReadNpy(tiny.dir + "/" + tiny.input_file);
-  const FloatArray expected = ReadNpy(tiny.dir + "/expected.npy");
-  PluginSession session(api, tiny.Request(1));
-  ASSERT_TRUE(session.ok()) << session.error();
-  const auto outputs = session.Run({input.Slice(1, 1), input.Slice(0, 1), input.Slice(1, 1)});
-  ASSERT_TRUE(outputs.has_value()) << session.error();
-  std::vector<float> reference;
-  for (size_t sample : {1, 0, 1})
-    for (float value : expected.Slice(sample, 1)) reference.push_back(value);
-  EXPECT_LE(MaxAbsDiff(*outputs, reference), 1e-4f);
-}
-
 // The thread that started Python keeps the GIL: a call from another thread
 // is refused with a message instead of deadlocking.
 inline void ExpectCallsFromAnotherThreadAreRefused(const dli_plugin& api, const TinyModel& tiny) {
-  const FloatArray input = ReadNpy(tiny.dir + "/" + tiny.input_file);
+  const FloatArray input = tiny.Input();
   PluginSession session(api, tiny.Request(1));
   ASSERT_TRUE(session.ok()) << session.error();
   ASSERT_TRUE(session.Run({input.Slice(0, 1)}).has_value()) << session.error();

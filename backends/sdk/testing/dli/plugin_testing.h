@@ -1,7 +1,10 @@
 // Test helpers for backend plugins: load a built plugin through its C ABI
-// exactly as the core does, run one batch, and read the reference data that
-// model preparation writes (.npy files, model.json). Header-only; a plugin's
-// gtest adds backends/sdk/testing to its include path.
+// exactly as the core does, run one batch, read the reference data that
+// model preparation writes (.npy files, model.json), and the checks every
+// backend's gtest shares (the tiny test network, bad input, MobileNetV2
+// against the PyTorch reference). Header-only; dli_add_backend_test
+// (cmake/DliBackendTest.cmake) builds a plugin's gtest with it and sets the
+// environment it reads (DLI_TEST_PLUGIN, DLI_TEST_TINY_DIR, DLI_MODELS_DIR).
 #ifndef DLI_PLUGIN_TESTING_H
 #define DLI_PLUGIN_TESTING_H
 
@@ -269,6 +272,149 @@ inline std::string RequiredEnv(const char* name) {
   return value;
 }
 
+// The plugin under test: the library named by DLI_TEST_PLUGIN, loaded once
+// per process.
+inline const dli_plugin& TestPlugin() {
+  static LoadedPlugin plugin(RequiredEnv("DLI_TEST_PLUGIN"));
+  return plugin.api();
+}
+
+// The path of `name` in DLI_TEST_TINY_DIR, the folder that the backend's
+// CTest fixtures fill with its test data.
+inline std::string TinyFile(const std::string& name) {
+  return RequiredEnv("DLI_TEST_TINY_DIR") + "/" + name;
+}
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+// A request to open `file` of DLI_TEST_TINY_DIR.
+inline OpenRequest TinyRequest(const std::string& file, int batch = 1, const Params& params = {}) {
+  OpenRequest request;
+  request.model_path = TinyFile(file);
+  request.batch = batch;
+  request.params = params;
+  return request;
+}
+
+// probe() as an assertion: ASSERT_TRUE(ProbeSucceeds(api)) fails with the
+// plugin's message.
+inline ::testing::AssertionResult ProbeSucceeds(const dli_plugin& api) {
+  char err[512] = {};
+  if (api.probe(err, sizeof(err)) == DLI_OK) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "probe failed: " << err;
+}
+
+// The names of the plugin's parameters in declaration order, each followed
+// by a space.
+inline std::string ParamNames(const dli_plugin& api) {
+  std::string names;
+  for (size_t i = 0; i < api.n_params; ++i) names += std::string(api.params[i].name) + " ";
+  return names;
+}
+
+// The message of an open() that must fail; a test failure when it opens.
+inline std::string OpenError(const dli_plugin& api, const OpenRequest& request) {
+  PluginSession session(api, request);
+  EXPECT_FALSE(session.ok()) << request.model_path << " opened";
+  return session.error();
+}
+
+// A tiny test network in DLI_TEST_TINY_DIR, with a batch of 2 inputs and
+// the outputs its reference framework computed for them. The defaults
+// describe the network of backends/sdk/testing/make_tiny_models.py (3x32x32
+// inputs, 10 outputs); the backends with a fixture script of their own
+// (mxnet, pytorch, tensorflow) write 3x8x8 inputs and 5 outputs.
+struct TinyModel {
+  std::string model_file;                  // e.g. "tiny.onnx"
+  dli_layout layout = DLI_LAYOUT_NCHW;     // of the model's input
+  std::string input_file = "input.npy";    // the 2 inputs, in `layout`
+  int64_t image_size = 32;                 // inputs of 3 x image_size x image_size
+  int64_t classes = 10;                    // outputs per input
+  std::optional<std::string> input_name;   // checked when set
+  std::optional<std::string> output_name;  // checked when set
+  std::string expected_file = "expected.npy";
+  std::string precision = "FP32";
+
+  OpenRequest Request(int batch, const Params& params = {}) const {
+    OpenRequest request = TinyRequest(model_file, batch, params);
+    request.precision = precision;
+    return request;
+  }
+  std::vector<int64_t> InputShape(int64_t batch) const {
+    return layout == DLI_LAYOUT_NHWC ? std::vector<int64_t>{batch, image_size, image_size, 3}
+                                     : std::vector<int64_t>{batch, 3, image_size, image_size};
+  }
+  FloatArray Input() const { return ReadNpy(TinyFile(input_file)); }
+  FloatArray Expected() const { return ReadNpy(TinyFile(expected_file)); }
+};
+
+// Runs both inputs at batch 1 and at batch 2, checks the tensor
+// descriptions, and returns the largest difference from the expected
+// outputs.
+inline float TinyMaxDiff(const dli_plugin& api, const TinyModel& tiny, const Params& params = {}) {
+  const FloatArray input = tiny.Input();
+  const FloatArray expected = tiny.Expected();
+  float largest = 0;
+  for (int batch : {1, 2}) {
+    PluginSession session(api, tiny.Request(batch, params));
+    EXPECT_TRUE(session.ok()) << session.error();
+    if (!session.ok()) return INFINITY;
+    const dli_tensor_info in = session.Input();
+    if (tiny.input_name) EXPECT_STREQ(in.name, tiny.input_name->c_str());
+    EXPECT_EQ(in.dtype, DLI_DTYPE_F32);
+    EXPECT_EQ(in.layout, tiny.layout);
+    EXPECT_EQ(std::vector<int64_t>(in.shape, in.shape + in.rank), tiny.InputShape(batch));
+    const dli_tensor_info out = session.Output();
+    if (tiny.output_name) EXPECT_STREQ(out.name, tiny.output_name->c_str());
+    EXPECT_EQ(out.dtype, DLI_DTYPE_F32);
+    EXPECT_EQ(std::vector<int64_t>(out.shape, out.shape + out.rank),
+              (std::vector<int64_t>{batch, tiny.classes}));
+    const auto outputs = session.Run(SplitBatches(input, batch));
+    EXPECT_TRUE(outputs.has_value()) << session.error();
+    if (!outputs) return INFINITY;
+    largest = std::max(largest, MaxAbsDiff(*outputs, expected.values));
+  }
+  return largest;
+}
+
+// Both inputs as one batch through `session` (opened at batch 2): the
+// expected outputs within max_abs_diff.
+inline void ExpectTinyOutputs(PluginSession& session, const TinyModel& tiny, float max_abs_diff) {
+  const dli_tensor_info out = session.Output();
+  EXPECT_EQ(std::vector<int64_t>(out.shape, out.shape + out.rank),
+            (std::vector<int64_t>{2, tiny.classes}));
+  const auto outputs = session.Run({tiny.Input().values});
+  ASSERT_TRUE(outputs.has_value()) << session.error();
+  EXPECT_LE(MaxAbsDiff(*outputs, tiny.Expected().values), max_abs_diff);
+}
+
+// A model file that does not record its input shape: open() without the
+// input_shape parameter fails naming it, and with `params` (which give it)
+// the model computes the expected outputs.
+inline void ExpectInputShapeNeeded(const dli_plugin& api, const TinyModel& tiny,
+                                   const Params& params, float max_abs_diff) {
+  const std::string no_shape = OpenError(api, tiny.Request(2));
+  EXPECT_NE(no_shape.find("input_shape"), std::string::npos) << no_shape;
+  PluginSession session(api, tiny.Request(2, params));
+  ASSERT_TRUE(session.ok()) << session.error();
+  ExpectTinyOutputs(session, tiny, max_abs_diff);
+}
+
+// Three ring-buffer batches (input 1, input 0, input 1) bound in turn: each
+// infer() must see the batch bound just before it.
+inline void ExpectRingBufferBatchesBoundInTurn(const dli_plugin& api, const TinyModel& tiny) {
+  const FloatArray input = tiny.Input();
+  const FloatArray expected = tiny.Expected();
+  PluginSession session(api, tiny.Request(1));
+  ASSERT_TRUE(session.ok()) << session.error();
+  const auto outputs = session.Run({input.Slice(1, 1), input.Slice(0, 1), input.Slice(1, 1)});
+  ASSERT_TRUE(outputs.has_value()) << session.error();
+  std::vector<float> reference;
+  for (size_t sample : {1, 0, 1})
+    for (float value : expected.Slice(sample, 1)) reference.push_back(value);
+  EXPECT_LE(MaxAbsDiff(*outputs, reference), 1e-4f);
+}
+
 // The reference check set of a prepared model (python/dli_models/common.py):
 // the preprocessed sample photos (NCHW) and the PyTorch logits for them.
 struct CheckSet {
@@ -341,33 +487,38 @@ inline void ExpectAgreesWithCheckSet(const dli_plugin& api, const std::string& f
       << "the check set no longer starts with the tabby cat photo";
 }
 
+// ExpectAgreesWithCheckSet at batch 1 and at batch 2.
+inline void ExpectAgreesWithCheckSetAtBatch1And2(const dli_plugin& api,
+                                                 const std::string& framework, float max_abs_diff) {
+  for (int batch : {1, 2}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    ExpectAgreesWithCheckSet(api, framework, batch, max_abs_diff);
+  }
+}
+
 // The bad inputs every backend must reject with a clear message, given a
 // request that opens fine: a missing model file, an unknown parameter, an
 // unsupported precision and device, and batches of the wrong size.
 inline void ExpectCommonInputErrors(const dli_plugin& api, const OpenRequest& valid) {
-  const auto open_error = [&](const OpenRequest& request) {
-    PluginSession session(api, request);
-    EXPECT_FALSE(session.ok());
-    return session.error();
-  };
   OpenRequest missing = valid;
   missing.model_path = valid.model_path + ".missing";
-  EXPECT_NE(open_error(missing).find("not found"), std::string::npos);
+  EXPECT_NE(OpenError(api, missing).find("not found"), std::string::npos);
 
   OpenRequest unknown_param = valid;
   unknown_param.params.emplace_back("no_such_knob", "1");
-  EXPECT_NE(open_error(unknown_param).find("unknown parameter 'no_such_knob'"), std::string::npos);
+  EXPECT_NE(OpenError(api, unknown_param).find("unknown parameter 'no_such_knob'"),
+            std::string::npos);
 
   // A precision no backend declares (FP16 and INT8 are real ones now).
   OpenRequest int4 = valid;
   int4.precision = "INT4";
-  const std::string precision_error = open_error(int4);
+  const std::string precision_error = OpenError(api, int4);
   EXPECT_NE(precision_error.find("INT4"), std::string::npos) << precision_error;
   EXPECT_NE(precision_error.find("FP32"), std::string::npos) << precision_error;
 
   OpenRequest gpu = valid;
   gpu.device = "GPU";
-  EXPECT_NE(open_error(gpu).find("CPU"), std::string::npos);
+  EXPECT_NE(OpenError(api, gpu).find("CPU"), std::string::npos);
 
   PluginSession session(api, valid);
   ASSERT_TRUE(session.ok()) << session.error();

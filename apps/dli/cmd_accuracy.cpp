@@ -19,7 +19,7 @@ namespace {
 struct AccuracyPoint {
   PointResult run;
   TopKScore score;
-  double images_per_s = 0;
+  int label_offset = 0;  // of this point's model (or --label-offset)
 };
 
 std::string ClassName(const std::vector<std::string>& names, int index) {
@@ -75,7 +75,6 @@ int RunAccuracy(int argc, char** argv) {
 
   std::vector<AccuracyPoint> points;
   std::vector<std::string> class_names;
-  int label_offset = 0;
   size_t index = 0;
   const size_t total = backends.size() * precisions.size();
   for (const Backend& backend : backends) {
@@ -89,6 +88,7 @@ int RunAccuracy(int argc, char** argv) {
         std::cerr << "[" << index << "/" << total << "] skipped: " << e.what() << "\n";
         continue;
       }
+      int label_offset = 0;
       if (model.meta) {
         label_offset = model.meta->label_offset;
         if (class_names.empty()) class_names = ReadClassNames(*model.meta);
@@ -101,8 +101,8 @@ int RunAccuracy(int argc, char** argv) {
                 << " (" << model.format << ") ..." << std::flush;
       AccuracyPoint p;
       p.run = RunPointIsolated(spec, SelfExecutable());
+      p.label_offset = label_offset;
       p.score = ScorePredictions(p.run, dataset, label_offset);
-      p.images_per_s = p.run.wall_s > 0 ? p.score.images / p.run.wall_s : 0;
       std::cerr << (p.run.ok()
                         ? " top-1 " + std::to_string(p.score.top1) + "/" +
                               std::to_string(p.score.images) + ", top-5 " +
@@ -123,7 +123,7 @@ int RunAccuracy(int argc, char** argv) {
     table.AddRow({s.framework, s.precision, s.model_format, std::to_string(p.score.images),
                   std::to_string(p.score.top1), FormatFixed(p.score.top1_pct(), 2),
                   std::to_string(p.score.top5), FormatFixed(p.score.top5_pct(), 2),
-                  FormatFixed(p.images_per_s, 1), p.run.status});
+                  FormatFixed(ImagesPerSecond(p.run, p.score), 1), p.run.status});
     if (!p.run.ok()) continue;
     best1 = std::max(best1, p.score.top1_pct());
     worst1 = std::min(worst1, p.score.top1_pct());
@@ -146,7 +146,7 @@ int RunAccuracy(int argc, char** argv) {
     if (!args.Has("verbose")) continue;
     for (const Prediction& pr : p.run.predictions)
       std::cout << "  " << p.run.spec.framework << " " << p.run.spec.precision << " " << pr.file
-                << ": " << ClassName(class_names, pr.top5[0] - label_offset) << "\n";
+                << ": " << ClassName(class_names, pr.top5[0] - p.label_offset) << "\n";
   }
   if (args.Has("json")) {
     json doc = {{"schema", "dli.accuracy/1"},
@@ -160,7 +160,7 @@ int RunAccuracy(int argc, char** argv) {
                   {"sanity_only", dataset.items.size() < kSanityOnlyBelow}}},
                 {"results", json::array()}};
     for (const AccuracyPoint& p : points)
-      doc["results"].push_back(AccuracyToJson(p.run, dataset, label_offset, p.score));
+      doc["results"].push_back(AccuracyToJson(p.run, dataset, p.label_offset, p.score));
     doc["max_difference_pct"] = {{"top1", best1 >= 0 ? best1 - worst1 : 0.0},
                                  {"top5", best5 >= 0 ? best5 - worst5 : 0.0}};
     WriteFileAtomically(args.Get("json"), doc.dump(2) + "\n");

@@ -109,6 +109,9 @@ struct Dataset;
 struct TopKScore;
 nlohmann::json AccuracyToJson(const PointResult& run, const Dataset& dataset, int label_offset,
                               const TopKScore& score);
+// Scored images per second of the run's wall time (0 when none was recorded):
+// the images_per_s of AccuracyToJson and of `dli accuracy`'s table.
+double ImagesPerSecond(const PointResult& run, const TopKScore& score);
 
 // Checks the point's device, precision and parameters against what the
 // backend declares; throws UsageError naming the valid choices.

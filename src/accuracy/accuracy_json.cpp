@@ -7,6 +7,10 @@ using nlohmann::json;
 
 namespace dli {
 
+double ImagesPerSecond(const PointResult& run, const TopKScore& score) {
+  return run.wall_s > 0 ? score.images / run.wall_s : 0;
+}
+
 json AccuracyToJson(const PointResult& run, const Dataset& dataset, int label_offset,
                     const TopKScore& score) {
   const PointSpec& s = run.spec;
@@ -20,7 +24,6 @@ json AccuracyToJson(const PointResult& run, const Dataset& dataset, int label_of
                      {"top5", p.top5},
                      {"top5_scores", p.top5_scores}});
   }
-  const double images_per_s = run.wall_s > 0 ? score.images / run.wall_s : 0;
   return {{"task", s.task},
           {"framework", s.framework},
           {"framework_version", run.framework_version},
@@ -42,7 +45,7 @@ json AccuracyToJson(const PointResult& run, const Dataset& dataset, int label_of
           {"top5", score.top5},
           {"top1_pct", score.top1_pct()},
           {"top5_pct", score.top5_pct()},
-          {"images_per_s", images_per_s},
+          {"images_per_s", ImagesPerSecond(run, score)},
           {"wall_s", run.wall_s},
           {"skipped_images", run.skipped_images},
           {"predictions", preds}};

@@ -47,10 +47,33 @@ int PrecisionRank(const std::string& precision) {
   return static_cast<int>(it - order.begin());
 }
 
-struct PerfPoint {
+// The fields a performance point and an accuracy result share; `raw` is the
+// object they were read from.
+struct ResultFields {
   const json* raw = nullptr;
-  std::string model, model_format, framework, version, device, precision, params, status;
+  std::string model, model_format, framework, version, device, precision, status;
   std::string error, stderr_tail;
+};
+
+ResultFields ReadResultFields(const json& j) {
+  ResultFields r;
+  r.raw = &j;
+  const json& model = ObjectField(j, "model");
+  r.model = TextField(model, "name");
+  r.model_format = TextField(model, "format");
+  r.framework = TextField(j, "framework");
+  r.version = TextField(j, "framework_version");
+  r.device = TextField(j, "device");
+  r.precision = TextField(j, "precision");
+  r.status = TextField(j, "status");
+  if (r.status.empty()) r.status = "unknown";
+  r.error = TextField(j, "error");
+  r.stderr_tail = TextField(j, "stderr_tail");
+  return r;
+}
+
+struct PerfPoint : ResultFields {
+  std::string params;
   int batch = 0;
   std::optional<double> fps, fps_low, fps_high;
 
@@ -65,22 +88,11 @@ struct PerfPoint {
 
 PerfPoint ReadPerfPoint(const json& j) {
   PerfPoint p;
-  p.raw = &j;
-  const json& model = ObjectField(j, "model");
-  p.model = TextField(model, "name");
-  p.model_format = TextField(model, "format");
-  p.framework = TextField(j, "framework");
-  p.version = TextField(j, "framework_version");
-  p.device = TextField(j, "device");
-  p.precision = TextField(j, "precision");
+  static_cast<ResultFields&>(p) = ReadResultFields(j);
   ParamList params;
   for (const auto& [key, value] : ObjectField(j, "params").items())
     params.emplace_back(key, value.is_string() ? value.get<std::string>() : value.dump());
   p.params = ParamsText(params);
-  p.status = TextField(j, "status");
-  if (p.status.empty()) p.status = "unknown";
-  p.error = TextField(j, "error");
-  p.stderr_tail = TextField(j, "stderr_tail");
   p.batch = static_cast<int>(NumberField(j, "batch").value_or(0));
   const json& latency = ObjectField(j, "latency_ms");
   p.fps = NumberField(j, "fps");
@@ -94,9 +106,7 @@ PerfPoint ReadPerfPoint(const json& j) {
   return p;
 }
 
-struct AccuracyPoint {
-  const json* raw = nullptr;
-  std::string model, model_format, framework, version, device, precision, status, error;
+struct AccuracyPoint : ResultFields {
   std::optional<double> images, top1, top5, top1_pct, top5_pct;
 
   bool Plottable() const { return status == "ok" && top1_pct && top5_pct; }
@@ -107,17 +117,7 @@ struct AccuracyPoint {
 
 AccuracyPoint ReadAccuracyPoint(const json& j) {
   AccuracyPoint a;
-  a.raw = &j;
-  const json& model = ObjectField(j, "model");
-  a.model = TextField(model, "name");
-  a.model_format = TextField(model, "format");
-  a.framework = TextField(j, "framework");
-  a.version = TextField(j, "framework_version");
-  a.device = TextField(j, "device");
-  a.precision = TextField(j, "precision");
-  a.status = TextField(j, "status");
-  if (a.status.empty()) a.status = "unknown";
-  a.error = TextField(j, "error");
+  static_cast<ResultFields&>(a) = ReadResultFields(j);
   a.images = NumberField(j, "images");
   a.top1 = NumberField(j, "top1");
   a.top5 = NumberField(j, "top5");
@@ -436,21 +436,17 @@ std::string HostSection(const ReportInput& in, const std::vector<PerfPoint>& per
     size_t ok = 0, total = 0;
   };
   std::map<std::string, Usage> frameworks;
-  auto note = [&](const std::string& framework, const std::string& version,
-                  const std::string& device, const std::string& precision,
-                  const std::string& format, bool ok) {
-    Usage& u = frameworks[framework];
-    if (!version.empty()) u.versions.insert(version);
-    if (!device.empty()) u.devices.insert(device);
-    if (!precision.empty()) u.precisions.insert(precision);
-    if (!format.empty()) u.formats.insert(format);
-    u.ok += ok;
+  auto note = [&](const ResultFields& r) {
+    Usage& u = frameworks[r.framework];
+    if (!r.version.empty()) u.versions.insert(r.version);
+    if (!r.device.empty()) u.devices.insert(r.device);
+    if (!r.precision.empty()) u.precisions.insert(r.precision);
+    if (!r.model_format.empty()) u.formats.insert(r.model_format);
+    u.ok += r.status == "ok";
     ++u.total;
   };
-  for (const PerfPoint& p : perf)
-    note(p.framework, p.version, p.device, p.precision, p.model_format, p.status == "ok");
-  for (const AccuracyPoint& a : accuracy)
-    note(a.framework, a.version, a.device, a.precision, a.model_format, a.status == "ok");
+  for (const PerfPoint& p : perf) note(p);
+  for (const AccuracyPoint& a : accuracy) note(a);
   out << "<h3>Frameworks</h3>\n";
   rows.clear();
   for (const auto& [framework, u] : frameworks) {
@@ -566,8 +562,7 @@ std::string FailedSection(const std::vector<PerfPoint>& perf,
   for (const AccuracyPoint& a : accuracy)
     if (a.status != "ok")
       rows.push_back({Text("accuracy"), Text(a.framework), Text(a.device), Text(a.precision),
-                      Number(""), Text(""), StatusCell(a.status),
-                      reason(a.error, TextField(*a.raw, "stderr_tail"))});
+                      Number(""), Text(""), StatusCell(a.status), reason(a.error, a.stderr_tail)});
   if (rows.empty()) return out.str() + "<p>None: every point succeeded.</p>\n";
   out << Table({"kind", "framework", "device", "precision", "batch", "params", "status", "reason"},
                rows);

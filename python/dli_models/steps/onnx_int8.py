@@ -5,6 +5,13 @@ The recipe ONNX Runtime documents for x86 CPUs: QuantizeLinear /
 DequantizeLinear pairs (QDQ), unsigned 8-bit activations and signed 8-bit
 weights (U8S8), per-channel weights (depthwise convolutions, as in
 MobileNetV2, lose too much with one scale per tensor), MinMax calibration.
+The activation ranges are the mean over the calibration images of each
+image's minimum and maximum (quantize_static's CalibMovingAverage option)
+rather than the extremes of the whole set: one image's outliers then do not
+widen a tensor's range for all. Measured against the global extremes on 85
+images that are not in the sample set (docs/OPTIMIZE.md): RMS logit error
+0.70 -> 0.44 and top-1 equal to FP32 on 64 -> 70 of 85 (calibrated on the
+sample set; calibrated on other sets the gain is alike).
 The node that computes the model's output (the classifier) stays in FP32:
 quantized, its output would be clipped to the range of logits seen in
 calibration, and with a calibration set whose photos are recognised less
@@ -73,7 +80,8 @@ def run(context: common.Context) -> None:
     target = context.model_dir / onnx_file(context.model, PRECISION)
     version = onnxruntime.__version__
     print(f"onnxruntime {version} quantize_static (QDQ, U8S8, per-channel, "
-          f"MinMax) after onnx {onnx.__version__} opset {OPSET} upgrade")
+          f"MinMax with mean per-image ranges) after onnx {onnx.__version__} "
+          f"opset {OPSET} upgrade")
     with tempfile.TemporaryDirectory() as scratch:
         upgraded = Path(scratch) / "opset.onnx"
         prepared = Path(scratch) / "prepared.onnx"
@@ -96,6 +104,7 @@ def run(context: common.Context) -> None:
                 weight_type=quantization.QuantType.QInt8,
                 per_channel=True,
                 calibrate_method=quantization.CalibrationMethod.MinMax,
+                extra_options={"CalibMovingAverage": True},
                 nodes_to_exclude=classifier)))
 
     names, inputs, reference = common.load_check_set(context)
@@ -113,6 +122,8 @@ def run(context: common.Context) -> None:
                       "activations": "uint8 per-tensor asymmetric",
                       "weights": "int8 per-channel symmetric",
                       "calibrate_method": "MinMax",
+                      "activation_ranges": "mean of the per-image minimum "
+                                           "and maximum (CalibMovingAverage)",
                       "kept_fp32": "the node computing the output"},
         calibration=calibration_record)])
 

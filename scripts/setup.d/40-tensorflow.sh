@@ -18,9 +18,15 @@
 # accepts >= 1.26) and protobuf is pinned because TensorFlow (>= 6.31) and
 # onnx both depend on it.
 # onnx2tf 2.x needs Python >= 3.12; Debian 12 has 3.11, hence 1.x.
+# AI Edge Quantizer (LiteRT's post-training quantizer, the successor of the
+# converter's) makes the TFLite INT8/UINT8 models of dli optimize
+# (python/dli_models/tflite_quantization.py); it requires exactly the
+# ai-edge-litert above. Its other requirements are pinned beside it.
 dli_venv tensorflow -- \
   tensorflow-cpu==2.21.0 numpy==1.26.4 protobuf==7.36.2 \
   ai-edge-litert==2.3.0 onnxruntime==1.23.0 \
   onnx==1.19.1 onnx-graphsurgeon==0.5.8 sng4onnx==2.0.1 sne4onnx==2.0.1 \
-  psutil==5.9.5
+  psutil==5.9.5 \
+  ai-edge-quantizer==0.10.0 immutabledict==4.3.1 litert-lm-builder==0.18.1 \
+  scipy==1.13.1
 dli_pip_nodeps tensorflow tf-keras==2.21.0 onnx2tf==1.29.24

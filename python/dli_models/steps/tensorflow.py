@@ -24,7 +24,7 @@ TFLITE_ID = "tflite-fp32"
 SAVED_MODEL_DIR = "tensorflow/fp32/saved_model"
 
 
-def _tflite_file(model: str) -> str:
+def tflite_file(model: str) -> str:
     return f"tflite/fp32/{model}.tflite"
 
 
@@ -37,7 +37,7 @@ STEP = common.Step(
     inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS,
     outputs=(f"{{model_dir}}/{SAVED_MODEL_DIR}/saved_model.pb",
              f"{{model_dir}}/{SAVED_MODEL_DIR}/variables/variables.index",
-             f"{{model_dir}}/{_tflite_file('{model}')}"),
+             f"{{model_dir}}/{tflite_file('{model}')}"),
 )
 
 
@@ -137,7 +137,7 @@ def run(context: common.Context) -> None:
     metadata = common.read_model_json(context)
     onnx_path = context.model_dir / "onnx" / f"{context.model}.onnx"
     saved_model_dir = context.model_dir / SAVED_MODEL_DIR
-    tflite_path = context.model_dir / _tflite_file(context.model)
+    tflite_path = context.model_dir / tflite_file(context.model)
 
     onnx2tf_version, tensorflow_version = versions()
     print(f"onnx2tf {onnx2tf_version} with TensorFlow {tensorflow_version}: "
@@ -160,7 +160,7 @@ def run(context: common.Context) -> None:
                    "sha256": folder_sha256(saved_model_dir),
                    "sha256_of": "folder: sorted '<relative path> <sha256>' lines"}
     tflite = common.format_entry(
-        context, id=TFLITE_ID, format="tflite", path=_tflite_file(context.model),
+        context, id=TFLITE_ID, format="tflite", path=tflite_file(context.model),
         frameworks=["tflite"], **converter)
     common.register_formats(context, STEP.name, [saved_model, tflite])
 

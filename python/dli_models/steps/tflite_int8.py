@@ -1,4 +1,4 @@
-"""TFLite INT8 from the TensorFlow SavedModel with tf.lite.TFLiteConverter
+"""TFLite INT8 from the FP32 .tflite file with AI Edge Quantizer
 (see dli_models/tflite_quantization.py). Optional step:
 `dli optimize --to int8 --framework tflite` runs it."""
 

@@ -1,4 +1,4 @@
-"""TFLite UINT8 from the TensorFlow SavedModel with tf.lite.TFLiteConverter
+"""TFLite UINT8 from the FP32 .tflite file with AI Edge Quantizer
 (see dli_models/tflite_quantization.py). Optional step:
 `dli optimize --to uint8 --framework tflite` runs it."""
 

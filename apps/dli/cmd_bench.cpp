@@ -115,20 +115,17 @@ int RunBench(int argc, char** argv) {
   for (size_t i = 0; i < batches.size(); ++i) {
     PointSpec spec = base;
     spec.batch = batches[i];
-    if (!quiet)
-      std::cerr << "[" << i + 1 << "/" << batches.size() << "] " << PointLabel(spec) << " ..."
-                << std::flush;
+    const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(batches.size()) +
+                              "] " + PointLabel(spec) + " ...";
+    if (!quiet) std::cerr << label << std::flush;
     // On a terminal the worker's progress updates the point's line in place.
     LineCallback progress;
     if (!quiet && isatty(STDERR_FILENO))
       progress = [&](const std::string& line) {
-        std::cerr << "\r\033[K[" << i + 1 << "/" << batches.size() << "] " << PointLabel(spec)
-                  << " ... " << line << std::flush;
+        std::cerr << "\r\033[K" << label << " " << line << std::flush;
       };
     results.push_back(RunPointIsolated(spec, SelfExecutable(), progress));
-    if (progress)
-      std::cerr << "\r\033[K[" << i + 1 << "/" << batches.size() << "] " << PointLabel(spec)
-                << " ...";
+    if (progress) std::cerr << "\r\033[K" << label;
     const PointResult& r = results.back();
     if (!quiet)
       std::cerr << (r.ok() ? " " + FormatFixed(r.fps, 1) + " FPS, median " +

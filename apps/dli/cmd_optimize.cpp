@@ -204,7 +204,7 @@ void PrintVerdict(const json& v, std::ostream& out) {
   const json& accuracy = v["accuracy"];
   const size_t images = accuracy["optimized"]["images"].get<size_t>();
   out << "accuracy on " << accuracy["dataset"].get<std::string>() << " (" << images << " images"
-      << (images < 1000 ? ": a sanity check, not an ImageNet figure" : "") << "):\n";
+      << (images < kSanityOnlyBelow ? ": a sanity check, not an ImageNet figure" : "") << "):\n";
   TextTable table({"precision", "format", "top-1", "top-1 %", "top-5", "top-5 %"});
   for (const char* which : {"fp32", "optimized"}) {
     const json& r = accuracy[which];

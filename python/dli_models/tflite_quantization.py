@@ -80,7 +80,8 @@ def _convert_fp16(saved_model_dir) -> bytes:
 
 def _as_plain_tflite(model: bytes, uint8_io: bool) -> bytes:
     """The quantizer's model as an ordinary .tflite file, with uint8 input
-    and output when `uint8_io`.
+    and output when `uint8_io`; StepError unless its input and output are
+    int8.
 
     AI Edge Quantizer stores the constant data of a model over 256 KiB after
     the flatbuffer (buffer offsets); it is moved back into the flatbuffer
@@ -104,6 +105,12 @@ def _as_plain_tflite(model: bytes, uint8_io: bool) -> bytes:
             buffer.data = numpy.frombuffer(
                 model[buffer.offset:buffer.offset + buffer.size], numpy.uint8)
             buffer.offset = buffer.size = 0
+    (graph,) = parsed.subgraphs
+    graph.inputs, graph.outputs = list(graph.inputs), list(graph.outputs)
+    for index in graph.inputs + graph.outputs:
+        if graph.tensors[index].type != schema.TensorType.INT8:
+            raise common.StepError(f"quantized model I/O tensor "
+                                   f"{graph.tensors[index].name!r} is not int8")
     if uint8_io:
         quantize = schema.BuiltinOperator.QUANTIZE
         codes = parsed.operatorCodes
@@ -115,8 +122,6 @@ def _as_plain_tflite(model: bytes, uint8_io: bool) -> bytes:
             code.version = 2
             codes.append(code)
             opcode = len(codes) - 1
-        (graph,) = parsed.subgraphs
-        graph.inputs, graph.outputs = list(graph.inputs), list(graph.outputs)
         twins = {}
 
         def requantize(source: int, target: int):
@@ -128,9 +133,6 @@ def _as_plain_tflite(model: bytes, uint8_io: bool) -> bytes:
         for io in (graph.inputs, graph.outputs):
             for position, index in enumerate(io):
                 int8 = graph.tensors[index]
-                if int8.type != schema.TensorType.INT8:
-                    raise common.StepError(
-                        f"quantized model I/O tensor {int8.name!r} is not int8")
                 twin = copy.deepcopy(int8)
                 twin.type = schema.TensorType.UINT8
                 twin.quantization.zeroPoint = [
@@ -184,38 +186,6 @@ def _quantize_integer(float_tflite, precision: str, calibration_nhwc) -> bytes:
         uint8_io=precision == "UINT8")
 
 
-def run_tflite(path, nhwc_batch):
-    """Logits of a (possibly full-integer) .tflite file on a float batch, with
-    the plugin's own input quantization and output dequantization."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    from dli_backends import tflite as tflite_backend
-    interpreter = Interpreter(model_path=str(path))
-    (details,) = interpreter.get_input_details()
-    interpreter.resize_tensor_input(details["index"], nhwc_batch.shape)
-    interpreter.allocate_tensors()
-    values = (tflite_backend.quantize(nhwc_batch, details)
-              if tflite_backend.is_quantized(details) else nhwc_batch)
-    interpreter.set_tensor(details["index"], values)
-    interpreter.invoke()
-    (output,) = interpreter.get_output_details()
-    return tflite_backend.dequantize(interpreter.get_tensor(output["index"]),
-                                     output)
-
-
-def _check_io_type(path, precision: str) -> None:
-    """A full-integer model's input and output are of its precision's type."""
-    from ai_edge_litert.interpreter import Interpreter
-    interpreter = Interpreter(model_path=str(path))
-    for tensor in (interpreter.get_input_details()
-                   + interpreter.get_output_details()):
-        if tensor["dtype"].__name__ != precision.lower():
-            raise common.StepError(
-                f"{path}: tensor {tensor['name']} is {tensor['dtype'].__name__}, "
-                f"a {precision} model's input and output must be "
-                f"{precision.lower()}")
-
-
 def _package_version(distribution: str) -> str:
     from importlib import metadata
     return metadata.version(distribution)
@@ -248,13 +218,12 @@ def run(context: common.Context, step: common.Step, precision: str) -> None:
     common.write_file_atomic(context.model_dir / path,
                              lambda temporary: temporary.write_bytes(data))
 
-    if calibration_nhwc is not None:
-        _check_io_type(context.model_dir / path, precision)
     names, inputs, reference = common.load_check_set(context)
     nhwc = numpy.ascontiguousarray(inputs.transpose(0, 2, 3, 1))
     optimization.check_optimized(
         f"TFLite {precision} in LiteRT",
-        run_tflite(context.model_dir / path, nhwc), reference, names)
+        tensorflow.run_tflite(context.model_dir / path, nhwc), reference,
+        names)
     extra = {"calibration": calibration_record} if calibration_record else {}
     common.register_formats(context, step.name, [common.format_entry(
         context, id=f"tflite-{precision.lower()}", format="tflite",

@@ -55,11 +55,8 @@ def run(context: common.Context) -> None:
                         compress_to_fp16=False)
 
     names, inputs, reference = common.load_check_set(context)
-    metadata_json = common.read_model_json(context)
-    compiled = core.compile_model(str(context.model_dir / xml), "CPU",
-                                  {"INFERENCE_PRECISION_HINT": "f32"})
-    logits = compiled({metadata_json["input"]["name"]: inputs})[
-        compiled.output(metadata_json["output"]["name"])]
+    logits = openvino_ir.infer(core, context.model_dir / xml,
+                               common.read_model_json(context), inputs)
     optimization.check_optimized("OpenVINO IR INT8 (CPU)", logits, reference,
                                  names)
     common.register_formats(context, STEP.name, [common.format_entry(

@@ -50,6 +50,16 @@ def save_ir(model, xml_path: Path, compress_to_fp16: bool) -> None:
         os.replace(scratch_xml, xml_path)
 
 
+def infer(core, model_path: Path, model_json: dict, inputs):
+    """The model's output for `inputs` on the CPU plugin in f32 arithmetic:
+    the plugin may default to bf16 on CPUs that have it, and the checks test
+    the files, not that choice."""
+    compiled = core.compile_model(str(model_path), "CPU",
+                                  {"INFERENCE_PRECISION_HINT": "f32"})
+    return compiled({model_json["input"]["name"]: inputs})[
+        compiled.output(model_json["output"]["name"])]
+
+
 def run(context: common.Context) -> None:
     from importlib import metadata
 
@@ -59,33 +69,26 @@ def run(context: common.Context) -> None:
     core = openvino.Core()
     names, inputs, reference = common.load_check_set(context)
     onnx_path = context.model_dir / "onnx" / f"{context.model}.onnx"
-    metadata = common.read_model_json(context)
-    input_name = metadata["input"]["name"]
-    output_name = metadata["output"]["name"]
+    model_json = common.read_model_json(context)
 
-    # The CPU plugin may default to bf16 arithmetic on CPUs that have it;
-    # the checks pin f32 so that they test the files, not that choice.
     default_precision = core.get_property("CPU", "INFERENCE_PRECISION_HINT")
     print(f"CPU plugin default inference precision here: "
           f"{default_precision.to_string()}; the checks below run with f32")
 
-    def infer(model_path: Path):
-        compiled = core.compile_model(str(model_path), "CPU",
-                                      {"INFERENCE_PRECISION_HINT": "f32"})
-        return compiled({input_name: inputs})[compiled.output(output_name)]
-
     common.compare_with_reference(
-        f"ONNX read by OpenVINO {version}", infer(onnx_path), reference,
-        names, max_abs_diff=PRECISIONS[0][2])
+        f"ONNX read by OpenVINO {version}",
+        infer(core, onnx_path, model_json, inputs), reference, names,
+        max_abs_diff=PRECISIONS[0][2])
 
     entries = []
     for precision, compress_to_fp16, max_abs_diff in PRECISIONS:
         xml = ir_file(context.model, precision, ".xml")
         weights = ir_file(context.model, precision, ".bin")
         save_ir(openvino.convert_model(str(onnx_path)),
-                 context.model_dir / xml, compress_to_fp16)
+                context.model_dir / xml, compress_to_fp16)
         common.compare_with_reference(
-            f"OpenVINO IR {precision}", infer(context.model_dir / xml),
+            f"OpenVINO IR {precision}",
+            infer(core, context.model_dir / xml, model_json, inputs),
             reference, names, max_abs_diff=max_abs_diff)
         entries.append(common.format_entry(
             context, id=f"openvino-ir-{precision.lower()}",

@@ -91,15 +91,22 @@ def run_saved_model(saved_model_dir: Path, nhwc_batch):
 
 
 def run_tflite(tflite_path: Path, nhwc_batch):
+    """Logits of a .tflite file on a float batch; a full-integer file's
+    input is quantized and its output dequantized as the DLI plugin does."""
     from ai_edge_litert.interpreter import Interpreter
+
+    from dli_backends import tflite as tflite_backend
     interpreter = Interpreter(model_path=str(tflite_path))
-    (input_details,) = interpreter.get_input_details()
-    interpreter.resize_tensor_input(input_details["index"], nhwc_batch.shape)
+    (details,) = interpreter.get_input_details()
+    interpreter.resize_tensor_input(details["index"], nhwc_batch.shape)
     interpreter.allocate_tensors()
-    interpreter.set_tensor(input_details["index"], nhwc_batch)
+    values = (tflite_backend.quantize(nhwc_batch, details)
+              if tflite_backend.is_quantized(details) else nhwc_batch)
+    interpreter.set_tensor(details["index"], values)
     interpreter.invoke()
-    (output_details,) = interpreter.get_output_details()
-    return interpreter.get_tensor(output_details["index"])
+    (output,) = interpreter.get_output_details()
+    return tflite_backend.dequantize(interpreter.get_tensor(output["index"]),
+                                     output)
 
 
 def run_onnx(onnx_path: Path, input_name: str, nchw_batch):

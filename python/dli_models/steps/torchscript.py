@@ -50,6 +50,13 @@ def save_torchscript(module, path: Path, input_meta: dict,
         module, str(temporary), _extra_files={IO_EXTRA_FILE: json.dumps(io)}))
 
 
+def infer(path: Path, inputs):
+    """The TorchScript file's output for an NCHW float32 batch."""
+    import torch
+    with torch.no_grad():
+        return torch.jit.load(str(path))(torch.from_numpy(inputs)).numpy()
+
+
 def run(context: common.Context) -> None:
     import torch
     network, _ = reference.load_network(context)
@@ -62,11 +69,8 @@ def run(context: common.Context) -> None:
         traced = torch.jit.trace(network, example)
     path = context.model_dir / _file(context.model)
     save_torchscript(traced, path, metadata["input"], metadata["output"])
-    loaded = torch.jit.load(str(path))
-    with torch.no_grad():
-        outputs = loaded(torch.from_numpy(inputs)).numpy()
     common.compare_with_reference(f"TorchScript (torch {torch.__version__})",
-                                  outputs, logits, names,
+                                  infer(path, inputs), logits, names,
                                   max_abs_diff=MAX_ABS_DIFF)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id=FORMAT_ID, format="torchscript", precision="FP32",

@@ -71,10 +71,9 @@ def run(context: common.Context) -> None:
                                  metadata["output"])
 
     names, inputs, reference_logits = common.load_check_set(context)
-    with torch.no_grad():
-        logits = torch.jit.load(str(path))(torch.from_numpy(inputs)).numpy()
     optimization.check_optimized(f"TorchScript INT8 (torch {torch.__version__})",
-                                 logits, reference_logits, names)
+                                 torchscript.infer(path, inputs),
+                                 reference_logits, names)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="torchscript-int8", format="torchscript",
         precision=PRECISION, path=_file(context.model),

@@ -1,5 +1,5 @@
-# The registration of a backend plugin's gtest (backends/<name>/tests), after
-# dli_add_plugin has set DLI_PLUGIN_TARGET. Each backend's test data (a tiny
+# The registration of a backend's gtest (backends/<name>/tests), after
+# dli_add_backend has set DLI_BACKEND_TARGET. Each backend's test data (a tiny
 # network, the outputs its framework computes for it, broken files) is
 # written into the folder ${CMAKE_CURRENT_BINARY_DIR}/tiny by CTest fixtures.
 #
@@ -18,9 +18,9 @@
 #   The CTest test <backend>.<name> (default name: backend) running the gtest
 #   executable <backend>_backend_test, with --gtest_filter=<filter> when
 #   given. The first call for a backend builds the executable from SOURCES
-#   with backends/sdk/testing (dli/plugin_testing.h) and EXTRA_INCLUDES on its
-#   include path, after the plugin. The test sees DLI_TEST_PLUGIN (the
-#   plugin), DLI_TEST_TINY_DIR (the tiny folder), DLI_MODELS_DIR (models/)
+#   with backends/sdk/testing (dli/backend_testing.h) and EXTRA_INCLUDES on its
+#   include path, after the backend. The test sees DLI_TEST_BACKEND (the
+#   backend), DLI_TEST_TINY_DIR (the tiny folder), DLI_MODELS_DIR (models/)
 #   and ENVIRONMENT. TIMEOUT defaults to 120.
 #
 # Without GTest or nlohmann_json both register nothing, and the backend's
@@ -78,8 +78,8 @@ function(dli_add_backend_test)
     target_include_directories(${target} PRIVATE
       ${PROJECT_SOURCE_DIR}/backends/sdk/testing ${ARG_EXTRA_INCLUDES})
     target_link_libraries(${target} PRIVATE
-      dli_plugin_sdk GTest::gtest_main nlohmann_json::nlohmann_json ${CMAKE_DL_LIBS})
-    add_dependencies(${target} ${DLI_PLUGIN_TARGET})
+      dli_backend_sdk GTest::gtest_main nlohmann_json::nlohmann_json ${CMAKE_DL_LIBS})
+    add_dependencies(${target} ${DLI_BACKEND_TARGET})
   endif()
   if(NOT ARG_TEST)
     set(ARG_TEST backend)
@@ -94,7 +94,7 @@ function(dli_add_backend_test)
   set(test ${ARG_NAME}.${ARG_TEST})
   add_test(NAME ${test} COMMAND ${target} ${args})
   set(env
-    "DLI_TEST_PLUGIN=$<TARGET_FILE:${DLI_PLUGIN_TARGET}>"
+    "DLI_TEST_BACKEND=$<TARGET_FILE:${DLI_BACKEND_TARGET}>"
     "DLI_TEST_TINY_DIR=${CMAKE_CURRENT_BINARY_DIR}/tiny"
     "DLI_MODELS_DIR=${PROJECT_SOURCE_DIR}/models"
     ${ARG_ENVIRONMENT})

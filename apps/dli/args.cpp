@@ -1,7 +1,7 @@
 #include "args.h"
 
-#include "dli/error.h"
-#include "dli/text.h"
+#include "core/error.h"
+#include "core/text.h"
 
 namespace dli::cli {
 

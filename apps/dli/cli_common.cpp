@@ -10,11 +10,11 @@
 #include <fstream>
 #include <iostream>
 
-#include "dli/error.h"
-#include "dli/isolation.h"
-#include "dli/plugin_probe.h"
-#include "dli/report.h"
-#include "dli/text.h"
+#include "core/error.h"
+#include "core/isolation.h"
+#include "core/backend_probe.h"
+#include "report/report.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 
@@ -31,21 +31,21 @@ ParamList ParseParams(const std::vector<std::string>& items) {
   return params;
 }
 
-Backend ProbeBackend(const std::string& name) {
-  Backend b;
-  b.entry = FindPlugin(name);
-  b.info = DescribePluginIsolated(b.entry, SelfExecutable());
+ProbedBackend ProbeBackend(const std::string& name) {
+  ProbedBackend b;
+  b.entry = FindBackend(name);
+  b.info = DescribeBackendIsolated(b.entry, SelfExecutable());
   if (!b.info.available)
     throw UsageError("framework '" + name + "' is unavailable: " + b.info.reason);
   return b;
 }
 
-std::vector<Backend> AvailableBackends() {
-  std::vector<Backend> out;
+std::vector<ProbedBackend> AvailableBackends() {
+  std::vector<ProbedBackend> out;
   const std::string self = SelfExecutable();
-  for (const PluginEntry& e : DiscoverPlugins(PluginSearchDirs())) {
+  for (const BackendEntry& e : DiscoverBackends(BackendSearchDirs())) {
     if (e.library_path.empty()) continue;
-    PluginInfo info = DescribePluginIsolated(e, self);
+    BackendInfo info = DescribeBackendIsolated(e, self);
     if (info.available)
       out.push_back({e, std::move(info)});
     else
@@ -54,21 +54,21 @@ std::vector<Backend> AvailableBackends() {
   return out;
 }
 
-std::vector<Backend> SelectBackends(const std::string& list) {
+std::vector<ProbedBackend> SelectBackends(const std::string& list) {
   if (list == "all") return AvailableBackends();
-  std::vector<Backend> out;
+  std::vector<ProbedBackend> out;
   for (const std::string& name : Split(list, ',')) out.push_back(ProbeBackend(name));
   if (out.empty()) throw UsageError("no framework given");
   return out;
 }
 
-PointSpec PredictSpec(const Backend& backend, const ResolvedModel& model,
+PointSpec PredictSpec(const ProbedBackend& backend, const ResolvedModel& model,
                       const std::string& precision, const std::vector<std::string>& files,
                       int batch, bool keep_outputs) {
   PointSpec s;
   s.mode = "predict";
   s.framework = backend.entry.name;
-  s.plugin_path = backend.entry.library_path;
+  s.backend_path = backend.entry.library_path;
   ApplyModel(s, model);
   s.precision = precision;
   s.batch = batch;

@@ -5,29 +5,29 @@
 #include <string>
 #include <vector>
 
-#include "dli/images.h"
-#include "dli/plugin.h"
-#include "dli/point.h"
+#include "accuracy/images.h"
+#include "core/backend.h"
+#include "core/point.h"
 
 namespace dli::cli {
 
 // `key=value` items of repeated --param options.
 ParamList ParseParams(const std::vector<std::string>& items);
 
-struct Backend {
-  PluginEntry entry;
-  PluginInfo info;
+struct ProbedBackend {
+  BackendEntry entry;
+  BackendInfo info;
 };
 // Finds and probes (in a child process) one framework; UsageError when it is
 // unknown or unavailable.
-Backend ProbeBackend(const std::string& name);
+ProbedBackend ProbeBackend(const std::string& name);
 // Every built backend that probes as available, in name order.
-std::vector<Backend> AvailableBackends();
+std::vector<ProbedBackend> AvailableBackends();
 // "a,b" -> those backends; "all" -> AvailableBackends().
-std::vector<Backend> SelectBackends(const std::string& list);
+std::vector<ProbedBackend> SelectBackends(const std::string& list);
 
 // A predict-mode point: one pass over `files` in order.
-PointSpec PredictSpec(const Backend& backend, const ResolvedModel& model,
+PointSpec PredictSpec(const ProbedBackend& backend, const ResolvedModel& model,
                       const std::string& precision, const std::vector<std::string>& files,
                       int batch, bool keep_outputs);
 // The model entry of one format of a prepared model.

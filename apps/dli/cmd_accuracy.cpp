@@ -4,12 +4,12 @@
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
-#include "dli/dataset.h"
-#include "dli/error.h"
-#include "dli/host.h"
-#include "dli/isolation.h"
-#include "dli/report.h"
-#include "dli/text.h"
+#include "accuracy/dataset.h"
+#include "core/error.h"
+#include "core/host.h"
+#include "core/isolation.h"
+#include "report/report.h"
+#include "core/text.h"
 
 using nlohmann::json;
 
@@ -64,7 +64,7 @@ int RunAccuracy(int argc, char** argv) {
   const Dataset dataset = LoadDataset(dataset_dir, dopt);
   std::vector<std::string> files;
   for (const LabelledImage& li : dataset.items) files.push_back(li.path);
-  const std::vector<Backend> backends = SelectBackends(args.Require("framework"));
+  const std::vector<ProbedBackend> backends = SelectBackends(args.Require("framework"));
 
   std::cerr << "dataset: " << dataset_dir << " (" << dataset.format << ", " << dataset.items.size()
             << " images";
@@ -77,7 +77,7 @@ int RunAccuracy(int argc, char** argv) {
   std::vector<std::string> class_names;
   size_t index = 0;
   const size_t total = backends.size() * precisions.size();
-  for (const Backend& backend : backends) {
+  for (const ProbedBackend& backend : backends) {
     for (const std::string& precision : precisions) {
       ++index;
       ResolvedModel model;
@@ -96,7 +96,7 @@ int RunAccuracy(int argc, char** argv) {
       if (args.Has("label-offset"))
         label_offset = static_cast<int>(args.GetInt("label-offset", 0, 0));
       PointSpec spec = PredictSpec(backend, model, precision, files, batch, false);
-      ValidateAgainstPlugin(backend.info, spec);
+      ValidateAgainstBackend(backend.info, spec);
       std::cerr << "[" << index << "/" << total << "] " << backend.entry.name << " " << precision
                 << " (" << model.format << ") ..." << std::flush;
       AccuracyPoint p;

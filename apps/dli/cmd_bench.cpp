@@ -7,14 +7,14 @@
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
-#include "dli/error.h"
-#include "dli/host.h"
-#include "dli/images.h"
-#include "dli/isolation.h"
-#include "dli/plugin_probe.h"
-#include "dli/point.h"
-#include "dli/report.h"
-#include "dli/text.h"
+#include "core/error.h"
+#include "core/host.h"
+#include "accuracy/images.h"
+#include "core/isolation.h"
+#include "core/backend_probe.h"
+#include "core/point.h"
+#include "report/report.h"
+#include "core/text.h"
 
 namespace dli::cli {
 namespace {
@@ -100,9 +100,9 @@ int RunBench(int argc, char** argv) {
     CheckImageFolder(base.input.images_dir);
   }
 
-  const Backend backend = ProbeBackend(base.framework);
-  base.plugin_path = backend.entry.library_path;
-  ValidateAgainstPlugin(backend.info, base);
+  const ProbedBackend backend = ProbeBackend(base.framework);
+  base.backend_path = backend.entry.library_path;
+  ValidateAgainstBackend(backend.info, base);
 
   ApplyModel(base, ResolveModel(model_arg, base.framework, base.precision));
 

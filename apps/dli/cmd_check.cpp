@@ -9,13 +9,13 @@
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
-#include "dli/dataset.h"
-#include "dli/error.h"
-#include "dli/host.h"
-#include "dli/images.h"
-#include "dli/isolation.h"
-#include "dli/report.h"
-#include "dli/text.h"
+#include "accuracy/dataset.h"
+#include "core/error.h"
+#include "core/host.h"
+#include "accuracy/images.h"
+#include "core/isolation.h"
+#include "report/report.h"
+#include "core/text.h"
 
 using nlohmann::json;
 
@@ -105,7 +105,7 @@ int RunCheck(int argc, char** argv) {
       args.Get("images", (std::filesystem::path(ModelsDir()) / "_datasets" / "sample").string());
   CheckImageFolder(images);
   const std::vector<std::string> files = ListImageFiles(images);
-  const std::vector<Backend> backends = SelectBackends(args.Get("framework", "all"));
+  const std::vector<ProbedBackend> backends = SelectBackends(args.Get("framework", "all"));
   const std::vector<std::string> precisions = Split(ToUpper(args.Get("precision", "")), ',');
   auto wanted = [&](const std::string& precision) {
     return precisions.empty() ||
@@ -117,9 +117,9 @@ int RunCheck(int argc, char** argv) {
   for (const ModelFormat& f : meta.formats)
     if (f.format == "onnx" && f.precision == "FP32" && !onnx) onnx = &f;
   if (onnx == nullptr) throw UsageError(meta_file + " has no FP32 ONNX format to compare with");
-  std::optional<Backend> ref_backend;
+  std::optional<ProbedBackend> ref_backend;
   for (const char* name : kReferenceFrameworks)
-    for (const Backend& b : AvailableBackends())
+    for (const ProbedBackend& b : AvailableBackends())
       if (!ref_backend && b.entry.name == name &&
           std::count(onnx->frameworks.begin(), onnx->frameworks.end(), name))
         ref_backend = b;
@@ -131,7 +131,7 @@ int RunCheck(int argc, char** argv) {
   if (!reference.ok()) throw std::runtime_error("reference run failed: " + reference.error);
 
   std::vector<Comparison> results;
-  for (const Backend& b : backends) {
+  for (const ProbedBackend& b : backends) {
     for (const ModelFormat& f : meta.formats) {
       if (!std::count(f.frameworks.begin(), f.frameworks.end(), b.entry.name) ||
           !wanted(f.precision))

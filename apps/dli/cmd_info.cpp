@@ -2,11 +2,11 @@
 
 #include "args.h"
 #include "commands.h"
-#include "dli/error.h"
-#include "dli/host.h"
-#include "dli/isolation.h"
-#include "dli/plugin_probe.h"
-#include "dli/report.h"
+#include "core/error.h"
+#include "core/host.h"
+#include "core/isolation.h"
+#include "core/backend_probe.h"
+#include "report/report.h"
 
 namespace dli::cli {
 
@@ -22,27 +22,27 @@ int RunInfo(int argc, char** argv) {
     return kExitOk;
   }
   const HostInfo host = ReadHostInfo();
-  std::vector<PluginInfo> plugins;
+  std::vector<BackendInfo> backends;
   const std::string self = SelfExecutable();
-  for (const PluginEntry& entry : DiscoverPlugins(PluginSearchDirs()))
-    plugins.push_back(DescribePluginIsolated(entry, self));
+  for (const BackendEntry& entry : DiscoverBackends(BackendSearchDirs()))
+    backends.push_back(DescribeBackendIsolated(entry, self));
 
   if (args.Has("json")) {
     nlohmann::json doc = {{"tool", {{"name", "dli"}, {"version", DLI_VERSION}}},
                           {"host", HostToJson(host)},
-                          {"plugin_dirs", PluginSearchDirs()},
+                          {"backend_dirs", BackendSearchDirs()},
                           {"frameworks", nlohmann::json::array()}};
-    for (const PluginInfo& p : plugins) doc["frameworks"].push_back(PluginInfoToJson(p));
+    for (const BackendInfo& p : backends) doc["frameworks"].push_back(BackendInfoToJson(p));
     std::cout << doc.dump(2) << "\n";
     return kExitOk;
   }
   std::cout << "dli " << DLI_VERSION << "\n\n";
   PrintHostInfo(host, std::cout);
   std::cout << "\n";
-  if (plugins.empty())
-    std::cout << "no framework backends found in " << PluginSearchDirs().front() << "\n";
+  if (backends.empty())
+    std::cout << "no framework backends found in " << BackendSearchDirs().front() << "\n";
   else
-    PrintPluginInfo(plugins, std::cout);
+    PrintBackendInfo(backends, std::cout);
   return kExitOk;
 }
 

@@ -6,12 +6,12 @@
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
-#include "dli/images.h"
-#include "dli/text.h"
-#include "dli/error.h"
-#include "dli/plugin_probe.h"
-#include "dli/point.h"
-#include "dli/report.h"
+#include "accuracy/images.h"
+#include "core/text.h"
+#include "core/error.h"
+#include "core/backend_probe.h"
+#include "core/point.h"
+#include "report/report.h"
 
 namespace dli::cli {
 
@@ -26,8 +26,8 @@ int RunWorker(int argc, char** argv) {
 }
 
 int RunProbe(int argc, char** argv) {
-  if (argc != 4) throw UsageError("usage: dli __probe PLUGIN_LIBRARY OUT_JSON");
-  WritePluginDescription(argv[2], argv[3]);
+  if (argc != 4) throw UsageError("usage: dli __probe BACKEND_LIBRARY OUT_JSON");
+  WriteBackendDescription(argv[2], argv[3]);
   return kExitOk;
 }
 

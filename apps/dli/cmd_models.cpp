@@ -3,8 +3,8 @@
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
-#include "dli/error.h"
-#include "dli/model.h"
+#include "core/error.h"
+#include "core/model.h"
 
 namespace dli::cli {
 

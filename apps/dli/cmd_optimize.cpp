@@ -15,12 +15,12 @@
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
-#include "dli/dataset.h"
-#include "dli/error.h"
-#include "dli/images.h"
-#include "dli/isolation.h"
-#include "dli/report.h"
-#include "dli/text.h"
+#include "accuracy/dataset.h"
+#include "core/error.h"
+#include "accuracy/images.h"
+#include "core/isolation.h"
+#include "report/report.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -7,12 +7,12 @@
 
 #include "args.h"
 #include "commands.h"
-#include "dli/dataset.h"
-#include "dli/error.h"
-#include "dli/html_report.h"
-#include "dli/report.h"
-#include "dli/store.h"
-#include "dli/text.h"
+#include "accuracy/dataset.h"
+#include "core/error.h"
+#include "report/html_report.h"
+#include "report/report.h"
+#include "store/store.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

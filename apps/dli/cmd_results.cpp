@@ -7,10 +7,10 @@
 
 #include "args.h"
 #include "commands.h"
-#include "dli/error.h"
-#include "dli/report.h"
-#include "dli/store.h"
-#include "dli/text.h"
+#include "core/error.h"
+#include "report/report.h"
+#include "store/store.h"
+#include "core/text.h"
 
 using nlohmann::json;
 

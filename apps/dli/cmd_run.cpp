@@ -10,17 +10,17 @@
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
-#include "dli/dataset.h"
-#include "dli/error.h"
-#include "dli/experiment.h"
-#include "dli/host.h"
-#include "dli/images.h"
-#include "dli/isolation.h"
-#include "dli/plugin_probe.h"
-#include "dli/report.h"
-#include "dli/sha256.h"
-#include "dli/store.h"
-#include "dli/text.h"
+#include "accuracy/dataset.h"
+#include "core/error.h"
+#include "core/experiment.h"
+#include "core/host.h"
+#include "accuracy/images.h"
+#include "core/isolation.h"
+#include "core/backend_probe.h"
+#include "report/report.h"
+#include "core/sha256.h"
+#include "store/store.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -105,10 +105,10 @@ int RunExperiment(int argc, char** argv) {
   const Experiment e = LoadExperiment(args.positional()[0]);
 
   const std::string self = SelfExecutable();
-  std::map<std::string, PluginInfo> plugins;
-  for (const PluginEntry& entry : DiscoverPlugins(PluginSearchDirs()))
-    plugins[entry.name] = DescribePluginIsolated(entry, self);
-  const std::vector<PlannedPoint> plan = PlanExperiment(e, plugins);
+  std::map<std::string, BackendInfo> backends;
+  for (const BackendEntry& entry : DiscoverBackends(BackendSearchDirs()))
+    backends[entry.name] = DescribeBackendIsolated(entry, self);
+  const std::vector<PlannedPoint> plan = PlanExperiment(e, backends);
 
   std::optional<Dataset> dataset;
   if (e.accuracy) {

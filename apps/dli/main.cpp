@@ -4,7 +4,7 @@
 #include <string>
 
 #include "commands.h"
-#include "dli/error.h"
+#include "core/error.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 // libmxnet.so is opened with dlopen inside open(), not linked: MXNet reads its
 // thread settings (OMP_NUM_THREADS, MXNET_OMP_MAX_THREADS,
 // MXNET_CPU_WORKER_NTHREADS, MXNET_ENGINE_TYPE) from the environment in static
-// initializers that run when the library loads, so the plugin sets them from
+// initializers that run when the library loads, so the backend sets them from
 // the test point's parameters first. The core runs each test point in a fresh
 // process, so every point gets its own settings.
 //
@@ -28,8 +28,8 @@
 #include <mxnet/c_api.h>
 #include <mxnet/c_predict_api.h>
 
-#include "dli/plugin_checks.h"
-#include "dli/plugin_sdk.h"
+#include "dli/backend_checks.h"
+#include "dli/backend_sdk.h"
 
 #ifndef DLI_MXNET_LIBRARY
 #error "DLI_MXNET_LIBRARY (path of libmxnet.so) must be defined by CMake"
@@ -362,4 +362,4 @@ struct MxnetBackend {
 
 }  // namespace
 
-DLI_DEFINE_PLUGIN(MxnetBackend)
+DLI_DEFINE_BACKEND(MxnetBackend)

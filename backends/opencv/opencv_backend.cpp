@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "dli/plugin_checks.h"
-#include "dli/plugin_sdk.h"
+#include "dli/backend_checks.h"
+#include "dli/backend_sdk.h"
 
 namespace dli::opencv_backend {
 namespace {
@@ -327,4 +327,4 @@ struct OpenCvBackend {
 }  // namespace
 }  // namespace dli::opencv_backend
 
-DLI_DEFINE_PLUGIN(dli::opencv_backend::OpenCvBackend)
+DLI_DEFINE_BACKEND(dli::opencv_backend::OpenCvBackend)

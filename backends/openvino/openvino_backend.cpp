@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "dli/plugin_checks.h"
-#include "dli/plugin_sdk.h"
+#include "dli/backend_checks.h"
+#include "dli/backend_sdk.h"
 #include "openvino_messages.h"
 
 namespace dli::openvino_backend {
@@ -328,4 +328,4 @@ struct OpenVinoBackend {
 }  // namespace
 }  // namespace dli::openvino_backend
 
-DLI_DEFINE_PLUGIN(dli::openvino_backend::OpenVinoBackend)
+DLI_DEFINE_BACKEND(dli::openvino_backend::OpenVinoBackend)

@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "dli/plugin_checks.h"
+#include "dli/backend_checks.h"
 
 namespace dli::openvino_backend {
 namespace {

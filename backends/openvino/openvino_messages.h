@@ -1,5 +1,5 @@
 // Turns OpenVINO's multi-line exception text into the one-line messages of
-// the plugin ABI.
+// the backend ABI.
 #ifndef DLI_BACKENDS_OPENVINO_OPENVINO_MESSAGES_H
 #define DLI_BACKENDS_OPENVINO_OPENVINO_MESSAGES_H
 

@@ -1,7 +1,7 @@
-# dli_add_python_plugin(NAME name VENV venv REQUIRES module SOURCES ...)
+# dli_add_python_backend(NAME name VENV venv REQUIRES module SOURCES ...)
 #
-# A backend plugin that drives its framework's Python API through an
-# embedded CPython (see include/dli/python_bridge.h). The plugin is built
+# A backend that drives its framework's Python API through an
+# embedded CPython (see include/dli/python_bridge.h). The backend is built
 # when ${DLI_VENV_ROOT}/<venv> exists and its interpreter can import
 # <module>; otherwise the backend is recorded as unavailable with the reason.
 # The embedded libpython is the one of the venv's own base interpreter, asked
@@ -56,7 +56,7 @@ print(sysconfig.get_path("include"), library, int(found), sep=";", end="")
 endfunction()
 
 # The bridge's shared code, compiled once and linked into every bridged
-# plugin (each plugin gets its own copy of the bridge's state).
+# backend (each backend gets its own copy of the bridge's state).
 function(_dli_python_bridge_library include_dir library)
   add_library(dli_python_bridge STATIC
     ${DLI_PYTHON_BRIDGE_DIR}/src/python_bridge.cpp
@@ -64,7 +64,7 @@ function(_dli_python_bridge_library include_dir library)
   target_include_directories(dli_python_bridge
     PUBLIC ${DLI_PYTHON_BRIDGE_DIR}/include
     PRIVATE ${include_dir})
-  target_link_libraries(dli_python_bridge PUBLIC dli_plugin_sdk ${library}
+  target_link_libraries(dli_python_bridge PUBLIC dli_backend_sdk ${library}
                                           PRIVATE ${CMAKE_DL_LIBS})
   target_compile_options(dli_python_bridge PRIVATE -Wall -Wextra)
   target_compile_definitions(dli_python_bridge PRIVATE
@@ -76,12 +76,12 @@ function(_dli_python_bridge_library include_dir library)
     VISIBILITY_INLINES_HIDDEN ON)
 endfunction()
 
-function(dli_add_python_plugin)
+function(dli_add_python_backend)
   cmake_parse_arguments(ARG "" "NAME;VENV;REQUIRES" "SOURCES" ${ARGN})
   _dli_query_venv_python(venv_python ${DLI_VENV_ROOT}/${ARG_VENV} ${ARG_REQUIRES})
   if(venv_python_ERROR)
-    dli_plugin_unavailable(${ARG_NAME} "${venv_python_ERROR}")
-    set(DLI_PLUGIN_TARGET "" PARENT_SCOPE)
+    dli_backend_unavailable(${ARG_NAME} "${venv_python_ERROR}")
+    set(DLI_BACKEND_TARGET "" PARENT_SCOPE)
     return()
   endif()
   if(NOT TARGET dli_python_bridge)
@@ -89,15 +89,15 @@ function(dli_add_python_plugin)
   endif()
   get_target_property(bridge_library dli_python_bridge DLI_PYTHON_LIBRARY)
   if(NOT bridge_library STREQUAL venv_python_LIBRARY)
-    dli_plugin_unavailable(${ARG_NAME} "its venv embeds ${venv_python_LIBRARY}, \
+    dli_backend_unavailable(${ARG_NAME} "its venv embeds ${venv_python_LIBRARY}, \
 another bridged backend ${bridge_library}: make every venv from /usr/bin/python3")
-    set(DLI_PLUGIN_TARGET "" PARENT_SCOPE)
+    set(DLI_BACKEND_TARGET "" PARENT_SCOPE)
     return()
   endif()
-  dli_add_plugin(NAME ${ARG_NAME} SOURCES ${ARG_SOURCES})
-  target_link_libraries(${DLI_PLUGIN_TARGET} PRIVATE dli_python_bridge)
-  target_compile_options(${DLI_PLUGIN_TARGET} PRIVATE -Wall -Wextra)
-  target_compile_definitions(${DLI_PLUGIN_TARGET} PRIVATE
+  dli_add_backend(NAME ${ARG_NAME} SOURCES ${ARG_SOURCES})
+  target_link_libraries(${DLI_BACKEND_TARGET} PRIVATE dli_python_bridge)
+  target_compile_options(${DLI_BACKEND_TARGET} PRIVATE -Wall -Wextra)
+  target_compile_definitions(${DLI_BACKEND_TARGET} PRIVATE
     DLI_PYTHON_VENV_NAME="${ARG_VENV}")
-  set(DLI_PLUGIN_TARGET ${DLI_PLUGIN_TARGET} PARENT_SCOPE)
+  set(DLI_BACKEND_TARGET ${DLI_BACKEND_TARGET} PARENT_SCOPE)
 endfunction()

@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "dli/plugin_checks.h"
-#include "dli/plugin_sdk.h"
+#include "dli/backend_checks.h"
+#include "dli/backend_sdk.h"
 
 namespace {
 
@@ -259,4 +259,4 @@ struct PyTorchBackend {
 
 }  // namespace
 
-DLI_DEFINE_PLUGIN(PyTorchBackend)
+DLI_DEFINE_BACKEND(PyTorchBackend)

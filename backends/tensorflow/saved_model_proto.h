@@ -2,7 +2,7 @@
 // C API, handled at the wire-format level: the C API takes the session
 // config as serialized ConfigProto bytes and returns the SavedModel's
 // MetaGraphDef serialized. Linking TensorFlow's generated C++ protobuf code
-// would tie the plugin to the wheel's internal protobuf build; the few fields
+// would tie the backend to the wheel's internal protobuf build; the few fields
 // needed here (numbers checked against the wheel's own descriptors, see
 // docs/backends/tensorflow.md) are simple to read and write by hand.
 #ifndef DLI_BACKENDS_TENSORFLOW_SAVED_MODEL_PROTO_H

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "dli/plugin_checks.h"
-#include "dli/plugin_sdk.h"
+#include "dli/backend_checks.h"
+#include "dli/backend_sdk.h"
 #include "saved_model_proto.h"
 
 namespace {
@@ -250,4 +250,4 @@ struct TensorFlowBackend {
 
 }  // namespace
 
-DLI_DEFINE_PLUGIN(TensorFlowBackend)
+DLI_DEFINE_BACKEND(TensorFlowBackend)

@@ -1,7 +1,7 @@
-"""The Python side of DLI's bridged backend plugins.
+"""The Python side of DLI's bridged backends.
 
-A plugin built with backends/python_bridge embeds CPython with its virtual
-environment and imports ``dli_backends.<plugin name>``. That module provides:
+A backend built with backends/python_bridge embeds CPython with its virtual
+environment and imports ``dli_backends.<backend name>``. That module provides:
 
 ``version() -> str``
     The framework's version, e.g. ``"1.32.0"``.

@@ -1,4 +1,4 @@
-"""ONNX Runtime (CPU) through its Python API, for the bridged plugin
+"""ONNX Runtime (CPU) through its Python API, for the bridged backend
 backends/onnxruntime. Inputs and the output are bound with IOBinding before
 timing, so infer() runs the graph and copies nothing.
 See docs/backends/onnxruntime.md."""

@@ -1,5 +1,5 @@
 """TensorFlow Lite through LiteRT's Python interpreter (ai-edge-litert), for
-the bridged plugin backends/tflite. See docs/backends/tflite.md."""
+the bridged backend backends/tflite. See docs/backends/tflite.md."""
 
 from importlib import metadata
 

@@ -20,7 +20,7 @@ tflite_uint8.py), all optional.
   saturated and tied (measured, docs/OPTIMIZE.md). UINT8 is the INT8 model
   with uint8 input and output (a requantizing QUANTIZE operator at both
   ends, _as_plain_tflite), as the converter's UINT8 model is.
-  The DLI plugin quantizes inputs and dequantizes outputs outside the timed
+  The DLI backend quantizes inputs and dequantizes outputs outside the timed
   call. Against the converter's full-integer models (global extremes as
   ranges) this halves the logit error: RMS 0.97 -> 0.45 on 85 images that
   are not in the sample set, top-1 equal to FP32 on 63 -> 70 of them.
@@ -37,7 +37,7 @@ SAVED_MODEL_INPUTS = tuple(
     for name in ("saved_model.pb", "variables/variables.index",
                  "variables/variables.data-00000-of-00001"))
 FRAMEWORKS = ["tflite"]
-# This module and the plugin's (de)quantization, which the check uses.
+# This module and the backend's (de)quantization, which the check uses.
 CODE_INPUTS = ("{repo}/python/dli_models/tflite_quantization.py",
                "{repo}/python/dli_backends/tflite.py")
 

@@ -1,6 +1,6 @@
 """`dli optimize` end to end: every optimisation path on the prepared
 reference model, written into a temporary models folder and checked through
-the real plugins; bad calibration folders and arguments; optional steps.
+the real backends; bad calibration folders and arguments; optional steps.
 
 Each path test runs the real command, as a user would:
   dli optimize --model mobilenet_v2 --to P --framework F
@@ -13,7 +13,7 @@ accuracy checker all run; the test then checks the model.json entry, the
 calibration record and that the new model agrees with the FP32 model of its
 framework on top-1 for at least 7 of the 8 photos without a top-1 loss.
 
-Environment (python/CMakeLists.txt): DLI_BIN, the dli binary (its plugins
+Environment (python/CMakeLists.txt): DLI_BIN, the dli binary (its backends
 beside it); DLI_SOURCE_MODELS_DIR, a folder prepared by `dli models
 prepare` (default: the source tree's models/).
 """
@@ -154,7 +154,7 @@ class OptimizeTest(unittest.TestCase):
             self.assertEqual(entry["calibration"]["sha256"],
                              common.sha256_file(array))
 
-        # Ran through the real plugin in the parity check and the accuracy
+        # Ran through the real backend in the parity check and the accuracy
         # checker, and agrees with the FP32 model of its framework.
         self.assertEqual(verdict["parity"]["images"], PHOTOS)
         self.assertGreaterEqual(verdict["parity"]["top1_agree"],

@@ -1,6 +1,6 @@
 # ONNX Runtime (CPU) for backends/onnxruntime. The wheel carries
 # capi/libonnxruntime.so.1.N but no C/C++ headers, and Debian 12 has no ONNX
-# Runtime package, so the plugin runs onnxruntime's Python API through the
+# Runtime package, so the backend runs onnxruntime's Python API through the
 # embedded-Python bridge (backends/python_bridge). Its own venv: the newest
 # onnxruntime with numpy 2, apart from the TensorFlow family's numpy 1.26 pin.
 # The same venv quantizes and converts ONNX models (dli optimize,

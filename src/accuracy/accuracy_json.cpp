@@ -1,7 +1,7 @@
 #include <map>
 
-#include "dli/dataset.h"
-#include "dli/point.h"
+#include "accuracy/dataset.h"
+#include "core/point.h"
 
 using nlohmann::json;
 

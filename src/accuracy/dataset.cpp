@@ -1,4 +1,4 @@
-#include "dli/dataset.h"
+#include "accuracy/dataset.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -6,10 +6,10 @@
 #include <map>
 #include <numeric>
 
-#include "dli/error.h"
-#include "dli/images.h"
-#include "dli/point.h"
-#include "dli/text.h"
+#include "core/error.h"
+#include "accuracy/images.h"
+#include "core/point.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 

@@ -1,4 +1,4 @@
-#include "dli/images.h"
+#include "accuracy/images.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "dli/error.h"
-#include "dli/text.h"
+#include "core/error.h"
+#include "core/text.h"
 
 #ifdef DLI_HAVE_OPENCV
 #include <opencv2/imgcodecs.hpp>

@@ -1,4 +1,4 @@
-#include "dli/batches.h"
+#include "core/batches.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "dli/plugin.h"
+#include "core/backend.h"
 
 namespace dli {
 

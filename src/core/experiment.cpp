@@ -1,4 +1,4 @@
-#include "dli/experiment.h"
+#include "core/experiment.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <set>
 
-#include "dli/error.h"
-#include "dli/model.h"
-#include "dli/text.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 
@@ -200,24 +200,24 @@ bool Has(const std::vector<std::string>& v, const std::string& x) {
 }  // namespace
 
 std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
-                                         const std::map<std::string, PluginInfo>& plugins) {
+                                         const std::map<std::string, BackendInfo>& backends) {
   std::vector<PlannedPoint> accuracy, performance;
   for (const std::string& model_arg : e.models) {
     for (const std::string& fw : e.frameworks) {
-      const auto it = plugins.find(fw);
-      if (it == plugins.end()) {
+      const auto it = backends.find(fw);
+      if (it == backends.end()) {
         std::vector<std::string> known;
-        for (const auto& [name, info] : plugins) known.push_back(name);
+        for (const auto& [name, info] : backends) known.push_back(name);
         throw UsageError(e.file + ": unknown framework '" + fw + "'; known: " + Join(known, ", "));
       }
-      const PluginInfo& info = it->second;
+      const BackendInfo& info = it->second;
       const ParamAxes axes = e.params.count(fw) ? e.params.at(fw) : ParamAxes{};
       const std::vector<ParamList> param_sets = ExpandParams(axes);
       for (const std::string& device : e.devices) {
         for (const std::string& precision : e.precisions) {
           PointSpec base;
           base.framework = fw;
-          base.plugin_path = info.path;
+          base.backend_path = info.path;
           base.device = device;
           base.precision = precision;
           base.measure = e.measure;
@@ -244,7 +244,7 @@ std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
               PointSpec check = base;
               check.params = params;
               try {
-                ValidateAgainstPlugin(info, check);
+                ValidateAgainstBackend(info, check);
               } catch (const UsageError& err) {
                 throw UsageError(e.params_at.count(fw) ? e.params_at.at(fw) + ": " + err.what()
                                                        : std::string(err.what()));

@@ -1,4 +1,4 @@
-#include "dli/host.h"
+#include "core/host.h"
 
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-#include "dli/text.h"
+#include "core/text.h"
 
 namespace dli {
 namespace {

@@ -1,4 +1,4 @@
-#include "dli/isolation.h"
+#include "core/isolation.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,9 +1,9 @@
-#include "dli/measure.h"
+#include "core/measure.h"
 
 #include <chrono>
 #include <stdexcept>
 
-#include "dli/stats.h"
+#include "core/stats.h"
 
 namespace dli {
 

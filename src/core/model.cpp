@@ -1,12 +1,12 @@
-#include "dli/model.h"
+#include "core/model.h"
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "dli/error.h"
-#include "dli/text.h"
+#include "core/error.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -1,7 +1,7 @@
 #include <fstream>
 
-#include "dli/isolation.h"
-#include "dli/point.h"
+#include "core/isolation.h"
+#include "core/point.h"
 
 using nlohmann::json;
 

@@ -1,7 +1,7 @@
 #include <ctime>
 
-#include "dli/point.h"
-#include "dli/text.h"
+#include "core/point.h"
+#include "core/text.h"
 
 using nlohmann::json;
 
@@ -51,7 +51,7 @@ json SpecToJson(const PointSpec& s) {
   return {{"mode", s.mode},
           {"task", s.task},
           {"framework", s.framework},
-          {"plugin_path", s.plugin_path},
+          {"backend_path", s.backend_path},
           {"model",
            {{"name", s.model_name},
             {"path", s.model_path},
@@ -92,7 +92,7 @@ PointSpec SpecFromJson(const json& j) {
   s.mode = j.at("mode");
   s.task = j.at("task");
   s.framework = j.at("framework");
-  s.plugin_path = j.at("plugin_path");
+  s.backend_path = j.at("backend_path");
   const json& m = j.at("model");
   s.model_name = m.at("name");
   s.model_path = m.at("path");

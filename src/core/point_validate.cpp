@@ -1,8 +1,8 @@
 #include <algorithm>
 
-#include "dli/error.h"
-#include "dli/point.h"
-#include "dli/text.h"
+#include "core/error.h"
+#include "core/point.h"
+#include "core/text.h"
 
 namespace dli {
 namespace {
@@ -13,7 +13,7 @@ bool Contains(const std::vector<std::string>& v, const std::string& x) {
 
 }  // namespace
 
-void ValidateAgainstPlugin(const PluginInfo& info, const PointSpec& spec) {
+void ValidateAgainstBackend(const BackendInfo& info, const PointSpec& spec) {
   if (!info.available)
     throw UsageError("framework '" + info.name + "' is unavailable: " + info.reason);
   if (!Contains(info.devices, spec.device))

@@ -1,6 +1,6 @@
 // SHA-256 (FIPS 180-4), used for model provenance: a small self-contained
 // implementation so the core needs no crypto library.
-#include "dli/sha256.h"
+#include "core/sha256.h"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "dli/stats.h"
+#include "core/stats.h"
 
 #include <algorithm>
 #include <cmath>

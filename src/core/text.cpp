@@ -1,4 +1,4 @@
-#include "dli/text.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>

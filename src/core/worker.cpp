@@ -3,11 +3,11 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "dli/batches.h"
-#include "dli/dataset.h"
-#include "dli/images.h"
-#include "dli/point.h"
-#include "dli/sha256.h"
+#include "core/batches.h"
+#include "accuracy/dataset.h"
+#include "accuracy/images.h"
+#include "core/point.h"
+#include "core/sha256.h"
 
 namespace fs = std::filesystem;
 
@@ -86,14 +86,14 @@ PointResult RunPointInProcess(const PointSpec& spec) {
     if (!fs::exists(spec.model_path))
       throw std::runtime_error("model file not found: " + spec.model_path);
     r.model_sha256 = Sha256Path(spec.model_path);
-    std::unique_ptr<Plugin> plugin = Plugin::Load(spec.plugin_path);
-    plugin->Probe();
-    r.framework_version = plugin->Describe().version;
+    std::unique_ptr<BackendLibrary> backend = BackendLibrary::Load(spec.backend_path);
+    backend->Probe();
+    r.framework_version = backend->Describe().version;
 
-    Plugin::OpenArgs args{spec.model_path, spec.weights_path, spec.device,
+    BackendLibrary::OpenArgs args{spec.model_path, spec.weights_path, spec.device,
                           spec.precision,  spec.batch,        spec.params};
     const auto load_start = std::chrono::steady_clock::now();
-    std::unique_ptr<Session> session = plugin->Open(args);
+    std::unique_ptr<Session> session = backend->Open(args);
     r.load_ms = MsSince(load_start);
 
     const dli_tensor_info input = session->InputInfo();

@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "dli/report.h"
-#include "dli/text.h"
+#include "report/report.h"
+#include "core/text.h"
 
 namespace dli {
 
@@ -67,13 +67,13 @@ void PrintHostInfo(const HostInfo& h, std::ostream& out) {
       << "os:      " << h.os << " (" << h.kernel << ")\n";
 }
 
-void PrintPluginInfo(const std::vector<PluginInfo>& plugins, std::ostream& out) {
+void PrintBackendInfo(const std::vector<BackendInfo>& backends, std::ostream& out) {
   TextTable table({"framework", "status", "version", "devices", "precisions", "formats"});
-  for (const PluginInfo& p : plugins)
+  for (const BackendInfo& p : backends)
     table.AddRow({p.name, p.available ? "available" : "unavailable", p.version,
                   Join(p.devices, ","), Join(p.precisions, ","), p.model_formats});
   table.Print(out);
-  for (const PluginInfo& p : plugins) {
+  for (const BackendInfo& p : backends) {
     if (!p.available) {
       out << "\n" << p.name << ": " << p.reason << "\n";
       continue;

@@ -2,8 +2,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dli/report.h"
-#include "dli/text.h"
+#include "report/report.h"
+#include "core/text.h"
 
 namespace dli {
 

@@ -1,4 +1,4 @@
-#include "dli/html_report.h"
+#include "report/html_report.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,9 +7,9 @@
 #include <sstream>
 #include <tuple>
 
-#include "dli/point.h"
-#include "dli/svg_chart.h"
-#include "dli/text.h"
+#include "core/point.h"
+#include "report/svg_chart.h"
+#include "core/text.h"
 
 using nlohmann::json;
 

@@ -1,11 +1,11 @@
-#include "dli/svg_chart.h"
+#include "report/svg_chart.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
-#include "dli/text.h"
+#include "core/text.h"
 
 namespace dli {
 

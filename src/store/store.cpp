@@ -1,11 +1,11 @@
-#include "dli/store.h"
+#include "store/store.h"
 
 #include <sqlite3.h>
 
 #include <ctime>
 #include <stdexcept>
 
-#include "dli/sha256.h"
+#include "core/sha256.h"
 
 using nlohmann::json;
 

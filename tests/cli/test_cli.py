@@ -20,16 +20,16 @@ from pathlib import Path
 import jsonschema
 
 DLI = os.environ["DLI_BIN"]
-TEST_PLUGINS = os.environ["DLI_TEST_PLUGIN_DIR"]
-PRODUCT_PLUGINS = os.environ["DLI_PLUGIN_DIR"]
+TEST_BACKENDS = os.environ["DLI_TEST_BACKEND_DIR"]
+PRODUCT_BACKENDS = os.environ["DLI_BACKEND_DIR"]
 SOURCE = Path(os.environ["DLI_SOURCE_DIR"])
 SCHEMA = json.loads((SOURCE / "docs" / "schema" / "result.schema.json").read_text())
 SAMPLE_PHOTOS = [SOURCE / "models" / "_datasets" / "sample",
                  Path("/usr/lib/python3/dist-packages/skimage/data")]
 
 
-def run(args, plugin_dirs=(TEST_PLUGINS,), timeout=600):
-    env = dict(os.environ, DLI_PLUGIN_PATH=":".join(plugin_dirs))
+def run(args, backend_dirs=(TEST_BACKENDS,), timeout=600):
+    env = dict(os.environ, DLI_BACKEND_PATH=":".join(backend_dirs))
     return subprocess.run([DLI, *args], capture_output=True, text=True, env=env,
                           timeout=timeout)
 
@@ -51,12 +51,12 @@ class Fixture(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def bench(self, *extra, plugin_dirs=(TEST_PLUGINS,), model=None, framework="testing"):
+    def bench(self, *extra, backend_dirs=(TEST_BACKENDS,), model=None, framework="testing"):
         out = self.dir / "r.json"
         if out.exists():
             out.unlink()
         proc = run(["bench", "--model", str(model or self.model), "--framework", framework,
-                    "--json", str(out), "--quiet", *extra], plugin_dirs=plugin_dirs)
+                    "--json", str(out), "--quiet", *extra], backend_dirs=backend_dirs)
         doc = json.loads(out.read_text()) if out.exists() else None
         return proc, doc
 
@@ -152,7 +152,7 @@ class Help(unittest.TestCase):
 
 class Info(unittest.TestCase):
     def test_json_lists_every_backend_with_availability(self):
-        proc = run(["info", "--json"], plugin_dirs=(PRODUCT_PLUGINS, TEST_PLUGINS))
+        proc = run(["info", "--json"], backend_dirs=(PRODUCT_BACKENDS, TEST_BACKENDS))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         doc = json.loads(proc.stdout)
         self.assertGreaterEqual(doc["host"]["logical_cores"], 1)
@@ -269,7 +269,7 @@ class Experiments(Fixture):
         self.model.write_text("400\n")  # slow enough to kill mid-sweep
         exp = self.experiment(iterations=60)
         db = self.dir / "r.db"
-        env = dict(os.environ, DLI_PLUGIN_PATH=TEST_PLUGINS)
+        env = dict(os.environ, DLI_BACKEND_PATH=TEST_BACKENDS)
         runner = subprocess.Popen([DLI, "run", str(exp), "--db", str(db)], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + 120
@@ -324,7 +324,7 @@ class RealBackends(Fixture):
     """`dli bench` of the prepared reference model on every available framework."""
 
     def test_every_available_backend(self):
-        proc = run(["info", "--json"], plugin_dirs=(PRODUCT_PLUGINS,))
+        proc = run(["info", "--json"], backend_dirs=(PRODUCT_BACKENDS,))
         frameworks = [fw["name"] for fw in json.loads(proc.stdout)["frameworks"]
                       if fw["available"]]
         model_json = SOURCE / "models" / "mobilenet_v2" / "model.json"
@@ -342,7 +342,7 @@ class RealBackends(Fixture):
                 proc, doc = self.bench("--batch", "1,2", "--iterations", "30", "--warmup", "2",
                                        "--images", str(photos), "--save-samples",
                                        model="mobilenet_v2", framework=fw,
-                                       plugin_dirs=(PRODUCT_PLUGINS,))
+                                       backend_dirs=(PRODUCT_BACKENDS,))
                 self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
                 self.assert_valid_and_consistent(doc)
                 for point in doc["results"]:
@@ -363,7 +363,7 @@ class Quality(Fixture):
     def accuracy(self, *args):
         out = self.dir / "acc.json"
         proc = run(["accuracy", "--dataset", str(self.sample), "--json", str(out), *args],
-                   plugin_dirs=(PRODUCT_PLUGINS,))
+                   backend_dirs=(PRODUCT_BACKENDS,))
         return proc, json.loads(out.read_text()) if out.exists() else None
 
     def test_pretrained_model_is_right_on_every_fp32_framework(self):
@@ -403,7 +403,7 @@ torch.onnx.export(model, torch.zeros(1, 3, 224, 224), "{onnx}", opset_version=10
         out = self.dir / "parity.json"
         # FP32 and FP16 here; quantized models are checked by the optimize tests.
         proc = run(["check", "--precision", "FP32,FP16", "--json", str(out)],
-                   plugin_dirs=(PRODUCT_PLUGINS,))
+                   backend_dirs=(PRODUCT_BACKENDS,))
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         doc = json.loads(out.read_text())
         fp32 = [r for r in doc["results"] if r["precision"] == "FP32"]

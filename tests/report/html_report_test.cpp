@@ -1,6 +1,6 @@
 // Golden structure checks of the HTML report and its four figures, rendered
 // from the hand-written fixture.
-#include "dli/html_report.h"
+#include "report/html_report.h"
 
 #include <gtest/gtest.h>
 

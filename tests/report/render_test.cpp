@@ -14,7 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 #endif
 
-#include "dli/html_report.h"
+#include "report/html_report.h"
 #include "report_fixture.h"
 
 namespace fs = std::filesystem;

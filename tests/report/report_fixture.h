@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "dli/html_report.h"
+#include "report/html_report.h"
 
 namespace dli::testing {
 

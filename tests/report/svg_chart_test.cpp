@@ -1,6 +1,6 @@
 // Unit tests of the chart helpers: tick choice, number formatting, escaping,
 // and the structure of the rendered SVG.
-#include "dli/svg_chart.h"
+#include "report/svg_chart.h"
 
 #include <gtest/gtest.h>
 

@@ -5,13 +5,13 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dli/batches.h"
-#include "dli/error.h"
-#include "dli/isolation.h"
-#include "dli/model.h"
-#include "dli/point.h"
-#include "dli/sha256.h"
-#include "dli/text.h"
+#include "core/batches.h"
+#include "core/error.h"
+#include "core/isolation.h"
+#include "core/model.h"
+#include "core/point.h"
+#include "core/sha256.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 

@@ -1,14 +1,14 @@
 // The accuracy checker's datasets and scoring.
-#include "dli/dataset.h"
+#include "accuracy/dataset.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "dli/error.h"
-#include "dli/isolation.h"
-#include "dli/point.h"
+#include "core/error.h"
+#include "core/isolation.h"
+#include "core/point.h"
 
 namespace fs = std::filesystem;
 

@@ -1,12 +1,12 @@
-#include "dli/experiment.h"
+#include "core/experiment.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "dli/error.h"
-#include "dli/isolation.h"
+#include "core/error.h"
+#include "core/isolation.h"
 
 namespace fs = std::filesystem;
 
@@ -39,8 +39,8 @@ class ExperimentFile : public ::testing::Test {
                 "frameworks": ["fast"]}]})";
     return m.string();
   }
-  static PluginInfo Fast() {
-    PluginInfo p;
+  static BackendInfo Fast() {
+    BackendInfo p;
     p.name = "fast";
     p.available = true;
     p.path = "/x/libdli_backend_fast.so";
@@ -140,7 +140,7 @@ TEST_F(ExperimentFile, UnknownAndUnavailableFrameworks) {
   const std::string model = Model();
   const Experiment e = LoadExperiment(Write("models: [" + model + "]\nframeworks: [fast, gone]\n"));
   EXPECT_THROW(PlanExperiment(e, {{"fast", Fast()}}), UsageError);
-  PluginInfo gone;
+  BackendInfo gone;
   gone.name = "gone";
   gone.reason = "not built: SDK missing";
   const std::vector<PlannedPoint> plan = PlanExperiment(e, {{"fast", Fast()}, {"gone", gone}});

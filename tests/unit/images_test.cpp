@@ -3,9 +3,9 @@
 
 #include <fstream>
 
-#include "dli/error.h"
-#include "dli/images.h"
-#include "dli/isolation.h"
+#include "core/error.h"
+#include "accuracy/images.h"
+#include "core/isolation.h"
 
 #ifdef DLI_HAVE_OPENCV
 #include <opencv2/imgcodecs.hpp>

@@ -1,10 +1,10 @@
-#include "dli/measure.h"
+#include "core/measure.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "dli/stats.h"
+#include "core/stats.h"
 
 namespace dli {
 namespace {

@@ -1,8 +1,8 @@
-#include "dli/store.h"
+#include "store/store.h"
 
 #include <gtest/gtest.h>
 
-#include "dli/isolation.h"
+#include "core/isolation.h"
 
 namespace dli {
 namespace {

@@ -1,4 +1,4 @@
-// Tests of the MXNet plugin through its C ABI: a tiny checkpoint against the
+// Tests of the MXNet backend through its C ABI: a tiny checkpoint against the
 // outputs MXNet's Python API computed for it, the real MobileNetV2 against
 // the PyTorch reference logits, bad input, and the once-per-process thread
 // settings (MxnetFreshProcess runs alone in its own process, see
@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "dli/plugin_testing.h"
+#include "dli/backend_testing.h"
 
 namespace dli::testing {
 namespace {
@@ -19,21 +19,21 @@ TinyModel Tiny(const std::string& symbol_file = "tiny-symbol.json") {
 }
 
 TEST(MxnetBackend, ProbeReportsVersion) {
-  ASSERT_TRUE(ProbeSucceeds(TestPlugin()));
-  EXPECT_STREQ(TestPlugin().framework_version(), "1.9.1");
+  ASSERT_TRUE(ProbeSucceeds(TestBackend()));
+  EXPECT_STREQ(TestBackend().framework_version(), "1.9.1");
 }
 
 TEST(MxnetBackend, TinyModelMatchesMxnetAtBatch1And2) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny()), 1e-5f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny()), 1e-5f);
 }
 
 TEST(MxnetBackend, SymbolWithoutShapeNeedsInputShape) {
-  ExpectInputShapeNeeded(TestPlugin(), Tiny("plain-symbol.json"), {{"input_shape", "3x8x8"}},
+  ExpectInputShapeNeeded(TestBackend(), Tiny("plain-symbol.json"), {{"input_shape", "3x8x8"}},
                          1e-5f);
 }
 
 TEST(MxnetBackend, RejectsBadInput) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   ExpectCommonInputErrors(api, Tiny().Request(1));
 
   const auto open_error = [&](const std::string& symbol, const std::string& params) {
@@ -55,14 +55,14 @@ TEST(MxnetBackend, RejectsBadInput) {
 }
 
 TEST(MxnetBackend, ThreadSettingsCannotChangeAfterLoad) {
-  ASSERT_TRUE(PluginSession(TestPlugin(), Tiny().Request(1)).ok());
-  const std::string error = OpenError(TestPlugin(), Tiny().Request(1, {{"threads", "2"}}));
+  ASSERT_TRUE(BackendSession(TestBackend(), Tiny().Request(1)).ok());
+  const std::string error = OpenError(TestBackend(), Tiny().Request(1, {{"threads", "2"}}));
   EXPECT_NE(error.find("needs a fresh process"), std::string::npos) << error;
 }
 
 TEST(MxnetFreshProcess, ThreadSettingsReachMxnet) {
-  PluginSession session(
-      TestPlugin(),
+  BackendSession session(
+      TestBackend(),
       Tiny().Request(2, {{"threads", "2"}, {"worker_threads", "1"}, {"engine", "NaiveEngine"}}));
   ASSERT_TRUE(session.ok()) << session.error();
   EXPECT_STREQ(std::getenv("OMP_NUM_THREADS"), "2");
@@ -72,11 +72,11 @@ TEST(MxnetFreshProcess, ThreadSettingsReachMxnet) {
 }
 
 TEST(MxnetBackend, MobileNetV2AgreesWithReferenceAtBatch1) {
-  ExpectAgreesWithCheckSet(TestPlugin(), "mxnet", 1, 1e-3f);
+  ExpectAgreesWithCheckSet(TestBackend(), "mxnet", 1, 1e-3f);
 }
 
 TEST(MxnetBackend, MobileNetV2AgreesWithReferenceAtBatch2) {
-  ExpectAgreesWithCheckSet(TestPlugin(), "mxnet", 2, 1e-3f);
+  ExpectAgreesWithCheckSet(TestBackend(), "mxnet", 2, 1e-3f);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Tests of the ONNX Runtime plugin through its C ABI: the tiny network
+// Tests of the ONNX Runtime backend through its C ABI: the tiny network
 // against torch's outputs under every parameter, the real MobileNetV2 against
 // the PyTorch reference logits, the bridge's overhead, and the errors for
 // bad input.
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "dli/bridge_testing.h"
-#include "dli/plugin_testing.h"
+#include "dli/backend_testing.h"
 
 namespace dli::testing {
 namespace {
@@ -15,7 +15,7 @@ namespace {
 TinyModel Tiny() { return {"tiny.onnx"}; }
 
 TEST(OnnxRuntimeBackend, ProbeReportsVersionParamsAndBridgeCost) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   ASSERT_TRUE(ProbeSucceeds(api));
   EXPECT_EQ(std::string(api.framework_version()).rfind("1.", 0), 0u) << api.framework_version();
   EXPECT_STREQ(api.devices(), "CPU");
@@ -26,39 +26,39 @@ TEST(OnnxRuntimeBackend, ProbeReportsVersionParamsAndBridgeCost) {
 }
 
 TEST(OnnxRuntimeBackend, TinyModelMatchesTorchAtBatch1And2) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny()), 1e-4f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny()), 1e-4f);
 }
 
 TEST(OnnxRuntimeBackend, ParametersReachTheSession) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny(), {{"threads", "1"}, {"opt_level", "disable"}}), 1e-4f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny(), {{"threads", "1"}, {"opt_level", "disable"}}), 1e-4f);
   EXPECT_LE(
-      TinyMaxDiff(TestPlugin(), Tiny(),
+      TinyMaxDiff(TestBackend(), Tiny(),
                   {{"execution_mode", "parallel"}, {"inter_threads", "2"}, {"opt_level", "basic"}}),
       1e-4f);
 }
 
 TEST(OnnxRuntimeBackend, RingBufferBatchesAreBoundInTurn) {
-  ExpectRingBufferBatchesBoundInTurn(TestPlugin(), Tiny());
+  ExpectRingBufferBatchesBoundInTurn(TestBackend(), Tiny());
 }
 
 TEST(OnnxRuntimeBackend, CallsFromAnotherThreadAreRefused) {
-  ExpectCallsFromAnotherThreadAreRefused(TestPlugin(), Tiny());
+  ExpectCallsFromAnotherThreadAreRefused(TestBackend(), Tiny());
 }
 
 TEST(OnnxRuntimeBackend, MobileNetV2MatchesPyTorchOnRealPhotos) {
-  ExpectAgreesWithCheckSetAtBatch1And2(TestPlugin(), "onnxruntime", 1e-3f);
+  ExpectAgreesWithCheckSetAtBatch1And2(TestBackend(), "onnxruntime", 1e-3f);
 }
 
 TEST(OnnxRuntimeBackend, BridgeOverheadIsBelowOnePercentOfMobileNetV2Latency) {
-  ExpectBridgeOverheadBelowOnePercent(TestPlugin(), "onnxruntime");
+  ExpectBridgeOverheadBelowOnePercent(TestBackend(), "onnxruntime");
 }
 
 TEST(OnnxRuntimeBackend, CommonInputErrors) {
-  ExpectCommonInputErrors(TestPlugin(), Tiny().Request(1));
+  ExpectCommonInputErrors(TestBackend(), Tiny().Request(1));
 }
 
 TEST(OnnxRuntimeBackend, BadInputGivesOneLineErrorsNamingTheExpectation) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   EXPECT_EQ(OpenError(api, TinyRequest("tiny.prototxt")),
             "ValueError: '" + TinyFile("tiny.prototxt") +
                 "' is not in the expected format: ONNX model (.onnx)");
@@ -67,14 +67,14 @@ TEST(OnnxRuntimeBackend, BadInputGivesOneLineErrorsNamingTheExpectation) {
   ExpectOneLinePythonError(unreadable, "InvalidProtobuf");
   EXPECT_NE(unreadable.find("not_a_model.onnx"), std::string::npos) << unreadable;
 
-  // Choices are checked by the plugin SDK against the declared table.
+  // Choices are checked by the backend SDK against the declared table.
   EXPECT_EQ(OpenError(api, Tiny().Request(1, {{"opt_level", "fast"}})),
             "parameter opt_level=fast: expected one of disable|basic|extended|all");
   EXPECT_EQ(OpenError(api, Tiny().Request(1, {{"execution_mode", "async"}})),
             "parameter execution_mode=async: expected one of sequential|parallel");
   EXPECT_EQ(OpenError(api, Tiny().Request(1, {{"threads", "-1"}})),
             "ValueError: parameter threads='-1' is invalid; expected a whole number >= 1");
-  EXPECT_TRUE(PluginSession(api, Tiny().Request(3)).ok()) << "dynamic batch dimension";
+  EXPECT_TRUE(BackendSession(api, Tiny().Request(3)).ok()) << "dynamic batch dimension";
 }
 
 }  // namespace

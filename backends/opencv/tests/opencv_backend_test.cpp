@@ -1,11 +1,11 @@
-// Tests of the OpenCV DNN plugin through its C ABI: the tiny network in ONNX
+// Tests of the OpenCV DNN backend through its C ABI: the tiny network in ONNX
 // and Caffe form against torch's outputs, the real MobileNetV2 against the
 // PyTorch reference logits, the parameters, and the errors for bad input.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "dli/plugin_testing.h"
+#include "dli/backend_testing.h"
 
 namespace dli::testing {
 namespace {
@@ -15,7 +15,7 @@ TinyModel Tiny(const std::string& file, const std::string& input_name) {
 }
 
 TEST(OpenCvBackend, ProbeReportsVersionDevicesAndParams) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   ASSERT_TRUE(ProbeSucceeds(api));
   EXPECT_STREQ(api.framework_version(), "4.6.0");
   // Debian's build has no usable OpenCL device here, hence no FP16 target.
@@ -28,34 +28,34 @@ TEST(OpenCvBackend, ProbeReportsVersionDevicesAndParams) {
 }
 
 TEST(OpenCvBackend, TinyOnnxMatchesTorchAtBatch1And2) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny("tiny.onnx", "input")), 1e-4f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny("tiny.onnx", "input")), 1e-4f);
 }
 
 TEST(OpenCvBackend, TinyCaffeMatchesTorchAtBatch1And2) {
   // OpenCV does not say what a Caffe input is called.
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny("tiny.prototxt", "")), 1e-4f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny("tiny.prototxt", "")), 1e-4f);
 }
 
 TEST(OpenCvBackend, ParametersAreAccepted) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny("tiny.onnx", "input"),
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny("tiny.onnx", "input"),
                         {{"threads", "1"}, {"backend", "OPENCV"}}),
             1e-4f);
 }
 
 TEST(OpenCvBackend, RingBufferBatchesAreBoundInTurn) {
-  ExpectRingBufferBatchesBoundInTurn(TestPlugin(), Tiny("tiny.onnx", "input"));
+  ExpectRingBufferBatchesBoundInTurn(TestBackend(), Tiny("tiny.onnx", "input"));
 }
 
 TEST(OpenCvBackend, MobileNetV2MatchesPyTorchOnRealPhotos) {
-  ExpectAgreesWithCheckSetAtBatch1And2(TestPlugin(), "opencv", 1e-4f);
+  ExpectAgreesWithCheckSetAtBatch1And2(TestBackend(), "opencv", 1e-4f);
 }
 
 TEST(OpenCvBackend, CommonBadInputsAreRejected) {
-  ExpectCommonInputErrors(TestPlugin(), TinyRequest("tiny.onnx"));
+  ExpectCommonInputErrors(TestBackend(), TinyRequest("tiny.onnx"));
 }
 
 TEST(OpenCvBackend, ForeignFilesAndBadParametersGiveClearErrors) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   EXPECT_EQ(OpenError(api, TinyRequest("absent.onnx")),
             "model file not found: " + TinyFile("absent.onnx"));
   EXPECT_EQ(OpenError(api, TinyRequest("input.npy")),

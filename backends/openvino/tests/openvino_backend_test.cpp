@@ -1,4 +1,4 @@
-// Tests of the OpenVINO plugin through its C ABI: the tiny network in IR and
+// Tests of the OpenVINO backend through its C ABI: the tiny network in IR and
 // ONNX form against torch's outputs, the real MobileNetV2 against the PyTorch
 // reference logits, the parameters, and the errors for bad input.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "dli/plugin_testing.h"
+#include "dli/backend_testing.h"
 #include "openvino_messages.h"
 
 namespace dli::testing {
@@ -24,7 +24,7 @@ TinyModel Tiny(const std::string& file, const std::string& expected_file = "expe
 }
 
 TEST(OpenVinoBackend, ProbeReportsVersionDevicesAndParams) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   ASSERT_TRUE(ProbeSucceeds(api));
   EXPECT_EQ(std::string(api.framework_version()).rfind("2026.", 0), 0u) << api.framework_version();
   EXPECT_NE(std::string(api.devices()).find("CPU"), std::string::npos);
@@ -41,46 +41,46 @@ TEST(OpenVinoBackend, ProbeReportsVersionDevicesAndParams) {
 }
 
 TEST(OpenVinoBackend, TinyIrMatchesTorchAtBatch1And2) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny("tiny_fp32.xml")), 1e-4f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny("tiny_fp32.xml")), 1e-4f);
 }
 
 TEST(OpenVinoBackend, TinyOnnxMatchesTorchAtBatch1And2) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny("tiny.onnx")), 1e-4f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny("tiny.onnx")), 1e-4f);
 }
 
 TEST(OpenVinoBackend, Fp16WeightsInF32ArithmeticMatchRoundedTorchWeights) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny("tiny_fp16.xml", "expected_fp16_weights.npy", "FP16"),
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny("tiny_fp16.xml", "expected_fp16_weights.npy", "FP16"),
                         {{"infer_precision", "f32"}}),
             1e-4f);
 }
 
 TEST(OpenVinoBackend, Fp16ModelAtDeviceDefaultPrecisionStaysClose) {
   // bf16 arithmetic on this CPU (measured: 1.8e-3), where f32 gives 3e-8.
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny("tiny_fp16.xml", "expected_fp16_weights.npy", "FP16")),
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny("tiny_fp16.xml", "expected_fp16_weights.npy", "FP16")),
             5e-3f);
 }
 
 TEST(OpenVinoBackend, Float16OutputIsWidenedToFloat32) {
   // Outputs of magnitude < 1 rounded to float16: error < 2^-12.
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny("tiny_f16_output.xml")), 2.5e-4f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny("tiny_f16_output.xml")), 2.5e-4f);
 }
 
 TEST(OpenVinoBackend, ParametersReachTheCompiledModel) {
   EXPECT_LE(TinyMaxDiff(
-                TestPlugin(), Tiny("tiny_fp32.xml"),
+                TestBackend(), Tiny("tiny_fp32.xml"),
                 {{"threads", "1"}, {"streams", "1"}, {"hint", "THROUGHPUT"}, {"pinning", "false"}}),
             1e-4f);
   EXPECT_LE(
-      TinyMaxDiff(TestPlugin(), Tiny("tiny_fp32.xml"), {{"streams", "AUTO"}, {"hint", "NONE"}}),
+      TinyMaxDiff(TestBackend(), Tiny("tiny_fp32.xml"), {{"streams", "AUTO"}, {"hint", "NONE"}}),
       1e-4f);
 }
 
 TEST(OpenVinoBackend, RingBufferBatchesAreBoundInTurn) {
-  ExpectRingBufferBatchesBoundInTurn(TestPlugin(), Tiny("tiny_fp32.xml"));
+  ExpectRingBufferBatchesBoundInTurn(TestBackend(), Tiny("tiny_fp32.xml"));
 }
 
 TEST(OpenVinoBackend, MobileNetV2MatchesPyTorchOnRealPhotos) {
-  ExpectAgreesWithCheckSetAtBatch1And2(TestPlugin(), "openvino", 1e-4f);
+  ExpectAgreesWithCheckSetAtBatch1And2(TestBackend(), "openvino", 1e-4f);
 }
 
 // The prepared MobileNetV2 at a reduced `precision`, run at the device's
@@ -97,7 +97,7 @@ void ExpectMobileNetV2KeepsTop1(const std::string& precision) {
   request.model_path = format->path;
   request.weights_path = format->weights;
   request.precision = precision;
-  PluginSession session(TestPlugin(), request);
+  BackendSession session(TestBackend(), request);
   ASSERT_TRUE(session.ok()) << session.error();
   const auto outputs = session.Run(SplitBatches(check_set->input, 1));
   ASSERT_TRUE(outputs.has_value()) << session.error();
@@ -123,7 +123,7 @@ TEST(OpenVinoBackend, MobileNetV2Int8IrKeepsTop1OnRealPhotos) {
 }
 
 TEST(OpenVinoBackend, MissingAndForeignFilesGiveClearErrors) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   EXPECT_EQ(OpenError(api, TinyRequest("absent.xml")),
             "model file not found: " + TinyFile("absent.xml"));
   EXPECT_EQ(OpenError(api, TinyRequest("tiny.prototxt")),
@@ -143,7 +143,7 @@ TEST(OpenVinoBackend, MissingAndForeignFilesGiveClearErrors) {
 }
 
 TEST(OpenVinoBackend, BadParametersDevicesAndPrecisionsAreRejected) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   const auto param_error = [&](const Params& params) {
     return OpenError(api, TinyRequest("tiny_fp32.xml", 1, params));
   };
@@ -163,7 +163,7 @@ TEST(OpenVinoBackend, BadParametersDevicesAndPrecisionsAreRejected) {
   EXPECT_EQ(OpenError(api, npu),
             "device 'NPU' is not supported (supported: " + std::string(api.devices()) + ")");
 
-  PluginSession session(api, TinyRequest("tiny_fp32.xml"));
+  BackendSession session(api, TinyRequest("tiny_fp32.xml"));
   ASSERT_TRUE(session.ok()) << session.error();
   EXPECT_FALSE(session.Run({std::vector<float>(3 * 32 * 32 + 1)}).has_value());
   EXPECT_NE(session.error().find("bytes"), std::string::npos) << session.error();

@@ -1,4 +1,4 @@
-// Maps the plugin ABI onto a Python session object of the module
+// Maps the backend ABI onto a Python session object of the module
 // dli_backends.<name> (the protocol is in python/dli_backends/__init__.py).
 
 // Python.h (through python_runtime.h) before any other header, as Python's
@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "dli/plugin_checks.h"
+#include "dli/backend_checks.h"
 
 namespace dli::python_bridge {
 namespace {
 
-// What this plugin has set up in the process-wide interpreter. Raw pointers:
+// What this backend has set up in the process-wide interpreter. Raw pointers:
 // the interpreter is never finalised (frameworks such as TensorFlow do not
 // survive Py_Finalize), so these references live as long as the process.
 struct BridgeState {

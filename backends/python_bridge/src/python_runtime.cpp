@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "dli/plugin_checks.h"
+#include "dli/backend_checks.h"
 
 namespace dli::python_bridge {
 namespace {
@@ -24,8 +24,8 @@ std::string RealPath(const std::string& path) {
   return result;
 }
 
-// The core dlopens plugins with RTLD_LOCAL, which keeps libpython's symbols
-// private to this plugin; Python extension modules (numpy, the frameworks'
+// The core dlopens backends with RTLD_LOCAL, which keeps libpython's symbols
+// private to this backend; Python extension modules (numpy, the frameworks'
 // own .so files) are not linked against libpython and expect those symbols
 // to be global. Re-opening the already loaded libpython with RTLD_GLOBAL
 // makes them so.

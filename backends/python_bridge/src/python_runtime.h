@@ -1,4 +1,4 @@
-// The embedded CPython interpreter shared by a bridged plugin: starting it in
+// The embedded CPython interpreter shared by a bridged backend: starting it in
 // a virtual environment, owning references, and turning Python exceptions
 // into one-line C++ errors. Internal to backends/python_bridge.
 #ifndef DLI_PYTHON_RUNTIME_H

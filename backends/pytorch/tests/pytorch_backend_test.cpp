@@ -1,11 +1,11 @@
-// Tests of the PyTorch plugin through its C ABI: a tiny TorchScript model
+// Tests of the PyTorch backend through its C ABI: a tiny TorchScript model
 // against the outputs torch computed for it, the real MobileNetV2 against the
 // PyTorch reference logits, and the errors for bad input.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "dli/plugin_testing.h"
+#include "dli/backend_testing.h"
 
 namespace dli::testing {
 namespace {
@@ -16,22 +16,22 @@ TinyModel Tiny(const std::string& file = "tiny.pt") {
 }
 
 TEST(PyTorchBackend, ProbeReportsVersionAndDefaultThreads) {
-  ASSERT_TRUE(ProbeSucceeds(TestPlugin()));
-  EXPECT_EQ(std::string(TestPlugin().framework_version()).rfind("1.", 0), 0u);
-  EXPECT_NE(std::string(TestPlugin().notes()).find("intra-op thread"), std::string::npos);
+  ASSERT_TRUE(ProbeSucceeds(TestBackend()));
+  EXPECT_EQ(std::string(TestBackend().framework_version()).rfind("1.", 0), 0u);
+  EXPECT_NE(std::string(TestBackend().notes()).find("intra-op thread"), std::string::npos);
 }
 
 TEST(PyTorchBackend, TinyModelMatchesTorchAtBatch1And2) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny()), 1e-5f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny()), 1e-5f);
 }
 
 TEST(PyTorchBackend, PlainTorchScriptNeedsInputShape) {
-  ExpectInputShapeNeeded(TestPlugin(), Tiny("tiny_plain.pt"),
+  ExpectInputShapeNeeded(TestBackend(), Tiny("tiny_plain.pt"),
                          {{"input_shape", "3x8x8"}, {"threads", "2"}}, 1e-5f);
 }
 
 TEST(PyTorchBackend, RejectsBadInput) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   ExpectCommonInputErrors(api, Tiny().Request(1));
 
   const std::string wrong_format = OpenError(api, TinyRequest("not_torchscript.pt"));
@@ -48,11 +48,11 @@ TEST(PyTorchBackend, RejectsBadInput) {
 }
 
 TEST(PyTorchBackend, MobileNetV2AgreesWithReferenceAtBatch1) {
-  ExpectAgreesWithCheckSet(TestPlugin(), "pytorch", 1, 1e-3f);
+  ExpectAgreesWithCheckSet(TestBackend(), "pytorch", 1, 1e-3f);
 }
 
 TEST(PyTorchBackend, MobileNetV2AgreesWithReferenceAtBatch2) {
-  ExpectAgreesWithCheckSet(TestPlugin(), "pytorch", 2, 1e-3f);
+  ExpectAgreesWithCheckSet(TestBackend(), "pytorch", 2, 1e-3f);
 }
 
 }  // namespace

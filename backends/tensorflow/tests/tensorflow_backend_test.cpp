@@ -1,4 +1,4 @@
-// Tests of the TensorFlow plugin: the hand-written protocol-buffer code
+// Tests of the TensorFlow backend: the hand-written protocol-buffer code
 // against bytes that TensorFlow's Python API serialized, a tiny SavedModel
 // against the outputs TensorFlow computed for it, the real MobileNetV2
 // SavedModel against the PyTorch reference logits, and bad input.
@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-#include "dli/plugin_testing.h"
+#include "dli/backend_testing.h"
 #include "saved_model_proto.h"
 
 namespace dli::testing {
@@ -57,17 +57,17 @@ TEST(TensorFlowProto, FindsServingSignatureTensors) {
 }
 
 TEST(TensorFlowBackend, ProbeReportsVersion) {
-  ASSERT_TRUE(ProbeSucceeds(TestPlugin()));
-  EXPECT_EQ(std::string(TestPlugin().framework_version()).rfind("2.", 0), 0u);
+  ASSERT_TRUE(ProbeSucceeds(TestBackend()));
+  EXPECT_EQ(std::string(TestBackend().framework_version()).rfind("2.", 0), 0u);
 }
 
 TEST(TensorFlowBackend, TinyModelMatchesTensorFlowAtBatch1And2) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny(), {{"intra_threads", "1"}, {"inter_threads", "1"}}),
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny(), {{"intra_threads", "1"}, {"inter_threads", "1"}}),
             1e-5f);
 }
 
 TEST(TensorFlowBackend, RejectsBadInput) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   ExpectCommonInputErrors(api, Tiny().Request(1));
 
   const auto open_error = [&](const std::string& file, const Params& params = {}) {
@@ -86,11 +86,11 @@ TEST(TensorFlowBackend, RejectsBadInput) {
 }
 
 TEST(TensorFlowBackend, MobileNetV2AgreesWithReferenceAtBatch1) {
-  ExpectAgreesWithCheckSet(TestPlugin(), "tensorflow", 1, 1e-3f);
+  ExpectAgreesWithCheckSet(TestBackend(), "tensorflow", 1, 1e-3f);
 }
 
 TEST(TensorFlowBackend, MobileNetV2AgreesWithReferenceAtBatch2) {
-  ExpectAgreesWithCheckSet(TestPlugin(), "tensorflow", 2, 1e-3f);
+  ExpectAgreesWithCheckSet(TestBackend(), "tensorflow", 2, 1e-3f);
 }
 
 }  // namespace

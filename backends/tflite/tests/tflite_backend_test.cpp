@@ -1,4 +1,4 @@
-// Tests of the TFLite plugin through its C ABI: the tiny network converted by
+// Tests of the TFLite backend through its C ABI: the tiny network converted by
 // onnx2tf against torch's outputs, the real MobileNetV2 against the PyTorch
 // reference logits, the parameters, the bridge's overhead, and the errors
 // for bad input.
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "dli/bridge_testing.h"
-#include "dli/plugin_testing.h"
+#include "dli/backend_testing.h"
 
 namespace dli::testing {
 namespace {
@@ -15,7 +15,7 @@ namespace {
 TinyModel Tiny() { return {"tiny.tflite", DLI_LAYOUT_NHWC, "input_nhwc.npy"}; }
 
 TEST(TfliteBackend, ProbeReportsVersionParamsAndBridgeCost) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   ASSERT_TRUE(ProbeSucceeds(api));
   EXPECT_EQ(std::string(api.framework_version()).rfind("2.", 0), 0u) << api.framework_version();
   EXPECT_STREQ(api.devices(), "CPU");
@@ -26,33 +26,33 @@ TEST(TfliteBackend, ProbeReportsVersionParamsAndBridgeCost) {
 }
 
 TEST(TfliteBackend, TinyModelMatchesTorchAtBatch1And2) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny()), 1e-4f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny()), 1e-4f);
 }
 
 TEST(TfliteBackend, ThreadsParameterReachesTheInterpreter) {
-  EXPECT_LE(TinyMaxDiff(TestPlugin(), Tiny(), {{"threads", "2"}}), 1e-4f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny(), {{"threads", "2"}}), 1e-4f);
 }
 
 TEST(TfliteBackend, RingBufferBatchesAreBoundInTurn) {
-  ExpectRingBufferBatchesBoundInTurn(TestPlugin(), Tiny());
+  ExpectRingBufferBatchesBoundInTurn(TestBackend(), Tiny());
 }
 
 TEST(TfliteBackend, CallsFromAnotherThreadAreRefused) {
-  ExpectCallsFromAnotherThreadAreRefused(TestPlugin(), Tiny());
+  ExpectCallsFromAnotherThreadAreRefused(TestBackend(), Tiny());
 }
 
 TEST(TfliteBackend, MobileNetV2MatchesPyTorchOnRealPhotos) {
-  ExpectAgreesWithCheckSetAtBatch1And2(TestPlugin(), "tflite", 1e-3f);
+  ExpectAgreesWithCheckSetAtBatch1And2(TestBackend(), "tflite", 1e-3f);
 }
 
 TEST(TfliteBackend, BridgeOverheadIsBelowOnePercentOfMobileNetV2Latency) {
-  ExpectBridgeOverheadBelowOnePercent(TestPlugin(), "tflite");
+  ExpectBridgeOverheadBelowOnePercent(TestBackend(), "tflite");
 }
 
-TEST(TfliteBackend, CommonInputErrors) { ExpectCommonInputErrors(TestPlugin(), Tiny().Request(1)); }
+TEST(TfliteBackend, CommonInputErrors) { ExpectCommonInputErrors(TestBackend(), Tiny().Request(1)); }
 
 TEST(TfliteBackend, BadInputGivesOneLineErrorsNamingTheExpectation) {
-  const dli_plugin& api = TestPlugin();
+  const dli_backend& api = TestBackend();
   EXPECT_EQ(OpenError(api, TinyRequest("tiny.onnx")),
             "ValueError: '" + TinyFile("tiny.onnx") +
                 "' is not in the expected format: TFLite model (.tflite)");
@@ -64,7 +64,7 @@ TEST(TfliteBackend, BadInputGivesOneLineErrorsNamingTheExpectation) {
   ExpectOneLinePythonError(unreadable, "ValueError");
   EXPECT_NE(unreadable.find("not_a_model.tflite"), std::string::npos) << unreadable;
 
-  // Not a number: refused by the plugin SDK against the declared type;
+  // Not a number: refused by the backend SDK against the declared type;
   // below 1: refused by the Python side.
   EXPECT_EQ(OpenError(api, Tiny().Request(1, {{"threads", "two"}})),
             "parameter threads=two: expected an integer");

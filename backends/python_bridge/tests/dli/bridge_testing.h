@@ -1,6 +1,6 @@
 // What the gtests of the bridged backends (backends/tflite,
 // backends/onnxruntime) share on top of
-// backends/sdk/testing/dli/plugin_testing.h: the bridge's measured per-call
+// backends/sdk/testing/dli/backend_testing.h: the bridge's measured per-call
 // cost against MobileNetV2's latency, the calls from a thread other than
 // Python's, and the one-line form of Python exceptions.
 #ifndef DLI_BRIDGE_TESTING_H
@@ -16,13 +16,13 @@
 #include <thread>
 #include <vector>
 
-#include "dli/plugin_testing.h"
+#include "dli/backend_testing.h"
 
 namespace dli::testing {
 
-// The bridge's no-op call median from the plugin's notes(), in
+// The bridge's no-op call median from the backend's notes(), in
 // microseconds; negative when notes() does not report it.
-inline double BridgeOverheadMicroseconds(const dli_plugin& api) {
+inline double BridgeOverheadMicroseconds(const dli_backend& api) {
   const std::string notes = api.notes();
   const std::string label = "python bridge no-op call: ";
   const size_t at = notes.find(label);
@@ -32,9 +32,9 @@ inline double BridgeOverheadMicroseconds(const dli_plugin& api) {
 
 // Median duration of infer() on a bound batch, in microseconds, timed the
 // way the core times it.
-inline double MedianInferMicroseconds(const dli_plugin& api, const OpenRequest& request,
+inline double MedianInferMicroseconds(const dli_backend& api, const OpenRequest& request,
                                       const std::vector<float>& batch, int iterations) {
-  PluginSession session(api, request);
+  BackendSession session(api, request);
   EXPECT_TRUE(session.ok()) << session.error();
   if (!session.ok() || !session.Run({batch})) return -1;  // also warms up
   dli_session* handle = session.handle();
@@ -58,7 +58,7 @@ inline double MedianInferMicroseconds(const dli_plugin& api, const OpenRequest& 
 // backend's MobileNetV2 batch-1 latency, measured here when the model is
 // prepared; otherwise below 1% of 1 ms, a floor MobileNetV2 (0.3 GFLOP per
 // image) does not reach on a CPU.
-inline void ExpectBridgeOverheadBelowOnePercent(const dli_plugin& api,
+inline void ExpectBridgeOverheadBelowOnePercent(const dli_backend& api,
                                                 const std::string& framework) {
   char err[512] = {};
   ASSERT_EQ(api.probe(err, sizeof(err)), DLI_OK) << err;
@@ -85,9 +85,9 @@ inline void ExpectBridgeOverheadBelowOnePercent(const dli_plugin& api,
 
 // The thread that started Python keeps the GIL: a call from another thread
 // is refused with a message instead of deadlocking.
-inline void ExpectCallsFromAnotherThreadAreRefused(const dli_plugin& api, const TinyModel& tiny) {
+inline void ExpectCallsFromAnotherThreadAreRefused(const dli_backend& api, const TinyModel& tiny) {
   const FloatArray input = tiny.Input();
-  PluginSession session(api, tiny.Request(1));
+  BackendSession session(api, tiny.Request(1));
   ASSERT_TRUE(session.ok()) << session.error();
   ASSERT_TRUE(session.Run({input.Slice(0, 1)}).has_value()) << session.error();
   char err[512] = {};

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "dli/batches.h"
-#include "dli/model.h"
+#include "core/batches.h"
+#include "core/model.h"
 
 namespace dli {
 

@@ -9,12 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dli/host.h"
-#include "dli/isolation.h"
-#include "dli/measure.h"
-#include "dli/model.h"
-#include "dli/plugin.h"
-#include "dli/stats.h"
+#include "core/host.h"
+#include "core/isolation.h"
+#include "core/measure.h"
+#include "core/model.h"
+#include "core/backend.h"
+#include "core/stats.h"
 
 namespace dli {
 
@@ -45,7 +45,7 @@ struct PointSpec {
   std::string mode = "performance";
   std::string task = "image_classification";
   std::string framework;
-  std::string plugin_path;
+  std::string backend_path;
   std::string model_name, model_path, weights_path, model_format;
   int label_offset = 0;  // output index = dataset class + label_offset
   std::string device = "CPU";
@@ -115,7 +115,7 @@ double ImagesPerSecond(const PointResult& run, const TopKScore& score);
 
 // Checks the point's device, precision and parameters against what the
 // backend declares; throws UsageError naming the valid choices.
-void ValidateAgainstPlugin(const PluginInfo& info, const PointSpec& spec);
+void ValidateAgainstBackend(const BackendInfo& info, const PointSpec& spec);
 
 // Runs one test point in this process: never throws, a failure is a result.
 PointResult RunPointInProcess(const PointSpec& spec);

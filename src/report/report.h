@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "dli/host.h"
-#include "dli/plugin.h"
-#include "dli/point.h"
+#include "core/host.h"
+#include "core/backend.h"
+#include "core/point.h"
 
 namespace dli {
 
@@ -33,7 +33,7 @@ void WriteResultsCsv(const std::vector<PointResult>& results, std::ostream& out)
 std::string CsvEscape(const std::string& field);
 
 void PrintHostInfo(const HostInfo& host, std::ostream& out);
-void PrintPluginInfo(const std::vector<PluginInfo>& plugins, std::ostream& out);
+void PrintBackendInfo(const std::vector<BackendInfo>& backends, std::ostream& out);
 
 // Writes `text` to `path` atomically (temp file + rename) so a crash never
 // leaves a half-written results file; throws std::runtime_error on failure.

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "dli/plugin.h"
-#include "dli/point.h"
+#include "core/backend.h"
+#include "core/point.h"
 
 namespace dli {
 
@@ -49,10 +49,10 @@ struct PlannedPoint {
   std::string skip_reason;  // non-empty: not run, and why
 };
 
-// Expands the experiment against the backends' declarations (`plugins` by
+// Expands the experiment against the backends' declarations (`backends` by
 // name; a framework missing from it is unknown). Accuracy points come first.
 std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
-                                         const std::map<std::string, PluginInfo>& plugins);
+                                         const std::map<std::string, BackendInfo>& backends);
 
 }  // namespace dli
 

@@ -1,4 +1,4 @@
-#include "dli/plugin.h"
+#include "core/backend.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "dli/error.h"
-#include "dli/text.h"
+#include "core/error.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 
@@ -36,16 +36,16 @@ std::string ReadFileTrimmed(const fs::path& p) {
 
 }  // namespace
 
-std::vector<std::string> PluginSearchDirs() {
-  if (const char* env = std::getenv("DLI_PLUGIN_PATH"); env && *env) return Split(env, ':');
-  return {(fs::path(ExecutableDir()) / ".." / "plugins").lexically_normal().string()};
+std::vector<std::string> BackendSearchDirs() {
+  if (const char* env = std::getenv("DLI_BACKEND_PATH"); env && *env) return Split(env, ':');
+  return {(fs::path(ExecutableDir()) / ".." / "lib" / "dli").lexically_normal().string()};
 }
 
-std::vector<PluginEntry> DiscoverPlugins(const std::vector<std::string>& dirs) {
-  std::vector<PluginEntry> found;
+std::vector<BackendEntry> DiscoverBackends(const std::vector<std::string>& dirs) {
+  std::vector<BackendEntry> found;
   auto known = [&](const std::string& name) {
     return std::any_of(found.begin(), found.end(),
-                       [&](const PluginEntry& e) { return e.name == name; });
+                       [&](const BackendEntry& e) { return e.name == name; });
   };
   for (const std::string& dir : dirs) {
     std::error_code ec;
@@ -54,7 +54,7 @@ std::vector<PluginEntry> DiscoverPlugins(const std::vector<std::string>& dirs) {
     std::sort(files.begin(), files.end());
     for (const fs::path& p : files) {
       const std::string file = p.filename().string();
-      PluginEntry e;
+      BackendEntry e;
       if (StartsWith(file, kLibPrefix) && EndsWith(file, ".so")) {
         e.name = file.substr(std::string(kLibPrefix).size(),
                              file.size() - std::string(kLibPrefix).size() - 3);
@@ -71,14 +71,14 @@ std::vector<PluginEntry> DiscoverPlugins(const std::vector<std::string>& dirs) {
     }
   }
   std::sort(found.begin(), found.end(),
-            [](const PluginEntry& a, const PluginEntry& b) { return a.name < b.name; });
+            [](const BackendEntry& a, const BackendEntry& b) { return a.name < b.name; });
   return found;
 }
 
-PluginEntry FindPlugin(const std::string& name) {
-  const std::vector<PluginEntry> all = DiscoverPlugins(PluginSearchDirs());
+BackendEntry FindBackend(const std::string& name) {
+  const std::vector<BackendEntry> all = DiscoverBackends(BackendSearchDirs());
   std::vector<std::string> names;
-  for (const PluginEntry& e : all) {
+  for (const BackendEntry& e : all) {
     if (e.name == name) {
       if (e.library_path.empty())
         throw UsageError("framework '" + name + "' is " + e.not_built_reason);
@@ -87,8 +87,8 @@ PluginEntry FindPlugin(const std::string& name) {
     names.push_back(e.name);
   }
   throw UsageError("unknown framework '" + name + "'; known: " +
-                   (names.empty() ? std::string("none (no plugins found in ") +
-                                        Join(PluginSearchDirs(), ":") + ")"
+                   (names.empty() ? std::string("none (no backends found in ") +
+                                        Join(BackendSearchDirs(), ":") + ")"
                                   : Join(names, ", ")));
 }
 
@@ -108,7 +108,7 @@ std::string ValidateParamValue(const ParamDesc& p, const std::string& value) {
 
 // ---------------------------------------------------------------- Session
 
-Session::Session(const dli_plugin* api, dli_session* handle) : api_(api), handle_(handle), err_{} {}
+Session::Session(const dli_backend* api, dli_session* handle) : api_(api), handle_(handle), err_{} {}
 
 Session::~Session() { api_->close(handle_); }
 
@@ -149,37 +149,37 @@ std::vector<float> Session::ReadOutput() {
 
 #undef DLI_CHECK_CALL
 
-// ----------------------------------------------------------------- Plugin
+// ----------------------------------------------------------------- BackendLibrary
 
-Plugin::Plugin(void* handle, const dli_plugin* api, std::string path)
+BackendLibrary::BackendLibrary(void* handle, const dli_backend* api, std::string path)
     : handle_(handle), api_(api), path_(std::move(path)) {}
 
-// Plugins are never dlclose'd: several frameworks crash when unloaded, and
+// Backends are never dlclose'd: several frameworks crash when unloaded, and
 // each test point runs in a short-lived process anyway.
-Plugin::~Plugin() = default;
+BackendLibrary::~BackendLibrary() = default;
 
-std::unique_ptr<Plugin> Plugin::Load(const std::string& library_path) {
+std::unique_ptr<BackendLibrary> BackendLibrary::Load(const std::string& library_path) {
   void* handle = dlopen(library_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr)
-    throw std::runtime_error("cannot load plugin " + library_path + ": " + dlerror());
-  auto get = reinterpret_cast<dli_plugin_get_fn>(dlsym(handle, DLI_PLUGIN_ENTRY_SYMBOL));
+    throw std::runtime_error("cannot load backend " + library_path + ": " + dlerror());
+  auto get = reinterpret_cast<dli_backend_get_fn>(dlsym(handle, DLI_BACKEND_ENTRY_SYMBOL));
   if (get == nullptr)
-    throw std::runtime_error(library_path + " is not a DLI plugin (no " + DLI_PLUGIN_ENTRY_SYMBOL +
+    throw std::runtime_error(library_path + " is not a DLI backend (no " + DLI_BACKEND_ENTRY_SYMBOL +
                              ")");
-  const dli_plugin* api = get();
-  if (api == nullptr || api->abi_version != DLI_PLUGIN_ABI_VERSION)
-    throw std::runtime_error(library_path + " was built for another plugin ABI version");
-  return std::unique_ptr<Plugin>(new Plugin(handle, api, library_path));
+  const dli_backend* api = get();
+  if (api == nullptr || api->abi_version != DLI_BACKEND_ABI_VERSION)
+    throw std::runtime_error(library_path + " was built for another backend ABI version");
+  return std::unique_ptr<BackendLibrary>(new BackendLibrary(handle, api, library_path));
 }
 
-void Plugin::Probe() const {
+void BackendLibrary::Probe() const {
   char err[2048] = "";
   if (api_->probe(err, sizeof(err)) != DLI_OK)
     throw std::runtime_error(std::string(api_->display_name) + " is unavailable: " + err);
 }
 
-PluginInfo Plugin::Describe() const {
-  PluginInfo info;
+BackendInfo BackendLibrary::Describe() const {
+  BackendInfo info;
   info.name = api_->name;
   info.display_name = api_->display_name;
   info.path = path_;
@@ -202,7 +202,7 @@ PluginInfo Plugin::Describe() const {
   return info;
 }
 
-std::unique_ptr<Session> Plugin::Open(const OpenArgs& args) const {
+std::unique_ptr<Session> BackendLibrary::Open(const OpenArgs& args) const {
   std::vector<dli_kv> kvs;
   for (const auto& [k, v] : args.params) kvs.push_back({k.c_str(), v.c_str()});
   dli_model_spec spec{};

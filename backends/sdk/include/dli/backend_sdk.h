@@ -1,8 +1,8 @@
-// Header-only C++ helper for writing a DLI backend plugin.
+// Header-only C++ helper for writing a DLI backend.
 //
-// It is compiled inside each plugin (with that plugin's own libstdc++ ABI
-// flag), so std:: types never cross the C boundary of plugin_abi.h. A backend
-// implements a Session class and a Backend traits struct; DLI_DEFINE_PLUGIN
+// It is compiled inside each backend (with that backend's own libstdc++ ABI
+// flag), so std:: types never cross the C boundary of backend_abi.h. A backend
+// implements a Session class and a Backend traits struct; DLI_DEFINE_BACKEND
 // turns them into the exported C function table and translates every C++
 // exception into the caller's error buffer.
 //
@@ -18,9 +18,9 @@
 //     static const dli_param_info* Params(size_t* n);
 //     static std::unique_ptr<dli::sdk::Session> Open(const dli::sdk::Spec&);
 //   };
-//   DLI_DEFINE_PLUGIN(MyBackend)
-#ifndef DLI_PLUGIN_SDK_H
-#define DLI_PLUGIN_SDK_H
+//   DLI_DEFINE_BACKEND(MyBackend)
+#ifndef DLI_BACKEND_SDK_H
+#define DLI_BACKEND_SDK_H
 
 #include <cstdio>
 #include <cstring>
@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "dli/plugin_abi.h"
+#include "dli/backend_abi.h"
 
 namespace dli::sdk {
 
@@ -114,14 +114,14 @@ int Guard(char* err, size_t err_size, F&& body) noexcept {
   return DLI_ERROR;
 }
 
-// Defined in plugin_checks.h: rejects a spec that does not fit the backend's
+// Defined in backend_checks.h: rejects a spec that does not fit the backend's
 // own declarations (parameter table, devices, precisions) or has batch < 1.
 // The adapter runs it before every Backend::Open, so no backend repeats it.
 template <typename Backend>
 void CheckSpec(const Spec& spec);
 
 template <typename Backend>
-struct PluginTable {
+struct BackendTable {
   static Session* Cast(dli_session* s) { return reinterpret_cast<Session*>(s); }
 
   static int Probe(char* err, size_t n) {
@@ -167,10 +167,10 @@ struct PluginTable {
     }
   }
 
-  static const dli_plugin* Get() {
-    static const dli_plugin table = [] {
-      dli_plugin p{};
-      p.abi_version = DLI_PLUGIN_ABI_VERSION;
+  static const dli_backend* Get() {
+    static const dli_backend table = [] {
+      dli_backend p{};
+      p.abi_version = DLI_BACKEND_ABI_VERSION;
       p.name = Backend::kName;
       p.display_name = Backend::kDisplayName;
       p.model_formats = Backend::kModelFormats;
@@ -196,11 +196,11 @@ struct PluginTable {
 
 }  // namespace dli::sdk
 
-#define DLI_DEFINE_PLUGIN(BackendType)                                                       \
-  extern "C" __attribute__((visibility("default"))) const dli_plugin* dli_plugin_get(void) { \
-    return ::dli::sdk::PluginTable<BackendType>::Get();                                      \
+#define DLI_DEFINE_BACKEND(BackendType)                                                       \
+  extern "C" __attribute__((visibility("default"))) const dli_backend* dli_backend_get(void) { \
+    return ::dli::sdk::BackendTable<BackendType>::Get();                                      \
   }
 
-#include "dli/plugin_checks.h"  // defines CheckSpec
+#include "dli/backend_checks.h"  // defines CheckSpec
 
-#endif  // DLI_PLUGIN_SDK_H
+#endif  // DLI_BACKEND_SDK_H

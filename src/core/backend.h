@@ -1,16 +1,16 @@
-// The core's side of the plugin ABI: loading a backend library, discovering
-// which backends exist, and a C++ session wrapper that turns the plugin's
+// The core's side of the backend ABI: loading a backend library, discovering
+// which backends exist, and a C++ session wrapper that turns the backend's
 // error codes into exceptions.
-#ifndef DLI_PLUGIN_H
-#define DLI_PLUGIN_H
+#ifndef DLI_BACKEND_H
+#define DLI_BACKEND_H
 
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "dli/measure.h"
-#include "dli/plugin_abi.h"
+#include "core/measure.h"
+#include "dli/backend_abi.h"
 
 namespace dli {
 
@@ -19,7 +19,7 @@ struct ParamDesc {
 };
 
 // Everything `dli info` shows about one backend.
-struct PluginInfo {
+struct BackendInfo {
   std::string name;
   std::string display_name;
   std::string path;
@@ -35,17 +35,17 @@ struct PluginInfo {
 
 // A backend found on disk: a built library, or a marker that says why it was
 // not built.
-struct PluginEntry {
+struct BackendEntry {
   std::string name;
   std::string library_path;  // empty when not built
   std::string not_built_reason;
 };
 
-// DLI_PLUGIN_PATH (colon-separated) or <dir of the dli binary>/../plugins.
-std::vector<std::string> PluginSearchDirs();
-std::vector<PluginEntry> DiscoverPlugins(const std::vector<std::string>& dirs);
+// DLI_BACKEND_PATH (colon-separated) or <dir of the dli binary>/../lib/dli.
+std::vector<std::string> BackendSearchDirs();
+std::vector<BackendEntry> DiscoverBackends(const std::vector<std::string>& dirs);
 // Throws UsageError naming the known frameworks when `name` is not one.
-PluginEntry FindPlugin(const std::string& name);
+BackendEntry FindBackend(const std::string& name);
 
 using ParamList = std::vector<std::pair<std::string, std::string>>;
 
@@ -53,7 +53,7 @@ using ParamList = std::vector<std::pair<std::string, std::string>>;
 // otherwise a message for the user.
 std::string ValidateParamValue(const ParamDesc& p, const std::string& value);
 
-class Plugin;
+class BackendLibrary;
 
 class Session : public InferenceTarget {
  public:
@@ -70,24 +70,24 @@ class Session : public InferenceTarget {
   std::vector<float> ReadOutput();
 
  private:
-  friend class Plugin;
-  Session(const dli_plugin* api, dli_session* handle);
-  const dli_plugin* api_;
+  friend class BackendLibrary;
+  Session(const dli_backend* api, dli_session* handle);
+  const dli_backend* api_;
   dli_session* handle_;
   char err_[2048];
 };
 
-class Plugin {
+class BackendLibrary {
  public:
   // dlopens the library and checks its ABI version; throws on failure.
-  static std::unique_ptr<Plugin> Load(const std::string& library_path);
-  ~Plugin();
-  Plugin(const Plugin&) = delete;
-  Plugin& operator=(const Plugin&) = delete;
+  static std::unique_ptr<BackendLibrary> Load(const std::string& library_path);
+  ~BackendLibrary();
+  BackendLibrary(const BackendLibrary&) = delete;
+  BackendLibrary& operator=(const BackendLibrary&) = delete;
 
   // Probes the framework and fills every field; never throws for an
   // unavailable framework (available=false with the reason instead).
-  PluginInfo Describe() const;
+  BackendInfo Describe() const;
   // Throws when the framework cannot be used here.
   void Probe() const;
 
@@ -99,9 +99,9 @@ class Plugin {
   std::unique_ptr<Session> Open(const OpenArgs& args) const;
 
  private:
-  Plugin(void* handle, const dli_plugin* api, std::string path);
+  BackendLibrary(void* handle, const dli_backend* api, std::string path);
   void* handle_;
-  const dli_plugin* api_;
+  const dli_backend* api_;
   std::string path_;
 };
 
@@ -112,4 +112,4 @@ std::string ShapeText(const dli_tensor_info& t);
 
 }  // namespace dli
 
-#endif  // DLI_PLUGIN_H
+#endif  // DLI_BACKEND_H

@@ -3,7 +3,7 @@
 // the PyPI wheel ships no C/C++ headers and Debian 12 has no ONNX Runtime
 // (docs/backends/onnxruntime.md). The framework logic is in
 // python/dli_backends/onnxruntime.py.
-#include "dli/python_plugin.h"
+#include "dli/python_backend.h"
 
 namespace {
 
@@ -31,4 +31,4 @@ struct OnnxRuntimeTraits {
 
 }  // namespace
 
-DLI_DEFINE_PYTHON_PLUGIN(OnnxRuntimeTraits)
+DLI_DEFINE_PYTHON_BACKEND(OnnxRuntimeTraits)

@@ -1,5 +1,5 @@
-// Defines a bridged backend plugin (see dli/python_bridge.h) from a traits
-// struct. Include it from the plugin's one source file:
+// Defines a bridged backend (see dli/python_bridge.h) from a traits
+// struct. Include it from the backend's one source file:
 //
 //   struct TfliteTraits {
 //     static constexpr const char* kName = "tflite";  // dli_backends.tflite
@@ -9,17 +9,17 @@
 //     static constexpr const char* kPrecisions = "FP32";
 //     static const dli_param_info* Params(size_t* n);
 //   };
-//   DLI_DEFINE_PYTHON_PLUGIN(TfliteTraits)
+//   DLI_DEFINE_PYTHON_BACKEND(TfliteTraits)
 //
-// DLI_PYTHON_VENV_NAME comes from dli_add_python_plugin (PythonBridge.cmake),
+// DLI_PYTHON_VENV_NAME comes from dli_add_python_backend (PythonBridge.cmake),
 // the one place that names a backend's virtual environment.
-#ifndef DLI_PYTHON_PLUGIN_H
-#define DLI_PYTHON_PLUGIN_H
+#ifndef DLI_PYTHON_BACKEND_H
+#define DLI_PYTHON_BACKEND_H
 
 #include "dli/python_bridge.h"
 
 #ifndef DLI_PYTHON_VENV_NAME
-#error "DLI_PYTHON_VENV_NAME is defined by dli_add_python_plugin"
+#error "DLI_PYTHON_VENV_NAME is defined by dli_add_python_backend"
 #endif
 
 namespace dli::python_bridge {
@@ -45,6 +45,6 @@ struct Backend {
 
 }  // namespace dli::python_bridge
 
-#define DLI_DEFINE_PYTHON_PLUGIN(Traits) DLI_DEFINE_PLUGIN(::dli::python_bridge::Backend<Traits>)
+#define DLI_DEFINE_PYTHON_BACKEND(Traits) DLI_DEFINE_BACKEND(::dli::python_bridge::Backend<Traits>)
 
-#endif  // DLI_PYTHON_PLUGIN_H
+#endif  // DLI_PYTHON_BACKEND_H

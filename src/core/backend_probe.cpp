@@ -1,16 +1,16 @@
-#include "dli/plugin_probe.h"
+#include "core/backend_probe.h"
 
 #include <fstream>
 
-#include "dli/isolation.h"
-#include "dli/report.h"
-#include "dli/text.h"
+#include "core/isolation.h"
+#include "report/report.h"
+#include "core/text.h"
 
 using nlohmann::json;
 
 namespace dli {
 
-json PluginInfoToJson(const PluginInfo& p) {
+json BackendInfoToJson(const BackendInfo& p) {
   json params = json::array();
   for (const ParamDesc& d : p.params)
     params.push_back({{"name", d.name},
@@ -31,8 +31,8 @@ json PluginInfoToJson(const PluginInfo& p) {
           {"library", p.path}};
 }
 
-PluginInfo PluginInfoFromJson(const json& j) {
-  PluginInfo p;
+BackendInfo BackendInfoFromJson(const json& j) {
+  BackendInfo p;
   p.name = j.at("name");
   p.display_name = j.at("display_name");
   p.available = j.at("available");
@@ -49,14 +49,14 @@ PluginInfo PluginInfoFromJson(const json& j) {
   return p;
 }
 
-void WritePluginDescription(const std::string& library_path, const std::string& out_file) {
-  const PluginInfo info = Plugin::Load(library_path)->Describe();
-  WriteFileAtomically(out_file, PluginInfoToJson(info).dump());
+void WriteBackendDescription(const std::string& library_path, const std::string& out_file) {
+  const BackendInfo info = BackendLibrary::Load(library_path)->Describe();
+  WriteFileAtomically(out_file, BackendInfoToJson(info).dump());
 }
 
-PluginInfo DescribePluginIsolated(const PluginEntry& entry, const std::string& worker_exe,
+BackendInfo DescribeBackendIsolated(const BackendEntry& entry, const std::string& worker_exe,
                                   double timeout_s) {
-  PluginInfo info;
+  BackendInfo info;
   info.name = entry.name;
   info.display_name = entry.name;
   if (entry.library_path.empty()) {
@@ -70,16 +70,16 @@ PluginInfo DescribePluginIsolated(const PluginEntry& entry, const std::string& w
       RunChild({worker_exe, "__probe", entry.library_path, out_file}, timeout_s);
   std::ifstream in(out_file);
   if (child.timed_out) {
-    info.reason = "probing the plugin timed out after " + FormatFixed(timeout_s, 0) + " s";
+    info.reason = "probing the backend timed out after " + FormatFixed(timeout_s, 0) + " s";
   } else if (!in) {
     const std::vector<std::string> lines = Split(child.tail, '\n');
-    info.reason = "probing the plugin failed (" + DescribeExit(child.wait_status) + ")" +
+    info.reason = "probing the backend failed (" + DescribeExit(child.wait_status) + ")" +
                   (lines.empty() ? "" : ": " + lines.back());
   } else {
     try {
-      info = PluginInfoFromJson(json::parse(in));
+      info = BackendInfoFromJson(json::parse(in));
     } catch (const std::exception& e) {
-      info.reason = std::string("unreadable plugin description: ") + e.what();
+      info.reason = std::string("unreadable backend description: ") + e.what();
     }
   }
   return info;

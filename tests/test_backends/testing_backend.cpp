@@ -12,7 +12,7 @@
 #include <fstream>
 #include <thread>
 
-#include "dli/plugin_sdk.h"
+#include "dli/backend_sdk.h"
 
 namespace {
 
@@ -97,4 +97,4 @@ struct TestingBackend {
 
 }  // namespace
 
-DLI_DEFINE_PLUGIN(TestingBackend)
+DLI_DEFINE_BACKEND(TestingBackend)

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "dli/plugin_abi.h"
+#include "dli/backend_abi.h"
 
 namespace dli {
 

@@ -2,7 +2,7 @@
 // default XNNPACK delegate, driven through the embedded-Python bridge because
 // the wheel ships no C headers (docs/backends/tflite.md). The framework
 // logic is in python/dli_backends/tflite.py.
-#include "dli/python_plugin.h"
+#include "dli/python_backend.h"
 
 namespace {
 
@@ -24,4 +24,4 @@ struct TfliteTraits {
 
 }  // namespace
 
-DLI_DEFINE_PYTHON_PLUGIN(TfliteTraits)
+DLI_DEFINE_PYTHON_BACKEND(TfliteTraits)

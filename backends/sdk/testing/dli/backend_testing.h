@@ -1,12 +1,12 @@
-// Test helpers for backend plugins: load a built plugin through its C ABI
+// Test helpers for backends: load a built backend through its C ABI
 // exactly as the core does, run one batch, read the reference data that
 // model preparation writes (.npy files, model.json), and the checks every
 // backend's gtest shares (the tiny test network, bad input, MobileNetV2
 // against the PyTorch reference). Header-only; dli_add_backend_test
-// (cmake/DliBackendTest.cmake) builds a plugin's gtest with it and sets the
-// environment it reads (DLI_TEST_PLUGIN, DLI_TEST_TINY_DIR, DLI_MODELS_DIR).
-#ifndef DLI_PLUGIN_TESTING_H
-#define DLI_PLUGIN_TESTING_H
+// (cmake/DliBackendTest.cmake) builds a backend's gtest with it and sets the
+// environment it reads (DLI_TEST_BACKEND, DLI_TEST_TINY_DIR, DLI_MODELS_DIR).
+#ifndef DLI_BACKEND_TESTING_H
+#define DLI_BACKEND_TESTING_H
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>
@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include "dli/plugin_abi.h"
+#include "dli/backend_abi.h"
 
 namespace dli::testing {
 
@@ -146,25 +146,25 @@ inline std::optional<PreparedFormat> FindPreparedFormat(const std::filesystem::p
   return std::nullopt;
 }
 
-// A plugin library loaded with dlopen, as the core loads it.
-class LoadedPlugin {
+// A backend library loaded with dlopen, as the core loads it.
+class LoadedBackend {
  public:
-  explicit LoadedPlugin(const std::string& library_path) {
+  explicit LoadedBackend(const std::string& library_path) {
     handle_ = dlopen(library_path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle_ == nullptr) throw std::runtime_error(dlerror());
-    auto get = reinterpret_cast<dli_plugin_get_fn>(dlsym(handle_, DLI_PLUGIN_ENTRY_SYMBOL));
-    if (get == nullptr) throw std::runtime_error(library_path + " has no dli_plugin_get");
+    auto get = reinterpret_cast<dli_backend_get_fn>(dlsym(handle_, DLI_BACKEND_ENTRY_SYMBOL));
+    if (get == nullptr) throw std::runtime_error(library_path + " has no dli_backend_get");
     api_ = get();
   }
-  // Plugins stay loaded: frameworks rarely survive dlclose.
-  LoadedPlugin(const LoadedPlugin&) = delete;
-  LoadedPlugin& operator=(const LoadedPlugin&) = delete;
+  // Backends stay loaded: frameworks rarely survive dlclose.
+  LoadedBackend(const LoadedBackend&) = delete;
+  LoadedBackend& operator=(const LoadedBackend&) = delete;
 
-  const dli_plugin& api() const { return *api_; }
+  const dli_backend& api() const { return *api_; }
 
  private:
   void* handle_ = nullptr;
-  const dli_plugin* api_ = nullptr;
+  const dli_backend* api_ = nullptr;
 };
 
 // What to open: dli_model_spec with owned strings.
@@ -176,9 +176,9 @@ struct OpenRequest {
 };
 
 // One open session; errors come back as text so that tests can check them.
-class PluginSession {
+class BackendSession {
  public:
-  PluginSession(const dli_plugin& api, const OpenRequest& request) : api_(api) {
+  BackendSession(const dli_backend& api, const OpenRequest& request) : api_(api) {
     std::vector<dli_kv> kv;
     for (const auto& [key, value] : request.params) kv.push_back({key.c_str(), value.c_str()});
     dli_model_spec spec{};
@@ -194,11 +194,11 @@ class PluginSession {
       error_ = err_;
     }
   }
-  ~PluginSession() {
+  ~BackendSession() {
     if (session_ != nullptr) api_.close(session_);
   }
-  PluginSession(const PluginSession&) = delete;
-  PluginSession& operator=(const PluginSession&) = delete;
+  BackendSession(const BackendSession&) = delete;
+  BackendSession& operator=(const BackendSession&) = delete;
 
   bool ok() const { return session_ != nullptr; }
   // The open session, for tests that call the C ABI directly (e.g. timing
@@ -247,7 +247,7 @@ class PluginSession {
     return false;
   }
 
-  const dli_plugin& api_;
+  const dli_backend& api_;
   dli_session* session_ = nullptr;
   char err_[2048] = {};
   std::string error_;
@@ -272,11 +272,11 @@ inline std::string RequiredEnv(const char* name) {
   return value;
 }
 
-// The plugin under test: the library named by DLI_TEST_PLUGIN, loaded once
+// The backend under test: the library named by DLI_TEST_BACKEND, loaded once
 // per process.
-inline const dli_plugin& TestPlugin() {
-  static LoadedPlugin plugin(RequiredEnv("DLI_TEST_PLUGIN"));
-  return plugin.api();
+inline const dli_backend& TestBackend() {
+  static LoadedBackend backend(RequiredEnv("DLI_TEST_BACKEND"));
+  return backend.api();
 }
 
 // The path of `name` in DLI_TEST_TINY_DIR, the folder that the backend's
@@ -297,24 +297,24 @@ inline OpenRequest TinyRequest(const std::string& file, int batch = 1, const Par
 }
 
 // probe() as an assertion: ASSERT_TRUE(ProbeSucceeds(api)) fails with the
-// plugin's message.
-inline ::testing::AssertionResult ProbeSucceeds(const dli_plugin& api) {
+// backend's message.
+inline ::testing::AssertionResult ProbeSucceeds(const dli_backend& api) {
   char err[512] = {};
   if (api.probe(err, sizeof(err)) == DLI_OK) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "probe failed: " << err;
 }
 
-// The names of the plugin's parameters in declaration order, each followed
+// The names of the backend's parameters in declaration order, each followed
 // by a space.
-inline std::string ParamNames(const dli_plugin& api) {
+inline std::string ParamNames(const dli_backend& api) {
   std::string names;
   for (size_t i = 0; i < api.n_params; ++i) names += std::string(api.params[i].name) + " ";
   return names;
 }
 
 // The message of an open() that must fail; a test failure when it opens.
-inline std::string OpenError(const dli_plugin& api, const OpenRequest& request) {
-  PluginSession session(api, request);
+inline std::string OpenError(const dli_backend& api, const OpenRequest& request) {
+  BackendSession session(api, request);
   EXPECT_FALSE(session.ok()) << request.model_path << " opened";
   return session.error();
 }
@@ -351,12 +351,12 @@ struct TinyModel {
 // Runs both inputs at batch 1 and at batch 2, checks the tensor
 // descriptions, and returns the largest difference from the expected
 // outputs.
-inline float TinyMaxDiff(const dli_plugin& api, const TinyModel& tiny, const Params& params = {}) {
+inline float TinyMaxDiff(const dli_backend& api, const TinyModel& tiny, const Params& params = {}) {
   const FloatArray input = tiny.Input();
   const FloatArray expected = tiny.Expected();
   float largest = 0;
   for (int batch : {1, 2}) {
-    PluginSession session(api, tiny.Request(batch, params));
+    BackendSession session(api, tiny.Request(batch, params));
     EXPECT_TRUE(session.ok()) << session.error();
     if (!session.ok()) return INFINITY;
     const dli_tensor_info in = session.Input();
@@ -379,7 +379,7 @@ inline float TinyMaxDiff(const dli_plugin& api, const TinyModel& tiny, const Par
 
 // Both inputs as one batch through `session` (opened at batch 2): the
 // expected outputs within max_abs_diff.
-inline void ExpectTinyOutputs(PluginSession& session, const TinyModel& tiny, float max_abs_diff) {
+inline void ExpectTinyOutputs(BackendSession& session, const TinyModel& tiny, float max_abs_diff) {
   const dli_tensor_info out = session.Output();
   EXPECT_EQ(std::vector<int64_t>(out.shape, out.shape + out.rank),
             (std::vector<int64_t>{2, tiny.classes}));
@@ -391,21 +391,21 @@ inline void ExpectTinyOutputs(PluginSession& session, const TinyModel& tiny, flo
 // A model file that does not record its input shape: open() without the
 // input_shape parameter fails naming it, and with `params` (which give it)
 // the model computes the expected outputs.
-inline void ExpectInputShapeNeeded(const dli_plugin& api, const TinyModel& tiny,
+inline void ExpectInputShapeNeeded(const dli_backend& api, const TinyModel& tiny,
                                    const Params& params, float max_abs_diff) {
   const std::string no_shape = OpenError(api, tiny.Request(2));
   EXPECT_NE(no_shape.find("input_shape"), std::string::npos) << no_shape;
-  PluginSession session(api, tiny.Request(2, params));
+  BackendSession session(api, tiny.Request(2, params));
   ASSERT_TRUE(session.ok()) << session.error();
   ExpectTinyOutputs(session, tiny, max_abs_diff);
 }
 
 // Three ring-buffer batches (input 1, input 0, input 1) bound in turn: each
 // infer() must see the batch bound just before it.
-inline void ExpectRingBufferBatchesBoundInTurn(const dli_plugin& api, const TinyModel& tiny) {
+inline void ExpectRingBufferBatchesBoundInTurn(const dli_backend& api, const TinyModel& tiny) {
   const FloatArray input = tiny.Input();
   const FloatArray expected = tiny.Expected();
-  PluginSession session(api, tiny.Request(1));
+  BackendSession session(api, tiny.Request(1));
   ASSERT_TRUE(session.ok()) << session.error();
   const auto outputs = session.Run({input.Slice(1, 1), input.Slice(0, 1), input.Slice(1, 1)});
   ASSERT_TRUE(outputs.has_value()) << session.error();
@@ -439,7 +439,7 @@ inline std::optional<CheckSet> LoadCheckSet(const std::filesystem::path& model_d
 // PyTorch logits (same top-1 for every photo, max |diff| <= max_abs_diff),
 // and the tabby cat photo (chelsea.png) classified as a cat (ImageNet
 // classes 281..285). Skips with the reason when the model is not prepared.
-inline void ExpectAgreesWithCheckSet(const dli_plugin& api, const std::string& framework, int batch,
+inline void ExpectAgreesWithCheckSet(const dli_backend& api, const std::string& framework, int batch,
                                      float max_abs_diff) {
   const std::filesystem::path models_dir = RequiredEnv("DLI_MODELS_DIR");
   const std::string model = "mobilenet_v2";
@@ -458,7 +458,7 @@ inline void ExpectAgreesWithCheckSet(const dli_plugin& api, const std::string& f
   request.model_path = format->path;
   request.weights_path = format->weights;
   request.batch = batch;
-  PluginSession session(api, request);
+  BackendSession session(api, request);
   ASSERT_TRUE(session.ok()) << session.error();
   const dli_tensor_info input = session.Input();
   EXPECT_EQ(input.shape[0], batch);
@@ -488,7 +488,7 @@ inline void ExpectAgreesWithCheckSet(const dli_plugin& api, const std::string& f
 }
 
 // ExpectAgreesWithCheckSet at batch 1 and at batch 2.
-inline void ExpectAgreesWithCheckSetAtBatch1And2(const dli_plugin& api,
+inline void ExpectAgreesWithCheckSetAtBatch1And2(const dli_backend& api,
                                                  const std::string& framework, float max_abs_diff) {
   for (int batch : {1, 2}) {
     SCOPED_TRACE("batch " + std::to_string(batch));
@@ -499,7 +499,7 @@ inline void ExpectAgreesWithCheckSetAtBatch1And2(const dli_plugin& api,
 // The bad inputs every backend must reject with a clear message, given a
 // request that opens fine: a missing model file, an unknown parameter, an
 // unsupported precision and device, and batches of the wrong size.
-inline void ExpectCommonInputErrors(const dli_plugin& api, const OpenRequest& valid) {
+inline void ExpectCommonInputErrors(const dli_backend& api, const OpenRequest& valid) {
   OpenRequest missing = valid;
   missing.model_path = valid.model_path + ".missing";
   EXPECT_NE(OpenError(api, missing).find("not found"), std::string::npos);
@@ -520,7 +520,7 @@ inline void ExpectCommonInputErrors(const dli_plugin& api, const OpenRequest& va
   gpu.device = "GPU";
   EXPECT_NE(OpenError(api, gpu).find("CPU"), std::string::npos);
 
-  PluginSession session(api, valid);
+  BackendSession session(api, valid);
   ASSERT_TRUE(session.ok()) << session.error();
   const dli_tensor_info input = session.Input();
   size_t values = 1;
@@ -531,4 +531,4 @@ inline void ExpectCommonInputErrors(const dli_plugin& api, const OpenRequest& va
 
 }  // namespace dli::testing
 
-#endif  // DLI_PLUGIN_TESTING_H
+#endif  // DLI_BACKEND_TESTING_H

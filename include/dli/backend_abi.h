@@ -1,28 +1,28 @@
 /*
- * DLI backend plugin ABI.
+ * DLI backend ABI.
  *
  * Every framework backend is a shared library (libdli_backend_<name>.so) that
- * exports one C function, dli_plugin_get(), returning a table of plain C
+ * exports one C function, dli_backend_get(), returning a table of plain C
  * function pointers. Only C types cross this boundary: the OpenVINO wheel is
  * built with a different libstdc++ ABI flag than Debian's OpenCV and LibTorch,
- * so no std:: type may be passed between the core and a plugin.
+ * so no std:: type may be passed between the core and a backend.
  *
  * Error convention: every call that can fail returns DLI_OK (0) on success;
  * otherwise it writes a one-line, user-readable message into the caller's
  * buffer `err` (at most `err_size` bytes, NUL-terminated) and returns
- * DLI_ERROR. Plugins translate every framework error (C++ exceptions,
+ * DLI_ERROR. Backends translate every framework error (C++ exceptions,
  * TF_Status, MXNet return codes, Python exceptions) into such a message.
  *
- * Lifetime: strings and arrays returned by a plugin stay valid until the
- * library is unloaded. Data handed to a plugin (spec strings, input batches)
+ * Lifetime: strings and arrays returned by a backend stay valid until the
+ * library is unloaded. Data handed to a backend (spec strings, input batches)
  * stays valid until close() of the session that received it.
  *
  * Timing boundary: the core times only infer(). Everything a framework needs
  * to do before a request (binding the next ring-buffer batch) happens in
  * bind(), which is not timed.
  */
-#ifndef DLI_PLUGIN_ABI_H
-#define DLI_PLUGIN_ABI_H
+#ifndef DLI_BACKEND_ABI_H
+#define DLI_BACKEND_ABI_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,8 +31,8 @@
 extern "C" {
 #endif
 
-#define DLI_PLUGIN_ABI_VERSION 1u
-#define DLI_PLUGIN_ENTRY_SYMBOL "dli_plugin_get"
+#define DLI_BACKEND_ABI_VERSION 1u
+#define DLI_BACKEND_ENTRY_SYMBOL "dli_backend_get"
 #define DLI_MAX_RANK 8
 
 enum { DLI_OK = 0, DLI_ERROR = 1 };
@@ -67,7 +67,7 @@ typedef struct dli_model_spec {
   const char* device;       /* e.g. "CPU" */
   const char* precision;    /* e.g. "FP32", "FP16", "INT8" */
   int32_t batch;            /* >= 1 */
-  const dli_kv* params;     /* validated against the plugin's dli_param_info */
+  const dli_kv* params;     /* validated against the backend's dli_param_info */
   size_t n_params;
 } dli_model_spec;
 
@@ -79,10 +79,10 @@ typedef struct dli_tensor_info {
   int64_t shape[DLI_MAX_RANK]; /* batch dimension already set to spec.batch */
 } dli_tensor_info;
 
-typedef struct dli_session dli_session; /* opaque, owned by the plugin */
+typedef struct dli_session dli_session; /* opaque, owned by the backend */
 
-typedef struct dli_plugin {
-  uint32_t abi_version;      /* DLI_PLUGIN_ABI_VERSION */
+typedef struct dli_backend {
+  uint32_t abi_version;      /* DLI_BACKEND_ABI_VERSION */
   const char* name;          /* id used on the command line, e.g. "openvino" */
   const char* display_name;  /* e.g. "OpenVINO" */
   const char* model_formats; /* e.g. "OpenVINO IR (.xml + .bin), ONNX (.onnx)" */
@@ -105,7 +105,7 @@ typedef struct dli_plugin {
   int (*input_info)(dli_session* s, dli_tensor_info* out, char* err, size_t err_size);
   int (*output_info)(dli_session* s, dli_tensor_info* out, char* err, size_t err_size);
   /* All ring-buffer batches, prepared in input_info's dtype and layout, each
-   * batch_bytes long. The plugin may wrap them in framework tensors here. */
+   * batch_bytes long. The backend may wrap them in framework tensors here. */
   int (*set_inputs)(dli_session* s, const void* const* batches, size_t n_batches,
                     size_t batch_bytes, char* err, size_t err_size);
   /* Make batch `index` the input of the next infer(). Not timed. */
@@ -116,12 +116,12 @@ typedef struct dli_plugin {
    * (n_values = product of output_info's shape). */
   int (*read_output)(dli_session* s, float* dst, size_t n_values, char* err, size_t err_size);
   void (*close)(dli_session* s);
-} dli_plugin;
+} dli_backend;
 
-typedef const dli_plugin* (*dli_plugin_get_fn)(void);
+typedef const dli_backend* (*dli_backend_get_fn)(void);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif /* DLI_PLUGIN_ABI_H */
+#endif /* DLI_BACKEND_ABI_H */

@@ -1,9 +1,9 @@
 // Checks every backend runs before handing its inputs to a framework: model
 // files, devices and precisions, parameter values, batch sizes, and the
-// shaping of framework messages into the one-line errors of plugin_abi.h.
-// Header-only, compiled inside each plugin like plugin_sdk.h.
-#ifndef DLI_PLUGIN_CHECKS_H
-#define DLI_PLUGIN_CHECKS_H
+// shaping of framework messages into the one-line errors of backend_abi.h.
+// Header-only, compiled inside each backend like backend_sdk.h.
+#ifndef DLI_BACKEND_CHECKS_H
+#define DLI_BACKEND_CHECKS_H
 
 #include <algorithm>
 #include <cctype>
@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "dli/plugin_abi.h"
-#include "dli/plugin_sdk.h"
+#include "dli/backend_abi.h"
+#include "dli/backend_sdk.h"
 
 namespace dli::sdk {
 
@@ -142,7 +142,7 @@ inline std::vector<int64_t> ParseDims(const std::string& key, const std::string&
 }
 
 // Rejects unknown keys and values that do not fit the declared type of the
-// plugin's parameter table. Empty values mean "the framework's default".
+// backend's parameter table. Empty values mean "the framework's default".
 inline void CheckParams(const Spec& spec, const dli_param_info* params, size_t n_params) {
   for (const auto& [key, value] : spec.params) {
     const dli_param_info* info = nullptr;
@@ -195,4 +195,4 @@ inline void RequireBatchBytes(const dli_tensor_info& input, size_t n_batches, si
 
 }  // namespace dli::sdk
 
-#endif  // DLI_PLUGIN_CHECKS_H
+#endif  // DLI_BACKEND_CHECKS_H

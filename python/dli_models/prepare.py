@@ -19,6 +19,7 @@ import importlib
 import json
 import os
 import pkgutil
+import re
 import subprocess
 import sys
 import time
@@ -32,6 +33,13 @@ from dli_models import common  # noqa: E402  (needs the path set above)
 from dli_models import steps as steps_package  # noqa: E402
 
 STATE_DIR = ".prepare"
+# Framework log lines (absl's "I0000 00:00:... file.cc:12] text" at INFO or
+# WARNING severity, and absl's note that precedes them): TensorFlow and
+# LiteRT print them on every import, before any setting can silence them.
+# They go to the step's log file, not to the terminal.
+FRAMEWORK_LOG_LINE = re.compile(
+    r"^([IW]\d{4} \d+:\d+:\d+\.\d+ +\d+ [\w.-]+:\d+\] |"
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called)")
 
 
 def discover_steps() -> Dict[str, common.Step]:
@@ -82,6 +90,10 @@ def run_order(steps: Dict[str, common.Step],
 
 def _state_path(context: common.Context, step: common.Step) -> Path:
     return context.model_dir / STATE_DIR / f"{step.name}.json"
+
+
+def _log_path(context: common.Context, step: common.Step) -> Path:
+    return context.model_dir / STATE_DIR / f"{step.name}.log"
 
 
 def _code_sha256(step: common.Step) -> str:
@@ -158,6 +170,7 @@ def run_step(context: common.Context,
                        "scripts/setup.sh"), False
     environment = dict(os.environ, PYTHONUNBUFFERED="1",
                        DLI_VENV_ROOT=str(common.venv_root()))
+    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     environment["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(common.PYTHON_ROOT), os.environ.get("PYTHONPATH")]))
     command = [str(python), "-m", f"{steps_package.__name__}.{step.name}",
@@ -166,14 +179,24 @@ def run_step(context: common.Context,
     process = subprocess.Popen(command, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True,
                                env=environment, cwd=common.REPO_ROOT)
-    last_line, printed = "", False
-    for line in process.stdout:
-        if not printed:
-            print()  # the step's output goes below the progress line
-            printed = True
-        print("    " + line.rstrip(), flush=True)
-        last_line = line.strip() or last_line
+    last_line, printed, hidden = "", False, 0
+    log_path = _log_path(context, step)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        for line in process.stdout:
+            log.write(line)
+            if FRAMEWORK_LOG_LINE.match(line):
+                hidden += 1
+                continue
+            if not printed:
+                print()  # the step's output goes below the progress line
+                printed = True
+            print("    " + line.rstrip(), flush=True)
+            last_line = line.strip() or last_line
     ok = process.wait() == 0
+    if hidden:
+        print(f"    ({hidden} framework log line(s) in {log_path})", flush=True)
+        printed = True
     # step_main prefixes a StepError's message with "error: ".
     message = last_line.removeprefix("error: ")
     return ok, message or f"exit status {process.returncode}", printed

@@ -1,4 +1,4 @@
-// Statistics of request durations, as defined in docs/METRICS.md: small pure
+// Statistics of request durations, as defined in docs/METHODOLOGY.md ("Statistics"): small pure
 // functions over plain vectors, each unit-tested with exact values.
 #ifndef DLI_STATS_H
 #define DLI_STATS_H

@@ -52,10 +52,16 @@ def convert_onnx(onnx_path: Path, saved_model_dir: Path,
     tflite_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=saved_model_dir.parent) as scratch:
         output = Path(scratch) / "saved_model"
+        # onnx2tf rewrites the ONNX file it is given (seen with 1.29: the
+        # reference file changed on disk, so every later prepare found the
+        # reference step's output changed and converted everything again):
+        # it gets a copy.
+        source = Path(scratch) / onnx_path.name
+        shutil.copyfile(onnx_path, source)
         # The reference ONNX is already constant-folded by torch's exporter,
         # so onnx2tf's optional onnxsim pass (another compiled dependency)
         # is skipped.
-        onnx2tf.convert(input_onnx_file_path=str(onnx_path),
+        onnx2tf.convert(input_onnx_file_path=str(source),
                         output_folder_path=str(output),
                         copy_onnx_input_output_names_to_tflite=True,
                         not_use_onnxsim=True, non_verbose=True)

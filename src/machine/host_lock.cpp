@@ -167,9 +167,9 @@ MeasurementLock::~MeasurementLock() { Release(); }
 
 void MeasurementLock::Release() {
   if (fd_ < 0) return;
-  // The details go before the lock does (closing releases it), so a reader
-  // that finds the lock free never sees them; after a crash they stay, but
-  // then nobody holds the lock and nobody reads them.
+  // Cleared while still held (closing releases the lock), so the file names
+  // no finished process; after a crash they stay, but they are read only
+  // while someone holds the lock, and the next holder overwrites them.
   (void)!ftruncate(fd_, 0);
   close(fd_);
   fd_ = -1;

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "core/point.h"
 #include "core/text.h"
 
 using nlohmann::json;
@@ -9,16 +10,17 @@ using nlohmann::json;
 namespace dli {
 
 FpsInterval FpsIntervalOf(const json& point) {
-  const double batch = point.at("batch").get<double>();
+  const int batch = point.at("batch").get<int>();
   const json& l = point.at("latency_ms");
+  auto fps_at = [&](const json& latency_ms) {
+    return latency_ms.is_number() ? FramesPerSecond(batch, latency_ms.get<double>()) : 0;
+  };
   FpsInterval f;
   f.fps = point.at("fps").is_number() ? point.at("fps").get<double>() : 0;
-  // FPS = batch / latency: the slow end of the latency interval is the low
-  // end of the FPS interval.
-  if (l.at("ci95_high").is_number() && l.at("ci95_high").get<double>() > 0)
-    f.low = batch * 1000 / l.at("ci95_high").get<double>();
-  if (l.at("ci95_low").is_number() && l.at("ci95_low").get<double>() > 0)
-    f.high = batch * 1000 / l.at("ci95_low").get<double>();
+  // FPS falls as latency rises: the latency interval's high end is the FPS
+  // interval's low end.
+  f.low = fps_at(l.at("ci95_high"));
+  f.high = fps_at(l.at("ci95_low"));
   return f;
 }
 

@@ -1,9 +1,25 @@
 #include "args.h"
 
+#include <CLI/CLI.hpp>
+
 #include "core/error.h"
 #include "core/text.h"
 
 namespace dli::cli {
+namespace {
+
+// The value of a flag given without one (CLI11's --flag{value} names): any
+// other value was written by the user, --flag=VALUE. A control character
+// cannot be typed there by accident.
+const std::string kFlagGiven = "\x01";
+
+std::string CliNames(const Option& o) {
+  if (!o.value_name.empty()) return "--" + o.name;
+  const std::string given = "{" + kFlagGiven + "}";
+  return (o.name == "help" ? "-h" + given + "," : "") + "--" + o.name + given;
+}
+
+}  // namespace
 
 Args::Args(std::string usage, std::string summary, std::vector<Option> options,
            bool takes_positional)
@@ -19,38 +35,45 @@ const Option* Args::Find(const std::string& name) const {
 }
 
 void Args::Parse(int argc, char** argv, int first) {
-  for (int i = first; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      help_ = true;
-      continue;
-    }
-    if (!StartsWith(arg, "--")) {
-      if (!takes_positional_) throw UsageError("unexpected argument '" + arg + "' (see --help)");
-      positional_.push_back(arg);
-      continue;
-    }
-    std::string name = arg.substr(2);
-    std::optional<std::string> value;
-    if (const auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    const Option* opt = Find(name);
-    if (opt == nullptr) throw UsageError("unknown option --" + name + " (see --help)");
-    if (opt->value_name.empty()) {
-      if (value) throw UsageError("--" + name + " takes no value");
-      values_[name].push_back("true");
-      continue;
-    }
-    if (!value) {
-      if (i + 1 >= argc) throw UsageError("--" + name + " needs a value <" + opt->value_name + ">");
-      value = argv[++i];
-    }
-    if (!opt->repeatable && values_.count(name))
-      throw UsageError("--" + name + " given more than once");
-    values_[name].push_back(*value);
+  CLI::App app;
+  app.set_help_flag();  // --help is one of the flags below: help() tells the command
+  app.allow_extras();   // what is left over gets this file's messages, below
+  std::vector<Option> all = options_;
+  all.push_back({"help", "", ""});
+  for (const Option& o : all) {
+    CLI::Option* option =
+        o.value_name.empty() ? app.add_flag(CliNames(o)) : app.add_option(CliNames(o));
+    // Stored as read, so that of two misused options the first on the line
+    // is reported.
+    option->each([this, o](const std::string& value) { Store(o, value); })->trigger_on_parse();
   }
+  if (takes_positional_) app.add_option("positional", positional_);
+  try {
+    app.parse(argc - first + 1, argv + first - 1);
+  } catch (const CLI::ArgumentMismatch&) {
+    // CLI11 takes any next word as an option's value: only the last argument
+    // can lack one.
+    const std::string last = argv[argc - 1];
+    const std::string name = last.substr(2, last.find('=') - 2);
+    throw UsageError("--" + name + " needs a value <" + Find(name)->value_name + ">");
+  }
+  help_ = values_.erase("help") > 0;
+  if (app.remaining().empty()) return;
+  const std::string extra = app.remaining().front();
+  if (StartsWith(extra, "--"))
+    throw UsageError("unknown option " + extra.substr(0, extra.find('=')) + " (see --help)");
+  throw UsageError("unexpected argument '" + extra + "' (see --help)");
+}
+
+void Args::Store(const Option& option, const std::string& value) {
+  if (option.value_name.empty()) {
+    if (value != kFlagGiven) throw UsageError("--" + option.name + " takes no value");
+    values_[option.name].push_back("true");
+    return;
+  }
+  if (!option.repeatable && values_.count(option.name))
+    throw UsageError("--" + option.name + " given more than once");
+  values_[option.name].push_back(value);
 }
 
 std::string Args::HelpText() const {

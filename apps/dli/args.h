@@ -1,5 +1,6 @@
-// Command-line parsing for the dli commands: declared options, generated
-// --help, and UsageError (exit code 2) for anything malformed.
+// Command-line parsing for the dli commands (on CLI11): declared options,
+// generated --help, and UsageError (exit code 2) with one line for anything
+// malformed.
 #ifndef DLI_APPS_ARGS_H
 #define DLI_APPS_ARGS_H
 
@@ -39,6 +40,9 @@ class Args {
 
  private:
   const Option* Find(const std::string& name) const;
+  // Keeps one value of `option` as CLI11 reads it; UsageError when it is
+  // one too many or a flag was given a value.
+  void Store(const Option& option, const std::string& value);
   std::string usage_, summary_;
   std::vector<Option> options_;
   bool takes_positional_;

@@ -11,8 +11,6 @@
 #include <iostream>
 
 #include "core/error.h"
-#include "core/isolation.h"
-#include "core/backend_probe.h"
 #include "report/report.h"
 #include "core/text.h"
 
@@ -31,44 +29,19 @@ ParamList ParseParams(const std::vector<std::string>& items) {
   return params;
 }
 
-ProbedBackend ProbeBackend(const std::string& name) {
-  ProbedBackend b;
-  b.entry = FindBackend(name);
-  b.info = DescribeBackendIsolated(b.entry, SelfExecutable());
-  if (!b.info.available)
-    throw UsageError("framework '" + name + "' is unavailable: " + b.info.reason);
-  return b;
+std::vector<BackendInfo> SelectBackends(FrameworkCatalog& frameworks, const std::string& list) {
+  return frameworks.Select(list, [](const BackendInfo& info) {
+    std::cerr << "note: skipping " << info.name << ": " << info.reason << "\n";
+  });
 }
 
-std::vector<ProbedBackend> AvailableBackends() {
-  std::vector<ProbedBackend> out;
-  const std::string self = SelfExecutable();
-  for (const BackendEntry& e : DiscoverBackends(BackendSearchDirs())) {
-    if (e.library_path.empty()) continue;
-    BackendInfo info = DescribeBackendIsolated(e, self);
-    if (info.available)
-      out.push_back({e, std::move(info)});
-    else
-      std::cerr << "note: skipping " << e.name << ": " << info.reason << "\n";
-  }
-  return out;
-}
-
-std::vector<ProbedBackend> SelectBackends(const std::string& list) {
-  if (list == "all") return AvailableBackends();
-  std::vector<ProbedBackend> out;
-  for (const std::string& name : Split(list, ',')) out.push_back(ProbeBackend(name));
-  if (out.empty()) throw UsageError("no framework given");
-  return out;
-}
-
-PointSpec PredictSpec(const ProbedBackend& backend, const ResolvedModel& model,
+PointSpec PredictSpec(const BackendInfo& backend, const ResolvedModel& model,
                       const std::string& precision, const std::vector<std::string>& files,
                       int batch, bool keep_outputs) {
   PointSpec s;
   s.mode = "predict";
-  s.framework = backend.entry.name;
-  s.backend_path = backend.entry.library_path;
+  s.framework = backend.name;
+  s.backend_path = backend.path;
   ApplyModel(s, model);
   s.precision = precision;
   s.batch = batch;
@@ -87,6 +60,12 @@ ResolvedModel ModelOfFormat(const ModelMeta& meta, const ModelFormat& format) {
   r.format = format.id.empty() ? format.format : format.id;
   r.meta = meta;
   return r;
+}
+
+ResultStore OpenResults(const std::string& path) {
+  if (!fs::exists(path))
+    throw UsageError("results database not found: " + path + " (dli run writes it)");
+  return ResultStore(path);
 }
 
 std::vector<std::string> ReadClassNames(const ModelMeta& meta) {

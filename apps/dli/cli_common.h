@@ -8,30 +8,27 @@
 #include "accuracy/images.h"
 #include "core/backend.h"
 #include "core/point.h"
+#include "store/store.h"
+#include "study/frameworks.h"
 
 namespace dli::cli {
 
 // `key=value` items of repeated --param options.
 ParamList ParseParams(const std::vector<std::string>& items);
 
-struct ProbedBackend {
-  BackendEntry entry;
-  BackendInfo info;
-};
-// Finds and probes (in a child process) one framework; UsageError when it is
-// unknown or unavailable.
-ProbedBackend ProbeBackend(const std::string& name);
-// Every built backend that probes as available, in name order.
-std::vector<ProbedBackend> AvailableBackends();
-// "a,b" -> those backends; "all" -> AvailableBackends().
-std::vector<ProbedBackend> SelectBackends(const std::string& list);
+// frameworks.Select(list), with a note on stderr for each framework that
+// "all" leaves out because it is unavailable.
+std::vector<BackendInfo> SelectBackends(FrameworkCatalog& frameworks, const std::string& list);
 
 // A predict-mode point: one pass over `files` in order.
-PointSpec PredictSpec(const ProbedBackend& backend, const ResolvedModel& model,
+PointSpec PredictSpec(const BackendInfo& backend, const ResolvedModel& model,
                       const std::string& precision, const std::vector<std::string>& files,
                       int batch, bool keep_outputs);
 // The model entry of one format of a prepared model.
 ResolvedModel ModelOfFormat(const ModelMeta& meta, const ModelFormat& format);
+
+// The results database at `path`; UsageError when there is none.
+ResultStore OpenResults(const std::string& path);
 
 // Lines of the model's labels file (class names), or empty.
 std::vector<std::string> ReadClassNames(const ModelMeta& meta);

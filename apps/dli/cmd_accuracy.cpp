@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <iostream>
+#include <memory>
 
 #include "args.h"
 #include "cli_common.h"
@@ -10,6 +11,7 @@
 #include "core/isolation.h"
 #include "report/report.h"
 #include "core/text.h"
+#include "exec/executor.h"
 
 using nlohmann::json;
 
@@ -64,7 +66,9 @@ int RunAccuracy(int argc, char** argv) {
   const Dataset dataset = LoadDataset(dataset_dir, dopt);
   std::vector<std::string> files;
   for (const LabelledImage& li : dataset.items) files.push_back(li.path);
-  const std::vector<ProbedBackend> backends = SelectBackends(args.Require("framework"));
+  const std::unique_ptr<Executor> executor = MakeLocalExecutor();
+  FrameworkCatalog frameworks(*executor);
+  const std::vector<BackendInfo> backends = SelectBackends(frameworks, args.Require("framework"));
 
   std::cerr << "dataset: " << dataset_dir << " (" << dataset.format << ", " << dataset.items.size()
             << " images";
@@ -77,12 +81,12 @@ int RunAccuracy(int argc, char** argv) {
   std::vector<std::string> class_names;
   size_t index = 0;
   const size_t total = backends.size() * precisions.size();
-  for (const ProbedBackend& backend : backends) {
+  for (const BackendInfo& backend : backends) {
     for (const std::string& precision : precisions) {
       ++index;
       ResolvedModel model;
       try {
-        model = ResolveModel(model_arg, backend.entry.name, precision);
+        model = ResolveModel(model_arg, backend.name, precision);
       } catch (const UsageError& e) {
         if (backends.size() * precisions.size() == 1) throw;
         std::cerr << "[" << index << "/" << total << "] skipped: " << e.what() << "\n";
@@ -96,11 +100,11 @@ int RunAccuracy(int argc, char** argv) {
       if (args.Has("label-offset"))
         label_offset = static_cast<int>(args.GetInt("label-offset", 0, 0));
       PointSpec spec = PredictSpec(backend, model, precision, files, batch, false);
-      ValidateAgainstBackend(backend.info, spec);
-      std::cerr << "[" << index << "/" << total << "] " << backend.entry.name << " " << precision
+      ValidateAgainstBackend(backend, spec);
+      std::cerr << "[" << index << "/" << total << "] " << backend.name << " " << precision
                 << " (" << model.format << ") ..." << std::flush;
       AccuracyPoint p;
-      p.run = RunPointIsolated(spec, SelfExecutable());
+      p.run = executor->Run(spec);
       p.label_offset = label_offset;
       p.score = ScorePredictions(p.run, dataset, label_offset);
       std::cerr << (p.run.ok()

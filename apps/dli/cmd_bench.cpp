@@ -1,20 +1,22 @@
+// `dli bench`: one model on one framework, one point per batch size.
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 #include <iostream>
+#include <memory>
 
+#include "accuracy/images.h"
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "core/error.h"
 #include "core/host.h"
-#include "accuracy/images.h"
-#include "core/isolation.h"
-#include "core/backend_probe.h"
 #include "core/point.h"
-#include "report/report.h"
 #include "core/text.h"
+#include "exec/executor.h"
+#include "report/report.h"
+#include "study/frameworks.h"
 
 namespace dli::cli {
 namespace {
@@ -100,9 +102,10 @@ int RunBench(int argc, char** argv) {
     CheckImageFolder(base.input.images_dir);
   }
 
-  const ProbedBackend backend = ProbeBackend(base.framework);
-  base.backend_path = backend.entry.library_path;
-  ValidateAgainstBackend(backend.info, base);
+  const std::unique_ptr<Executor> executor = MakeLocalExecutor();
+  const BackendInfo backend = FrameworkCatalog(*executor).Require(base.framework);
+  base.backend_path = backend.path;
+  ValidateAgainstBackend(backend, base);
 
   ApplyModel(base, ResolveModel(model_arg, base.framework, base.precision));
 
@@ -119,12 +122,12 @@ int RunBench(int argc, char** argv) {
                               "] " + PointLabel(spec) + " ...";
     if (!quiet) std::cerr << label << std::flush;
     // On a terminal the worker's progress updates the point's line in place.
-    LineCallback progress;
+    ProgressCallback progress;
     if (!quiet && isatty(STDERR_FILENO))
       progress = [&](const std::string& line) {
         std::cerr << "\r\033[K" << label << " " << line << std::flush;
       };
-    results.push_back(RunPointIsolated(spec, SelfExecutable(), progress));
+    results.push_back(executor->Run(spec, progress));
     if (progress) std::cerr << "\r\033[K" << label;
     const PointResult& r = results.back();
     if (!quiet)

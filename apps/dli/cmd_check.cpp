@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <memory>
 
 #include "args.h"
 #include "cli_common.h"
@@ -16,6 +17,7 @@
 #include "core/isolation.h"
 #include "report/report.h"
 #include "core/text.h"
+#include "exec/executor.h"
 
 using nlohmann::json;
 
@@ -105,7 +107,10 @@ int RunCheck(int argc, char** argv) {
       args.Get("images", (std::filesystem::path(ModelsDir()) / "_datasets" / "sample").string());
   CheckImageFolder(images);
   const std::vector<std::string> files = ListImageFiles(images);
-  const std::vector<ProbedBackend> backends = SelectBackends(args.Get("framework", "all"));
+  const std::unique_ptr<Executor> executor = MakeLocalExecutor();
+  FrameworkCatalog frameworks(*executor);
+  const std::vector<BackendInfo> backends =
+      SelectBackends(frameworks, args.Get("framework", "all"));
   const std::vector<std::string> precisions = Split(ToUpper(args.Get("precision", "")), ',');
   auto wanted = [&](const std::string& precision) {
     return precisions.empty() ||
@@ -117,37 +122,38 @@ int RunCheck(int argc, char** argv) {
   for (const ModelFormat& f : meta.formats)
     if (f.format == "onnx" && f.precision == "FP32" && !onnx) onnx = &f;
   if (onnx == nullptr) throw UsageError(meta_file + " has no FP32 ONNX format to compare with");
-  std::optional<ProbedBackend> ref_backend;
-  for (const char* name : kReferenceFrameworks)
-    for (const ProbedBackend& b : AvailableBackends())
-      if (!ref_backend && b.entry.name == name &&
-          std::count(onnx->frameworks.begin(), onnx->frameworks.end(), name))
-        ref_backend = b;
+  std::optional<BackendInfo> ref_backend;
+  for (const char* name : kReferenceFrameworks) {
+    if (!std::count(onnx->frameworks.begin(), onnx->frameworks.end(), name)) continue;
+    const BackendInfo* b = frameworks.Find(name);
+    if (b != nullptr && b->available) {
+      ref_backend = *b;
+      break;
+    }
+  }
   if (!ref_backend) throw UsageError("no available framework can run the reference ONNX model");
-  std::cerr << "reference: " << onnx->path << " on " << ref_backend->entry.name << "\n";
-  const PointResult reference = RunPointIsolated(
-      PredictSpec(*ref_backend, ModelOfFormat(meta, *onnx), "FP32", files, 1, true),
-      SelfExecutable());
+  std::cerr << "reference: " << onnx->path << " on " << ref_backend->name << "\n";
+  const PointResult reference = executor->Run(
+      PredictSpec(*ref_backend, ModelOfFormat(meta, *onnx), "FP32", files, 1, true));
   if (!reference.ok()) throw std::runtime_error("reference run failed: " + reference.error);
 
   std::vector<Comparison> results;
-  for (const ProbedBackend& b : backends) {
+  for (const BackendInfo& b : backends) {
     for (const ModelFormat& f : meta.formats) {
-      if (!std::count(f.frameworks.begin(), f.frameworks.end(), b.entry.name) ||
+      if (!std::count(f.frameworks.begin(), f.frameworks.end(), b.name) ||
           !wanted(f.precision))
         continue;
-      if (!std::count(b.info.precisions.begin(), b.info.precisions.end(), f.precision)) continue;
-      std::cerr << "checking " << b.entry.name << " " << f.id << " ..." << std::flush;
+      if (!std::count(b.precisions.begin(), b.precisions.end(), f.precision)) continue;
+      std::cerr << "checking " << b.name << " " << f.id << " ..." << std::flush;
       results.push_back(Compare(
-          RunPointIsolated(PredictSpec(b, ModelOfFormat(meta, f), f.precision, files, 1, true),
-                           SelfExecutable()),
+          executor->Run(PredictSpec(b, ModelOfFormat(meta, f), f.precision, files, 1, true)),
           reference, tolerance, min_agreement));
       const Comparison& c = results.back();
       std::cerr << (c.pass ? " PASS" : " FAIL " + c.verdict) << "\n";
     }
   }
 
-  std::cout << "\nparity with " << onnx->path << " on " << ref_backend->entry.name << ", "
+  std::cout << "\nparity with " << onnx->path << " on " << ref_backend->name << ", "
             << reference.predictions.size() << " photos from " << images << "\n\n";
   TextTable table({"framework", "format", "precision", "top-1 agree", "max |diff|", "result"});
   bool all_pass = !results.empty();
@@ -165,7 +171,7 @@ int RunCheck(int argc, char** argv) {
                 {"host", HostToJson(ReadHostInfo())},
                 {"model", model_name},
                 {"reference",
-                 {{"framework", ref_backend->entry.name},
+                 {{"framework", ref_backend->name},
                   {"format", onnx->id},
                   {"framework_version", reference.framework_version}}},
                 {"images", files},

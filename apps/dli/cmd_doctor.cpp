@@ -1,10 +1,8 @@
 // `dli doctor`: one table of findings about the machine, optionally as JSON.
-#include "cmd_doctor.h"
-
-#include <algorithm>
 #include <iostream>
 
 #include "args.h"
+#include "commands.h"
 #include "core/error.h"
 #include "machine/doctor.h"
 #include "report/report.h"
@@ -12,17 +10,13 @@
 namespace dli::cli {
 namespace {
 
+// The advice goes in its own column: a finding is read as "what, how much,
+// what to do".
 void PrintFindings(const DoctorReport& report, std::ostream& out) {
-  size_t id_width = 5;
-  for (const Finding& f : report.findings) id_width = std::max(id_width, f.id.size());
-  const auto pad = [](const std::string& s, size_t width) {
-    return s + std::string(width > s.size() ? width - s.size() : 0, ' ') + "  ";
-  };
-  out << pad("check", id_width) << pad("status", 7) << "value\n";
-  for (const Finding& f : report.findings) {
-    out << pad(f.id, id_width) << pad(FindingStatusName(f.status), 7) << f.value << "\n";
-    if (!f.advice.empty()) out << std::string(id_width + 2 + 9, ' ') << "-> " << f.advice << "\n";
-  }
+  TextTable table({"check", "status", "value", "advice"});
+  for (const Finding& f : report.findings)
+    table.AddRow({f.id, FindingStatusName(f.status), f.value, f.advice});
+  table.Print(out);
 }
 
 }  // namespace

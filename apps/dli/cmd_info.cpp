@@ -1,11 +1,12 @@
+// `dli info`: the host and every framework backend.
 #include <iostream>
 
 #include "args.h"
 #include "commands.h"
+#include "core/backend_probe.h"
 #include "core/error.h"
 #include "core/host.h"
-#include "core/isolation.h"
-#include "core/backend_probe.h"
+#include "exec/executor.h"
 #include "report/report.h"
 
 namespace dli::cli {
@@ -22,10 +23,7 @@ int RunInfo(int argc, char** argv) {
     return kExitOk;
   }
   const HostInfo host = ReadHostInfo();
-  std::vector<BackendInfo> backends;
-  const std::string self = SelfExecutable();
-  for (const BackendEntry& entry : DiscoverBackends(BackendSearchDirs()))
-    backends.push_back(DescribeBackendIsolated(entry, self));
+  const std::vector<BackendInfo> backends = MakeLocalExecutor()->DescribeBackends();
 
   if (args.Has("json")) {
     nlohmann::json doc = {{"tool", {{"name", "dli"}, {"version", DLI_VERSION}}},

@@ -21,6 +21,7 @@
 #include "core/isolation.h"
 #include "report/report.h"
 #include "core/text.h"
+#include "exec/executor.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -301,7 +302,7 @@ int RunOptimize(int argc, char** argv) {
   DatasetOptions dataset_options;
   dataset_options.labels_file = args.Get("labels");
   LoadDataset(dataset_dir, dataset_options);
-  ProbeBackend(framework);
+  FrameworkCatalog(*MakeLocalExecutor()).Require(framework);
 
   json calibration;
   if (path.calibrated) {

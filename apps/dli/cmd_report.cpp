@@ -6,6 +6,7 @@
 #include <set>
 
 #include "args.h"
+#include "cli_common.h"
 #include "commands.h"
 #include "accuracy/dataset.h"
 #include "core/error.h"
@@ -50,9 +51,7 @@ int RunReport(int argc, char** argv) {
     return kExitOk;
   }
   const std::string db = args.Get("db", "results/dli.sqlite");
-  if (!fs::exists(db))
-    throw UsageError("results database not found: " + db + " (dli run writes it)");
-  ResultStore store(db);
+  ResultStore store = OpenResults(db);
   PointFilter filter;
   filter.run_id = args.GetInt("run", 0, 1);
   filter.experiment = args.Get("experiment");

@@ -1,16 +1,15 @@
-// `dli results` (list, export, runs) and `dli compare` over the database.
-#include <algorithm>
-#include <cmath>
+// `dli results` (list, export, runs) over the database.
 #include <iostream>
-#include <map>
 #include <sstream>
 
 #include "args.h"
+#include "cli_common.h"
 #include "commands.h"
 #include "core/error.h"
+#include "core/text.h"
+#include "report/compare.h"
 #include "report/report.h"
 #include "store/store.h"
-#include "core/text.h"
 
 using nlohmann::json;
 
@@ -27,12 +26,6 @@ const std::vector<Option> kFilterOptions = {
     {"status", "S", "only this status (ok, failed, timeout, crashed)"},
     {"all-versions", "", "every stored point, not only the newest of each measurement"}};
 
-ResultStore OpenExisting(const std::string& path) {
-  if (!std::filesystem::exists(path))
-    throw UsageError("results database not found: " + path + " (dli run writes it)");
-  return ResultStore(path);
-}
-
 PointFilter FilterFrom(const Args& args) {
   PointFilter f;
   f.run_id = args.GetInt("run", 0, 1);
@@ -43,36 +36,6 @@ PointFilter FilterFrom(const Args& args) {
   f.status = args.Get("status");
   f.latest_per_key = !args.Has("all-versions");
   return f;
-}
-
-std::string ParamsOf(const json& p) {
-  std::vector<std::string> parts;
-  if (p.contains("params"))
-    for (const auto& [k, v] : p["params"].items()) parts.push_back(k + "=" + v.get<std::string>());
-  return parts.empty() ? "default" : Join(parts, ",");
-}
-
-// The FPS interval implied by the latency's 95% CI.
-struct FpsInterval {
-  double fps = 0, low = 0, high = 0;
-};
-FpsInterval FpsOf(const json& p) {
-  const double batch = p.at("batch").get<double>();
-  const json& l = p.at("latency_ms");
-  FpsInterval f;
-  f.fps = p.at("fps").is_number() ? p.at("fps").get<double>() : 0;
-  if (l.at("ci95_high").is_number() && l.at("ci95_high").get<double>() > 0)
-    f.low = batch * 1000 / l.at("ci95_high").get<double>();
-  if (l.at("ci95_low").is_number() && l.at("ci95_low").get<double>() > 0)
-    f.high = batch * 1000 / l.at("ci95_low").get<double>();
-  return f;
-}
-
-std::string MatchKey(const json& p) {
-  return p.at("model").at("name").get<std::string>() + "|" + p.at("model").value("format", "") +
-         "|" + p.at("framework").get<std::string>() + "|" + p.at("device").get<std::string>() +
-         "|" + p.at("precision").get<std::string>() + "|" +
-         std::to_string(p.at("batch").get<int>()) + "|" + ParamsOf(p);
 }
 
 }  // namespace
@@ -91,7 +54,7 @@ int RunResults(int argc, char** argv) {
     return kExitOk;
   }
   const std::string action = args.positional().empty() ? "list" : args.positional()[0];
-  ResultStore store = OpenExisting(args.Get("db", "results/dli.sqlite"));
+  ResultStore store = OpenResults(args.Get("db", "results/dli.sqlite"));
   if (action == "runs") {
     TextTable table({"run", "experiment", "started", "finished", "status", "points"});
     for (const StoredRun& r : store.Runs())
@@ -112,8 +75,9 @@ int RunResults(int argc, char** argv) {
       };
       table.AddRow({std::to_string(sp.id), std::to_string(sp.run_id), sp.kind,
                     p.value("framework", ""), p.value("device", ""), p.value("precision", ""),
-                    perf ? std::to_string(p.value("batch", 0)) : "-", perf ? ParamsOf(p) : "-",
-                    perf ? num(p["fps"], 1) : "-", perf ? num(p["latency_ms"]["median"], 3) : "-",
+                    perf ? std::to_string(p.value("batch", 0)) : "-",
+                    perf ? PointParamsText(p) : "-", perf ? num(p["fps"], 1) : "-",
+                    perf ? num(p["latency_ms"]["median"], 3) : "-",
                     perf ? "-" : num(p["top1_pct"], 2), sp.status});
     }
     table.Print(std::cout);
@@ -142,80 +106,6 @@ int RunResults(int argc, char** argv) {
     WriteFileAtomically(args.Get("json"), doc.dump(2) + "\n");
   }
   std::cout << "exported " << points.size() << " point(s)\n";
-  return kExitOk;
-}
-
-int RunCompare(int argc, char** argv) {
-  Args args("dli compare RUN_A RUN_B [--db FILE] [--json FILE]",
-            "Compares the performance points two runs have in common (same model, format,\n"
-            "framework, device, precision, batch and parameters): FPS ratio B/A with the\n"
-            "interval implied by both medians' 95% confidence intervals. A change is flagged\n"
-            "only when that interval excludes 1, i.e. it exceeds the measurement noise.",
-            {{"db", "FILE", "results database (default results/dli.sqlite)"},
-             {"json", "FILE", "write the comparison as JSON"}},
-            /*takes_positional=*/true);
-  args.Parse(argc, argv, 2);
-  if (args.help()) {
-    std::cout << args.HelpText();
-    return kExitOk;
-  }
-  if (args.positional().size() != 2)
-    throw UsageError("expected two run ids (see dli results runs)");
-  int64_t ids[2];
-  for (int i = 0; i < 2; ++i) {
-    const auto v = ParseInt(args.positional()[i]);
-    if (!v || *v < 1)
-      throw UsageError("run ids are positive whole numbers, got '" + args.positional()[i] + "'");
-    ids[i] = *v;
-  }
-  ResultStore store = OpenExisting(args.Get("db", "results/dli.sqlite"));
-  std::map<std::string, json> side[2];
-  for (int i = 0; i < 2; ++i) {
-    const std::vector<StoredRun> runs = store.Runs();
-    if (std::none_of(runs.begin(), runs.end(), [&](const StoredRun& r) { return r.id == ids[i]; }))
-      throw UsageError("no run " + std::to_string(ids[i]) +
-                       " in the database (see dli results runs)");
-    PointFilter f;
-    f.run_id = ids[i];
-    f.kind = "performance";
-    f.status = "ok";
-    for (const StoredPoint& sp : store.Points(f)) side[i][MatchKey(sp.result)] = sp.result;
-  }
-  TextTable table({"framework", "device", "precision", "batch", "params", "FPS A", "FPS B", "B/A",
-                   "95% interval", "change"});
-  json out = json::array();
-  size_t changed = 0;
-  for (const auto& [key, a] : side[0]) {
-    const auto it = side[1].find(key);
-    if (it == side[1].end()) continue;
-    const json& b = it->second;
-    const FpsInterval fa = FpsOf(a), fb = FpsOf(b);
-    const double ratio = fa.fps > 0 ? fb.fps / fa.fps : 0;
-    const double low = fa.high > 0 ? fb.low / fa.high : 0;
-    const double high = fa.low > 0 ? fb.high / fa.low : 0;
-    const std::string change = low > 1 ? "faster" : high < 1 ? "slower" : "within noise";
-    if (change != "within noise") ++changed;
-    table.AddRow({a["framework"], a["device"], a["precision"],
-                  std::to_string(a["batch"].get<int>()), ParamsOf(a), FormatFixed(fa.fps, 1),
-                  FormatFixed(fb.fps, 1), FormatFixed(ratio, 3),
-                  FormatFixed(low, 3) + "-" + FormatFixed(high, 3), change});
-    out.push_back({{"key", key},
-                   {"fps_a", fa.fps},
-                   {"fps_b", fb.fps},
-                   {"ratio", ratio},
-                   {"ratio_low", low},
-                   {"ratio_high", high},
-                   {"change", change}});
-  }
-  if (out.empty())
-    throw UsageError("runs " + std::to_string(ids[0]) + " and " + std::to_string(ids[1]) +
-                     " have no successful point in common");
-  table.Print(std::cout);
-  std::cout << out.size() << " point(s) compared, " << changed << " changed beyond the noise\n";
-  if (args.Has("json"))
-    WriteFileAtomically(
-        args.Get("json"),
-        json({{"run_a", ids[0]}, {"run_b", ids[1]}, {"points", out}}).dump(2) + "\n");
   return kExitOk;
 }
 

@@ -1,4 +1,4 @@
-#include "core/experiment.h"
+#include "study/experiment.h"
 
 #include <gtest/gtest.h>
 

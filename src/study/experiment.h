@@ -2,8 +2,8 @@
 // models, frameworks, devices, precisions, batch sizes and per-framework
 // parameter axes; the plan is their cartesian product, minus combinations a
 // backend declares unsupported (kept in the plan, marked skipped, with why).
-#ifndef DLI_EXPERIMENT_H
-#define DLI_EXPERIMENT_H
+#ifndef DLI_STUDY_EXPERIMENT_H
+#define DLI_STUDY_EXPERIMENT_H
 
 #include <map>
 #include <string>
@@ -56,4 +56,4 @@ std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
 
 }  // namespace dli
 
-#endif  // DLI_EXPERIMENT_H
+#endif  // DLI_STUDY_EXPERIMENT_H

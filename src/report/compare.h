@@ -1,0 +1,54 @@
+// Comparing the performance points two runs have in common (`dli compare`):
+// the FPS ratio B/A with the interval implied by both medians' 95%
+// confidence intervals. A change is flagged only when that interval excludes
+// 1, i.e. when it exceeds the measurement noise.
+#ifndef DLI_REPORT_COMPARE_H
+#define DLI_REPORT_COMPARE_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dli {
+
+// A point's FPS and the FPS interval its latency's 95% CI implies (0 where
+// unknown).
+struct FpsInterval {
+  double fps = 0, low = 0, high = 0;
+};
+// Of a stored performance point (schema dli.result/1).
+FpsInterval FpsIntervalOf(const nlohmann::json& point);
+
+// A stored point's parameters, "k=v,k=v" in key order, or "default".
+std::string PointParamsText(const nlohmann::json& point);
+
+// The same measurement in two runs: same model, format, framework, device,
+// precision, batch and parameters.
+std::string MatchKey(const nlohmann::json& point);
+
+enum class Change { kFaster, kSlower, kWithinNoise };
+const char* ChangeName(Change change);  // "faster", "slower", "within noise"
+
+struct PointComparison {
+  std::string key;  // MatchKey
+  std::string framework, device, precision, params;
+  int batch = 0;
+  FpsInterval a, b;
+  double ratio = 0, ratio_low = 0, ratio_high = 0;  // B/A
+  Change change = Change::kWithinNoise;
+};
+
+// The points of `a` and `b` (performance points) with the same MatchKey, in
+// key order; of several points with one key in a run, the last counts.
+std::vector<PointComparison> ComparePoints(const std::vector<nlohmann::json>& a,
+                                           const std::vector<nlohmann::json>& b);
+
+// The comparison as written by `dli compare --json`.
+nlohmann::json ComparisonToJson(int64_t run_a, int64_t run_b,
+                                const std::vector<PointComparison>& points);
+
+}  // namespace dli
+
+#endif  // DLI_REPORT_COMPARE_H

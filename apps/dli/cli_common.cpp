@@ -40,61 +40,44 @@ ProbedBackend ProbeBackend(const std::string& name) {
   return b;
 }
 
-std::vector<ProbedBackend> AvailableBackends() {
-  std::vector<ProbedBackend> out;
-  const std::string self = SelfExecutable();
-  for (const BackendEntry& e : DiscoverBackends(BackendSearchDirs())) {
-    if (e.library_path.empty()) continue;
-    BackendInfo info = DescribeBackendIsolated(e, self);
+std::vector<BackendInfo> AvailableBackends(Executor& executor) {
+  std::vector<BackendInfo> out;
+  for (BackendInfo& info : executor.DescribeBackends()) {
     if (info.available)
-      out.push_back({e, std::move(info)});
-    else
-      std::cerr << "note: skipping " << e.name << ": " << info.reason << "\n";
+      out.push_back(std::move(info));
+    else if (!info.path.empty())  // built, but the framework cannot run here
+      std::cerr << "note: skipping " << info.name << ": " << info.reason << "\n";
   }
   return out;
 }
 
-std::vector<ProbedBackend> SelectBackends(const std::string& list) {
-  if (list == "all") return AvailableBackends();
-  std::vector<ProbedBackend> out;
-  for (const std::string& name : Split(list, ',')) out.push_back(ProbeBackend(name));
+std::vector<BackendInfo> SelectBackends(Executor& executor, const std::string& list,
+                                        const std::vector<BackendInfo>* available) {
+  if (list == "all") return available ? *available : AvailableBackends(executor);
+  // From `available` when it is there; the executor names the known
+  // frameworks when `name` is none of them.
+  auto describe = [&](const std::string& name) {
+    if (available)
+      for (const BackendInfo& b : *available)
+        if (b.name == name) return b;
+    return executor.DescribeBackend(name);
+  };
+  std::vector<BackendInfo> out;
+  for (const std::string& name : Split(list, ',')) {
+    out.push_back(describe(name));
+    if (!out.back().available)
+      throw UsageError("framework '" + name + "' is unavailable: " + out.back().reason);
+  }
   if (out.empty()) throw UsageError("no framework given");
   return out;
 }
 
-PointSpec PredictSpec(const ProbedBackend& backend, const ResolvedModel& model,
-                      const std::string& precision, const std::vector<std::string>& files,
-                      int batch, bool keep_outputs) {
-  PointSpec s;
-  s.mode = "predict";
-  s.framework = backend.entry.name;
-  s.backend_path = backend.entry.library_path;
-  ApplyModel(s, model);
-  s.precision = precision;
-  s.batch = batch;
-  s.input.files = files;
-  s.input.keep_outputs = keep_outputs;
-  s.timeout_s = 600 + 2.0 * static_cast<double>(files.size());
-  return s;
-}
-
-ResolvedModel ModelOfFormat(const ModelMeta& meta, const ModelFormat& format) {
-  ResolvedModel r;
-  r.name = meta.name;
-  r.path = (fs::path(meta.dir) / format.path).lexically_normal().string();
-  if (!format.weights.empty())
-    r.weights = (fs::path(meta.dir) / format.weights).lexically_normal().string();
-  r.format = format.id.empty() ? format.format : format.id;
-  r.meta = meta;
-  return r;
-}
-
-std::vector<std::string> ReadClassNames(const ModelMeta& meta) {
-  std::vector<std::string> names;
-  if (meta.labels_path.empty()) return names;
-  std::ifstream in(meta.labels_path);
-  for (std::string line; std::getline(in, line);) names.push_back(Trim(line));
-  return names;
+void PrintConsoleReport(const ConsoleReport& report, std::ostream& out) {
+  out << report.before;
+  TextTable table(report.header);
+  for (const std::vector<std::string>& row : report.rows) table.AddRow(row);
+  table.Print(out);
+  out << report.after << std::flush;
 }
 
 int RunForeground(const std::vector<std::string>& argv) {
@@ -121,49 +104,6 @@ std::vector<std::string> PrepareCommand() {
     throw UsageError("model preparation script not found: " + script.string() +
                      " (set DLI_HOME to the DLI source folder)");
   return {"/usr/bin/python3", script.string(), "--models-dir", ModelsDir()};
-}
-
-namespace {
-
-// NumPy .npy (format 1.0) of a float32 array.
-void WriteNpyFloat32(const std::string& path, const std::vector<size_t>& shape,
-                     const std::vector<float>& data) {
-  std::vector<std::string> dims;
-  for (size_t d : shape) dims.push_back(std::to_string(d));
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + Join(dims, ", ") +
-                       (shape.size() == 1 ? ",), }" : "), }");
-  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-  header += '\n';
-  std::string out = "\x93NUMPY";
-  out += static_cast<char>(1);
-  out += static_cast<char>(0);
-  out += static_cast<char>(header.size() & 0xff);
-  out += static_cast<char>(header.size() >> 8);
-  out += header;
-  out.append(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float));
-  WriteFileAtomically(path, out);
-}
-
-}  // namespace
-
-void WriteImagesNpy(const ImageSet& set, const std::string& layout, const std::string& path) {
-  if (layout != "NCHW" && layout != "NHWC")
-    throw std::invalid_argument("WriteImagesNpy: layout " + layout + " is not NCHW or NHWC");
-  const HwcImage& first = set.images.front();
-  const size_t n = set.images.size(), h = first.height, w = first.width, c = first.channels;
-  std::vector<float> data;
-  data.reserve(n * h * w * c);
-  for (const HwcImage& im : set.images) {
-    if (layout == "NHWC") {
-      data.insert(data.end(), im.pixels.begin(), im.pixels.end());
-      continue;
-    }
-    for (size_t ch = 0; ch < c; ++ch)
-      for (size_t p = 0; p < h * w; ++p) data.push_back(im.pixels[p * c + ch]);
-  }
-  WriteNpyFloat32(
-      path, layout == "NHWC" ? std::vector<size_t>{n, h, w, c} : std::vector<size_t>{n, c, h, w},
-      data);
 }
 
 }  // namespace dli::cli

@@ -2,12 +2,15 @@
 #ifndef DLI_APPS_CLI_COMMON_H
 #define DLI_APPS_CLI_COMMON_H
 
+#include <ostream>
 #include <string>
 #include <vector>
 
+#include "accuracy/check.h"
 #include "accuracy/images.h"
 #include "core/backend.h"
 #include "core/point.h"
+#include "exec/executor.h"
 
 namespace dli::cli {
 
@@ -21,20 +24,18 @@ struct ProbedBackend {
 // Finds and probes (in a child process) one framework; UsageError when it is
 // unknown or unavailable.
 ProbedBackend ProbeBackend(const std::string& name);
-// Every built backend that probes as available, in name order.
-std::vector<ProbedBackend> AvailableBackends();
-// "a,b" -> those backends; "all" -> AvailableBackends().
-std::vector<ProbedBackend> SelectBackends(const std::string& list);
+// Every framework of `executor` that is available, each probed once; a note
+// on stderr for each built one that is not.
+std::vector<BackendInfo> AvailableBackends(Executor& executor);
+// "a,b" -> those frameworks; "all" -> AvailableBackends(). UsageError for an
+// unknown or unavailable one. `available`, when given, is this executor's
+// AvailableBackends(), chosen from instead of probing again.
+std::vector<BackendInfo> SelectBackends(Executor& executor, const std::string& list,
+                                        const std::vector<BackendInfo>* available = nullptr);
 
-// A predict-mode point: one pass over `files` in order.
-PointSpec PredictSpec(const ProbedBackend& backend, const ResolvedModel& model,
-                      const std::string& precision, const std::vector<std::string>& files,
-                      int batch, bool keep_outputs);
-// The model entry of one format of a prepared model.
-ResolvedModel ModelOfFormat(const ModelMeta& meta, const ModelFormat& format);
-
-// Lines of the model's labels file (class names), or empty.
-std::vector<std::string> ReadClassNames(const ModelMeta& meta);
+// Prints a check's console output with its table aligned, and flushes it:
+// progress on stderr that follows stays in order when both go to one file.
+void PrintConsoleReport(const ConsoleReport& report, std::ostream& out);
 
 // Runs a program with this process's stdin/stdout/stderr; returns its exit
 // code (128 + signal when it was killed).
@@ -44,11 +45,6 @@ int RunForeground(const std::vector<std::string>& argv);
 // dli_models/prepare.py --models-dir <ModelsDir()>`, to which the caller adds
 // its options; UsageError when the script is missing.
 std::vector<std::string> PrepareCommand();
-
-// Writes the preprocessed images of `set` as one float32 NumPy .npy array,
-// [N, C, H, W] for layout "NCHW" or [N, H, W, C] for "NHWC": the calibration
-// data the Python quantization tools read (dli __preprocess, dli optimize).
-void WriteImagesNpy(const ImageSet& set, const std::string& layout, const std::string& path);
 
 }  // namespace dli::cli
 

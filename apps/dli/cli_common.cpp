@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "core/error.h"
@@ -35,45 +34,18 @@ std::vector<BackendInfo> SelectBackends(FrameworkCatalog& frameworks, const std:
   });
 }
 
-PointSpec PredictSpec(const BackendInfo& backend, const ResolvedModel& model,
-                      const std::string& precision, const std::vector<std::string>& files,
-                      int batch, bool keep_outputs) {
-  PointSpec s;
-  s.mode = "predict";
-  s.framework = backend.name;
-  s.backend_path = backend.path;
-  ApplyModel(s, model);
-  s.precision = precision;
-  s.batch = batch;
-  s.input.files = files;
-  s.input.keep_outputs = keep_outputs;
-  s.timeout_s = 600 + 2.0 * static_cast<double>(files.size());
-  return s;
-}
-
-ResolvedModel ModelOfFormat(const ModelMeta& meta, const ModelFormat& format) {
-  ResolvedModel r;
-  r.name = meta.name;
-  r.path = (fs::path(meta.dir) / format.path).lexically_normal().string();
-  if (!format.weights.empty())
-    r.weights = (fs::path(meta.dir) / format.weights).lexically_normal().string();
-  r.format = format.id.empty() ? format.format : format.id;
-  r.meta = meta;
-  return r;
-}
-
 ResultStore OpenResults(const std::string& path) {
   if (!fs::exists(path))
     throw UsageError("results database not found: " + path + " (dli run writes it)");
   return ResultStore(path);
 }
 
-std::vector<std::string> ReadClassNames(const ModelMeta& meta) {
-  std::vector<std::string> names;
-  if (meta.labels_path.empty()) return names;
-  std::ifstream in(meta.labels_path);
-  for (std::string line; std::getline(in, line);) names.push_back(Trim(line));
-  return names;
+void PrintConsoleReport(const ConsoleReport& report, std::ostream& out) {
+  out << report.before;
+  TextTable table(report.header);
+  for (const std::vector<std::string>& row : report.rows) table.AddRow(row);
+  table.Print(out);
+  out << report.after << std::flush;
 }
 
 int RunForeground(const std::vector<std::string>& argv) {

@@ -6,6 +6,7 @@
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
+#include "accuracy/calibration.h"
 #include "accuracy/images.h"
 #include "core/text.h"
 #include "core/error.h"
@@ -51,9 +52,10 @@ int RunPreprocess(int argc, char** argv) {
   const std::string model_json =
       (std::filesystem::path(ModelsDir()) / args.Require("model") / "model.json").string();
   const ModelMeta meta = LoadModelMeta(model_json);
-  const ImageSet set = LoadImageFolder(args.Require("images"), meta.preprocessing,
-                                       static_cast<size_t>(args.GetInt("limit", 300, 1)));
-  WriteImagesNpy(set, layout, args.Require("out"));
+  const ImageSet set =
+      LoadImageFolder(args.Require("images"), meta.preprocessing,
+                      static_cast<size_t>(args.GetInt("limit", kDefaultMaxCalibrationImages, 1)));
+  WriteFileAtomically(args.Require("out"), ImagesNpy(set, layout));
   std::cerr << "wrote " << set.images.size() << " preprocessed image(s)";
   if (!set.skipped.empty())
     std::cerr << "; skipped " << set.skipped.size() << ": " << set.skipped.front();

@@ -7,7 +7,7 @@
 
 #include "core/batches.h"
 #include "core/error.h"
-#include "core/isolation.h"
+#include "core/files.h"
 #include "core/model.h"
 #include "core/point.h"
 #include "core/sha256.h"

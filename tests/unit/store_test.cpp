@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/isolation.h"
+#include "core/files.h"
 
 namespace dli {
 namespace {

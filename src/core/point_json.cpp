@@ -61,19 +61,21 @@ class Fields {
   bool Has(const char* key) const { return Find(key) != nullptr; }
   Fields Object(const char* key) const {
     const json* v = Find(key);
-    return Fields(v ? *v : Null(), Name(key));
+    return Fields(v ? *v : Null(), Path(key));
   }
   const json* Find(const char* key) const {
     if (!j_.is_object()) return nullptr;
     const auto it = j_.find(key);
     return it == j_.end() || it->is_null() ? nullptr : &*it;
   }
+  // "'latency_ms.median'" for messages.
   std::string Name(const char* key = nullptr) const {
-    const std::string path = key ? (where_.empty() ? key : where_ + "." + key) : where_;
+    const std::string path = key ? Path(key) : where_;
     return path.empty() ? "the result" : "'" + path + "'";
   }
 
  private:
+  std::string Path(const char* key) const { return where_.empty() ? key : where_ + "." + key; }
   static const json& Null() {
     static const json kNull;
     return kNull;

@@ -19,7 +19,7 @@ class WorkerExecutor : public Executor {
  public:
   std::vector<BackendInfo> DescribeBackends() override;
   BackendInfo DescribeBackend(const std::string& framework) override;
-  PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress) override;
+  PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress = {}) override;
 
  protected:
   // The command line that runs `dli <verb>` where the points run, with

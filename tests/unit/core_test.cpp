@@ -161,7 +161,7 @@ TEST_F(ModelDir, MalformedMetadataIsAUsageError) {
   EXPECT_THROW(ResolveModel(root.string(), "openvino", "FP32"), UsageError);
 }
 
-TEST(ResultJson, RoundTripRecomputesStatisticsFromSamples) {
+TEST(ResultJson, RoundTripKeepsStatisticsAndSamples) {
   PointResult r;
   r.spec.framework = "x";
   r.spec.batch = 4;

@@ -54,8 +54,7 @@ class Fields {
     try {
       out = v->get<T>();
     } catch (const json::exception&) {
-      throw std::runtime_error(Name(key) + " is " + v->type_name() + ", expected " +
-                               Expected<T>());
+      throw std::runtime_error(Name(key) + " is " + v->type_name() + ", expected " + Expected<T>());
     }
   }
   bool Has(const char* key) const { return Find(key) != nullptr; }
@@ -82,10 +81,14 @@ class Fields {
   }
   template <typename T>
   static std::string Expected() {
-    if constexpr (std::is_same_v<T, std::string>) return "a string";
-    else if constexpr (std::is_same_v<T, bool>) return "true or false";
-    else if constexpr (std::is_arithmetic_v<T>) return "a number";
-    else return "an array";
+    if constexpr (std::is_same_v<T, std::string>)
+      return "a string";
+    else if constexpr (std::is_same_v<T, bool>)
+      return "true or false";
+    else if constexpr (std::is_arithmetic_v<T>)
+      return "a number";
+    else
+      return "an array";
   }
   const json& j_;
   std::string where_;

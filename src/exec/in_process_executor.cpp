@@ -10,8 +10,7 @@ class InProcessExecutor final : public Executor {
  public:
   std::vector<BackendInfo> DescribeBackends() override {
     std::vector<BackendInfo> out;
-    for (const std::string& name : FrameworksFound())
-      out.push_back(DescribeBackendInProcess(name));
+    for (const std::string& name : FrameworksFound()) out.push_back(DescribeBackendInProcess(name));
     return out;
   }
   BackendInfo DescribeBackend(const std::string& framework) override {

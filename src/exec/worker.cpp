@@ -102,7 +102,7 @@ PointResult RunPointInProcess(const PointSpec& spec, const PointProgress& on_pro
     r.framework_version = backend->Describe().version;
 
     BackendLibrary::OpenArgs args{spec.model_path, spec.weights_path, spec.device,
-                          spec.precision,  spec.batch,        spec.params};
+                                  spec.precision,  spec.batch,        spec.params};
     const auto load_start = std::chrono::steady_clock::now();
     std::unique_ptr<Session> session = backend->Open(args);
     r.load_ms = MsSince(load_start);

@@ -126,8 +126,7 @@ PointResult WorkerExecutor::Run(const PointSpec& spec, const ProgressCallback& o
   if (c.child.interrupted) return Failed(spec, "interrupted", "interrupted by the user", &c);
   if (!c.protocol_error.empty()) return Failed(spec, "failed", c.protocol_error, &c);
   if (c.child.timed_out)
-    return Failed(spec, "timeout", "timed out after " + FormatFixed(spec.timeout_s, 0) + " s",
-                  &c);
+    return Failed(spec, "timeout", "timed out after " + FormatFixed(spec.timeout_s, 0) + " s", &c);
   if (result) {
     PointResult r = std::move(*result);
     RenameFiles(r, r.spec.input.files, spec.input.files);
@@ -176,9 +175,7 @@ std::vector<BackendInfo> WorkerExecutor::Probe(const std::vector<std::string>& f
   return out;
 }
 
-std::vector<BackendInfo> WorkerExecutor::DescribeBackends() {
-  return Probe({}, kProbeAllTimeoutS);
-}
+std::vector<BackendInfo> WorkerExecutor::DescribeBackends() { return Probe({}, kProbeAllTimeoutS); }
 
 BackendInfo WorkerExecutor::DescribeBackend(const std::string& framework) {
   return Probe({framework}, kProbeTimeoutS).front();

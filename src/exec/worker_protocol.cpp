@@ -93,8 +93,8 @@ void LocatePreparedModel(json& model) {
   const std::string name = model.at("name"), format = model.at("format");
   const fs::path meta_file = fs::path(ModelsDir()) / name / kMetaFile;
   if (!fs::is_regular_file(meta_file))
-    throw UsageError("model '" + name + "' is not prepared on this host (no " +
-                     meta_file.string() + "; `dli models prepare` makes it)");
+    throw UsageError("model '" + name + "' is not prepared on this host (no " + meta_file.string() +
+                     "; `dli models prepare` makes it)");
   const ModelMeta meta = LoadModelMeta(meta_file.string());
   for (const ModelFormat& f : meta.formats) {
     if (f.id != format) continue;

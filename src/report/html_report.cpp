@@ -157,8 +157,7 @@ AccuracyPoint ReadAccuracyPoint(const json& j) {
 }
 
 template <typename Point, typename Source>
-std::vector<Point> SortedPoints(const std::vector<Source>& sources,
-                                Point (*read)(const Source&)) {
+std::vector<Point> SortedPoints(const std::vector<Source>& sources, Point (*read)(const Source&)) {
   std::vector<Point> points;
   for (const Source& source : sources) points.push_back(read(source));
   std::stable_sort(points.begin(), points.end(),

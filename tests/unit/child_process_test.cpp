@@ -27,19 +27,18 @@ TEST(RunChild, StdinInStdoutLinesOutStderrTailKept) {
 TEST(RunChild, LargeInputAndOutputDoNotDeadlock) {
   const std::string input(4 << 20, 'x');
   size_t received = 0;
-  const ChildOutcome out = RunChild({{"/bin/sh", "-c", "cat; echo"}, input, 30},
-                                    [&](const std::string& line) {
-                                      received += line.size();
-                                      return true;
-                                    });
+  const ChildOutcome out =
+      RunChild({{"/bin/sh", "-c", "cat; echo"}, input, 30}, [&](const std::string& line) {
+        received += line.size();
+        return true;
+      });
   EXPECT_EQ(received, input.size());
   EXPECT_FALSE(out.timed_out);
 }
 
 TEST(RunChild, HandlerStopsTheChild) {
-  const ChildOutcome out =
-      RunChild({{"/bin/sh", "-c", "echo one; exec sleep 30"}, "", 20},
-               [&](const std::string& line) { return line != "one"; });
+  const ChildOutcome out = RunChild({{"/bin/sh", "-c", "echo one; exec sleep 30"}, "", 20},
+                                    [&](const std::string& line) { return line != "one"; });
   EXPECT_TRUE(out.stopped);
   EXPECT_LT(out.wall_s, 10);
 }

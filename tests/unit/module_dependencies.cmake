@@ -1,5 +1,6 @@
 # Checks that each module under src/ includes only headers of the modules it
-# may depend on: core <- accuracy <- exec, report, store <- study. Run as
+# may depend on: core <- accuracy <- exec, report, store <- study, and
+# core <- machine (the host's state) <- study. Run as
 # cmake -DSOURCE_DIR=<repo> -P module_dependencies.cmake.
 cmake_policy(SET CMP0057 NEW)  # if(IN_LIST)
 set(allowed_core core)
@@ -7,8 +8,9 @@ set(allowed_accuracy core accuracy)
 set(allowed_exec core accuracy exec)
 set(allowed_report core accuracy report)
 set(allowed_store core accuracy store)
-set(allowed_study core accuracy exec report store study)
-set(modules core accuracy exec report store study)
+set(allowed_machine core machine)
+set(allowed_study core accuracy exec report store machine study)
+set(modules core accuracy exec report store machine study)
 
 set(problems "")
 foreach(module ${modules})

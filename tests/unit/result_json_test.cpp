@@ -81,8 +81,8 @@ TEST(ResultJson, ReportFixturesRoundTrip) {
 }
 
 TEST(ResultJson, OlderPointsTakeTheirSpecFromTheSummary) {
-  const json point = testing::PerfPoint("openvino", "2024.6.0", "INT8", 4, 12.5,
-                                        {{"nthreads", "2"}});
+  const json point =
+      testing::PerfPoint("openvino", "2024.6.0", "INT8", 4, 12.5, {{"nthreads", "2"}});
   const PointResult r = ResultFromJson(point);
   EXPECT_EQ(r.spec.framework, "openvino");
   EXPECT_EQ(r.spec.precision, "INT8");

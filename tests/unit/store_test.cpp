@@ -73,8 +73,7 @@ TEST(ResultStore, UnreadablePointIsNamed) {
     FAIL() << "expected an error";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("point 1 in "), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("'batch' is string, expected a number"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("'batch' is string, expected a number"), std::string::npos)
         << e.what();
   }
 }

@@ -45,10 +45,9 @@ TEST_F(WorkerProtocol, RequestNamesThingsTheWorkerCanFindOnItsHost) {
   const json& s = request["spec"];
   EXPECT_EQ(s["framework"], "testing");
   EXPECT_FALSE(s.contains("backend_path"));
-  EXPECT_EQ(s["model"], json({{"name", "m"},
-                              {"format", "testing-fp32"},
-                              {"sha256", "ab12"},
-                              {"prepared", true}}));
+  EXPECT_EQ(
+      s["model"],
+      json({{"name", "m"}, {"format", "testing-fp32"}, {"sha256", "ab12"}, {"prepared", true}}));
   EXPECT_EQ(s["input"]["images_dir"], json({{"dataset", "set1"}, {"path", ""}}));
   EXPECT_EQ(s["input"]["files"], json::parse(R"([{"dataset": "set1", "path": "a.png"},
                                                   {"path": "/elsewhere/b.png"}])"));
@@ -195,9 +194,10 @@ TEST_F(WorkerProtocol, WorkerRefusesAModelFileWithOtherContent) {
   ASSERT_EQ(events.size(), 1u);
   const PointResult r = DecodeEvent(events[0]).result;
   EXPECT_EQ(r.status, "failed");
-  EXPECT_NE(r.error.find("has SHA-256 " + Sha256Path((here_ / "m" / "m.txt").string()).substr(0, 12) +
-                         "..., expected 000000000000..."),
-            std::string::npos)
+  EXPECT_NE(
+      r.error.find("has SHA-256 " + Sha256Path((here_ / "m" / "m.txt").string()).substr(0, 12) +
+                   "..., expected 000000000000..."),
+      std::string::npos)
       << r.error;
   EXPECT_FALSE(r.host.hostname.empty()) << "the worker says where it ran";
 }

@@ -94,7 +94,9 @@ std::vector<PointResult> ReadResults(const std::vector<json>& performance) {
     try {
       results.push_back(ResultFromJson(j));
     } catch (const std::exception& e) {
-      PointResult unreadable;
+      PointResult unreadable;  // no coordinates: blank, not the spec's defaults
+      unreadable.spec.device = unreadable.spec.precision = "";
+      unreadable.spec.batch = 0;
       unreadable.status = "failed";
       unreadable.error = std::string("unreadable result: ") + e.what();
       results.push_back(std::move(unreadable));

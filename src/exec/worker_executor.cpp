@@ -45,6 +45,7 @@ Conversation Converse(const ChildCommand& command,
       message = json::parse(line);
     } catch (const json::exception&) {
       stray += line + "\n";  // e.g. a remote shell's greeting
+      if (stray.size() > 4096) stray.erase(0, stray.size() - 4096);
       return true;
     }
     try {
@@ -116,13 +117,17 @@ PointResult WorkerExecutor::Run(const PointSpec& spec, const ProgressCallback& o
   }
   std::optional<PointResult> result;
   std::string worker_error;
-  const Conversation c =
-      Converse({WorkerCommand("__worker"), request, spec.timeout_s}, [&](const WorkerEvent& e) {
-        if (e.kind == WorkerEvent::Kind::kProgress && on_progress)
-          on_progress(ProgressText(e.requests, e.of));
-        if (e.kind == WorkerEvent::Kind::kResult) result = e.result;
-        if (e.kind == WorkerEvent::Kind::kError) worker_error = e.message;
-      });
+  Conversation c;
+  try {
+    c = Converse({WorkerCommand("__worker"), request, spec.timeout_s}, [&](const WorkerEvent& e) {
+      if (e.kind == WorkerEvent::Kind::kProgress && on_progress)
+        on_progress(ProgressText(e.requests, e.of));
+      if (e.kind == WorkerEvent::Kind::kResult) result = e.result;
+      if (e.kind == WorkerEvent::Kind::kError) worker_error = e.message;
+    });
+  } catch (const std::exception& e) {  // no process could be started
+    return Failed(spec, "failed", std::string("cannot start the worker: ") + e.what());
+  }
   if (c.child.interrupted) return Failed(spec, "interrupted", "interrupted by the user", &c);
   if (!c.protocol_error.empty()) return Failed(spec, "failed", c.protocol_error, &c);
   if (c.child.timed_out)

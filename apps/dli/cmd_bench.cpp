@@ -104,7 +104,6 @@ int RunBench(int argc, char** argv) {
 
   const std::unique_ptr<Executor> executor = MakeLocalExecutor();
   const BackendInfo backend = FrameworkCatalog(*executor).Require(base.framework);
-  base.backend_path = backend.path;
   ValidateAgainstBackend(backend, base);
 
   ApplyModel(base, ResolveModel(model_arg, base.framework, base.precision));

@@ -11,13 +11,11 @@
 #include "report/report.h"
 #include "store/store.h"
 
-using nlohmann::json;
-
 namespace dli::cli {
 namespace {
 
 // The successful performance points of a run; UsageError when there is no such run.
-std::vector<json> PointsOfRun(ResultStore& store, int64_t run_id) {
+std::vector<PointResult> PointsOfRun(ResultStore& store, int64_t run_id) {
   const std::vector<StoredRun> runs = store.Runs();
   if (std::none_of(runs.begin(), runs.end(), [&](const StoredRun& r) { return r.id == run_id; }))
     throw UsageError("no run " + std::to_string(run_id) +
@@ -26,8 +24,8 @@ std::vector<json> PointsOfRun(ResultStore& store, int64_t run_id) {
   f.run_id = run_id;
   f.kind = "performance";
   f.status = "ok";
-  std::vector<json> points;
-  for (const StoredPoint& sp : store.Points(f)) points.push_back(sp.result);
+  std::vector<PointResult> points;
+  for (StoredResult& sr : store.Results(f)) points.push_back(std::move(sr.result));
   return points;
 }
 
@@ -57,7 +55,7 @@ int RunCompare(int argc, char** argv) {
     ids[i] = *v;
   }
   ResultStore store = OpenResults(args.Get("db", "results/dli.sqlite"));
-  const std::vector<json> a = PointsOfRun(store, ids[0]);
+  const std::vector<PointResult> a = PointsOfRun(store, ids[0]);
   const std::vector<PointComparison> compared = ComparePoints(a, PointsOfRun(store, ids[1]));
   if (compared.empty())
     throw UsageError("runs " + std::to_string(ids[0]) + " and " + std::to_string(ids[1]) +

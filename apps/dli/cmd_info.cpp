@@ -3,7 +3,7 @@
 
 #include "args.h"
 #include "commands.h"
-#include "core/backend_probe.h"
+#include "exec/backend_probe.h"
 #include "core/error.h"
 #include "core/host.h"
 #include "exec/executor.h"

@@ -1,6 +1,5 @@
 // The hidden commands the parent dli runs in child processes.
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "args.h"
@@ -10,26 +9,21 @@
 #include "accuracy/images.h"
 #include "core/text.h"
 #include "core/error.h"
-#include "core/backend_probe.h"
-#include "core/point.h"
-#include "report/report.h"
+#include "core/files.h"
+#include "exec/worker.h"
 
 namespace dli::cli {
 
-int RunWorker(int argc, char** argv) {
-  if (argc != 4) throw UsageError("usage: dli __worker SPEC_JSON RESULT_JSON");
-  std::ifstream in(argv[2]);
-  const PointSpec spec = SpecFromJson(nlohmann::json::parse(in));
-  const PointResult r = RunPointInProcess(spec);
-  WriteFileAtomically(argv[3], ResultToJson(r, /*with_samples=*/true).dump());
-  if (!r.ok()) std::cerr << "dli: point failed: " << r.error << "\n";
-  return r.ok() ? kExitOk : kExitFailed;
+// The worker protocol (exec/worker_protocol.h): the request on stdin, events
+// on stdout, the log on stderr.
+int RunWorker(int argc, char**) {
+  if (argc != 2) throw UsageError("usage: dli __worker < REQUEST_JSON (the worker protocol)");
+  return ServeOnStdio(&ServeWorker);
 }
 
-int RunProbe(int argc, char** argv) {
-  if (argc != 4) throw UsageError("usage: dli __probe BACKEND_LIBRARY OUT_JSON");
-  WriteBackendDescription(argv[2], argv[3]);
-  return kExitOk;
+int RunProbe(int argc, char**) {
+  if (argc != 2) throw UsageError("usage: dli __probe < REQUEST_JSON (the worker protocol)");
+  return ServeOnStdio(&ServeProbe);
 }
 
 int RunPreprocess(int argc, char** argv) {

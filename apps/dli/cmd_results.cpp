@@ -68,17 +68,23 @@ int RunResults(int argc, char** argv) {
     TextTable table({"id", "run", "kind", "framework", "device", "precision", "batch", "params",
                      "FPS", "median ms", "top-1 %", "status"});
     for (const StoredPoint& sp : points) {
-      const json& p = sp.result;
-      const bool perf = sp.kind == "performance";
-      auto num = [](const json& v, int d) {
-        return v.is_number() ? FormatFixed(v.get<double>(), d) : "-";
-      };
-      table.AddRow({std::to_string(sp.id), std::to_string(sp.run_id), sp.kind,
-                    p.value("framework", ""), p.value("device", ""), p.value("precision", ""),
-                    perf ? std::to_string(p.value("batch", 0)) : "-",
-                    perf ? PointParamsText(p) : "-", perf ? num(p["fps"], 1) : "-",
-                    perf ? num(p["latency_ms"]["median"], 3) : "-",
-                    perf ? "-" : num(p["top1_pct"], 2), sp.status});
+      std::vector<std::string> row = {std::to_string(sp.id), std::to_string(sp.run_id), sp.kind};
+      if (sp.kind == "performance") {
+        const PointResult r = ResultFromJson(sp.result);
+        const bool measured = r.ok();
+        row.insert(row.end(), {r.spec.framework, r.spec.device, r.spec.precision,
+                               std::to_string(r.spec.batch), ParamsText(r.spec.params),
+                               measured ? FormatFixed(r.fps, 1) : "-",
+                               measured ? FormatFixed(r.latency.median, 3) : "-", "-"});
+      } else {
+        const json& p = sp.result;
+        const json& top1 = p.value("top1_pct", json());
+        row.insert(row.end(), {p.value("framework", ""), p.value("device", ""),
+                               p.value("precision", ""), "-", "-", "-", "-",
+                               top1.is_number() ? FormatFixed(top1.get<double>(), 2) : "-"});
+      }
+      row.push_back(sp.status);
+      table.AddRow(std::move(row));
     }
     table.Print(std::cout);
     std::cout << points.size() << " point(s)\n";
@@ -88,9 +94,9 @@ int RunResults(int argc, char** argv) {
   if (!args.Has("csv") && !args.Has("json"))
     throw UsageError("export needs --csv FILE or --json FILE");
   if (args.Has("csv")) {
-    std::vector<json> perf;
+    std::vector<PointResult> perf;
     for (const StoredPoint& sp : points)
-      if (sp.kind == "performance") perf.push_back(sp.result);
+      if (sp.kind == "performance") perf.push_back(ResultFromJson(sp.result));
     std::ostringstream csv;
     WriteResultsCsv(perf, csv);
     WriteFileAtomically(args.Get("csv"), csv.str());

@@ -9,7 +9,7 @@
 #include "args.h"
 #include "commands.h"
 #include "core/error.h"
-#include "core/isolation.h"
+#include "exec/child_process.h"
 #include "core/text.h"
 #include "exec/executor.h"
 #include "report/report.h"

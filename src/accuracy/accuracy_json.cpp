@@ -1,7 +1,6 @@
-#include <map>
+#include "accuracy/accuracy_json.h"
 
-#include "accuracy/dataset.h"
-#include "core/point.h"
+#include <map>
 
 using nlohmann::json;
 

@@ -1,4 +1,5 @@
 #include "accuracy/accuracy_report.h"
+#include "accuracy/accuracy_json.h"
 
 #include <algorithm>
 #include <fstream>

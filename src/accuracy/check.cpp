@@ -8,7 +8,6 @@ PointSpec PredictSpec(const BackendInfo& backend, const ResolvedModel& model,
   PointSpec s;
   s.mode = "predict";
   s.framework = backend.name;
-  s.backend_path = backend.path;
   ApplyModel(s, model);
   s.precision = precision;
   s.batch = batch;

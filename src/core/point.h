@@ -9,11 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/backend.h"
 #include "core/host.h"
-#include "core/isolation.h"
 #include "core/measure.h"
 #include "core/model.h"
-#include "core/backend.h"
 #include "core/stats.h"
 
 namespace dli {
@@ -45,7 +44,6 @@ struct PointSpec {
   std::string mode = "performance";
   std::string task = "image_classification";
   std::string framework;
-  std::string backend_path;
   std::string model_name, model_path, weights_path, model_format;
   int label_offset = 0;  // output index = dataset class + label_offset
   std::string device = "CPU";
@@ -79,6 +77,9 @@ struct PointResult {
   double fps = 0;
   double wall_s = 0;
   std::vector<Prediction> predictions;  // predict mode
+  // The machine that measured the point, as its worker read it (empty when
+  // the worker died before reporting).
+  HostInfo host;
 
   bool ok() const { return status == "ok"; }
 };
@@ -87,45 +88,37 @@ struct PointResult {
 // task, label offset) from a resolved model.
 void ApplyModel(PointSpec& spec, const ResolvedModel& model);
 
-// FPS = batch / median latency (METHODOLOGY.md section 2).
+// FPS = batch / median latency (METHODOLOGY.md section 2); 0 without a latency.
 double FramesPerSecond(int batch, double median_ms);
+// The FPS interval implied by an interval of the median latency: FPS falls as
+// latency rises, so the low FPS comes from the high latency. A bound is 0
+// where the latency bound is not positive.
+Interval FramesPerSecondInterval(int batch, const Interval& latency_ms);
 
 std::string ParamsText(const ParamList& params);  // "k=v,k=v" or "default"
 
+// The readers below are lenient where documents differ in age: a missing or
+// null field keeps its default. A field of the wrong type throws
+// std::runtime_error naming the field.
 nlohmann::json SpecToJson(const PointSpec& s);
 PointSpec SpecFromJson(const nlohmann::json& j);
-// `with_samples` adds samples_ms (raw durations); the worker always sends
-// them to the parent, the user's files carry them with --save-samples.
+// One dli.result/1 point (docs/RESULTS.md). `with_samples` adds samples_ms
+// (raw durations); the worker always sends them to the parent, the user's
+// files carry them with --save-samples. ResultFromJson(ResultToJson(r, true))
+// equals r, field by field; statistics of a failed point are null in the
+// JSON, so they read back as 0. A point without "spec" (older files) takes
+// its spec from the summary keys (framework, device, model, stop_rule...).
 nlohmann::json ResultToJson(const PointResult& r, bool with_samples);
 PointResult ResultFromJson(const nlohmann::json& j);
 nlohmann::json HostToJson(const HostInfo& h);
+HostInfo HostFromJson(const nlohmann::json& j);
 // The whole results document: schema, tool, host, results[].
 nlohmann::json ResultsDocument(const std::vector<PointResult>& results, const HostInfo& host,
                                bool with_samples);
 
-// The accuracy result of a predict-mode point: counts, percentages and each
-// image's labels and top-5 (schema dli.accuracy/1, docs/RESULTS.md).
-struct Dataset;
-struct TopKScore;
-nlohmann::json AccuracyToJson(const PointResult& run, const Dataset& dataset, int label_offset,
-                              const TopKScore& score);
-// Scored images per second of the run's wall time (0 when none was recorded):
-// the images_per_s of AccuracyToJson and of `dli accuracy`'s table.
-double ImagesPerSecond(const PointResult& run, const TopKScore& score);
-
 // Checks the point's device, precision and parameters against what the
 // backend declares; throws UsageError naming the valid choices.
 void ValidateAgainstBackend(const BackendInfo& info, const PointSpec& spec);
-
-// Runs one test point in this process: never throws, a failure is a result.
-PointResult RunPointInProcess(const PointSpec& spec);
-
-// Runs one test point in a child process (`<worker_exe> __worker SPEC OUT`)
-// with spec.timeout_s; a crash, hang or kill becomes a failed result with the
-// reason and the tail of the child's output.
-// `on_progress` (optional) gets the worker's progress ("300/1000 requests").
-PointResult RunPointIsolated(const PointSpec& spec, const std::string& worker_exe,
-                             const LineCallback& on_progress = {});
 
 }  // namespace dli
 

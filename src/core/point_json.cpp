@@ -1,4 +1,5 @@
 #include <ctime>
+#include <stdexcept>
 
 #include "core/point.h"
 #include "core/text.h"
@@ -9,6 +10,10 @@ namespace dli {
 
 double FramesPerSecond(int batch, double median_ms) {
   return median_ms > 0 ? batch * 1000.0 / median_ms : 0;
+}
+
+Interval FramesPerSecondInterval(int batch, const Interval& latency_ms) {
+  return {FramesPerSecond(batch, latency_ms.high), FramesPerSecond(batch, latency_ms.low)};
 }
 
 void ApplyModel(PointSpec& spec, const ResolvedModel& model) {
@@ -32,26 +37,177 @@ std::string ParamsText(const ParamList& params) {
 
 namespace {
 
+// The optional fields of one JSON object: an absent or null field keeps the
+// caller's default; a field of another type is an error that names it.
+class Fields {
+ public:
+  // `j` may be absent (null): every field then keeps its default.
+  Fields(const json& j, std::string where) : j_(j), where_(std::move(where)) {
+    if (!j_.is_null() && !j_.is_object())
+      throw std::runtime_error(Name() + " is " + j_.type_name() + ", expected an object");
+  }
+
+  template <typename T>
+  void Get(const char* key, T& out) const {
+    const json* v = Find(key);
+    if (!v) return;
+    try {
+      out = v->get<T>();
+    } catch (const json::exception&) {
+      throw std::runtime_error(Name(key) + " is " + v->type_name() + ", expected " + Expected<T>());
+    }
+  }
+  bool Has(const char* key) const { return Find(key) != nullptr; }
+  Fields Object(const char* key) const {
+    const json* v = Find(key);
+    return Fields(v ? *v : Null(), Path(key));
+  }
+  const json* Find(const char* key) const {
+    if (!j_.is_object()) return nullptr;
+    const auto it = j_.find(key);
+    return it == j_.end() || it->is_null() ? nullptr : &*it;
+  }
+  // "'latency_ms.median'" for messages.
+  std::string Name(const char* key = nullptr) const {
+    const std::string path = key ? Path(key) : where_;
+    return path.empty() ? "the result" : "'" + path + "'";
+  }
+
+ private:
+  std::string Path(const char* key) const { return where_.empty() ? key : where_ + "." + key; }
+  static const json& Null() {
+    static const json kNull;
+    return kNull;
+  }
+  template <typename T>
+  static std::string Expected() {
+    if constexpr (std::is_same_v<T, std::string>)
+      return "a string";
+    else if constexpr (std::is_same_v<T, bool>)
+      return "true or false";
+    else if constexpr (std::is_arithmetic_v<T>)
+      return "a number";
+    else
+      return "an array";
+  }
+  const json& j_;
+  std::string where_;
+};
+
 json ParamsToJson(const ParamList& params) {
   json j = json::object();
   for (const auto& [k, v] : params) j[k] = v;
   return j;
 }
 
-ParamList ParamsFromJson(const json& j) {
+ParamList ParamsFromJson(const Fields& f) {
   ParamList out;
-  for (const auto& [k, v] : j.items()) out.emplace_back(k, v.get<std::string>());
+  const json* params = f.Find("params");
+  if (!params) return out;
+  const Fields object = f.Object("params");  // checks that it is an object
+  for (const auto& [k, v] : params->items()) {
+    std::string value;
+    object.Get(k.c_str(), value);
+    out.emplace_back(k, value);
+  }
   return out;
+}
+
+json StopRuleToJson(const StopRule& r) {
+  return {{"iterations", r.iterations},
+          {"time_limit_s", r.time_limit_s},
+          {"ci_target_rel", r.ci_target_rel},
+          {"min_iterations", r.min_iterations},
+          {"min_time_s", r.min_time_s}};
+}
+
+void StopRuleFromJson(const Fields& f, StopRule& r) {
+  f.Get("iterations", r.iterations);
+  f.Get("time_limit_s", r.time_limit_s);
+  f.Get("ci_target_rel", r.ci_target_rel);
+  f.Get("min_iterations", r.min_iterations);
+  f.Get("min_time_s", r.min_time_s);
+}
+
+PointSpec SpecFromFields(const Fields& f) {
+  PointSpec s;
+  f.Get("mode", s.mode);
+  f.Get("task", s.task);
+  f.Get("framework", s.framework);
+  const Fields m = f.Object("model");
+  m.Get("name", s.model_name);
+  m.Get("path", s.model_path);
+  m.Get("weights", s.weights_path);
+  m.Get("format", s.model_format);
+  f.Get("label_offset", s.label_offset);
+  f.Get("device", s.device);
+  f.Get("precision", s.precision);
+  f.Get("batch", s.batch);
+  s.params = ParamsFromJson(f);
+  const Fields p = f.Object("preprocessing");
+  p.Get("color_order", s.preprocessing.color_order);
+  p.Get("resize_shorter", s.preprocessing.resize_shorter);
+  p.Get("crop", s.preprocessing.crop);
+  p.Get("scale", s.preprocessing.scale);
+  p.Get("mean", s.preprocessing.mean);
+  p.Get("std", s.preprocessing.std);
+  const Fields in = f.Object("input");
+  in.Get("images_dir", s.input.images_dir);
+  in.Get("max_images", s.input.max_images);
+  in.Get("seed", s.input.seed);
+  in.Get("synthetic_batches", s.input.synthetic_batches);
+  in.Get("files", s.input.files);
+  in.Get("keep_outputs", s.input.keep_outputs);
+  const Fields me = f.Object("measure");
+  me.Get("warmup", s.measure.warmup);
+  StopRuleFromJson(me, s.measure.stop);
+  f.Get("save_samples", s.save_samples);
+  f.Get("timeout_s", s.timeout_s);
+  return s;
+}
+
+// Results written before they carried their spec: what the summary keys say.
+PointSpec SpecFromSummary(const Fields& f) {
+  PointSpec s;
+  f.Get("task", s.task);
+  f.Get("framework", s.framework);
+  f.Get("device", s.device);
+  f.Get("precision", s.precision);
+  f.Get("batch", s.batch);
+  s.params = ParamsFromJson(f);
+  const Fields m = f.Object("model");
+  m.Get("name", s.model_name);
+  m.Get("path", s.model_path);
+  m.Get("format", s.model_format);
+  StopRuleFromJson(f.Object("stop_rule"), s.measure.stop);
+  return s;
+}
+
+bool IsEmpty(const HostInfo& h) {
+  return h.hostname.empty() && h.cpu_model.empty() && h.logical_cores == 0 && h.memory_mb == 0 &&
+         h.os.empty() && h.kernel.empty();
+}
+
+HostInfo HostFromFields(const Fields& f) {
+  HostInfo h;
+  f.Get("hostname", h.hostname);
+  f.Get("cpu", h.cpu_model);
+  f.Get("logical_cores", h.logical_cores);
+  f.Get("memory_mb", h.memory_mb);
+  f.Get("os", h.os);
+  f.Get("kernel", h.kernel);
+  return h;
 }
 
 }  // namespace
 
 json SpecToJson(const PointSpec& s) {
   const Preprocessing& p = s.preprocessing;
+  json measure = StopRuleToJson(s.measure.stop);
+  measure["warmup"] = s.measure.warmup;
   return {{"mode", s.mode},
           {"task", s.task},
           {"framework", s.framework},
-          {"backend_path", s.backend_path},
           {"model",
            {{"name", s.model_name},
             {"path", s.model_path},
@@ -76,63 +232,19 @@ json SpecToJson(const PointSpec& s) {
             {"synthetic_batches", s.input.synthetic_batches},
             {"files", s.input.files},
             {"keep_outputs", s.input.keep_outputs}}},
-          {"measure",
-           {{"warmup", s.measure.warmup},
-            {"iterations", s.measure.stop.iterations},
-            {"time_limit_s", s.measure.stop.time_limit_s},
-            {"ci_target_rel", s.measure.stop.ci_target_rel},
-            {"min_iterations", s.measure.stop.min_iterations},
-            {"min_time_s", s.measure.stop.min_time_s}}},
+          {"measure", measure},
           {"save_samples", s.save_samples},
           {"timeout_s", s.timeout_s}};
 }
 
-PointSpec SpecFromJson(const json& j) {
-  PointSpec s;
-  s.mode = j.at("mode");
-  s.task = j.at("task");
-  s.framework = j.at("framework");
-  s.backend_path = j.at("backend_path");
-  const json& m = j.at("model");
-  s.model_name = m.at("name");
-  s.model_path = m.at("path");
-  s.weights_path = m.at("weights");
-  s.model_format = m.at("format");
-  s.label_offset = j.at("label_offset");
-  s.device = j.at("device");
-  s.precision = j.at("precision");
-  s.batch = j.at("batch");
-  s.params = ParamsFromJson(j.at("params"));
-  const json& p = j.at("preprocessing");
-  s.preprocessing.color_order = p.at("color_order");
-  s.preprocessing.resize_shorter = p.at("resize_shorter");
-  s.preprocessing.crop = p.at("crop");
-  s.preprocessing.scale = p.at("scale");
-  s.preprocessing.mean = p.at("mean");
-  s.preprocessing.std = p.at("std");
-  const json& in = j.at("input");
-  s.input.images_dir = in.at("images_dir");
-  s.input.max_images = in.at("max_images");
-  s.input.seed = in.at("seed");
-  s.input.synthetic_batches = in.at("synthetic_batches");
-  s.input.files = in.at("files").get<std::vector<std::string>>();
-  s.input.keep_outputs = in.at("keep_outputs");
-  const json& me = j.at("measure");
-  s.measure.warmup = me.at("warmup");
-  s.measure.stop.iterations = me.at("iterations");
-  s.measure.stop.time_limit_s = me.at("time_limit_s");
-  s.measure.stop.ci_target_rel = me.at("ci_target_rel");
-  s.measure.stop.min_iterations = me.at("min_iterations");
-  s.measure.stop.min_time_s = me.at("min_time_s");
-  s.save_samples = j.at("save_samples");
-  s.timeout_s = j.at("timeout_s");
-  return s;
-}
+PointSpec SpecFromJson(const json& j) { return SpecFromFields(Fields(j, "spec")); }
 
 json ResultToJson(const PointResult& r, bool with_samples) {
   const PointSpec& s = r.spec;
   const LatencySummary& l = r.latency;
   auto stat = [&](double v) { return r.ok() ? json(v) : json(nullptr); };
+  // Load and first-inference times also tell about a point that failed later.
+  auto time = [&](double v) { return r.ok() || v > 0 ? json(v) : json(nullptr); };
   json j = {
       {"task", s.task},
       {"framework", s.framework},
@@ -153,16 +265,11 @@ json ResultToJson(const PointResult& r, bool with_samples) {
         {"shape", r.input_shape},
         {"skipped", r.skipped_images}}},
       {"output_shape", r.output_shape},
-      {"iterations", r.samples_ms.size()},
+      {"iterations", l.samples_total},
       {"warmup", r.warmup_ms.size()},
       {"warmup_ms", r.warmup_ms},
       {"stop_reason", r.stop_reason},
-      {"stop_rule",
-       {{"iterations", s.measure.stop.iterations},
-        {"time_limit_s", s.measure.stop.time_limit_s},
-        {"ci_target_rel", s.measure.stop.ci_target_rel},
-        {"min_iterations", s.measure.stop.min_iterations},
-        {"min_time_s", s.measure.stop.min_time_s}}},
+      {"stop_rule", StopRuleToJson(s.measure.stop)},
       {"samples_kept", l.samples_kept},
       {"samples_dropped", l.samples_dropped},
       {"latency_ms",
@@ -177,12 +284,14 @@ json ResultToJson(const PointResult& r, bool with_samples) {
         {"ci95_low", stat(l.ci95.low)},
         {"ci95_high", stat(l.ci95.high)}}},
       {"fps", stat(r.fps)},
-      {"first_inference_ms", stat(r.first_inference_ms)},
-      {"load_ms", stat(r.load_ms)},
+      {"first_inference_ms", time(r.first_inference_ms)},
+      {"load_ms", time(r.load_ms)},
       {"wall_s", r.wall_s},
       {"status", r.status},
       {"error", r.error.empty() ? json(nullptr) : json(r.error)},
+      {"spec", SpecToJson(s)},
   };
+  if (!IsEmpty(r.host)) j["host"] = HostToJson(r.host);
   if (!r.stderr_tail.empty()) j["stderr_tail"] = r.stderr_tail;
   if (with_samples) j["samples_ms"] = r.samples_ms;
   if (!r.predictions.empty()) {
@@ -198,35 +307,56 @@ json ResultToJson(const PointResult& r, bool with_samples) {
 }
 
 PointResult ResultFromJson(const json& j) {
+  const Fields f(j, "");
   PointResult r;
-  r.status = j.at("status");
-  r.error = j.at("error").is_null() ? "" : j.at("error").get<std::string>();
-  r.framework_version = j.at("framework_version");
-  r.model_sha256 = j.at("model").at("sha256");
-  const json& in = j.at("input");
-  r.input_source = in.at("source");
-  r.n_images = in.at("images");
-  r.n_batches = in.at("batches");
-  r.input_shape = in.at("shape");
-  r.skipped_images = in.at("skipped").get<std::vector<std::string>>();
-  r.output_shape = j.at("output_shape");
-  r.warmup_ms = j.at("warmup_ms").get<std::vector<double>>();
-  r.stop_reason = j.at("stop_reason");
-  r.wall_s = j.at("wall_s");
-  if (j.contains("stderr_tail")) r.stderr_tail = j.at("stderr_tail");
-  if (j.contains("samples_ms")) r.samples_ms = j.at("samples_ms").get<std::vector<double>>();
-  if (j.contains("predictions"))
-    for (const json& p : j.at("predictions"))
-      r.predictions.push_back(
-          {p.at("file"), p.at("top5").get<std::vector<int>>(),
-           p.at("top5_scores").get<std::vector<float>>(),
-           p.contains("output") ? p.at("output").get<std::vector<float>>() : std::vector<float>{}});
-  auto num = [](const json& v) { return v.is_null() ? 0.0 : v.get<double>(); };
-  r.load_ms = num(j.at("load_ms"));
-  r.first_inference_ms = num(j.at("first_inference_ms"));
-  r.fps = num(j.at("fps"));
-  // The statistics are recomputed from the raw samples: one source of truth.
-  r.latency = Summarize(r.samples_ms);
+  r.spec = f.Has("spec") ? SpecFromFields(f.Object("spec")) : SpecFromSummary(f);
+  f.Get("status", r.status);
+  f.Get("error", r.error);
+  f.Get("stderr_tail", r.stderr_tail);
+  f.Get("framework_version", r.framework_version);
+  f.Object("model").Get("sha256", r.model_sha256);
+  const Fields in = f.Object("input");
+  in.Get("source", r.input_source);
+  in.Get("images", r.n_images);
+  in.Get("batches", r.n_batches);
+  in.Get("shape", r.input_shape);
+  in.Get("skipped", r.skipped_images);
+  f.Get("output_shape", r.output_shape);
+  f.Get("warmup_ms", r.warmup_ms);
+  f.Get("samples_ms", r.samples_ms);
+  f.Get("stop_reason", r.stop_reason);
+  LatencySummary& l = r.latency;
+  f.Get("iterations", l.samples_total);
+  f.Get("samples_kept", l.samples_kept);
+  f.Get("samples_dropped", l.samples_dropped);
+  const Fields lat = f.Object("latency_ms");
+  lat.Get("median", l.median);
+  lat.Get("mean", l.mean);
+  lat.Get("std", l.std);
+  lat.Get("min", l.min);
+  lat.Get("max", l.max);
+  lat.Get("p90", l.p90);
+  lat.Get("p95", l.p95);
+  lat.Get("p99", l.p99);
+  lat.Get("ci95_low", l.ci95.low);
+  lat.Get("ci95_high", l.ci95.high);
+  f.Get("fps", r.fps);
+  f.Get("first_inference_ms", r.first_inference_ms);
+  f.Get("load_ms", r.load_ms);
+  f.Get("wall_s", r.wall_s);
+  if (const json* preds = f.Find("predictions")) {
+    if (!preds->is_array()) throw std::runtime_error(f.Name("predictions") + " is not an array");
+    for (size_t i = 0; i < preds->size(); ++i) {
+      const Fields p((*preds)[i], "predictions[" + std::to_string(i) + "]");
+      Prediction one;
+      p.Get("file", one.file);
+      p.Get("top5", one.top5);
+      p.Get("top5_scores", one.top5_scores);
+      p.Get("output", one.output);
+      r.predictions.push_back(std::move(one));
+    }
+  }
+  r.host = HostFromFields(f.Object("host"));
   return r;
 }
 
@@ -234,6 +364,8 @@ json HostToJson(const HostInfo& h) {
   return {{"hostname", h.hostname},   {"cpu", h.cpu_model}, {"logical_cores", h.logical_cores},
           {"memory_mb", h.memory_mb}, {"os", h.os},         {"kernel", h.kernel}};
 }
+
+HostInfo HostFromJson(const json& j) { return HostFromFields(Fields(j, "host")); }
 
 json ResultsDocument(const std::vector<PointResult>& results, const HostInfo& host,
                      bool with_samples) {

@@ -1,7 +1,9 @@
 // Where a test point runs. Every command that measures or predicts goes
 // through this one interface; each implementation is one file in src/exec/
-// (local child process, in-process for tests; remote ones build on the
-// worker protocol of worker_protocol.h).
+// (local child process, in-process for tests). Executors whose points run in
+// `dli __worker` processes derive from WorkerExecutor (worker_executor.h),
+// which speaks the worker protocol (worker_protocol.h): a remote one only
+// supplies the command line that starts dli there.
 #ifndef DLI_EXEC_EXECUTOR_H
 #define DLI_EXEC_EXECUTOR_H
 
@@ -15,7 +17,7 @@
 
 namespace dli {
 
-// Called with the worker's progress lines ("300/1000 requests").
+// Called with the worker's progress ("300/1000 requests").
 using ProgressCallback = std::function<void(const std::string& progress)>;
 
 class Executor {
@@ -35,8 +37,12 @@ class Executor {
 
 // Each point in a child process of this dli (`dli __worker`), with the
 // point's timeout: a framework that crashes or hangs cannot take dli down.
+// Frameworks are described the same way (`dli __probe`).
 std::unique_ptr<Executor> MakeLocalExecutor();
+// The same with another dli executable as the worker (tests).
+std::unique_ptr<Executor> MakeLocalExecutor(const std::string& dli_executable);
 // Each point inside this process: for tests with a well-behaved backend.
+// Nothing protects the caller from a framework that crashes or hangs.
 std::unique_ptr<Executor> MakeInProcessExecutor();
 
 }  // namespace dli

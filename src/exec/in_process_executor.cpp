@@ -1,30 +1,25 @@
+#include "exec/backend_probe.h"
 #include "exec/executor.h"
+#include "exec/worker.h"
+#include "exec/worker_protocol.h"
 
 namespace dli {
 namespace {
-
-BackendInfo Describe(const BackendEntry& e) {
-  if (e.library_path.empty()) {
-    BackendInfo info;
-    info.name = info.display_name = e.name;
-    info.reason = e.not_built_reason;
-    return info;
-  }
-  return BackendLibrary::Load(e.library_path)->Describe();
-}
 
 class InProcessExecutor final : public Executor {
  public:
   std::vector<BackendInfo> DescribeBackends() override {
     std::vector<BackendInfo> out;
-    for (const BackendEntry& e : DiscoverBackends(BackendSearchDirs())) out.push_back(Describe(e));
+    for (const std::string& name : FrameworksFound()) out.push_back(DescribeBackendInProcess(name));
     return out;
   }
   BackendInfo DescribeBackend(const std::string& framework) override {
-    return Describe(FindBackend(framework));
+    return DescribeBackendInProcess(framework);
   }
-  PointResult Run(const PointSpec& spec, const ProgressCallback&) override {
-    return RunPointInProcess(spec);
+  PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress) override {
+    return RunPointInProcess(spec, [&](size_t requests, size_t of) {
+      if (on_progress) on_progress(ProgressText(requests, of));
+    });
   }
 };
 

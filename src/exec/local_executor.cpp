@@ -1,31 +1,30 @@
-#include "core/backend_probe.h"
-#include "core/isolation.h"
+#include "exec/child_process.h"
 #include "exec/executor.h"
+#include "exec/worker_executor.h"
 
 namespace dli {
 namespace {
 
-class LocalExecutor final : public Executor {
+// Runs each point in a child process of this host: `dli __worker`.
+class LocalExecutor final : public WorkerExecutor {
  public:
-  std::vector<BackendInfo> DescribeBackends() override {
-    std::vector<BackendInfo> out;
-    for (const BackendEntry& e : DiscoverBackends(BackendSearchDirs()))
-      out.push_back(DescribeBackendIsolated(e, self_));
-    return out;
-  }
-  BackendInfo DescribeBackend(const std::string& framework) override {
-    return DescribeBackendIsolated(FindBackend(framework), self_);
-  }
-  PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress) override {
-    return RunPointIsolated(spec, self_, on_progress);
+  explicit LocalExecutor(std::string dli_executable) : dli_(std::move(dli_executable)) {}
+
+ protected:
+  std::vector<std::string> WorkerCommand(const std::string& verb) const override {
+    return {dli_, verb};
   }
 
  private:
-  const std::string self_ = SelfExecutable();
+  const std::string dli_;
 };
 
 }  // namespace
 
-std::unique_ptr<Executor> MakeLocalExecutor() { return std::make_unique<LocalExecutor>(); }
+std::unique_ptr<Executor> MakeLocalExecutor() { return MakeLocalExecutor(SelfExecutable()); }
+
+std::unique_ptr<Executor> MakeLocalExecutor(const std::string& dli_executable) {
+  return std::make_unique<LocalExecutor>(dli_executable);
+}
 
 }  // namespace dli

@@ -9,35 +9,15 @@ using nlohmann::json;
 
 namespace dli {
 
-FpsInterval FpsIntervalOf(const json& point) {
-  const int batch = point.at("batch").get<int>();
-  const json& l = point.at("latency_ms");
-  auto fps_at = [&](const json& latency_ms) {
-    return latency_ms.is_number() ? FramesPerSecond(batch, latency_ms.get<double>()) : 0;
-  };
-  FpsInterval f;
-  f.fps = point.at("fps").is_number() ? point.at("fps").get<double>() : 0;
-  // FPS falls as latency rises: the latency interval's high end is the FPS
-  // interval's low end.
-  f.low = fps_at(l.at("ci95_high"));
-  f.high = fps_at(l.at("ci95_low"));
-  return f;
+FpsInterval FpsIntervalOf(const PointResult& point) {
+  const Interval fps = FramesPerSecondInterval(point.spec.batch, point.latency.ci95);
+  return {point.fps, fps.low, fps.high};
 }
 
-std::string PointParamsText(const json& point) {
-  std::vector<std::string> parts;
-  if (point.contains("params"))
-    for (const auto& [k, v] : point["params"].items())
-      parts.push_back(k + "=" + v.get<std::string>());
-  return parts.empty() ? "default" : Join(parts, ",");
-}
-
-std::string MatchKey(const json& point) {
-  return point.at("model").at("name").get<std::string>() + "|" +
-         point.at("model").value("format", "") + "|" + point.at("framework").get<std::string>() +
-         "|" + point.at("device").get<std::string>() + "|" +
-         point.at("precision").get<std::string>() + "|" +
-         std::to_string(point.at("batch").get<int>()) + "|" + PointParamsText(point);
+std::string MatchKey(const PointResult& point) {
+  const PointSpec& s = point.spec;
+  return s.model_name + "|" + s.model_format + "|" + s.framework + "|" + s.device + "|" +
+         s.precision + "|" + std::to_string(s.batch) + "|" + ParamsText(s.params);
 }
 
 const char* ChangeName(Change change) {
@@ -52,22 +32,23 @@ const char* ChangeName(Change change) {
   return "within noise";
 }
 
-std::vector<PointComparison> ComparePoints(const std::vector<json>& a, const std::vector<json>& b) {
-  std::map<std::string, const json*> in_b;
-  for (const json& p : b) in_b[MatchKey(p)] = &p;
-  std::map<std::string, const json*> in_a;
-  for (const json& p : a) in_a[MatchKey(p)] = &p;
+std::vector<PointComparison> ComparePoints(const std::vector<PointResult>& a,
+                                           const std::vector<PointResult>& b) {
+  std::map<std::string, const PointResult*> in_b;
+  for (const PointResult& p : b) in_b[MatchKey(p)] = &p;
+  std::map<std::string, const PointResult*> in_a;
+  for (const PointResult& p : a) in_a[MatchKey(p)] = &p;
   std::vector<PointComparison> out;
   for (const auto& [key, pa] : in_a) {
     const auto it = in_b.find(key);
     if (it == in_b.end()) continue;
     PointComparison c;
     c.key = key;
-    c.framework = pa->at("framework");
-    c.device = pa->at("device");
-    c.precision = pa->at("precision");
-    c.batch = pa->at("batch");
-    c.params = PointParamsText(*pa);
+    c.framework = pa->spec.framework;
+    c.device = pa->spec.device;
+    c.precision = pa->spec.precision;
+    c.batch = pa->spec.batch;
+    c.params = ParamsText(pa->spec.params);
     c.a = FpsIntervalOf(*pa);
     c.b = FpsIntervalOf(*it->second);
     c.ratio = c.a.fps > 0 ? c.b.fps / c.a.fps : 0;

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/point.h"
+
 namespace dli {
 
 // A point's FPS and the FPS interval its latency's 95% CI implies (0 where
@@ -18,15 +20,11 @@ namespace dli {
 struct FpsInterval {
   double fps = 0, low = 0, high = 0;
 };
-// Of a stored performance point (schema dli.result/1).
-FpsInterval FpsIntervalOf(const nlohmann::json& point);
-
-// A stored point's parameters, "k=v,k=v" in key order, or "default".
-std::string PointParamsText(const nlohmann::json& point);
+FpsInterval FpsIntervalOf(const PointResult& point);
 
 // The same measurement in two runs: same model, format, framework, device,
 // precision, batch and parameters.
-std::string MatchKey(const nlohmann::json& point);
+std::string MatchKey(const PointResult& point);
 
 enum class Change { kFaster, kSlower, kWithinNoise };
 const char* ChangeName(Change change);  // "faster", "slower", "within noise"
@@ -42,8 +40,8 @@ struct PointComparison {
 
 // The points of `a` and `b` (performance points) with the same MatchKey, in
 // key order; of several points with one key in a run, the last counts.
-std::vector<PointComparison> ComparePoints(const std::vector<nlohmann::json>& a,
-                                           const std::vector<nlohmann::json>& b);
+std::vector<PointComparison> ComparePoints(const std::vector<PointResult>& a,
+                                           const std::vector<PointResult>& b);
 
 // The comparison as written by `dli compare --json`.
 nlohmann::json ComparisonToJson(int64_t run_a, int64_t run_b,

@@ -16,7 +16,9 @@ using nlohmann::json;
 namespace dli {
 namespace {
 
-// ---- Reading points: tolerant of missing and null fields. ----
+// ---- Reading points. Performance points are typed results (ResultFromJson
+// at the boundary); accuracy results stay JSON objects, read tolerating
+// missing and null fields. ----
 
 std::string TextField(const json& j, const char* key) {
   if (!j.is_object()) return "";
@@ -47,17 +49,14 @@ int PrecisionRank(const std::string& precision) {
   return static_cast<int>(it - order.begin());
 }
 
-// The fields a performance point and an accuracy result share; `raw` is the
-// object they were read from.
+// The fields a performance point and an accuracy result share.
 struct ResultFields {
-  const json* raw = nullptr;
   std::string model, model_format, framework, version, device, precision, status;
   std::string error, stderr_tail;
 };
 
 ResultFields ReadResultFields(const json& j) {
   ResultFields r;
-  r.raw = &j;
   const json& model = ObjectField(j, "model");
   r.model = TextField(model, "name");
   r.model_format = TextField(model, "format");
@@ -73,6 +72,7 @@ ResultFields ReadResultFields(const json& j) {
 }
 
 struct PerfPoint : ResultFields {
+  const PointResult* result = nullptr;
   std::string params;
   int batch = 0;
   std::optional<double> fps, fps_low, fps_high;
@@ -86,23 +86,49 @@ struct PerfPoint : ResultFields {
   auto SortKey() const { return std::tuple_cat(SeriesKey(), std::make_tuple(batch)); }
 };
 
-PerfPoint ReadPerfPoint(const json& j) {
+// The performance points, each read once; one that cannot be read is shown
+// as a failed point that says why.
+std::vector<PointResult> ReadResults(const std::vector<json>& performance) {
+  std::vector<PointResult> results;
+  for (const json& j : performance) {
+    try {
+      results.push_back(ResultFromJson(j));
+    } catch (const std::exception& e) {
+      PointResult unreadable;  // no coordinates: blank, not the spec's defaults
+      unreadable.spec.device = unreadable.spec.precision = "";
+      unreadable.spec.batch = 0;
+      unreadable.status = "failed";
+      unreadable.error = std::string("unreadable result: ") + e.what();
+      results.push_back(std::move(unreadable));
+    }
+  }
+  return results;
+}
+
+std::optional<double> Positive(double v) {
+  return v > 0 && std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
+}
+
+PerfPoint ReadPerfPoint(const PointResult& r) {
   PerfPoint p;
-  static_cast<ResultFields&>(p) = ReadResultFields(j);
-  ParamList params;
-  for (const auto& [key, value] : ObjectField(j, "params").items())
-    params.emplace_back(key, value.is_string() ? value.get<std::string>() : value.dump());
-  p.params = ParamsText(params);
-  p.batch = static_cast<int>(NumberField(j, "batch").value_or(0));
-  const json& latency = ObjectField(j, "latency_ms");
-  p.fps = NumberField(j, "fps");
-  const std::optional<double> median = NumberField(latency, "median");
-  if (!p.fps && median && *median > 0) p.fps = FramesPerSecond(p.batch, *median);
-  // The FPS interval follows from the latency interval: FPS falls as latency rises.
-  const std::optional<double> ci_low = NumberField(latency, "ci95_low");
-  const std::optional<double> ci_high = NumberField(latency, "ci95_high");
-  if (ci_high && *ci_high > 0) p.fps_low = FramesPerSecond(p.batch, *ci_high);
-  if (ci_low && *ci_low > 0) p.fps_high = FramesPerSecond(p.batch, *ci_low);
+  p.result = &r;
+  const PointSpec& s = r.spec;
+  p.model = s.model_name;
+  p.model_format = s.model_format;
+  p.framework = s.framework;
+  p.version = r.framework_version;
+  p.device = s.device;
+  p.precision = s.precision;
+  p.status = r.status;
+  p.error = r.error;
+  p.stderr_tail = r.stderr_tail;
+  p.params = ParamsText(s.params);
+  p.batch = s.batch;
+  p.fps = Positive(r.fps);
+  if (!p.fps) p.fps = Positive(FramesPerSecond(p.batch, r.latency.median));
+  const auto fps = FramesPerSecondInterval(p.batch, r.latency.ci95);
+  p.fps_low = Positive(fps.low);
+  p.fps_high = Positive(fps.high);
   return p;
 }
 
@@ -132,10 +158,10 @@ AccuracyPoint ReadAccuracyPoint(const json& j) {
   return a;
 }
 
-template <typename Point>
-std::vector<Point> SortedPoints(const std::vector<json>& objects, Point (*read)(const json&)) {
+template <typename Point, typename Source>
+std::vector<Point> SortedPoints(const std::vector<Source>& sources, Point (*read)(const Source&)) {
   std::vector<Point> points;
-  for (const json& j : objects) points.push_back(read(j));
+  for (const Source& source : sources) points.push_back(read(source));
   std::stable_sort(points.begin(), points.end(),
                    [](const Point& a, const Point& b) { return a.SortKey() < b.SortKey(); });
   return points;
@@ -143,10 +169,10 @@ std::vector<Point> SortedPoints(const std::vector<json>& objects, Point (*read)(
 
 // The plottable points, one per series and batch: a re-run replaces the
 // earlier measurement (the last in input order wins).
-std::vector<PerfPoint> LatestPlottable(const std::vector<json>& performance) {
+std::vector<PerfPoint> LatestPlottable(const std::vector<PointResult>& performance) {
   std::map<decltype(PerfPoint().SortKey()), PerfPoint> latest;
-  for (const json& j : performance) {
-    PerfPoint p = ReadPerfPoint(j);
+  for (const PointResult& r : performance) {
+    PerfPoint p = ReadPerfPoint(r);
     if (p.Plottable()) latest[p.SortKey()] = std::move(p);
   }
   std::vector<PerfPoint> out;
@@ -468,12 +494,15 @@ std::string HostSection(const ReportInput& in, const std::vector<PerfPoint>& per
         rows);
 
   std::set<std::tuple<std::string, std::string, std::string, std::string>> models;
-  for (const std::vector<json>* points : {&in.performance, &in.accuracy})
-    for (const json& j : *points) {
-      const json& m = ObjectField(j, "model");
-      models.insert({TextField(m, "name"), TextField(m, "format"), TextField(m, "path"),
-                     TextField(m, "sha256")});
-    }
+  for (const PerfPoint& p : perf) {
+    const PointResult& r = *p.result;
+    models.insert({r.spec.model_name, r.spec.model_format, r.spec.model_path, r.model_sha256});
+  }
+  for (const json& j : in.accuracy) {
+    const json& m = ObjectField(j, "model");
+    models.insert({TextField(m, "name"), TextField(m, "format"), TextField(m, "path"),
+                   TextField(m, "sha256")});
+  }
   if (!models.empty()) {
     out << "<h3>Model files</h3>\n";
     rows.clear();
@@ -599,10 +628,13 @@ std::string PerformanceSection(const std::vector<PerfPoint>& perf) {
   if (perf.empty()) return out.str() + "<p>No performance points.</p>\n";
   std::vector<std::vector<Cell>> rows;
   for (const PerfPoint& p : perf) {
-    const json& l = ObjectField(*p.raw, "latency_ms");
-    auto ms = [&](const char* key) { return Number(OptionalNumber(NumberField(l, key))); };
-    const std::optional<double> kept = NumberField(*p.raw, "samples_kept");
-    const std::optional<double> dropped = NumberField(*p.raw, "samples_dropped");
+    const PointResult& r = *p.result;
+    const LatencySummary& l = r.latency;
+    // Blank where the JSON has null (ResultToJson): statistics of a failed
+    // point, times it never reached.
+    auto ms = [&](double v) { return Number(r.ok() ? FormatSignificant(v, 4) : ""); };
+    auto time = [&](double v) { return Number(r.ok() || v > 0 ? FormatSignificant(v, 4) : ""); };
+    const size_t kept = l.samples_kept, dropped = l.samples_dropped;
     rows.push_back({Text(p.framework),
                     Text(p.version),
                     Text(p.device),
@@ -612,18 +644,20 @@ std::string PerformanceSection(const std::vector<PerfPoint>& perf) {
                     StatusCell(p.status),
                     Number(p.status == "ok" ? OptionalNumber(p.fps) : ""),
                     Number(Interval(p.fps_low, p.fps_high)),
-                    ms("median"),
-                    ms("mean"),
-                    ms("std"),
-                    ms("min"),
-                    ms("p90"),
-                    ms("p99"),
-                    ms("max"),
-                    Number(Interval(NumberField(l, "ci95_low"), NumberField(l, "ci95_high"))),
-                    Number(kept || dropped ? Count(kept) + " / " + Count(dropped) : ""),
-                    Text(TextField(*p.raw, "stop_reason")),
-                    Number(OptionalNumber(NumberField(*p.raw, "first_inference_ms"))),
-                    Number(OptionalNumber(NumberField(*p.raw, "load_ms")))});
+                    ms(l.median),
+                    ms(l.mean),
+                    ms(l.std),
+                    ms(l.min),
+                    ms(l.p90),
+                    ms(l.p99),
+                    ms(l.max),
+                    Number(r.ok() ? Interval(l.ci95.low, l.ci95.high) : ""),
+                    Number(kept + dropped > 0 ? FormatTick(static_cast<double>(kept)) + " / " +
+                                                    FormatTick(static_cast<double>(dropped))
+                                              : ""),
+                    Text(r.stop_reason),
+                    time(r.first_inference_ms),
+                    time(r.load_ms)});
   }
   out << Table({"framework",     "version",
                 "device",        "precision",
@@ -643,6 +677,10 @@ std::string PerformanceSection(const std::vector<PerfPoint>& perf) {
 }  // namespace
 
 std::vector<BestParams> FindBestParams(const std::vector<json>& performance) {
+  return FindBestParams(ReadResults(performance));
+}
+
+std::vector<BestParams> FindBestParams(const std::vector<PointResult>& performance) {
   std::map<std::tuple<std::string, std::string, std::string, int, std::string, int>,
            std::vector<PerfPoint>>
       groups;
@@ -680,9 +718,10 @@ std::vector<BestParams> FindBestParams(const std::vector<json>& performance) {
 }
 
 RenderedReport RenderReport(const ReportInput& in, const ReportOptions& opts) {
-  const std::vector<PerfPoint> perf = SortedPoints(in.performance, &ReadPerfPoint);
+  const std::vector<PointResult> results = ReadResults(in.performance);
+  const std::vector<PerfPoint> perf = SortedPoints(results, &ReadPerfPoint);
   const std::vector<AccuracyPoint> accuracy = SortedPoints(in.accuracy, &ReadAccuracyPoint);
-  const std::vector<PerfPoint> latest = LatestPlottable(in.performance);
+  const std::vector<PerfPoint> latest = LatestPlottable(results);
   const SeriesStyles styles(latest);
 
   RenderedReport report;
@@ -739,7 +778,7 @@ RenderedReport RenderReport(const ReportInput& in, const ReportOptions& opts) {
        << Figure("fig4", report.figures[3].second,
                  "The highest FPS each framework reached, with the device, precision and batch "
                  "size that achieved it.")
-       << BestParamsSection(FindBestParams(in.performance)) << FailedSection(perf, accuracy)
+       << BestParamsSection(FindBestParams(results)) << FailedSection(perf, accuracy)
        << HostSection(in, perf, accuracy) << AccuracySection(accuracy) << PerformanceSection(perf)
        << "</body>\n</html>\n";
   report.html = html.str();

@@ -2,15 +2,19 @@
 // the best launch parameters, tables of every point, host and versions,
 // failed points with their reasons. It renders JSON point objects (the
 // dli.result/1 and accuracy schemas, docs/REPORT.md) and knows nothing about
-// where they are stored.
+// where they are stored: performance points are read once into PointResult
+// (ResultFromJson), accuracy results are read as JSON.
 #ifndef DLI_HTML_REPORT_H
 #define DLI_HTML_REPORT_H
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/point.h"
 
 namespace dli {
 
@@ -37,7 +41,8 @@ struct RenderedReport {
 };
 
 // Never throws on odd input: missing or null fields show as blanks, points
-// without a usable FPS are left out of the figures but kept in the tables.
+// without a usable FPS are left out of the figures but kept in the tables, a
+// performance point that cannot be read is listed as failed with the reason.
 RenderedReport RenderReport(const ReportInput& in, const ReportOptions& opts = {});
 
 // Methodology step 3: among the successful points of one framework x device
@@ -58,6 +63,7 @@ struct BestParams {
 
 // Sorted by model, framework, device, precision, batch. Repeated points of
 // one params set count once: the last in input order.
+std::vector<BestParams> FindBestParams(const std::vector<PointResult>& performance);
 std::vector<BestParams> FindBestParams(const std::vector<nlohmann::json>& performance);
 
 }  // namespace dli

@@ -7,8 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "core/host.h"
 #include "core/backend.h"
+#include "core/files.h"
+#include "core/host.h"
 #include "core/point.h"
 
 namespace dli {
@@ -26,18 +27,12 @@ class TextTable {
 };
 
 void PrintResultsTable(const std::vector<PointResult>& results, std::ostream& out);
-// DLI's familiar CSV columns plus the spread of the measurement, from
-// performance point objects (schema dli.result/1).
-void WriteResultsCsv(const std::vector<nlohmann::json>& points, std::ostream& out);
+// DLI's familiar CSV columns plus the spread of the measurement.
 void WriteResultsCsv(const std::vector<PointResult>& results, std::ostream& out);
 std::string CsvEscape(const std::string& field);
 
 void PrintHostInfo(const HostInfo& host, std::ostream& out);
 void PrintBackendInfo(const std::vector<BackendInfo>& backends, std::ostream& out);
-
-// Writes `text` to `path` atomically (temp file + rename) so a crash never
-// leaves a half-written results file; throws std::runtime_error on failure.
-void WriteFileAtomically(const std::string& path, const std::string& text);
 
 }  // namespace dli
 

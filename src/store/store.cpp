@@ -78,55 +78,60 @@ class Statement {
 
 }  // namespace
 
-ResultStore::ResultStore(const std::string& path) : path_(path) {
-  if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
-    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
+// The open connection; closed with the store.
+struct ResultStore::Database {
+  sqlite3* db = nullptr;
+  std::string path;
+  ~Database() { sqlite3_close(db); }
+  void Exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      const std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      throw std::runtime_error(msg);
+    }
+  }
+};
+
+ResultStore::ResultStore(const std::string& path) : db_(std::make_unique<Database>()) {
+  db_->path = path;
+  if (sqlite3_open(path.c_str(), &db_->db) != SQLITE_OK) {
+    const std::string msg = db_->db ? sqlite3_errmsg(db_->db) : "out of memory";
     throw std::runtime_error("cannot open results database " + path + ": " + msg);
   }
-  sqlite3_busy_timeout(db_, 10000);
+  sqlite3_busy_timeout(db_->db, 10000);
   try {
     // WAL keeps finished points safe if the process dies mid-write.
-    Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-    Exec(kSchema);
+    db_->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    db_->Exec(kSchema);
   } catch (const std::exception& e) {
-    sqlite3_close(db_);
-    db_ = nullptr;
     throw std::runtime_error("cannot use results database " + path + ": " + e.what());
   }
 }
 
-ResultStore::~ResultStore() { sqlite3_close(db_); }
-
-void ResultStore::Exec(const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    const std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw std::runtime_error(msg);
-  }
-}
+ResultStore::~ResultStore() = default;
+ResultStore::ResultStore(ResultStore&&) noexcept = default;
+ResultStore& ResultStore::operator=(ResultStore&&) noexcept = default;
 
 int64_t ResultStore::BeginRun(const std::string& experiment, const json& config, const json& host) {
-  Statement st(db_,
+  Statement st(db_->db,
                "INSERT INTO runs (experiment, started, status, tool_version, host_json, "
                "config_json) VALUES (?, ?, 'running', ?, ?, ?)");
   st.Bind(1, experiment).Bind(2, NowUtc()).Bind(3, std::string(DLI_VERSION));
   st.Bind(4, host.dump()).Bind(5, config.dump());
   st.Step();
-  return sqlite3_last_insert_rowid(db_);
+  return sqlite3_last_insert_rowid(db_->db);
 }
 
 void ResultStore::FinishRun(int64_t run_id, const std::string& status) {
-  Statement st(db_, "UPDATE runs SET finished = ?, status = ? WHERE id = ?");
+  Statement st(db_->db, "UPDATE runs SET finished = ?, status = ? WHERE id = ?");
   st.Bind(1, NowUtc()).Bind(2, status).Bind(3, run_id);
   st.Step();
 }
 
 void ResultStore::SavePoint(int64_t run_id, const std::string& kind, const std::string& key,
                             const json& result) {
-  Statement st(db_,
+  Statement st(db_->db,
                "INSERT INTO points (run_id, kind, key, status, framework, precision, created, "
                "result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   st.Bind(1, run_id).Bind(2, kind).Bind(3, key);
@@ -137,8 +142,13 @@ void ResultStore::SavePoint(int64_t run_id, const std::string& kind, const std::
   st.Step();
 }
 
+void ResultStore::SaveResult(int64_t run_id, const std::string& key, const PointResult& result,
+                             bool with_samples) {
+  SavePoint(run_id, "performance", key, ResultToJson(result, with_samples));
+}
+
 bool ResultStore::HasFinished(const std::string& key) {
-  Statement st(db_, "SELECT 1 FROM points WHERE key = ? AND status = 'ok' LIMIT 1");
+  Statement st(db_->db, "SELECT 1 FROM points WHERE key = ? AND status = 'ok' LIMIT 1");
   st.Bind(1, key);
   return st.Step();
 }
@@ -161,7 +171,7 @@ std::vector<StoredPoint> ResultStore::Points(const PointFilter& f) {
   if (f.run_id > 0) sql += " AND p.run_id = " + std::to_string(f.run_id);
   if (f.latest_per_key) sql += " AND p.id = (SELECT MAX(q.id) FROM points q WHERE q.key = p.key)";
   sql += " ORDER BY p.id";
-  Statement st(db_, sql);
+  Statement st(db_->db, sql);
   for (size_t i = 0; i < args.size(); ++i) st.Bind(static_cast<int>(i + 1), args[i]);
   std::vector<StoredPoint> out;
   while (st.Step()) {
@@ -178,8 +188,29 @@ std::vector<StoredPoint> ResultStore::Points(const PointFilter& f) {
   return out;
 }
 
+std::vector<StoredResult> ResultStore::Results(const PointFilter& filter) {
+  PointFilter performance = filter;
+  performance.kind = "performance";
+  std::vector<StoredResult> out;
+  for (StoredPoint& p : Points(performance)) {
+    StoredResult r;
+    r.id = p.id;
+    r.run_id = p.run_id;
+    r.key = std::move(p.key);
+    r.created = std::move(p.created);
+    try {
+      r.result = ResultFromJson(p.result);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("point " + std::to_string(p.id) + " in " + db_->path +
+                               " cannot be read: " + e.what());
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 std::vector<StoredRun> ResultStore::Runs() {
-  Statement st(db_,
+  Statement st(db_->db,
                "SELECT r.id, r.experiment, r.started, IFNULL(r.finished, ''), r.status, "
                "r.host_json, r.config_json, (SELECT COUNT(*) FROM points p WHERE p.run_id = r.id) "
                "FROM runs r ORDER BY r.id");
@@ -202,7 +233,7 @@ std::vector<StoredRun> ResultStore::Runs() {
 StoredRun ResultStore::Run(int64_t run_id) {
   for (StoredRun& r : Runs())
     if (r.id == run_id) return r;
-  throw std::runtime_error("no run " + std::to_string(run_id) + " in " + path_);
+  throw std::runtime_error("no run " + std::to_string(run_id) + " in " + db_->path);
 }
 
 std::string PointKey(const json& identity) { return Sha256Hex(identity.dump()); }

@@ -6,12 +6,13 @@
 #define DLI_STORE_H
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-struct sqlite3;
+#include "core/point.h"
 
 namespace dli {
 
@@ -23,6 +24,15 @@ struct StoredPoint {
   std::string status;
   std::string created;
   nlohmann::json result;  // the point object (dli.result/1 or accuracy)
+};
+
+// A stored performance point as the typed result.
+struct StoredResult {
+  int64_t id = 0;
+  int64_t run_id = 0;
+  std::string key;
+  std::string created;
+  PointResult result;
 };
 
 struct StoredRun {
@@ -44,24 +54,30 @@ class ResultStore {
   // the path and SQLite's message.
   explicit ResultStore(const std::string& path);
   ~ResultStore();
-  ResultStore(const ResultStore&) = delete;
-  ResultStore& operator=(const ResultStore&) = delete;
+  ResultStore(ResultStore&&) noexcept;
+  ResultStore& operator=(ResultStore&&) noexcept;
 
   int64_t BeginRun(const std::string& experiment, const nlohmann::json& config,
                    const nlohmann::json& host);
   void FinishRun(int64_t run_id, const std::string& status);
   void SavePoint(int64_t run_id, const std::string& kind, const std::string& key,
                  const nlohmann::json& result);
+  // A performance point (kind "performance"), as ResultToJson writes it.
+  void SaveResult(int64_t run_id, const std::string& key, const PointResult& result,
+                  bool with_samples);
   // True when a point with this key finished with status "ok" in any run.
   bool HasFinished(const std::string& key);
+  // Every kind, as stored.
   std::vector<StoredPoint> Points(const PointFilter& filter);
+  // The performance points (filter.kind is ignored), read with
+  // ResultFromJson; throws std::runtime_error naming a point that cannot be read.
+  std::vector<StoredResult> Results(const PointFilter& filter);
   std::vector<StoredRun> Runs();
   StoredRun Run(int64_t run_id);  // throws when there is no such run
 
  private:
-  void Exec(const std::string& sql);
-  sqlite3* db_ = nullptr;
-  std::string path_;
+  struct Database;
+  std::unique_ptr<Database> db_;
 };
 
 // A stable identity for a measurement: SHA-256 of the canonical JSON of what

@@ -217,7 +217,6 @@ std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
         for (const std::string& precision : e.precisions) {
           PointSpec base;
           base.framework = fw;
-          base.backend_path = info.path;
           base.device = device;
           base.precision = precision;
           base.measure = e.measure;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "accuracy/accuracy_json.h"
 #include "accuracy/images.h"
 #include "core/host.h"
 #include "study/resume.h"

@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "check_fakes.h"
-#include "core/isolation.h"
+#include "core/files.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "check_fakes.h"
-#include "core/isolation.h"
+#include "core/files.h"
 
 #ifdef DLI_HAVE_OPENCV
 #include <opencv2/imgcodecs.hpp>

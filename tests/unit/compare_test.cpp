@@ -7,8 +7,9 @@
 namespace dli {
 namespace {
 
-// A stored performance point: `fps` with the latency CI [ci_low, ci_high] ms.
-nlohmann::json Point(int batch, double fps, double ci_low, double ci_high,
+// A stored performance point, read back: `fps` with the latency CI
+// [ci_low, ci_high] ms.
+PointResult Point(int batch, double fps, double ci_low, double ci_high,
                      const ParamList& params = {}) {
   PointResult r;
   r.spec.model_name = "m";
@@ -18,7 +19,7 @@ nlohmann::json Point(int batch, double fps, double ci_low, double ci_high,
   r.spec.params = params;
   r.fps = fps;
   r.latency.ci95 = {ci_low, ci_high};
-  return ResultToJson(r, /*with_samples=*/false);
+  return ResultFromJson(ResultToJson(r, /*with_samples=*/false));
 }
 
 TEST(FpsIntervalOf, TheSlowEndOfTheLatencyIntervalIsTheLowEndOfTheFpsInterval) {
@@ -29,19 +30,16 @@ TEST(FpsIntervalOf, TheSlowEndOfTheLatencyIntervalIsTheLowEndOfTheFpsInterval) {
 }
 
 TEST(FpsIntervalOf, UnknownIsZero) {
-  nlohmann::json failed = Point(1, 0, 0, 0);
-  failed["fps"] = nullptr;
-  failed["latency_ms"]["ci95_low"] = nullptr;
-  const FpsInterval f = FpsIntervalOf(failed);
+  const FpsInterval f = FpsIntervalOf(Point(1, 0, 0, 0));
   EXPECT_EQ(f.fps, 0);
   EXPECT_EQ(f.low, 0);
   EXPECT_EQ(f.high, 0);
 }
 
-TEST(PointParamsText, KeyOrderOrDefault) {
-  EXPECT_EQ(PointParamsText(Point(1, 1, 1, 1, {{"threads", "2"}, {"hint", "A"}})),
-            "hint=A,threads=2");
-  EXPECT_EQ(PointParamsText(Point(1, 1, 1, 1)), "default");
+TEST(MatchKey, ParametersInKeyOrderOrDefault) {
+  EXPECT_EQ(MatchKey(Point(1, 1, 1, 1, {{"threads", "2"}, {"hint", "A"}})),
+            "m|onnx|fast|CPU|FP32|1|hint=A,threads=2");
+  EXPECT_EQ(MatchKey(Point(1, 1, 1, 1)), "m|onnx|fast|CPU|FP32|1|default");
 }
 
 TEST(ComparePoints, MatchesTheSameMeasurementAndFlagsOnlyChangesBeyondTheNoise) {
@@ -51,9 +49,9 @@ TEST(ComparePoints, MatchesTheSameMeasurementAndFlagsOnlyChangesBeyondTheNoise) 
   auto at = [](int batch, double fps, double spread, const ParamList& params = {}) {
     return Point(batch, fps, batch * 1000 / (fps + spread), batch * 1000 / (fps - spread), params);
   };
-  const std::vector<nlohmann::json> a = {at(1, 1000, 100), at(2, 1000, 100), at(4, 1000, 100),
+  const std::vector<PointResult> a = {at(1, 1000, 100), at(2, 1000, 100), at(4, 1000, 100),
                                          at(8, 1000, 100)};
-  const std::vector<nlohmann::json> b = {at(4, 500, 50), at(2, 1050, 100), at(1, 2000, 100),
+  const std::vector<PointResult> b = {at(4, 500, 50), at(2, 1050, 100), at(1, 2000, 100),
                                          at(1, 2000, 100, {{"threads", "2"}})};
   const std::vector<PointComparison> c = ComparePoints(a, b);
   ASSERT_EQ(c.size(), 3u);  // batch 8 is only in A, the threads=2 point only in B

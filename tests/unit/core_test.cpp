@@ -7,7 +7,7 @@
 
 #include "core/batches.h"
 #include "core/error.h"
-#include "core/isolation.h"
+#include "core/files.h"
 #include "core/model.h"
 #include "core/point.h"
 #include "core/sha256.h"
@@ -161,7 +161,7 @@ TEST_F(ModelDir, MalformedMetadataIsAUsageError) {
   EXPECT_THROW(ResolveModel(root.string(), "openvino", "FP32"), UsageError);
 }
 
-TEST(ResultJson, RoundTripRecomputesStatisticsFromSamples) {
+TEST(ResultJson, RoundTripKeepsStatisticsAndSamples) {
   PointResult r;
   r.spec.framework = "x";
   r.spec.batch = 4;

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "core/isolation.h"
+#include "core/files.h"
 #include "core/point.h"
 
 namespace fs = std::filesystem;

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "core/isolation.h"
+#include "core/files.h"
 
 namespace fs = std::filesystem;
 

@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "accuracy/images.h"
-#include "core/isolation.h"
+#include "core/files.h"
 
 #ifdef DLI_HAVE_OPENCV
 #include <opencv2/imgcodecs.hpp>

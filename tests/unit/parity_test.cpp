@@ -136,7 +136,6 @@ TEST_F(ParityRun, ReferenceOnTheFirstAvailableFrameworkThenEveryFormatChecked) {
   const PointSpec& ref = specs[0];
   EXPECT_EQ(ref.mode, "predict");
   EXPECT_EQ(ref.framework, "openvino");
-  EXPECT_EQ(ref.backend_path, "/lib/dli/libdli_backend_openvino.so");
   EXPECT_EQ(ref.model_path, "/models/tiny/onnx/tiny.onnx");
   EXPECT_EQ(ref.model_format, "onnx");
   EXPECT_EQ(ref.precision, "FP32");

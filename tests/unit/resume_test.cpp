@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "core/isolation.h"
+#include "core/files.h"
 #include "store/store.h"
 
 namespace dli {

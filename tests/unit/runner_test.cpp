@@ -11,7 +11,7 @@
 #include <set>
 
 #include "core/error.h"
-#include "core/isolation.h"
+#include "core/files.h"
 #include "core/sha256.h"
 
 #ifdef DLI_HAVE_OPENCV

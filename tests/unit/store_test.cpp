@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/isolation.h"
+#include "core/files.h"
+#include "result_testing.h"
 
 namespace dli {
 namespace {
@@ -39,6 +40,42 @@ TEST(ResultStore, PointsSurviveReopeningAndResumeByKey) {
   EXPECT_EQ(s.Points(by_run).size(), 2u);
   EXPECT_EQ(s.Run(second).status, "finished");
   EXPECT_THROW(s.Run(99), std::runtime_error);
+}
+
+TEST(ResultStore, PerformancePointsComeBackTyped) {
+  TempDir dir;
+  ResultStore s((dir.path() / "r.sqlite").string());
+  const int64_t run = s.BeginRun("exp", {}, {});
+  const PointResult full = testing::FullResult();
+  s.SaveResult(run, "k1", full, /*with_samples=*/true);
+  s.SavePoint(run, "accuracy", "k2", {{"framework", "openvino"}, {"status", "ok"}, {"top1", 8}});
+  PointFilter every;
+  every.kind = "accuracy";  // ignored: Results() is about performance points
+  const std::vector<StoredResult> results = s.Results(every);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].run_id, run);
+  EXPECT_EQ(results[0].key, "k1");
+  EXPECT_FALSE(results[0].created.empty());
+  testing::ExpectSameResult(results[0].result, full);
+  PointFilter by_framework;
+  by_framework.framework = "tflite";
+  EXPECT_TRUE(s.Results(by_framework).empty());
+  EXPECT_EQ(s.Points({}).size(), 2u) << "accuracy points stay JSON documents";
+}
+
+TEST(ResultStore, UnreadablePointIsNamed) {
+  TempDir dir;
+  ResultStore s((dir.path() / "r.sqlite").string());
+  const int64_t run = s.BeginRun("exp", {}, {});
+  s.SavePoint(run, "performance", "k", {{"framework", "f"}, {"batch", "x"}});
+  try {
+    s.Results({});
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("point 1 in "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'batch' is string, expected a number"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(ResultStore, KeyIsStableAndSensitive) {

@@ -1,13 +1,23 @@
-// The body of one test point, run inside the isolated child process.
+#include "exec/worker.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 
-#include "core/batches.h"
 #include "accuracy/dataset.h"
 #include "accuracy/images.h"
-#include "core/point.h"
+#include "core/batches.h"
+#include "core/error.h"
+#include "core/host.h"
 #include "core/sha256.h"
+#include "exec/backend_probe.h"
+#include "exec/executor.h"
+#include "exec/worker_protocol.h"
 
 namespace fs = std::filesystem;
 
@@ -32,16 +42,6 @@ BatchSet PrepareInputs(const PointSpec& spec, const dli_tensor_info& input, Poin
   r.n_images = set.images.size();
   r.skipped_images = set.skipped;
   return BuildImageBatches(set.images, input);
-}
-
-// Progress on stderr for a person watching a long point; the parent keeps
-// only the tail of this stream.
-void ReportProgress(size_t n, const StopRule& stop) {
-  if (n % 100 != 0) return;
-  if (stop.iterations > 0)
-    std::fprintf(stderr, "dli: %zu/%zu requests\n", n, stop.iterations);
-  else
-    std::fprintf(stderr, "dli: %zu requests\n", n);
 }
 
 // Predict mode: one pass over spec.input.files in order; each image's top-5
@@ -76,22 +76,33 @@ void Predict(const PointSpec& spec, Session& session, const dli_tensor_info& inp
   }
 }
 
+// A shortened hash for messages.
+std::string Short(const std::string& sha256) { return sha256.substr(0, 12); }
+
 }  // namespace
 
-PointResult RunPointInProcess(const PointSpec& spec) {
+PointResult RunPointInProcess(const PointSpec& spec, const PointProgress& on_progress,
+                              const std::string& expected_model_sha256) {
   const auto start = std::chrono::steady_clock::now();
   PointResult r;
   r.spec = spec;
+  r.host = ReadHostInfo();
   try {
     if (!fs::exists(spec.model_path))
       throw std::runtime_error("model file not found: " + spec.model_path);
     r.model_sha256 = Sha256Path(spec.model_path);
-    std::unique_ptr<BackendLibrary> backend = BackendLibrary::Load(spec.backend_path);
+    if (!expected_model_sha256.empty() && r.model_sha256 != expected_model_sha256)
+      throw std::runtime_error("model file " + spec.model_path + " has SHA-256 " +
+                               Short(r.model_sha256) + "..., expected " +
+                               Short(expected_model_sha256) +
+                               "...: this host has another version of the model");
+    std::unique_ptr<BackendLibrary> backend =
+        BackendLibrary::Load(FindBackend(spec.framework).library_path);
     backend->Probe();
     r.framework_version = backend->Describe().version;
 
     BackendLibrary::OpenArgs args{spec.model_path, spec.weights_path, spec.device,
-                          spec.precision,  spec.batch,        spec.params};
+                                  spec.precision,  spec.batch,        spec.params};
     const auto load_start = std::chrono::steady_clock::now();
     std::unique_ptr<Session> session = backend->Open(args);
     r.load_ms = MsSince(load_start);
@@ -112,8 +123,10 @@ PointResult RunPointInProcess(const PointSpec& spec) {
     session->SetInputs(batches.Pointers(), batches.batch_bytes());
     r.output_shape = ShapeText(session->OutputInfo());
 
-    const Measurement m = RunMeasurement(*session, batches.size(), spec.measure, SteadyClockMs,
-                                         [&](size_t n) { ReportProgress(n, spec.measure.stop); });
+    const Measurement m =
+        RunMeasurement(*session, batches.size(), spec.measure, SteadyClockMs, [&](size_t n) {
+          if (on_progress && n % 100 == 0) on_progress(n, spec.measure.stop.iterations);
+        });
     r.first_inference_ms = m.first_inference_ms;
     r.warmup_ms = m.warmup_ms;
     r.samples_ms = m.samples_ms;
@@ -126,6 +139,65 @@ PointResult RunPointInProcess(const PointSpec& spec) {
   }
   r.wall_s = MsSince(start) / 1000;
   return r;
+}
+
+int ServeWorker(std::istream& in, const EventWriter& emit) {
+  PointResult r;
+  try {
+    const PointRequest request = DecodePointRequest(nlohmann::json::parse(in));
+    r = RunPointInProcess(
+        request.spec, [&](size_t n, size_t of) { emit(ProgressEvent(n, of)); },
+        request.model_sha256);
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = e.what();
+    r.host = ReadHostInfo();
+  }
+  if (!r.ok()) std::cerr << "dli: point failed: " << r.error << "\n";
+  emit(ResultEvent(r));
+  return r.ok() ? kExitOk : kExitFailed;
+}
+
+int ServeProbe(std::istream& in, const EventWriter& emit) {
+  try {
+    std::vector<std::string> frameworks = DecodeProbeRequest(nlohmann::json::parse(in));
+    if (frameworks.size() == 1) {
+      emit(BackendEvent(DescribeBackendInProcess(frameworks[0])));
+      return kExitOk;
+    }
+    const std::vector<std::string> found = FrameworksFound();
+    if (frameworks.empty()) frameworks = found;
+    for (const std::string& name : frameworks)
+      if (std::find(found.begin(), found.end(), name) == found.end())
+        FindBackend(name);  // throws the error that names the known frameworks
+    const std::unique_ptr<Executor> isolated = MakeLocalExecutor();
+    for (const std::string& name : frameworks) emit(BackendEvent(isolated->DescribeBackend(name)));
+    return kExitOk;
+  } catch (const std::exception& e) {
+    emit(ErrorEvent(e.what()));
+    return kExitUsage;
+  }
+}
+
+int ServeOnStdio(int (*serve)(std::istream&, const EventWriter&)) {
+  std::cout.flush();
+  std::fflush(stdout);
+  // Events go to a private copy of stdout; stdout itself now leads to stderr.
+  const int events_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (events_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+    throw std::runtime_error("cannot set up the worker's output");
+  FILE* events = fdopen(events_fd, "w");
+  if (!events) throw std::runtime_error("cannot set up the worker's output");
+  const EventWriter emit = [events](const nlohmann::json& event) {
+    // Framework messages need not be UTF-8: replaced, not a reason to fail.
+    const std::string line =
+        event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(line.data(), 1, line.size(), events);
+    std::fflush(events);
+  };
+  const int code = serve(std::cin, emit);
+  std::fclose(events);
+  return code;
 }
 
 }  // namespace dli

@@ -1,0 +1,41 @@
+// The base of every executor whose points run in `dli __worker` processes:
+// it starts the worker command, sends the request, reads the events
+// (worker_protocol.h) and turns a crash, hang, interrupt or protocol
+// mismatch into a failed result. An executor built on it only says how to
+// start dli where the points run: the local one runs this dli; an SSH or
+// Slurm one would prefix the command with `ssh HOST` or `srun ...`.
+#ifndef DLI_WORKER_EXECUTOR_H
+#define DLI_WORKER_EXECUTOR_H
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "exec/executor.h"
+
+namespace dli {
+
+class WorkerExecutor : public Executor {
+ public:
+  std::vector<BackendInfo> DescribeBackends() override;
+  BackendInfo DescribeBackend(const std::string& framework) override;
+  PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress = {}) override;
+
+ protected:
+  // The command line that runs `dli <verb>` where the points run, with
+  // verb "__worker" or "__probe": {"/usr/bin/dli", "__worker"}, or
+  // {"ssh", "node1", "dli", "__worker"}.
+  virtual std::vector<std::string> WorkerCommand(const std::string& verb) const = 0;
+
+ private:
+  // The frameworks' descriptions from one `dli __probe`; what it could not
+  // describe (it crashed or hung) is described as unavailable, with why.
+  std::vector<BackendInfo> Probe(const std::vector<std::string>& frameworks, double timeout_s);
+  // Each model file is hashed once per executor.
+  const std::string& ModelSha256(const std::string& path);
+  std::map<std::string, std::string> model_sha256_;
+};
+
+}  // namespace dli
+
+#endif  // DLI_WORKER_EXECUTOR_H

@@ -140,7 +140,11 @@ Experiment LoadExperiment(const std::string& path) {
             r.List(axis.second, "values of " + axis.first.as<std::string>()));
     }
   }
-  if (root["images"]) e.images = ResolveDataPath(r.Scalar(root["images"], "images"), path);
+  // `synthetic` names the default (random data) explicitly, not a folder.
+  if (root["images"]) {
+    const std::string images = r.Scalar(root["images"], "images");
+    if (images != "synthetic") e.images = ResolveDataPath(images, path);
+  }
   if (root["max_images"])
     e.max_images = static_cast<size_t>(r.Int(root["max_images"], "max_images", 1));
   if (const YAML::Node acc = root["accuracy"]) {

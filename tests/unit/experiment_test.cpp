@@ -75,6 +75,13 @@ TEST_F(ExperimentFile, DefaultsAndValues) {
   EXPECT_EQ(e.measure.warmup, 3u);
 }
 
+TEST_F(ExperimentFile, ImagesSyntheticIsRandomDataNotAFolder) {
+  EXPECT_EQ(LoadExperiment(Write("models: [a]\nframeworks: [fast]\nimages: synthetic\n")).images,
+            "");
+  EXPECT_EQ(LoadExperiment(Write("models: [a]\nframeworks: [fast]\nimages: photos\n")).images,
+            (dir.path() / "photos").string());
+}
+
 TEST_F(ExperimentFile, SyntaxErrorNamesLineAndColumn) {
   const std::string err = ErrorOf("models: [a\nframeworks: [fast]\n");
   EXPECT_NE(err.find("exp.yaml:"), std::string::npos) << err;

@@ -57,7 +57,7 @@ struct ThroughputMeasurement {
 };
 
 // Timed iterations in throughput mode: rounded up to a multiple of the
-// request count, as benchmark_app does, so every request runs equally often.
+// request count, as benchmark_app does.
 size_t RoundedIterations(size_t iterations, size_t requests);
 
 // "" when `requests` requests can be kept in flight on a backend holding at
@@ -68,13 +68,14 @@ std::string ValidateRequestCount(size_t requests, size_t max_requests);
 // in flight: one request per slot plus `options.warmup` more, so every slot
 // has completed at least once; waits for all of them. Then the measured
 // window: every slot is filled, each completion resubmits its slot until the
-// stop rule holds, and the requests still in flight are waited for and
-// counted. The stop rule is latency mode's: the iteration bound (rounded, see
-// above) and the time limit are checked at each submission, the adaptive rule
-// on the median per-request latency after each completion. Timed request i
-// (in submission order) uses batch i mod n_batches. A failed request ends the
-// run with std::runtime_error once the others have finished. `on_progress`
-// (may be empty) gets the number of timed completions so far.
+// stop rule holds and the number of timed requests is a multiple of the slot
+// count, and the requests still in flight are waited for and counted. The
+// stop rule is latency mode's: the iteration bound and the time limit are
+// checked at each submission, the adaptive rule on the median per-request
+// latency after each completion. Timed request i (in submission order) uses
+// batch i mod n_batches. A failed request ends the run with
+// std::runtime_error once the others have finished. `on_progress` (may be
+// empty) gets the number of timed completions so far.
 ThroughputMeasurement RunThroughputMeasurement(AsyncInferenceTarget& target, size_t n_batches,
                                                const MeasureOptions& options,
                                                const Clock& clock = SteadyClockMs,

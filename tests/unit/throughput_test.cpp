@@ -148,6 +148,18 @@ TEST(Throughput, TimeLimitStopsSubmittingAndWaitsForTheRest) {
   EXPECT_EQ(device.InFlight(), 0u);
 }
 
+TEST(Throughput, TheTimedRequestCountIsAMultipleOfTheSlots) {
+  // Three slots with unequal service times: the time limit is reached with
+  // 13 requests submitted, two more follow.
+  SimulatedDevice device(3, 3, [](size_t start) { return start % 3 == 0 ? 10.0 : 7.0; });
+  MeasureOptions o = Iterations(0);
+  o.stop.time_limit_s = 0.03;
+  const ThroughputMeasurement m = RunThroughputMeasurement(device, 1, o, device.MakeClock());
+  EXPECT_EQ(m.stop_reason, "time_limit");
+  EXPECT_EQ(m.Completed() % 3, 0u);
+  EXPECT_EQ(m.Completed(), 15u);
+}
+
 TEST(Throughput, AdaptiveStopOnTheMedianLatency) {
   SimulatedDevice device(4, 4, [](size_t) { return 10.0; });  // zero spread
   MeasureOptions o = Iterations(1000);
@@ -155,8 +167,9 @@ TEST(Throughput, AdaptiveStopOnTheMedianLatency) {
   o.stop.min_iterations = 30;
   const ThroughputMeasurement m = RunThroughputMeasurement(device, 1, o, device.MakeClock());
   EXPECT_EQ(m.stop_reason, "ci_target");
-  // Reached at the 30th completion; the three requests then in flight count.
-  EXPECT_EQ(m.Completed(), 33u);
+  // Reached at the 30th completion, with 33 requests submitted; three more
+  // make it a multiple of the 4 slots.
+  EXPECT_EQ(m.Completed(), 36u);
   EXPECT_EQ(device.completions, device.started_slots.size());
 }
 

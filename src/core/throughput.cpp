@@ -1,6 +1,8 @@
 #include "core/throughput.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace dli {
@@ -9,6 +11,25 @@ double ThroughputMeasurement::Fps(size_t batch) const {
   const double window_ms = WindowMs();
   if (window_ms <= 0) return 0;
   return static_cast<double>(Completed() * batch) * 1000 / window_ms;
+}
+
+Interval ThroughputCi95(const ThroughputMeasurement& m, size_t batch) {
+  constexpr size_t kSlices = 10;
+  constexpr double kT975With9Df = 2.2621571627409915;
+  constexpr size_t kPerSlotAndSlice = 5;
+  const double window_ms = m.WindowMs();
+  if (window_ms <= 0 ||
+      m.Completed() < kSlices * kPerSlotAndSlice * std::max<size_t>(m.requests, 1))
+    return {0, std::numeric_limits<double>::infinity()};
+  const double slice_ms = window_ms / kSlices;
+  std::vector<double> rates(kSlices, 0);
+  for (double end : m.completed_at_ms) {
+    const auto slice = static_cast<size_t>((end - m.window_start_ms) / slice_ms);
+    rates[std::min(slice, kSlices - 1)] += static_cast<double>(batch) * 1000 / slice_ms;
+  }
+  const double half_width = kT975With9Df * StdDev(rates) / std::sqrt(double{kSlices});
+  const double mean = Mean(rates);
+  return {mean - half_width, mean + half_width};
 }
 
 size_t RoundedIterations(size_t iterations, size_t requests) {
@@ -160,11 +181,15 @@ ThroughputMeasurement RunThroughputMeasurement(AsyncInferenceTarget& target, siz
     ++submitted;
   };
 
-  if (stop.iterations > 0) m.samples_ms.reserve(iteration_bound);
+  if (stop.iterations > 0) {
+    m.samples_ms.reserve(iteration_bound);
+    m.completed_at_ms.reserve(iteration_bound);
+  }
   for (size_t slot = 0; slot < slots && keep_going(); ++slot) submit_timed(slot);
   while (pipeline.InFlight() > 0) {
     const Finished f = pipeline.Wait();
     m.samples_ms.push_back(f.latency_ms);
+    m.completed_at_ms.push_back(f.end_ms);
     m.window_end_ms = std::max(m.window_end_ms, f.end_ms);
     if (on_progress) on_progress(m.Completed());
     if (keep_going()) submit_timed(f.slot);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/measure.h"
+#include "core/stats.h"
 
 namespace dli {
 
@@ -41,20 +42,29 @@ class AsyncInferenceTarget {
 };
 
 struct ThroughputMeasurement {
-  size_t requests = 0;             // slots kept in flight
-  double first_inference_ms = 0;   // slot 0 alone, before anything else
-  std::vector<double> warmup_ms;   // excluded from everything below
-  std::vector<double> samples_ms;  // per timed request, submission to completion,
-                                   // in completion order
-  double window_start_ms = 0;      // the first timed submission
-  double window_end_ms = 0;        // the last timed completion
-  std::string stop_reason;         // "iterations", "time_limit" or "ci_target"
+  size_t requests = 0;                  // slots kept in flight
+  double first_inference_ms = 0;        // slot 0 alone, before anything else
+  std::vector<double> warmup_ms;        // excluded from everything below
+  std::vector<double> samples_ms;       // per timed request, submission to completion,
+                                        // in completion order
+  std::vector<double> completed_at_ms;  // when each of them finished, same order
+  double window_start_ms = 0;           // the first timed submission
+  double window_end_ms = 0;             // the last timed completion
+  std::string stop_reason;              // "iterations", "time_limit" or "ci_target"
 
   size_t Completed() const { return samples_ms.size(); }
   double WindowMs() const { return window_end_ms - window_start_ms; }
   // Images completed per second of the window; 0 for an empty window.
   double Fps(size_t batch) const;
 };
+
+// 95% interval of Fps(batch): the window is cut into 10 equal slices, each
+// completion counts in the slice it finished in, and Student's t interval of
+// the mean slice rate is taken, whose mean is exactly Fps(batch). Slices
+// overlap in requests (one in flight across a boundary counts in the later
+// slice), so the interval is a racing aid, not an exact coverage. With fewer
+// than 5 completions per slot and slice it is [0, infinity): too few to say.
+Interval ThroughputCi95(const ThroughputMeasurement& m, size_t batch);
 
 // Timed iterations in throughput mode: rounded up to a multiple of the
 // request count, as benchmark_app does.

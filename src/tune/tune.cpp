@@ -172,9 +172,9 @@ void Eliminate(std::vector<Candidate>& candidates, const std::vector<size_t>& co
 GroupResult Summarize(const Group& group, const std::vector<Candidate>& candidates, size_t index) {
   GroupResult r;
   r.group = group.name;
-  const Candidate& fallback = candidates[group.default_candidate];
-  r.default_config = fallback.config;
-  r.default_figure = fallback.last;
+  const Candidate& baseline = candidates[group.default_candidate];
+  r.default_config = baseline.config;
+  r.default_figure = baseline.last;
   const Candidate* best = nullptr;
   for (size_t i : Contenders(candidates, index))
     if (candidates[i].last.error.empty() &&
@@ -218,8 +218,8 @@ Result Tune(const Space& space, const MeasureFn& measure, const Options& options
       if (groups[g].done) continue;
       const std::vector<size_t> contenders = Contenders(candidates, g);
       measured.insert(measured.end(), contenders.begin(), contenders.end());
-      const Candidate& fallback = candidates[groups[g].default_candidate];
-      if (contenders.size() == 1 && !fallback.contender && fallback.last.error.empty())
+      const Candidate& baseline = candidates[groups[g].default_candidate];
+      if (contenders.size() == 1 && !baseline.contender && baseline.last.error.empty())
         measured.push_back(groups[g].default_candidate);
       rounds_left = std::max(rounds_left, RoundsNeeded(contenders.size()));
     }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "core/stats.h"
@@ -220,6 +221,28 @@ TEST(Throughput, RequestCountIsChecked) {
   EXPECT_EQ(ValidateRequestCount(4, 4), "");
   EXPECT_EQ(ValidateRequestCount(5, 4),
             "this backend keeps at most 4 requests in flight; asked for 5");
+}
+
+TEST(Throughput, TheFpsIntervalIsCentredOnTheFps) {
+  SimulatedDevice device(4, 4, [](size_t) { return 10.0; });
+  const ThroughputMeasurement m =
+      RunThroughputMeasurement(device, 1, Iterations(400), device.MakeClock());
+  ASSERT_EQ(m.completed_at_ms.size(), m.Completed());
+  EXPECT_DOUBLE_EQ(m.Fps(2), 800.0);
+  const Interval ci = ThroughputCi95(m, 2);
+  EXPECT_NEAR((ci.low + ci.high) / 2, 800.0, 1e-9);
+  // Slices of 100 ms take 36 to 44 completions: a narrow, nonzero interval.
+  EXPECT_GT(ci.high - ci.low, 0.0);
+  EXPECT_LT(ci.high - ci.low, 0.1 * 800);
+}
+
+TEST(Throughput, TooFewCompletionsGiveNoFpsInterval) {
+  SimulatedDevice device(4, 4, [](size_t) { return 10.0; });
+  const ThroughputMeasurement m =
+      RunThroughputMeasurement(device, 1, Iterations(196), device.MakeClock());
+  const Interval ci = ThroughputCi95(m, 1);
+  EXPECT_EQ(ci.low, 0.0);
+  EXPECT_TRUE(std::isinf(ci.high));
 }
 
 TEST(Throughput, AnEmptyWindowHasNoFps) {

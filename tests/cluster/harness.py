@@ -4,8 +4,9 @@ Every daemon runs in the foreground of a process this module started, so its
 PID is known; `Daemons.stop_all` ends each one by that PID (SIGTERM, then
 SIGKILL after a grace period: a slurmd once ignored SIGTERM while slurmctld was
 down). Processes the daemons leave behind on their own (slurmstepd, conmon,
-ssh control masters) inherit the environment variable MARKER with this run's
-id; `Daemons.stop_all` ends those by PID too and returns what it could not end.
+ssh control masters) carry the environment variable MARKER with this run's id
+or hold a file under the run's folder; `Daemons.stop_all` ends those by PID
+too and returns what it could not end.
 
 Network rule: every address here is 127.0.0.1; nothing talks to any other
 address.
@@ -19,8 +20,6 @@ import time
 from pathlib import Path
 
 MARKER = "DLI_CLUSTER_TEST_RUN"
-DAEMON_NAMES = ("sshd", "munged", "slurmctld", "slurmd", "slurmstepd", "conmon", "dockerd",
-                "ssh")
 
 
 def free_port():
@@ -53,9 +52,12 @@ def pid_alive(pid):
     return state != "Z"
 
 
-def pids_with_marker(run_id):
-    """PIDs of live processes whose environment carries this run's marker."""
+def pids_of_run(run_id, root):
+    """PIDs of live processes of this run: the environment carries its marker,
+    or a file descriptor points under its folder (slurmstepd rewrites its
+    environment but keeps the slurmd log open)."""
     needle = f"{MARKER}={run_id}".encode()
+    prefix = f"{root}/"
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -63,6 +65,11 @@ def pids_with_marker(run_id):
         try:
             if needle in (entry / "environ").read_bytes().split(b"\0"):
                 found.append(int(entry.name))
+                continue
+            for fd in (entry / "fd").iterdir():
+                if os.readlink(fd).startswith(prefix):
+                    found.append(int(entry.name))
+                    break
         except OSError:
             continue
     return [p for p in found if pid_alive(p)]
@@ -120,26 +127,36 @@ class Daemons:
         'comm(pid)' for each process still alive afterwards."""
         for _, proc in reversed(self.started):
             stop_pid(proc.pid)
-        for pid in pids_with_marker(self.run_id):
+        for pid in pids_of_run(self.run_id, self.root):
             stop_pid(pid, grace=3.0)
         left = [f"{name}({proc.pid})" for name, proc in self.started if pid_alive(proc.pid)]
-        left += [f"{comm(p)}({p})" for p in pids_with_marker(self.run_id)]
+        left += [f"{comm(p)}({p})" for p in pids_of_run(self.run_id, self.root)]
         return left
 
 
 class Sshd:
-    """One sshd on 127.0.0.1:port with its own host key, accepting one client key."""
+    """One sshd on 127.0.0.1:port with its own host key.
 
-    def __init__(self, daemons, name):
+    It runs in a mount namespace of its own where /root is a folder of the
+    test, so what sessions write to the home folder (the model cache) stays
+    there, and root's shell starts without the machine's dotfiles.
+    `env`: variables its sessions get (SetEnv). `password_only`: refuses keys
+    and offers passwords alone.
+    """
+
+    def __init__(self, daemons, name, env=None, password_only=False, log_level="INFO"):
         self.name = name
         self.dir = daemons.root / f"sshd-{name}"
         self.dir.mkdir(mode=0o711)
+        self.home = self.dir / "home"
+        self.home.mkdir(mode=0o700)
         self.port = free_port()
         self.host_key = self.dir / "host_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f",
                         str(self.host_key)], check=True)
         self.authorized_keys = self.dir / "authorized_keys"
         self.authorized_keys.touch()
+        set_env = " ".join(f'"{k}={v}"' for k, v in (env or {}).items())
         config = self.dir / "sshd_config"
         # StrictModes no: the key files live under /tmp, which is world-writable.
         config.write_text(f"""Port {self.port}
@@ -147,19 +164,23 @@ ListenAddress 127.0.0.1
 HostKey {self.host_key}
 PidFile {self.dir}/sshd.pid
 AuthorizedKeysFile {self.authorized_keys}
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
+PermitRootLogin {"yes" if password_only else "prohibit-password"}
+PubkeyAuthentication {"no" if password_only else "yes"}
+PasswordAuthentication {"yes" if password_only else "no"}
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
-AllowTcpForwarding yes
+LogLevel {log_level}
+{"SetEnv " + set_env if set_env else ""}
 Subsystem sftp /usr/lib/openssh/sftp-server
 """)
         Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
         self.log = self.dir / "sshd.log"
-        self.proc = daemons.start(f"sshd-{name}", ["/usr/sbin/sshd", "-D", "-e", "-f",
-                                                   str(config)], self.log)
+        # unshare and sh exec: the PID started is sshd's own.
+        self.proc = daemons.start(f"sshd-{name}", [
+            "unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+            'mount --bind "$1" /root && exec /usr/sbin/sshd -D -e -f "$2"', "sh",
+            str(self.home), str(config)], self.log)
         wait_for(lambda: self._listening(daemons), 10, f"sshd {name}")
 
     def _listening(self, daemons):
@@ -246,9 +267,9 @@ class Slurm:
             host=host, ctld_port=free_port(), slurmd_port=free_port(), dir=self.dir,
             nodes=node_lines, debug_nodes="n1,n2", slow_nodes="n3"))
         self.env = dict(daemons.env, SLURM_CONF=str(self.conf))
+        self.daemons = daemons
+        self._start_controller()
         log = self.dir / "log"
-        self.slurmctld = daemons.start("slurmctld", ["slurmctld", "-D", "-f", str(self.conf)],
-                                       log / "slurmctld.out", env=self.env)
         self.slurmd = [daemons.start(f"slurmd-{n}", ["slurmd", "-D", "-N", n, "-f",
                                                      str(self.conf)],
                                      log / f"slurmd-{n}.out", env=self.env)
@@ -264,6 +285,25 @@ class Slurm:
             return all(states.get(n) == "idle" for n in self.nodes)
 
         wait_for(all_idle, 30, "Slurm nodes idle", interval=0.2)
+
+    def _start_controller(self):
+        self.slurmctld = self.daemons.start("slurmctld", ["slurmctld", "-D", "-f", str(self.conf)],
+                                            self.dir / "log" / "slurmctld.out", env=self.env)
+
+    def restart_controller(self):
+        """Restarts slurmctld; jobs survive in its state folder. slurmctld
+        checks time limits every 30 s from its start, so a job with a limit of
+        one minute that started just before the restart ends 60 s after its
+        start instead of up to 90."""
+        stop_pid(self.slurmctld.pid)
+        self._start_controller()
+
+        def answers():
+            self.daemons.check_running(self.slurmctld, self.dir / "log" / "slurmctld.log")
+            return subprocess.run(["scontrol", "ping"], capture_output=True, text=True,
+                                  env=self.env).stdout.count("UP") > 0
+
+        wait_for(answers, 30, "slurmctld after restart", interval=0.2)
 
     def cancel_all_jobs(self):
         """Cancels every job and waits (bounded) until the nodes are free again,
@@ -332,7 +372,8 @@ runroot = "{self.dir}/run"
             path.chmod(mode)
         tar = self.dir / f"{rootfs.name}.tar"
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tar), "."], check=True)
-        proc = self.run("import", "--quiet", "--change", "ENV=PATH=/bin", str(tar), name)
+        proc = self.run("import", "--quiet", "--change", "ENV=PATH=/usr/local/bin:/bin", str(tar),
+                        name)
         if proc.returncode:
             raise RuntimeError(f"podman import failed: {proc.stderr}")
         return name

@@ -150,12 +150,11 @@ std::vector<std::string> ModelUploadArgv(const Targets& all, const Target& targe
 std::vector<std::string> ContainerRunArgv(const Container& container, const std::string& name,
                                           const std::string& model_cache_dir,
                                           const std::vector<std::string>& command) {
-  std::vector<std::string> argv = {
-      container.engine,    "run",    "--rm", "-i", "--pull=never", "--network=" + container.network,
-      "--log-driver=none", "--name", name};
-  if (!model_cache_dir.empty()) {
+  std::vector<std::string> argv = {container.engine, "run", "--rm", "-i", "--pull=never"};
+  argv.push_back("--network=" + container.network);
+  argv.insert(argv.end(), {"--log-driver=none", "--name", name});
+  if (!model_cache_dir.empty())
     argv.push_back("--volume=" + model_cache_dir + ":" + model_cache_dir + ":ro");
-  }
   argv.push_back(container.image);
   argv.insert(argv.end(), command.begin(), command.end());
   return argv;

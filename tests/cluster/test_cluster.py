@@ -2,12 +2,12 @@
 
 Every command here comes from dli's own builders (exec/remote_commands.h,
 through dli_targets_tool) and runs against three sshd on 127.0.0.1 (a host, a
-jump host's target, one that offers passwords only), a Slurm cluster of three
+jump host, one that offers passwords only), a Slurm cluster of three
 nodes (munge, slurmctld, three slurmd) and podman with an image built here
 from busybox. setUpModule starts them all; the module cleanup stops each by
 its PID, also when a test or the start failed, and fails the run when any
 process it started is still alive. A Slurm job left to reach its time limit
-(at least a minute) is started first, and its test runs last.
+(a minute at least) starts with the daemons, and its test runs last.
 
 Needs root: without it every test is skipped.
 """
@@ -55,16 +55,16 @@ def tool(*args, check=True):
     return json.loads(proc.stdout) if proc.returncode == 0 else proc
 
 
-def run(argv, input=None, timeout=60, env=None):
+def run(argv, input=None, timeout=60):
     """Runs a built command line in its own session: ssh can never prompt on
     a terminal, and what it leaves behind carries the run's marker."""
     return subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout,
-                          env=env or C.env, start_new_session=True)
+                          env=C.env, start_new_session=True)
 
 
-def start(argv, env=None):
+def start(argv):
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env or C.env,
+                            stderr=subprocess.PIPE, text=True, env=C.env,
                             start_new_session=True)
     C.background.append(proc)
     return proc
@@ -316,8 +316,7 @@ class Ssh(unittest.TestCase):
         argv = tool("ssh", C.targets, "lab1-via-lab2", "", "true")
         at = next(i for i, a in enumerate(argv) if a.startswith("ProxyCommand="))
         argv[at - 1:at + 1] = ["-J", f"root@127.0.0.1:{C.sshd['lab2'].port}"]
-        env = dict(C.env, HOME=str(C.root / "empty-home"))  # no ~/.ssh to fall back on
-        proc = run(argv, env=env, timeout=30)
+        proc = run(argv, timeout=30)  # no terminal: the jump's ssh cannot ask either
         self.assertEqual(proc.returncode, 255)
         self.assertIn("Host key verification failed", proc.stderr)
 

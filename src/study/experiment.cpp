@@ -1,7 +1,5 @@
 #include "study/experiment.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -9,6 +7,7 @@
 #include "core/error.h"
 #include "core/model.h"
 #include "core/text.h"
+#include "core/yaml_reader.h"
 
 namespace fs = std::filesystem;
 
@@ -21,64 +20,6 @@ const std::set<std::string> kTopKeys = {"name",    "models",     "model",    "fr
 const std::set<std::string> kMeasureKeys = {"iterations",     "time_limit", "warmup", "ci_target",
                                             "min_iterations", "min_time",   "timeout"};
 const std::set<std::string> kAccuracyKeys = {"dataset", "labels", "classes", "limit"};
-
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void Fail(const YAML::Node& node, const std::string& msg) const {
-    const YAML::Mark m = node.Mark();
-    throw UsageError(Where(m) + ": " + msg);
-  }
-  std::string Where(const YAML::Mark& m) const {
-    return file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-  }
-  void CheckKeys(const YAML::Node& map, const std::set<std::string>& allowed,
-                 const std::string& what) const {
-    if (!map.IsMap()) Fail(map, what + " must be a mapping");
-    for (const auto& kv : map) {
-      const std::string key = kv.first.as<std::string>();
-      if (!allowed.count(key)) {
-        std::vector<std::string> names(allowed.begin(), allowed.end());
-        Fail(kv.first,
-             "unknown key '" + key + "' in " + what + "; expected one of " + Join(names, ", "));
-      }
-    }
-  }
-  std::string Scalar(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsScalar()) Fail(n, what + " must be a single value");
-    return n.Scalar();
-  }
-  // A scalar or a list of scalars.
-  std::vector<std::string> List(const YAML::Node& n, const std::string& what) const {
-    std::vector<std::string> out;
-    if (n.IsScalar()) return {n.Scalar()};
-    if (!n.IsSequence()) Fail(n, what + " must be a value or a list of values");
-    for (const YAML::Node& item : n) out.push_back(Scalar(item, "each of " + what));
-    if (out.empty()) Fail(n, what + " must not be empty");
-    return out;
-  }
-  long long Int(const YAML::Node& n, const std::string& what, long long min) const {
-    const auto v = ParseInt(Scalar(n, what));
-    if (!v) Fail(n, what + " must be a whole number, got '" + n.Scalar() + "'");
-    if (*v < min) Fail(n, what + " must be at least " + std::to_string(min));
-    return *v;
-  }
-  double Real(const YAML::Node& n, const std::string& what, double min) const {
-    const auto v = ParseDouble(Scalar(n, what));
-    if (!v) Fail(n, what + " must be a number, got '" + n.Scalar() + "'");
-    if (*v < min) Fail(n, what + " must be at least " + FormatFixed(min, 3));
-    return *v;
-  }
-  bool Bool(const YAML::Node& n, const std::string& what) const {
-    const auto v = ParseBool(Scalar(n, what));
-    if (!v) Fail(n, what + " must be true or false");
-    return *v;
-  }
-
- private:
-  std::string file_;
-};
 
 // Relative paths are relative to the experiment file; a bare name that is a
 // bundled dataset (models/_datasets/NAME) means that dataset.
@@ -94,15 +35,8 @@ std::string ResolveDataPath(const std::string& value, const std::string& experim
 }  // namespace
 
 Experiment LoadExperiment(const std::string& path) {
-  if (!fs::is_regular_file(path)) throw UsageError("experiment file not found: " + path);
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::ParserException& e) {
-    throw UsageError(path + ":" + std::to_string(e.mark.line + 1) + ":" +
-                     std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
-  const Reader r(path);
+  const YAML::Node root = LoadYamlFile(path, "experiment");
+  const YamlReader r(path);
   if (!root.IsMap()) throw UsageError(path + ": an experiment file is a YAML mapping");
   r.CheckKeys(root, kTopKeys, "the experiment");
   Experiment e;

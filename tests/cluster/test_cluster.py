@@ -1,0 +1,508 @@
+"""The many-machines command lines against real daemons on this machine.
+
+Every command here comes from dli's own builders (exec/remote_commands.h,
+through dli_targets_tool) and runs against three sshd on 127.0.0.1 (a host, a
+jump host, one that offers passwords only), a Slurm cluster of three
+nodes (munge, slurmctld, three slurmd) and podman with an image built here
+from busybox. setUpModule starts them all; the module cleanup stops each by
+its PID, also when a test or the start failed, and fails the run when any
+process it started is still alive. A Slurm job left to reach its time limit
+(a minute at least) starts with the daemons, and its test runs last.
+
+Needs root: without it every test is skipped.
+"""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+import harness
+
+TOOL = os.environ.get("DLI_TARGETS_TOOL", "")
+HERE = Path(__file__).resolve().parent
+PROGRAMS = ["/usr/sbin/sshd", "ssh", "ssh-keygen", "rsync", "munged", "slurmctld", "slurmd",
+            "srun", "salloc", "podman", "runc", "conmon", "/bin/busybox", "unshare"]
+
+
+class Cluster:
+    """What setUpModule started; one per run."""
+    root = None
+    daemons = None
+    slurm = None
+    podman = None
+    targets = None
+    env = None
+    sshd = {}
+    image = None
+    background = []  # Popen of commands left running by a test
+    time_limit_job = None
+    time_limit_step = None
+
+
+C = Cluster
+
+
+def tool(*args, check=True):
+    proc = subprocess.run([TOOL, *map(str, args)], capture_output=True, text=True)
+    if check and proc.returncode:
+        raise AssertionError(f"dli_targets_tool {' '.join(map(str, args))}: {proc.stderr}")
+    return json.loads(proc.stdout) if proc.returncode == 0 else proc
+
+
+def run(argv, input=None, timeout=60):
+    """Runs a built command line in its own session: ssh can never prompt on
+    a terminal, and what it leaves behind carries the run's marker."""
+    return subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout,
+                          env=C.env, start_new_session=True)
+
+
+def start(argv):
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=C.env,
+                            start_new_session=True)
+    C.background.append(proc)
+    return proc
+
+
+def write_targets():
+    """targets.yaml for the daemons, with key paths relative to its folder."""
+    def ssh(name, port, **kw):
+        target = dict(name=name, type="ssh", host="127.0.0.1", port=port, user="root",
+                      identity="keys/id_ed25519", known_hosts="keys/known_hosts",
+                      dli=str(HERE / "fake_worker.sh"))
+        target.update(kw)
+        if "container" in kw:
+            del target["dli"]  # the image's
+        return target
+
+    lab1, lab2, pw = C.sshd["lab1"].port, C.sshd["lab2"].port, C.sshd["pwonly"].port
+    image = {"engine": "podman", "image": C.image}
+    targets = [
+        {"name": "here", "type": "local", "container": image},
+        ssh("lab1", lab1),
+        ssh("lab1-boxed", lab1, container=image),
+        ssh("lab2", lab2),
+        ssh("lab1-via-lab2", lab1, jump="lab2"),
+        ssh("lab1-via-bad-jump", lab1, jump="lab2-wrong-host-key"),
+        ssh("lab1-wrong-host-key", lab1, known_hosts="keys/known_hosts_wrong"),
+        ssh("lab2-wrong-host-key", lab2, known_hosts="keys/known_hosts_wrong"),
+        ssh("lab1-unknown-host", lab1, known_hosts="keys/known_hosts_empty"),
+        ssh("lab1-wrong-key", lab1, identity="keys/other_ed25519"),
+        ssh("lab1-open-key", lab1, identity="keys/open_ed25519"),
+        ssh("password-only", pw),
+        ssh("closed", harness.free_port()),
+        {"name": "cluster", "type": "slurm", "partition": "debug", "nodes": 2, "time": "5"},
+        {"name": "cluster-boxed", "type": "slurm", "partition": "debug", "nodes": 1,
+         "time": "5", "exclusive": False, "container": image},
+        {"name": "cluster-login", "type": "slurm", "partition": "debug", "time": "5",
+         "via": "lab1"},
+        {"name": "slow", "type": "slurm", "partition": "slow", "time": "1"},
+    ]
+    path = C.root / "targets.yaml"
+    path.write_text(json.dumps({"targets": targets}, indent=1))  # JSON is YAML
+    return path
+
+
+def make_keys():
+    keys = C.root / "keys"
+    keys.mkdir()
+    for name in ("id_ed25519", "other_ed25519", "open_ed25519"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys / name)],
+                       check=True)
+    (keys / "open_ed25519").chmod(0o644)
+    for sshd in C.sshd.values():
+        sshd.authorize(keys / "id_ed25519.pub")
+        sshd.authorize(keys / "open_ed25519.pub")
+    (keys / "known_hosts").write_text("".join(s.known_hosts_line() for s in C.sshd.values()))
+    # Each host's port with the other's key: a changed or impostor host.
+    lab1, lab2 = C.sshd["lab1"], C.sshd["lab2"]
+    (keys / "known_hosts_wrong").write_text(
+        lab2.known_hosts_line().replace(f":{lab2.port} ", f":{lab1.port} ") +
+        lab1.known_hosts_line().replace(f":{lab1.port} ", f":{lab2.port} "))
+    (keys / "known_hosts_empty").write_text("")
+
+
+FAKE_DLI_CONTAINERFILE = """FROM {base}
+COPY fake_worker.sh /usr/local/bin/dli
+"""
+
+
+def build_image():
+    base = C.podman.busybox_image("localhost/dli-test-busybox")
+    context = C.root / "image"
+    context.mkdir()
+    shutil.copy(HERE / "fake_worker.sh", context / "fake_worker.sh")
+    (context / "Containerfile").write_text(FAKE_DLI_CONTAINERFILE.format(base=base))
+    image = "localhost/dli-test-worker"
+    proc = C.podman.run("build", "--pull=never", "--network=none", "--quiet", "-t", image,
+                        str(context))
+    if proc.returncode:
+        raise RuntimeError(f"podman build failed: {proc.stderr}")
+    return image
+
+
+def setUpModule():
+    if os.geteuid() != 0:
+        raise unittest.SkipTest("cluster tests need root: they start sshd, Slurm and podman")
+    missing = [p for p in PROGRAMS if not shutil.which(p)]
+    if missing:
+        raise RuntimeError(f"missing {', '.join(missing)}: run scripts/setup.sh cluster")
+    if not TOOL:
+        raise RuntimeError("DLI_TARGETS_TOOL is not set (run the test through ctest)")
+    C.root = Path(tempfile.mkdtemp(prefix="dli-cluster-"))
+    C.root.chmod(0o711)
+    C.daemons = harness.Daemons(C.root)
+    unittest.addModuleCleanup(stop_everything)
+    started = time.monotonic()
+
+    C.slurm = harness.Slurm(C.daemons)
+    C.podman = harness.Podman(C.daemons)
+    C.env = dict(C.slurm.env, **{k: v for k, v in C.podman.env.items()
+                                 if k.startswith("CONTAINERS_")})
+    session_env = {"SLURM_CONF": str(C.slurm.conf),
+                   "CONTAINERS_CONF": C.podman.env["CONTAINERS_CONF"],
+                   "CONTAINERS_STORAGE_CONF": C.podman.env["CONTAINERS_STORAGE_CONF"]}
+    # lab2 is the jump host: its debug log shows the forwarded connections.
+    C.sshd = {"lab1": harness.Sshd(C.daemons, "lab1", env=session_env),
+              "lab2": harness.Sshd(C.daemons, "lab2", log_level="DEBUG1"),
+              "pwonly": harness.Sshd(C.daemons, "pwonly", password_only=True)}
+    make_keys()
+    C.image = build_image()
+    C.targets = write_targets()
+
+    # The time-limit job: an allocation of `slow` (one minute) whose step would
+    # run five; Slurm ends both when the minute is over, while the other tests run.
+    proc = run(tool("salloc", C.targets, "slow", "dli-time-limit", 20))
+    C.time_limit_job = _job_id(proc)
+    C.time_limit_step = start(tool("step", C.time_limit_job, "dli-hung-point",
+                                   "sleep", "300"))
+    harness.wait_for(lambda: run(["squeue", "--steps", "--noheader", f"--jobs={C.time_limit_job}",
+                                  "--format=%i"]).stdout.strip(), 20, "the hung step")
+    C.slurm.restart_controller()
+    print(f"\ncluster started in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def _job_id(salloc_proc):
+    proc = subprocess.run([TOOL, "salloc-job-id"], input=salloc_proc.stderr, capture_output=True,
+                          text=True, check=True)
+    job = json.loads(proc.stdout)
+    if not job:
+        raise RuntimeError(f"salloc gave no job: {salloc_proc.stderr}")
+    return job
+
+
+def stop_everything():
+    for proc in C.background:
+        harness.stop_pid(proc.pid, grace=3.0)
+    if C.slurm:
+        C.slurm.cancel_all_jobs()
+    if C.podman:
+        C.podman.cleanup()
+    left = C.daemons.stop_all()
+    if left:
+        raise AssertionError(f"still running after the cluster tests: {', '.join(left)}")
+    shutil.rmtree(C.root, ignore_errors=True)
+
+
+def worker_spec(model=""):
+    return json.dumps({"point": "p1", "model": model})
+
+
+class Ssh(unittest.TestCase):
+    def ssh(self, target, *command, control_dir="", **kw):
+        return run(tool("ssh", C.targets, target, control_dir, *command), **kw)
+
+    def test_key_accepted_and_command_quoted(self):
+        proc = self.ssh("lab1", "printf", "%s|", "a b", "$HOME", "it's")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, "a b|$HOME|it's|")
+
+    def test_worker_reads_stdin_and_writes_stdout(self):
+        argv = tool("worker", C.targets, "lab1", "/unused", "", "", "p1", "")
+        proc = run(argv, input=worker_spec())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        event = json.loads(proc.stdout)
+        self.assertEqual(event["spec"], json.loads(worker_spec()))
+        self.assertIn("fake worker: read", proc.stderr)
+
+    def test_wrong_host_key_refused(self):
+        proc = self.ssh("lab1-wrong-host-key", "true")
+        self.assertEqual(proc.returncode, 255)
+        self.assertIn("REMOTE HOST IDENTIFICATION HAS CHANGED", proc.stderr)
+        self.assertIn("Host key verification failed", proc.stderr)
+
+    def test_unknown_host_refused_and_not_learned(self):
+        proc = self.ssh("lab1-unknown-host", "true")
+        self.assertEqual(proc.returncode, 255)
+        self.assertIn("Host key verification failed", proc.stderr)
+        self.assertEqual((C.root / "keys" / "known_hosts_empty").read_text(), "")
+
+    def test_missing_known_hosts_refused(self):
+        text = C.targets.read_text()
+        no_kh = C.root / "no_known_hosts.yaml"
+        doc = json.loads(text)
+        del doc["targets"][1]["known_hosts"]
+        no_kh.write_text(json.dumps(doc, indent=1))
+        proc = tool("load", no_kh, check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertRegex(proc.stderr, r"no_known_hosts.yaml:\d+:\d+: target lab1 \(type ssh\) "
+                                      r"needs known_hosts:")
+        doc["targets"][1]["known_hosts"] = "keys/absent"
+        no_kh.write_text(json.dumps(doc))
+        proc = tool("check-files", no_kh, "lab1", check=False)
+        self.assertEqual(proc.stderr.strip(), "target lab1: known_hosts file not found: "
+                         f"{C.root}/keys/absent")
+
+    def test_wrong_client_key_refused(self):
+        proc = self.ssh("lab1-wrong-key", "true")
+        self.assertEqual(proc.returncode, 255)
+        self.assertIn("Permission denied (publickey)", proc.stderr)
+
+    def test_key_readable_by_others_refused(self):
+        proc = tool("check-files", C.targets, "lab1-open-key", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("can be read by others (mode 0644) and ssh refuses such keys", proc.stderr)
+        proc = self.ssh("lab1-open-key", "true")  # ssh agrees, although the key is authorized
+        self.assertEqual(proc.returncode, 255)
+        self.assertIn("UNPROTECTED PRIVATE KEY FILE", proc.stderr)
+
+    def test_password_only_server_refused_without_prompt(self):
+        started = time.monotonic()
+        proc = self.ssh("password-only", "true", timeout=30)
+        self.assertEqual(proc.returncode, 255)
+        self.assertIn("Permission denied (password)", proc.stderr)
+        self.assertLess(time.monotonic() - started, 10)
+
+    def test_password_key_refused_when_loading(self):
+        doc = json.loads(C.targets.read_text())
+        doc["targets"][1]["password"] = "hunter2"
+        path = C.root / "password.yaml"
+        path.write_text(json.dumps(doc, indent=1))
+        proc = tool("load", path, check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertRegex(proc.stderr.strip(), r"^.*password.yaml:\d+:\d+: target lab1: passwords "
+                                              r"are not accepted; use identity: with a key file$")
+
+    def test_closed_port_fails_fast(self):
+        started = time.monotonic()
+        proc = self.ssh("closed", "true", timeout=30)
+        self.assertEqual(proc.returncode, 255)
+        self.assertIn("Connection refused", proc.stderr)
+        self.assertLess(time.monotonic() - started, 10)
+
+    def test_jump_host_with_its_own_strict_keys(self):
+        jump_log = C.sshd["lab2"].log
+        before = jump_log.read_text(errors="replace")
+        proc = self.ssh("lab1-via-lab2", "echo", "through")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, "through\n")
+        forwarded = jump_log.read_text(errors="replace")[len(before):]
+        self.assertRegex(forwarded, r"server_request_direct_tcpip: originator .*, target "
+                                    rf"127\.0\.0\.1 port {C.sshd['lab1'].port}\n")
+        # The jump connection checks the jump host's key against its own known_hosts.
+        proc = self.ssh("lab1-via-bad-jump", "true")
+        self.assertEqual(proc.returncode, 255)
+        self.assertIn("Host key verification failed", proc.stderr)
+
+    def test_dash_J_would_drop_the_options(self):
+        """Why ProxyCommand: `-J` starts the jump's ssh without our -i/-o
+        options, so it cannot verify the jump host against our known_hosts."""
+        argv = tool("ssh", C.targets, "lab1-via-lab2", "", "true")
+        at = next(i for i, a in enumerate(argv) if a.startswith("ProxyCommand="))
+        argv[at - 1:at + 1] = ["-J", f"root@127.0.0.1:{C.sshd['lab2'].port}"]
+        proc = run(argv, timeout=30)  # no terminal: the jump's ssh cannot ask either
+        self.assertEqual(proc.returncode, 255)
+        self.assertIn("Host key verification failed", proc.stderr)
+
+    def test_shared_connection_and_its_end(self):
+        control = C.root / "cm"
+        control.mkdir(mode=0o700)
+        first = time.monotonic()
+        self.assertEqual(self.ssh("lab1", "true", control_dir=control).returncode, 0)
+        first = time.monotonic() - first
+        second = time.monotonic()
+        self.assertEqual(self.ssh("lab1", "true", control_dir=control).returncode, 0)
+        second = time.monotonic() - second
+        check_argv = tool("ssh-exit", C.targets, "lab1", control)
+        check_argv[check_argv.index("exit")] = "check"
+        check = run(check_argv)
+        self.assertIn("Master running (pid=", check.stderr)
+        master = int(check.stderr.split("pid=")[1].split(")")[0])
+        self.assertTrue(harness.pid_alive(master))
+        self.assertLess(second, first)
+        proc = run(tool("ssh-exit", C.targets, "lab1", control))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        harness.wait_for(lambda: not harness.pid_alive(master), 5, "ssh master exit")
+        print(f"\n  ssh: first connection {first * 1000:.0f} ms, shared {second * 1000:.0f} ms",
+              flush=True)
+
+    def test_model_upload_by_content(self):
+        model = C.root / "model.onnx"
+        model.write_bytes(os.urandom(3 << 20))
+        sha = hashlib.sha256(model.read_bytes()).hexdigest()
+        argv = tool("upload", C.targets, "lab1-via-lab2", "", model, sha)
+        proc = run(argv)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        cached = C.sshd["lab1"].home / ".cache" / "dli" / "models" / sha / "model.onnx"
+        self.assertEqual(hashlib.sha256(cached.read_bytes()).hexdigest(), sha)
+        stamp = cached.stat()
+        proc = run(argv)  # already there: not sent again
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(cached.stat().st_ino, stamp.st_ino)
+        self.assertEqual(cached.stat().st_mtime_ns, stamp.st_mtime_ns)
+        self.assertEqual(sorted(p.name for p in cached.parent.iterdir()), ["model.onnx"])
+        # The worker finds it at the same relative path (its home is the cwd).
+        argv = tool("worker", C.targets, "lab1-via-lab2", "", "", "", "p1", "")
+        proc = run(argv, input=worker_spec(f".cache/dli/models/{sha}/model.onnx"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(proc.stdout)["model_sha256"], sha)
+
+
+class Containers(unittest.TestCase):
+    def test_echo_from_the_built_image(self):
+        argv = tool("container", C.targets, "here", "dli-echo", "", "echo", "hello from busybox")
+        self.assertEqual(argv[:2], ["podman", "run"])
+        self.assertEqual(argv[-3], C.image)
+        proc = run(argv, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, "hello from busybox\n")
+
+    def test_worker_without_network_and_read_only_models(self):
+        cache = C.root / "cache"
+        (cache / "abc").mkdir(parents=True)
+        model = cache / "abc" / "m.onnx"
+        model.write_bytes(b"weights")
+        argv = tool("worker", C.targets, "here", "/unused", "", "", "dli-p2", cache)
+        proc = run(argv, input=worker_spec(str(model)), timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        event = json.loads(proc.stdout)
+        self.assertEqual(event["spec"]["point"], "p1")
+        self.assertEqual(event["net"].split(), ["lo"])
+        self.assertEqual(event["model_sha256"], hashlib.sha256(b"weights").hexdigest())
+        self.assertEqual(event["model_dir"], "read-only")
+        self.assertIn("fake worker: read", proc.stderr)
+
+    def test_worker_in_a_container_over_ssh(self):
+        argv = tool("worker", C.targets, "lab1-boxed", "", "", "", "dli-p3", "")
+        self.assertEqual(argv[0], "ssh")
+        proc = run(argv, input=worker_spec(), timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(proc.stdout)["net"].split(), ["lo"])
+
+    def test_killed_client_leaves_a_container_that_is_removed_by_name(self):
+        argv = tool("container", C.targets, "here", "dli-hung", "", "sleep", "300")
+        client = start(argv)
+
+        def running():
+            out = C.podman.run("ps", "--filter", "name=^dli-hung$", "--format", "{{.Names}}")
+            return out.stdout.strip() == "dli-hung"
+
+        harness.wait_for(running, 30, "container dli-hung")
+        os.kill(client.pid, signal.SIGKILL)
+        client.wait(timeout=10)
+        time.sleep(0.5)
+        self.assertTrue(running(), "the container ended with its client")
+        proc = run(tool("container-rm", C.targets, "here", "dli-hung"), timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertFalse(running())
+
+
+class Slurm(unittest.TestCase):
+    def state(self, job):
+        proc = run(tool("state", job))
+        return proc.stdout.strip()
+
+    def test_srun_on_two_nodes(self):
+        proc = run(["srun", "--partition=debug", "-N2", "--label", "hostname"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(len(proc.stdout.splitlines()), 2)
+
+    def test_allocation_steps_worker_and_cancel(self):
+        proc = run(tool("salloc", C.targets, "cluster", "dli-study", 20), timeout=40)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        job = _job_id(proc)
+        self.assertEqual(self.state(job), "RUNNING")
+        self.assertIsNone(tool("map", "RUNNING"))
+
+        # Two steps at once go to different nodes, each with all its CPUs.
+        script = ("echo $SLURMD_NODENAME $(scontrol show step $SLURM_JOB_ID.$SLURM_STEP_ID"
+                  " | grep -o 'TRES=cpu=[0-9]*'); sleep 2")
+        steps = [start(tool("step", job, f"dli-p{i}", "sh", "-c", script)) for i in (1, 2)]
+        outputs = []
+        for step in steps:
+            out, err = step.communicate(timeout=30)
+            self.assertEqual(step.returncode, 0, err)
+            outputs.append(out.split())
+        self.assertEqual(sorted(o[0] for o in outputs), ["n1", "n2"])
+        self.assertEqual([o[1] for o in outputs], ["TRES=cpu=2", "TRES=cpu=2"])
+
+        argv = tool("worker", C.targets, "cluster", HERE / "fake_worker.sh", "", job, "dli-w", "")
+        proc = run(argv, input=worker_spec())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        event = json.loads(proc.stdout)
+        self.assertEqual(event["spec"]["point"], "p1")
+        self.assertIn(event["node"], ("n1", "n2"))
+
+        self.assertEqual(run(tool("scancel", job)).returncode, 0)
+        state = harness.wait_for(lambda: (s := self.state(job)) not in ("RUNNING", "COMPLETING")
+                                 and s, 20, "cancelled job")
+        self.assertEqual(state, "CANCELLED")
+        self.assertEqual(tool("map", state), "interrupted")
+
+    def test_worker_in_a_container_on_a_node(self):
+        proc = run(tool("salloc", C.targets, "cluster-boxed", "dli-boxed", 20), timeout=40)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        job = _job_id(proc)
+        argv = tool("worker", C.targets, "cluster-boxed", "", "", job, "dli-p4", "")
+        self.assertEqual(argv[0], "srun")
+        proc = run(argv, input=worker_spec(), timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(proc.stdout)["net"].split(), ["lo"])
+        run(tool("scancel", job))
+
+    def test_immediate_gives_up_when_the_nodes_are_busy(self):
+        started = time.monotonic()
+        proc = run(tool("salloc", C.targets, "slow", "dli-impatient", 1), timeout=30)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIsNone(json.loads(subprocess.run(
+            [TOOL, "salloc-job-id"], input=proc.stderr, capture_output=True, text=True).stdout))
+        self.assertIn("Unable to allocate resources", proc.stderr)
+        self.assertLess(time.monotonic() - started, 15)
+
+    def test_through_the_login_node(self):
+        argv = tool("on-login", C.targets, "cluster-login", "", "sinfo", "--noheader",
+                    "--format=%P %D")
+        self.assertEqual(argv[0], "ssh")
+        proc = run(argv)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.split("\n")[:2], ["debug* 2", "slow 1"])
+
+
+class SlurmTimeLimit(unittest.TestCase):
+    """Runs last: its job has been reaching its limit since setUpModule."""
+
+    def test_time_limit_ends_timeout(self):
+        def ended():
+            state = run(tool("state", C.time_limit_job)).stdout.strip()
+            return state if tool("map", state) else None
+
+        state = harness.wait_for(ended, 150, "the time-limited job", interval=1)
+        self.assertEqual(state, "TIMEOUT")
+        self.assertEqual(tool("map", state), "timeout")
+        # The hung step was killed with its job. (srun's own message varies:
+        # "... CANCELLED ... DUE TO TIME LIMIT" or only "task 0: Terminated".)
+        _, err = C.time_limit_step.communicate(timeout=30)
+        self.assertNotEqual(C.time_limit_step.returncode, 0, err)
+
+
+def load_tests(loader, tests, pattern):
+    suite = unittest.TestSuite()
+    for case in (Ssh, Containers, Slurm, SlurmTimeLimit):
+        suite.addTests(loader.loadTestsFromTestCase(case))
+    return suite

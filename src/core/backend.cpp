@@ -103,6 +103,14 @@ std::string ValidateParamValue(const ParamDesc& p, const std::string& value) {
   return param_check::Check(info, value);
 }
 
+std::string ParamValuesText(const ParamDesc& p) {
+  if (p.type == "choice") return p.choices;
+  if (p.type != "int" || (p.min_value.empty() && p.max_value.empty())) return p.type;
+  if (p.max_value.empty()) return "int >= " + p.min_value;
+  if (p.min_value.empty()) return "int <= " + p.max_value;
+  return "int " + p.min_value + ".." + p.max_value;
+}
+
 // ---------------------------------------------------------------- Session
 
 Session::Session(const dli_backend* api, dli_session* handle)

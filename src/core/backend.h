@@ -55,6 +55,9 @@ using ParamList = std::vector<std::pair<std::string, std::string>>;
 // backends run too (dli/param_check.h: "" means "not set"); "" when fine,
 // otherwise a message for the user.
 std::string ValidateParamValue(const ParamDesc& p, const std::string& value);
+// The values a parameter takes, for `dli info`: its choices ("A|B"), or its
+// type with an integer's range ("int >= 1", "int <= 8", "int 1..8").
+std::string ParamValuesText(const ParamDesc& p);
 
 class BackendLibrary;
 

@@ -266,36 +266,24 @@ class MxnetSession : public dli::sdk::Session {
   dli_tensor_info InputInfo() override { return input_info_; }
   dli_tensor_info OutputInfo() override { return output_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
-    dli::sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes, sizeof(float));
+  void SetInputs(const void* const* batches, size_t n_batches, size_t) override {
     batches_.assign(batches, batches + n_batches);
   }
 
   void Bind(size_t index) override {
-    if (index >= batches_.size())
-      throw std::runtime_error("batch index " + std::to_string(index) + " is out of range; " +
-                               std::to_string(batches_.size()) + " batches were set");
     // The predict API has no zero-copy input: the copy happens here.
     mx_->Check(mx_->pred_set_input(predictor_.get(), input_name_.c_str(),
                                    static_cast<const float*>(batches_[index]),
                                    static_cast<uint32_t>(dli::sdk::ElementCount(input_info_))),
                "MXPredSetInput failed");
-    bound_ = true;
   }
 
   void Infer() override {
-    if (!bound_) throw std::runtime_error("infer() called before bind()");
     mx_->Check(mx_->pred_forward(predictor_.get()), "MXPredForward failed");
     mx_->Check(mx_->wait_all(), "MXNet forward pass failed");
-    inferred_ = true;
   }
 
   void ReadOutput(float* dst, size_t n_values) override {
-    if (!inferred_) throw std::runtime_error("read_output() called before infer()");
-    if (n_values != dli::sdk::ElementCount(output_info_))
-      throw std::runtime_error("output has " +
-                               std::to_string(dli::sdk::ElementCount(output_info_)) +
-                               " values; caller expected " + std::to_string(n_values));
     mx_->Check(mx_->pred_get_output(predictor_.get(), 0, dst, static_cast<uint32_t>(n_values)),
                "MXPredGetOutput failed");
   }
@@ -309,8 +297,6 @@ class MxnetSession : public dli::sdk::Session {
   dli_tensor_info input_info_{};
   dli_tensor_info output_info_{};
   std::vector<const void*> batches_;
-  bool bound_ = false;
-  bool inferred_ = false;
 };
 
 struct MxnetBackend {
@@ -338,12 +324,13 @@ struct MxnetBackend {
   static const dli_param_info* Params(size_t* n) {
     static const dli_param_info params[] = {
         {"threads", "int", "", nullptr,
-         "OpenMP threads per operator (OMP_NUM_THREADS, MXNET_OMP_MAX_THREADS)"},
-        {"worker_threads", "int", "", nullptr, "engine worker threads (MXNET_CPU_WORKER_NTHREADS)"},
+         "OpenMP threads per operator (OMP_NUM_THREADS, MXNET_OMP_MAX_THREADS)", "1", nullptr},
+        {"worker_threads", "int", "", nullptr, "engine worker threads (MXNET_CPU_WORKER_NTHREADS)",
+         "1", nullptr},
         {"engine", "choice", "", "ThreadedEnginePerDevice|ThreadedEngine|NaiveEngine",
-         "execution engine (MXNET_ENGINE_TYPE)"},
+         "execution engine (MXNET_ENGINE_TYPE)", nullptr, nullptr},
         {"input_shape", "string", "", nullptr,
-         "CxHxW input shape when the symbol does not record one, e.g. 3x224x224"},
+         "CxHxW input shape when the symbol does not record one, e.g. 3x224x224", nullptr, nullptr},
     };
     *n = sizeof(params) / sizeof(params[0]);
     return params;
@@ -351,10 +338,8 @@ struct MxnetBackend {
 
   static std::unique_ptr<dli::sdk::Session> Open(const Spec& spec) {
     LoadSettings settings;
-    if (dli::sdk::IntParamAtLeast(spec, "threads", 1, 0) > 0)
-      settings.omp_threads = spec.Param("threads");
-    if (dli::sdk::IntParamAtLeast(spec, "worker_threads", 1, 0) > 0)
-      settings.worker_threads = spec.Param("worker_threads");
+    settings.omp_threads = spec.Param("threads");
+    settings.worker_threads = spec.Param("worker_threads");
     settings.engine = spec.Param("engine");
     return std::make_unique<MxnetSession>(spec, settings);
   }

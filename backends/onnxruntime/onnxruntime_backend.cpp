@@ -17,12 +17,13 @@ struct OnnxRuntimeTraits {
   static const dli_param_info* Params(size_t* n) {
     static const dli_param_info kParams[] = {
         {"threads", "int", "", nullptr,
-         "intra_op_num_threads (ONNX Runtime's default: one per physical core)"},
+         "intra_op_num_threads (ONNX Runtime's default: one per physical core)", "1", nullptr},
         {"inter_threads", "int", "", nullptr,
-         "inter_op_num_threads, used with execution_mode=parallel"},
-        {"opt_level", "choice", "all", "disable|basic|extended|all", "graph optimization level"},
+         "inter_op_num_threads, used with execution_mode=parallel", "1", nullptr},
+        {"opt_level", "choice", "all", "disable|basic|extended|all", "graph optimization level",
+         nullptr, nullptr},
         {"execution_mode", "choice", "sequential", "sequential|parallel",
-         "run independent graph nodes one after another or in parallel"},
+         "run independent graph nodes one after another or in parallel", nullptr, nullptr},
     };
     *n = sizeof(kParams) / sizeof(kParams[0]);
     return kParams;

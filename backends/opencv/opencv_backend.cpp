@@ -217,8 +217,7 @@ class OpenCvSession : public sdk::Session {
   dli_tensor_info InputInfo() override { return input_info_; }
   dli_tensor_info OutputInfo() override { return output_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
-    sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes, sizeof(float));
+  void SetInputs(const void* const* batches, size_t n_batches, size_t) override {
     const std::vector<int> sizes(input_info_.shape, input_info_.shape + input_info_.rank);
     inputs_.clear();
     for (size_t i = 0; i < n_batches; ++i) {
@@ -228,20 +227,14 @@ class OpenCvSession : public sdk::Session {
   }
 
   void Bind(size_t index) override {
-    if (index >= inputs_.size())
-      throw std::runtime_error("batch index " + std::to_string(index) + " is out of range; " +
-                               std::to_string(inputs_.size()) + " batches were set");
     Cv("cannot set the input", [&] { net_.setInput(inputs_[index]); });
-    bound_ = true;
   }
 
   void Infer() override {
-    if (!bound_) throw std::runtime_error("infer() called before bind()");
     Cv("inference failed", [&] { net_.forward(output_, output_name_); });
   }
 
   void ReadOutput(float* dst, size_t n_values) override {
-    if (output_.empty()) throw std::runtime_error("read_output() called before infer()");
     if (output_.total() != n_values)
       throw std::runtime_error("output has " + std::to_string(output_.total()) +
                                " values; caller expected " + std::to_string(n_values));
@@ -257,7 +250,6 @@ class OpenCvSession : public sdk::Session {
   dli_tensor_info output_info_{};
   std::vector<cv::Mat> inputs_;
   cv::Mat output_;
-  bool bound_ = false;
 };
 
 struct OpenCvBackend {
@@ -298,10 +290,10 @@ struct OpenCvBackend {
     static const std::string backend_choices = AvailableBackendChoices();
     static const dli_param_info params[] = {
         {"threads", "int", "", nullptr,
-         "threads of OpenCV's parallel framework (cv::setNumThreads); "
-         "default: OpenCV's"},
+         "threads of OpenCV's parallel framework (cv::setNumThreads); default: OpenCV's", "1",
+         nullptr},
         {"backend", "choice", "OPENCV", backend_choices.c_str(),
-         "DNN computation backend (Net::setPreferableBackend)"},
+         "DNN computation backend (Net::setPreferableBackend)", nullptr, nullptr},
     };
     *n = sizeof(params) / sizeof(params[0]);
     return params;
@@ -309,7 +301,7 @@ struct OpenCvBackend {
 
   static std::unique_ptr<sdk::Session> Open(const Spec& spec) {
     const ModelFiles files = CheckModelFiles(spec);
-    const int threads = sdk::IntParamAtLeast(spec, "threads", 1, 0);
+    const int threads = spec.IntParam("threads", 0);
     const cv::dnn::Backend backend = BackendByName(spec.Param("backend", "OPENCV"));
     const cv::dnn::Target target = TargetFor(spec.device, spec.precision);
     if (!HasTarget(backend, target))

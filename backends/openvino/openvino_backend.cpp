@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <openvino/openvino.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -118,21 +119,19 @@ ModelFiles CheckModelFiles(const Spec& spec) {
 // Compile-time properties from the test point's parameters and precision.
 ov::AnyMap CompileConfig(const Spec& spec) {
   ov::AnyMap config;
-  const int threads = sdk::IntParamAtLeast(spec, "threads", 1, 0);
+  const int threads = spec.IntParam("threads", 0);
   if (threads > 0) config.insert(ov::inference_num_threads(threads));
 
+  // A "string" parameter: the table's types cannot say "an integer or AUTO".
   const std::string streams = spec.Param("streams");
   if (streams == "AUTO") {
     config.insert(ov::num_streams(ov::streams::AUTO));
   } else if (!streams.empty()) {
-    int n = 0;
-    try {
-      n = sdk::IntParamAtLeast(spec, "streams", 1, 0);
-    } catch (const std::runtime_error&) {
+    const std::optional<int> n = param_check::ParseInt(streams);
+    if (!n || *n < 1)
       throw std::runtime_error("parameter streams=" + streams +
                                ": expected an integer >= 1 or AUTO");
-    }
-    config.insert(ov::num_streams(ov::streams::Num(n)));
+    config.insert(ov::num_streams(ov::streams::Num(*n)));
   }
 
   const std::string hint = spec.Param("hint", "LATENCY");
@@ -141,9 +140,8 @@ ov::AnyMap CompileConfig(const Spec& spec) {
   else if (hint == "THROUGHPUT")
     config.insert(ov::hint::performance_mode(ov::hint::PerformanceMode::THROUGHPUT));
 
-  const std::string pinning = spec.Param("pinning");
-  if (!pinning.empty())
-    config.insert(ov::hint::enable_cpu_pinning(sdk::ParseBool("pinning", pinning)));
+  if (!spec.Param("pinning").empty())
+    config.insert(ov::hint::enable_cpu_pinning(spec.BoolParam("pinning", false)));
 
   // The CPU plugin runs f32 models in bf16 where the CPU has bf16 support
   // (this machine's AMD EPYC does), and GPUs default to f16. FP32 in a DLI
@@ -196,9 +194,8 @@ class OpenVinoSession : public sdk::Session {
   dli_tensor_info InputInfo() override { return input_info_; }
   dli_tensor_info OutputInfo() override { return output_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
+  void SetInputs(const void* const* batches, size_t n_batches, size_t) override {
     const ov::Output<const ov::Node> input = compiled_.input();
-    sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes, input.get_element_type().size());
     inputs_.clear();
     for (size_t i = 0; i < n_batches; ++i) {
       // The tensor borrows the core's memory, which outlives the session;
@@ -209,21 +206,14 @@ class OpenVinoSession : public sdk::Session {
   }
 
   void Bind(size_t index) override {
-    if (index >= inputs_.size())
-      throw std::runtime_error("batch index " + std::to_string(index) + " is out of range; " +
-                               std::to_string(inputs_.size()) + " batches were set");
     Ov("cannot bind the input", [&] { request_.set_input_tensor(inputs_[index]); });
-    bound_ = true;
   }
 
   void Infer() override {
-    if (!bound_) throw std::runtime_error("infer() called before bind()");
     Ov("inference failed", [&] { request_.infer(); });
-    inferred_ = true;
   }
 
   void ReadOutput(float* dst, size_t n_values) override {
-    if (!inferred_) throw std::runtime_error("read_output() called before infer()");
     const ov::Tensor output =
         Ov("cannot get the output", [&] { return request_.get_output_tensor(); });
     if (output.get_size() != n_values)
@@ -253,8 +243,6 @@ class OpenVinoSession : public sdk::Session {
   dli_tensor_info input_info_{};
   dli_tensor_info output_info_{};
   std::vector<ov::Tensor> inputs_;
-  bool bound_ = false;
-  bool inferred_ = false;
 };
 
 struct OpenVinoBackend {
@@ -301,18 +289,21 @@ struct OpenVinoBackend {
   static const dli_param_info* Params(size_t* n) {
     static const dli_param_info params[] = {
         {"threads", "int", "", nullptr,
-         "inference threads (INFERENCE_NUM_THREADS); default: OpenVINO's"},
+         "inference threads (INFERENCE_NUM_THREADS); default: OpenVINO's", "1", nullptr},
         {"streams", "string", "", nullptr,
          "execution streams (NUM_STREAMS): an integer >= 1 or AUTO; default: "
-         "set by the hint"},
+         "set by the hint",
+         nullptr, nullptr},
         {"hint", "choice", "LATENCY", "LATENCY|THROUGHPUT|NONE",
-         "PERFORMANCE_HINT; NONE leaves it to the device"},
+         "PERFORMANCE_HINT; NONE leaves it to the device", nullptr, nullptr},
         {"pinning", "bool", "", nullptr,
          "pin inference threads to cores (ENABLE_CPU_PINNING); default: "
-         "OpenVINO's"},
+         "OpenVINO's",
+         nullptr, nullptr},
         {"infer_precision", "choice", "", "f32|bf16|f16",
          "arithmetic precision (INFERENCE_PRECISION_HINT); default: f32 for "
-         "FP32 models, the device's choice for FP16 and INT8"},
+         "FP32 models, the device's choice for FP16 and INT8",
+         nullptr, nullptr},
     };
     *n = sizeof(params) / sizeof(params[0]);
     return params;

@@ -94,8 +94,7 @@ class TorchSession : public dli::sdk::Session {
   dli_tensor_info InputInfo() override { return input_info_; }
   dli_tensor_info OutputInfo() override { return output_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
-    dli::sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes, sizeof(float));
+  void SetInputs(const void* const* batches, size_t n_batches, size_t) override {
     const std::vector<int64_t> shape(input_info_.shape, input_info_.shape + input_info_.rank);
     inputs_.clear();
     for (size_t i = 0; i < n_batches; ++i) {
@@ -105,20 +104,11 @@ class TorchSession : public dli::sdk::Session {
     }
   }
 
-  void Bind(size_t index) override {
-    if (index >= inputs_.size())
-      throw std::runtime_error("batch index " + std::to_string(index) + " is out of range; " +
-                               std::to_string(inputs_.size()) + " batches were set");
-    forward_args_.assign(1, inputs_[index]);
-  }
+  void Bind(size_t index) override { forward_args_.assign(1, inputs_[index]); }
 
-  void Infer() override {
-    if (forward_args_.empty()) throw std::runtime_error("infer() called before bind()");
-    output_ = RunForward(forward_args_);
-  }
+  void Infer() override { output_ = RunForward(forward_args_); }
 
   void ReadOutput(float* dst, size_t n_values) override {
-    if (!output_.defined()) throw std::runtime_error("read_output() called before infer()");
     const torch::Tensor values = output_.to(torch::kFloat32).contiguous();
     if (static_cast<size_t>(values.numel()) != n_values)
       throw std::runtime_error("output has " + std::to_string(values.numel()) +
@@ -129,9 +119,9 @@ class TorchSession : public dli::sdk::Session {
  private:
   static void ApplyThreadParams(const Spec& spec) {
     DefaultThreads();  // records the defaults before they change
-    const int threads = dli::sdk::IntParamAtLeast(spec, "threads", 1, 0);
+    const int threads = spec.IntParam("threads", 0);
     if (threads > 0) at::set_num_threads(threads);
-    const int interop = dli::sdk::IntParamAtLeast(spec, "interop_threads", 1, 0);
+    const int interop = spec.IntParam("interop_threads", 0);
     if (interop > 0 && interop != at::get_num_interop_threads()) {
       try {
         at::set_num_interop_threads(interop);
@@ -241,12 +231,13 @@ struct PyTorchBackend {
   static const dli_param_info* Params(size_t* n) {
     static const dli_param_info params[] = {
         {"threads", "int", "", nullptr,
-         "intra-op threads (at::set_num_threads); default: LibTorch's"},
+         "intra-op threads (at::set_num_threads); default: LibTorch's", "1", nullptr},
         {"interop_threads", "int", "", nullptr,
-         "inter-op threads (at::set_num_interop_threads); default: LibTorch's"},
+         "inter-op threads (at::set_num_interop_threads); default: LibTorch's", "1", nullptr},
         {"input_shape", "string", "", nullptr,
          "CxHxW input shape for a .pt file without DLI metadata, e.g. "
-         "3x224x224"},
+         "3x224x224",
+         nullptr, nullptr},
     };
     *n = sizeof(params) / sizeof(params[0]);
     return params;

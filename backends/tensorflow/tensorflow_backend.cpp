@@ -99,8 +99,8 @@ class TensorFlowSession : public dli::sdk::Session {
  public:
   explicit TensorFlowSession(const Spec& spec) : graph_(TF_NewGraph()) {
     RequireSavedModel(spec.model_path);
-    const int intra = dli::sdk::IntParamAtLeast(spec, "intra_threads", 1, 0);
-    const int inter = dli::sdk::IntParamAtLeast(spec, "inter_threads", 1, 0);
+    const int intra = spec.IntParam("intra_threads", 0);
+    const int inter = spec.IntParam("inter_threads", 0);
     const std::string signature = spec.Param("signature", "serving_default");
 
     std::unique_ptr<TF_SessionOptions, OptionsDeleter> options(TF_NewSessionOptions());
@@ -132,7 +132,6 @@ class TensorFlowSession : public dli::sdk::Session {
   dli_tensor_info OutputInfo() override { return output_info_; }
 
   void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
-    dli::sdk::RequireBatchBytes(input_info_, n_batches, batch_bytes, sizeof(float));
     inputs_.clear();
     for (size_t i = 0; i < n_batches; ++i) {
       // Zero copy when the batch is aligned as Eigen wants (the core's
@@ -148,15 +147,11 @@ class TensorFlowSession : public dli::sdk::Session {
   }
 
   void Bind(size_t index) override {
-    if (index >= inputs_.size())
-      throw std::runtime_error("batch index " + std::to_string(index) + " is out of range; " +
-                               std::to_string(inputs_.size()) + " batches were set");
     bound_ = inputs_[index].get();
     output_tensor_.reset();  // freed here, not inside the timed call
   }
 
   void Infer() override {
-    if (bound_ == nullptr) throw std::runtime_error("infer() called before bind()");
     TF_Tensor* result = nullptr;
     TF_SessionRun(session_.get(), nullptr, &input_, &bound_, 1, &output_, &result, 1, nullptr, 0,
                   nullptr, run_status_.get());
@@ -165,7 +160,6 @@ class TensorFlowSession : public dli::sdk::Session {
   }
 
   void ReadOutput(float* dst, size_t n_values) override {
-    if (!output_tensor_) throw std::runtime_error("read_output() called before infer()");
     if (TF_TensorType(output_tensor_.get()) != TF_FLOAT)
       throw std::runtime_error("the model's output is not float32");
     const size_t bytes = TF_TensorByteSize(output_tensor_.get());
@@ -234,10 +228,11 @@ struct TensorFlowBackend {
   static const dli_param_info* Params(size_t* n) {
     static const dli_param_info params[] = {
         {"intra_threads", "int", "", nullptr,
-         "threads inside one op (ConfigProto.intra_op_parallelism_threads)"},
+         "threads inside one op (ConfigProto.intra_op_parallelism_threads)", "1", nullptr},
         {"inter_threads", "int", "", nullptr,
-         "ops run in parallel (ConfigProto.inter_op_parallelism_threads)"},
-        {"signature", "string", "serving_default", nullptr, "SavedModel signature to run"},
+         "ops run in parallel (ConfigProto.inter_op_parallelism_threads)", "1", nullptr},
+        {"signature", "string", "serving_default", nullptr, "SavedModel signature to run", nullptr,
+         nullptr},
     };
     *n = sizeof(params) / sizeof(params[0]);
     return params;

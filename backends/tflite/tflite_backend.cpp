@@ -15,7 +15,8 @@ struct TfliteTraits {
 
   static const dli_param_info* Params(size_t* n) {
     static const dli_param_info kParams[] = {
-        {"threads", "int", "", nullptr, "interpreter num_threads (LiteRT's Python API default: 1)"},
+        {"threads", "int", "", nullptr, "interpreter num_threads (LiteRT's Python API default: 1)",
+         "1", nullptr},
     };
     *n = sizeof(kParams) / sizeof(kParams[0]);
     return kParams;

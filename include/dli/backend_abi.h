@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define DLI_BACKEND_ABI_VERSION 1u
+#define DLI_BACKEND_ABI_VERSION 2u
 #define DLI_BACKEND_ENTRY_SYMBOL "dli_backend_get"
 #define DLI_MAX_RANK 8
 
@@ -45,14 +45,19 @@ typedef enum dli_layout {
   DLI_LAYOUT_OTHER = 2
 } dli_layout;
 
-/* A tunable framework parameter, shown by `dli info` and validated by the
- * core before a session is opened. */
+/* A tunable framework parameter, shown by `dli info`. The core and the SDK
+ * both check a value against it with dli/param_check.h, which defines the
+ * types; an empty value always means "not set" (default_value applies). */
 typedef struct dli_param_info {
   const char* name;          /* e.g. "threads" */
   const char* type;          /* "int", "bool", "string" or "choice" */
   const char* default_value; /* as text; "" means "the framework's default" */
   const char* choices;       /* for "choice": values separated by '|'; else NULL */
   const char* help;          /* one line */
+  /* For "int": the smallest and largest value accepted, as decimal text;
+   * NULL (or "") leaves that side open. Since ABI version 2. */
+  const char* min_value;
+  const char* max_value;
 } dli_param_info;
 
 typedef struct dli_kv {
@@ -104,16 +109,20 @@ typedef struct dli_backend {
   int (*open)(const dli_model_spec* spec, dli_session** out, char* err, size_t err_size);
   int (*input_info)(dli_session* s, dli_tensor_info* out, char* err, size_t err_size);
   int (*output_info)(dli_session* s, dli_tensor_info* out, char* err, size_t err_size);
-  /* All ring-buffer batches, prepared in input_info's dtype and layout, each
-   * batch_bytes long. The backend may wrap them in framework tensors here. */
+  /* All ring-buffer batches (at least one), prepared in input_info's dtype
+   * and layout, each batch_bytes long (exactly the input's size). The
+   * backend may wrap them in framework tensors here. */
   int (*set_inputs)(dli_session* s, const void* const* batches, size_t n_batches,
                     size_t batch_bytes, char* err, size_t err_size);
-  /* Make batch `index` the input of the next infer(). Not timed. */
+  /* Make batch `index` (< n_batches) the input of the next infer(). Not
+   * timed. */
   int (*bind)(dli_session* s, size_t index, char* err, size_t err_size);
-  /* One synchronous forward pass. The only call inside the timer. */
+  /* One synchronous forward pass, after a bind(). The only call inside the
+   * timer. */
   int (*infer)(dli_session* s, char* err, size_t err_size);
-  /* Copy the last infer()'s output, converted to float32, into dst
-   * (n_values = product of output_info's shape). */
+  /* Copy the output of the infer() since the last bind(), converted to
+   * float32, into dst (n_values = product of output_info's shape).
+   * Calls out of this order, or with other sizes, fail with an error. */
   int (*read_output)(dli_session* s, float* dst, size_t n_values, char* err, size_t err_size);
   void (*close)(dli_session* s);
 } dli_backend;

@@ -8,7 +8,10 @@ environment and imports ``dli_backends.<backend name>``. That module provides:
 ``open(spec: dict) -> session``
     ``spec`` holds ``model_path``, ``weights_path``, ``device``,
     ``precision``, ``batch`` (int) and ``params`` (dict of str to str, as the
-    user wrote them). Loads (and compiles) the model for that batch size.
+    user wrote them). The C++ side has already checked every parameter
+    against the backend's C table (type, choices, integer range; "" means
+    not set), the device, the precision and batch >= 1. Loads (and
+    compiles) the model for that batch size.
 
 and the session object:
 
@@ -16,16 +19,23 @@ and the session object:
     ``dtype`` is a numpy dtype name (float32, uint8 or int8); ``shape`` a
     list of ints with the batch size already set.
 ``set_inputs(batches: list[memoryview])``
-    Read-only views over the caller's prepared batches, valid until the
-    session is closed; wrap them without a copy (``_bridge.input_arrays``).
+    Read-only views over the caller's prepared batches (at least one, each
+    exactly the input's size), valid until the session is closed; wrap them
+    without a copy (``_bridge.input_arrays``).
 ``bind(index: int)``
-    Makes batch ``index`` the next input. Not timed: do every copy here.
+    Makes batch ``index`` (always within the batches set) the next input.
+    Not timed: do every copy here.
 ``infer``
     A callable without arguments: one synchronous forward pass, the only
-    timed call. Make it the framework's own method where possible
-    (``interpreter.invoke``) so no extra Python frame is timed.
+    timed call, made only after a bind. Make it the framework's own method
+    where possible (``interpreter.invoke``) so no extra Python frame is
+    timed.
 ``read_output(out: memoryview)``
-    Writes the last output, as float32, into the caller's buffer.
+    Writes the last output, as float32, into the caller's buffer (called
+    only after an infer, with room for exactly the output's values).
+
+The C++ SDK checks the order and the arguments of these calls, so the
+module holds none of that bookkeeping.
 
 Every exception reaches the user as one line, ``ExcType: message``: raise
 exceptions whose message says what was wrong and what was expected.

@@ -66,9 +66,9 @@ class OnnxRuntimeSession:
         options = onnxruntime.SessionOptions()
         # Unset thread counts stay 0: ONNX Runtime's own default.
         options.intra_op_num_threads = (
-            _bridge.int_param(params, "threads", minimum=1) or 0)
+            _bridge.int_param(params, "threads") or 0)
         options.inter_op_num_threads = (
-            _bridge.int_param(params, "inter_threads", minimum=1) or 0)
+            _bridge.int_param(params, "inter_threads") or 0)
         options.graph_optimization_level = _bridge.choice_param(
             params, "opt_level", OPT_LEVELS, "all")
         options.execution_mode = _bridge.choice_param(

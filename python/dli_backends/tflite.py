@@ -47,7 +47,7 @@ class TfliteSession:
         _bridge.require_model_file(path, ".tflite", "TFLite model (.tflite)")
         # num_threads=None is LiteRT's own default, which its Python API
         # turns into 1 thread (ai_edge_litert/interpreter.py).
-        threads = _bridge.int_param(spec["params"], "threads", minimum=1)
+        threads = _bridge.int_param(spec["params"], "threads")
         # The default op resolver applies the XNNPACK delegate to the graph.
         try:
             self._interpreter = Interpreter(model_path=path,

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "dli/param_check.h"
 
 namespace fs = std::filesystem;
 
@@ -93,22 +94,27 @@ BackendEntry FindBackend(const std::string& name) {
 }
 
 std::string ValidateParamValue(const ParamDesc& p, const std::string& value) {
-  const std::string prefix = "parameter " + p.name + "=" + value + ": ";
-  if (p.type == "int") {
-    if (!ParseInt(value).has_value()) return prefix + "expected an integer";
-  } else if (p.type == "bool") {
-    if (!ParseBool(value).has_value()) return prefix + "expected true or false";
-  } else if (p.type == "choice") {
-    const std::vector<std::string> choices = Split(p.choices, '|');
-    if (std::find(choices.begin(), choices.end(), value) == choices.end())
-      return prefix + "expected one of " + Join(choices, ", ");
-  }
-  return "";
+  dli_param_info info{};
+  info.name = p.name.c_str();
+  info.type = p.type.c_str();
+  info.choices = p.choices.c_str();
+  info.min_value = p.min_value.c_str();
+  info.max_value = p.max_value.c_str();
+  return param_check::Check(info, value);
+}
+
+std::string ParamValuesText(const ParamDesc& p) {
+  if (p.type == "choice") return p.choices;
+  if (p.type != "int" || (p.min_value.empty() && p.max_value.empty())) return p.type;
+  if (p.max_value.empty()) return "int >= " + p.min_value;
+  if (p.min_value.empty()) return "int <= " + p.max_value;
+  return "int " + p.min_value + ".." + p.max_value;
 }
 
 // ---------------------------------------------------------------- Session
 
-Session::Session(const dli_backend* api, dli_session* handle) : api_(api), handle_(handle), err_{} {}
+Session::Session(const dli_backend* api, dli_session* handle)
+    : api_(api), handle_(handle), err_{} {}
 
 Session::~Session() { api_->close(handle_); }
 
@@ -164,11 +170,16 @@ std::unique_ptr<BackendLibrary> BackendLibrary::Load(const std::string& library_
     throw std::runtime_error("cannot load backend " + library_path + ": " + dlerror());
   auto get = reinterpret_cast<dli_backend_get_fn>(dlsym(handle, DLI_BACKEND_ENTRY_SYMBOL));
   if (get == nullptr)
-    throw std::runtime_error(library_path + " is not a DLI backend (no " + DLI_BACKEND_ENTRY_SYMBOL +
-                             ")");
+    throw std::runtime_error(library_path + " is not a DLI backend (no " +
+                             DLI_BACKEND_ENTRY_SYMBOL + ")");
   const dli_backend* api = get();
-  if (api == nullptr || api->abi_version != DLI_BACKEND_ABI_VERSION)
-    throw std::runtime_error(library_path + " was built for another backend ABI version");
+  if (api == nullptr)
+    throw std::runtime_error(library_path + " is not a DLI backend (" + DLI_BACKEND_ENTRY_SYMBOL +
+                             " returned nothing)");
+  if (api->abi_version != DLI_BACKEND_ABI_VERSION)
+    throw std::runtime_error(library_path + " was built for backend ABI version " +
+                             std::to_string(api->abi_version) + "; this dli needs version " +
+                             std::to_string(DLI_BACKEND_ABI_VERSION) + ": rebuild the backend");
   return std::unique_ptr<BackendLibrary>(new BackendLibrary(handle, api, library_path));
 }
 
@@ -186,8 +197,9 @@ BackendInfo BackendLibrary::Describe() const {
   info.model_formats = api_->model_formats;
   for (size_t i = 0; i < api_->n_params; ++i) {
     const dli_param_info& p = api_->params[i];
-    info.params.push_back({p.name, p.type, p.default_value ? p.default_value : "",
-                           p.choices ? p.choices : "", p.help ? p.help : ""});
+    auto text = [](const char* field) { return std::string(field ? field : ""); };
+    info.params.push_back({p.name, p.type, text(p.default_value), text(p.choices), text(p.help),
+                           text(p.min_value), text(p.max_value)});
   }
   char err[2048] = "";
   info.available = api_->probe(err, sizeof(err)) == DLI_OK;

@@ -14,8 +14,10 @@
 
 namespace dli {
 
+// A backend parameter as its dli_param_info declares it ("" for a NULL field).
 struct ParamDesc {
   std::string name, type, default_value, choices, help;
+  std::string min_value, max_value;  // bounds of an "int"; "" when open
 };
 
 // Everything `dli info` shows about one backend.
@@ -49,9 +51,13 @@ BackendEntry FindBackend(const std::string& name);
 
 using ParamList = std::vector<std::pair<std::string, std::string>>;
 
-// Checks `value` against the parameter's declared type; "" when fine,
+// Checks `value` against the parameter's declaration with the checker the
+// backends run too (dli/param_check.h: "" means "not set"); "" when fine,
 // otherwise a message for the user.
 std::string ValidateParamValue(const ParamDesc& p, const std::string& value);
+// The values a parameter takes, for `dli info`: its choices ("A|B"), or its
+// type with an integer's range ("int >= 1", "int <= 8", "int 1..8").
+std::string ParamValuesText(const ParamDesc& p);
 
 class BackendLibrary;
 

@@ -11,7 +11,9 @@ json BackendInfoToJson(const BackendInfo& p) {
                       {"type", d.type},
                       {"default", d.default_value},
                       {"choices", d.choices},
-                      {"help", d.help}});
+                      {"help", d.help},
+                      {"min", d.min_value},
+                      {"max", d.max_value}});
   return {{"name", p.name},
           {"display_name", p.display_name},
           {"available", p.available},
@@ -38,8 +40,8 @@ BackendInfo BackendInfoFromJson(const json& j) {
   p.notes = j.at("notes");
   p.path = j.at("library");
   for (const json& d : j.at("params"))
-    p.params.push_back(
-        {d.at("name"), d.at("type"), d.at("default"), d.at("choices"), d.at("help")});
+    p.params.push_back({d.at("name"), d.at("type"), d.at("default"), d.at("choices"), d.at("help"),
+                        d.at("min"), d.at("max")});
   return p;
 }
 

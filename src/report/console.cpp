@@ -82,7 +82,7 @@ void PrintBackendInfo(const std::vector<BackendInfo>& backends, std::ostream& ou
     if (!p.notes.empty()) out << ": " << p.notes;
     out << "\n";
     for (const ParamDesc& d : p.params) {
-      out << "  --param " << d.name << "=<" << (d.type == "choice" ? d.choices : d.type) << ">";
+      out << "  --param " << d.name << "=<" << ParamValuesText(d) << ">";
       out << "  " << d.help;
       if (!d.default_value.empty()) out << " (default " << d.default_value << ")";
       out << "\n";

@@ -7,6 +7,7 @@
 // (a clean error) on the first infer(); with `fault_batch` set, only the
 // point of that batch size misbehaves, so a test can check that the next
 // point still runs.
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -33,12 +34,10 @@ class TestingSession : public dli::sdk::Session {
   dli_tensor_info OutputInfo() override {
     return dli::sdk::MakeTensorInfo("sums", DLI_DTYPE_F32, DLI_LAYOUT_OTHER, {batch_, 1});
   }
-  void SetInputs(const void* const* batches, size_t n, size_t bytes) override {
-    if (bytes != ItemFloats() * batch_ * sizeof(float))
-      throw std::runtime_error("unexpected batch size in bytes");
+  void SetInputs(const void* const* batches, size_t n, size_t) override {
     batches_.assign(batches, batches + n);
   }
-  void Bind(size_t index) override { current_ = static_cast<const float*>(batches_.at(index)); }
+  void Bind(size_t index) override { current_ = static_cast<const float*>(batches_[index]); }
   void Infer() override {
     if (mode_ == "crash") std::raise(SIGSEGV);
     if (mode_ == "abort") std::abort();
@@ -54,7 +53,7 @@ class TestingSession : public dli::sdk::Session {
       }
   }
   void ReadOutput(float* dst, size_t n) override {
-    for (size_t i = 0; i < n && i < sums_.size(); ++i) dst[i] = sums_[i];
+    std::copy(sums_.begin(), sums_.begin() + n, dst);
   }
 
  private:
@@ -79,9 +78,10 @@ struct TestingBackend {
   static const char* Notes() { return "test-only: no framework"; }
   static const dli_param_info* Params(size_t* n) {
     static const dli_param_info params[] = {
-        {"mode", "choice", "ok", "ok|fail|crash|abort|hang", "misbehave on purpose"},
-        {"fault_batch", "int", "", nullptr, "misbehave only at this batch size"},
-        {"threads", "int", "", nullptr, "accepted and ignored"}};
+        {"mode", "choice", "ok", "ok|fail|crash|abort|hang", "misbehave on purpose", nullptr,
+         nullptr},
+        {"fault_batch", "int", "", nullptr, "misbehave only at this batch size", "1", nullptr},
+        {"threads", "int", "", nullptr, "accepted and ignored", nullptr, nullptr}};
     *n = sizeof(params) / sizeof(params[0]);
     return params;
   }

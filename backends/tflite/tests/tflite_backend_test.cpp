@@ -49,7 +49,9 @@ TEST(TfliteBackend, BridgeOverheadIsBelowOnePercentOfMobileNetV2Latency) {
   ExpectBridgeOverheadBelowOnePercent(TestBackend(), "tflite");
 }
 
-TEST(TfliteBackend, CommonInputErrors) { ExpectCommonInputErrors(TestBackend(), Tiny().Request(1)); }
+TEST(TfliteBackend, CommonInputErrors) {
+  ExpectCommonInputErrors(TestBackend(), Tiny().Request(1));
+}
 
 TEST(TfliteBackend, BadInputGivesOneLineErrorsNamingTheExpectation) {
   const dli_backend& api = TestBackend();
@@ -64,12 +66,12 @@ TEST(TfliteBackend, BadInputGivesOneLineErrorsNamingTheExpectation) {
   ExpectOneLinePythonError(unreadable, "ValueError");
   EXPECT_NE(unreadable.find("not_a_model.tflite"), std::string::npos) << unreadable;
 
-  // Not a number: refused by the backend SDK against the declared type;
-  // below 1: refused by the Python side.
+  // Refused by the backend SDK against the declared type and range, before
+  // Python sees them.
   EXPECT_EQ(OpenError(api, Tiny().Request(1, {{"threads", "two"}})),
-            "parameter threads=two: expected an integer");
+            "parameter threads=two: expected an integer >= 1");
   EXPECT_EQ(OpenError(api, Tiny().Request(1, {{"threads", "0"}})),
-            "ValueError: parameter threads='0' is invalid; expected a whole number >= 1");
+            "parameter threads=0: expected an integer >= 1");
 }
 
 }  // namespace

@@ -1,13 +1,12 @@
 // Checks every backend runs before handing its inputs to a framework: model
-// files, devices and precisions, parameter values, batch sizes, and the
-// shaping of framework messages into the one-line errors of backend_abi.h.
+// files, devices and precisions, parameter values, and the shaping of
+// framework messages into the one-line errors of backend_abi.h.
 // Header-only, compiled inside each backend like backend_sdk.h.
 #ifndef DLI_BACKEND_CHECKS_H
 #define DLI_BACKEND_CHECKS_H
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +17,7 @@
 
 #include "dli/backend_abi.h"
 #include "dli/backend_sdk.h"
+#include "dli/param_check.h"
 
 namespace dli::sdk {
 
@@ -95,35 +95,6 @@ inline void RequireSupported(const std::string& what, const std::string& value,
                            ")");
 }
 
-// Parses an "int" parameter as a whole decimal number.
-inline long ParseInt(const std::string& key, const std::string& value) {
-  char* end = nullptr;
-  errno = 0;
-  const long parsed = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || errno == ERANGE)
-    throw std::runtime_error("parameter " + key + "=" + value + ": expected an integer");
-  return parsed;
-}
-
-// Parses a "bool" parameter: true/false, 1/0, yes/no, on/off.
-inline bool ParseBool(const std::string& key, const std::string& value) {
-  const std::string v = ToLower(value);
-  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
-  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
-  throw std::runtime_error("parameter " + key + "=" + value + ": expected true or false");
-}
-
-// The integer parameter `key`, at least `minimum`; `fallback` when unset.
-inline int IntParamAtLeast(const Spec& spec, const std::string& key, int minimum, int fallback) {
-  const std::string text = spec.Param(key);
-  if (text.empty()) return fallback;
-  const long value = ParseInt(key, text);
-  if (value < minimum)
-    throw std::runtime_error("parameter " + key + "=" + text +
-                             ": expected an integer >= " + std::to_string(minimum));
-  return static_cast<int>(value);
-}
-
 // "3x224x224" -> {3, 224, 224}; every dimension must be >= 1.
 inline std::vector<int64_t> ParseDims(const std::string& key, const std::string& text) {
   std::vector<int64_t> dims;
@@ -141,8 +112,8 @@ inline std::vector<int64_t> ParseDims(const std::string& key, const std::string&
   return dims;
 }
 
-// Rejects unknown keys and values that do not fit the declared type of the
-// backend's parameter table. Empty values mean "the framework's default".
+// Rejects unknown keys and values that dli/param_check.h does not allow for
+// the backend's parameter table.
 inline void CheckParams(const Spec& spec, const dli_param_info* params, size_t n_params) {
   for (const auto& [key, value] : spec.params) {
     const dli_param_info* info = nullptr;
@@ -153,20 +124,8 @@ inline void CheckParams(const Spec& spec, const dli_param_info* params, size_t n
     }
     if (info == nullptr)
       throw std::runtime_error("unknown parameter '" + key + "' (known: " + known + ")");
-    if (value.empty()) continue;
-    const std::string type = info->type;
-    if (type == "int") {
-      ParseInt(key, value);
-    } else if (type == "bool") {
-      ParseBool(key, value);
-    } else if (type == "choice") {
-      const std::string choices = info->choices ? info->choices : "";
-      std::stringstream stream(choices);
-      bool found = false;
-      for (std::string choice; std::getline(stream, choice, '|');) found = found || choice == value;
-      if (!found)
-        throw std::runtime_error("parameter " + key + "=" + value + ": expected one of " + choices);
-    }
+    if (const std::string problem = param_check::Check(*info, value); !problem.empty())
+      throw std::runtime_error(problem);
   }
 }
 
@@ -179,18 +138,6 @@ void CheckSpec(const Spec& spec) {
   RequireSupported("precision", spec.precision, Backend::Precisions());
   if (spec.batch < 1)
     throw std::runtime_error("batch " + std::to_string(spec.batch) + " is not >= 1");
-}
-
-// Throws unless set_inputs() got at least one batch of exactly the input's
-// size in bytes.
-inline void RequireBatchBytes(const dli_tensor_info& input, size_t n_batches, size_t batch_bytes,
-                              size_t element_size) {
-  if (n_batches == 0) throw std::runtime_error("set_inputs() got no batches");
-  const size_t expected = ElementCount(input) * element_size;
-  if (batch_bytes != expected)
-    throw std::runtime_error("input batches are " + std::to_string(batch_bytes) +
-                             " bytes; input '" + input.name + "' needs " +
-                             std::to_string(expected));
 }
 
 }  // namespace dli::sdk

@@ -6,6 +6,13 @@
 // turns them into the exported C function table and translates every C++
 // exception into the caller's error buffer.
 //
+// The adapter checks every call before it reaches the backend: open() gets a
+// spec whose parameters fit the backend's table (dli/param_check.h), device
+// and precision are declared ones and batch >= 1; the ring buffer's
+// bookkeeping (how many batches were set, which call may follow which, the
+// byte size of the batches) is the adapter's, so a Session only ever sees the
+// calls its contract below describes.
+//
 //   struct MyBackend {
 //     static constexpr const char* kName = "myfw";
 //     static constexpr const char* kDisplayName = "My Framework";
@@ -27,11 +34,14 @@
 #include <exception>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dli/backend_abi.h"
+#include "dli/param_check.h"
 
 namespace dli::sdk {
 
@@ -44,26 +54,49 @@ struct Spec {
   int batch = 1;
   std::map<std::string, std::string> params;
 
-  // The value the user set, or `fallback` when the key is absent or empty.
+  // The value the user set, or `fallback` when the key is absent or empty
+  // (an empty value means "not set", see dli/param_check.h).
   std::string Param(const std::string& key, const std::string& fallback = "") const {
     auto it = params.find(key);
     return it == params.end() || it->second.empty() ? fallback : it->second;
   }
-  // Integer parameter; the core has already validated the text.
+  // An "int" parameter, or `fallback` when not set. Its text has passed the
+  // table's type and range check before Backend::Open.
   int IntParam(const std::string& key, int fallback) const {
-    const std::string v = Param(key);
-    return v.empty() ? fallback : std::stoi(v);
+    const std::string text = Param(key);
+    if (text.empty()) return fallback;
+    const std::optional<int> value = param_check::ParseInt(text);
+    if (!value) throw std::runtime_error("parameter " + key + "=" + text + ": expected an integer");
+    return *value;
+  }
+  // A "bool" parameter, or `fallback` when not set; checked like IntParam.
+  bool BoolParam(const std::string& key, bool fallback) const {
+    const std::string text = Param(key);
+    if (text.empty()) return fallback;
+    const std::optional<bool> value = param_check::ParseBool(text);
+    if (!value)
+      throw std::runtime_error("parameter " + key + "=" + text + ": expected true or false");
+    return *value;
   }
 };
 
+// One open model. The adapter calls it in this order only, with arguments
+// it has checked; an exception becomes the call's one-line error.
 class Session {
  public:
   virtual ~Session() = default;
+  // Fixed for the session's life.
   virtual dli_tensor_info InputInfo() = 0;
   virtual dli_tensor_info OutputInfo() = 0;
+  // n_batches >= 1 batches of exactly the input's size in bytes, valid until
+  // the session closes; replaces the batches of an earlier call.
   virtual void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) = 0;
+  // index < n_batches of the last successful SetInputs.
   virtual void Bind(size_t index) = 0;
+  // Only after a successful Bind.
   virtual void Infer() = 0;
+  // Only after a successful Infer since the last Bind; n_values is the
+  // element count of OutputInfo().
   virtual void ReadOutput(float* dst, size_t n_values) = 0;
 };
 
@@ -96,6 +129,50 @@ inline size_t ElementCount(const dli_tensor_info& t) {
   return n;
 }
 
+inline size_t DtypeSize(dli_dtype dtype) { return dtype == DLI_DTYPE_F32 ? sizeof(float) : 1; }
+
+// An open session with the ring-buffer bookkeeping the adapter keeps for it.
+struct SessionState {
+  explicit SessionState(std::unique_ptr<Session> s) : session(std::move(s)) {}
+
+  // Throws unless set_inputs() got at least one batch of exactly the input's
+  // size in bytes; then forgets the earlier batches and what was bound.
+  void BeginSetInputs(size_t batches, size_t batch_bytes) {
+    n_batches = 0;
+    bound = inferred = false;
+    if (batches == 0) throw std::runtime_error("set_inputs() got no batches");
+    const dli_tensor_info input = session->InputInfo();
+    const size_t expected = ElementCount(input) * DtypeSize(input.dtype);
+    if (batch_bytes != expected)
+      throw std::runtime_error("input batches are " + std::to_string(batch_bytes) +
+                               " bytes; input '" + input.name + "' needs " +
+                               std::to_string(expected));
+  }
+  void BeginBind(size_t index) {
+    if (index >= n_batches)
+      throw std::runtime_error("batch index " + std::to_string(index) + " is out of range; " +
+                               std::to_string(n_batches) + " batches were set");
+    bound = inferred = false;
+  }
+  void BeginInfer() {
+    if (!bound) throw std::runtime_error("infer() called before bind()");
+    inferred = false;
+  }
+  void BeginReadOutput(size_t n_values) {
+    if (!inferred) throw std::runtime_error("read_output() called before infer()");
+    if (output_values == 0) output_values = ElementCount(session->OutputInfo());
+    if (n_values != output_values)
+      throw std::runtime_error("output has " + std::to_string(output_values) +
+                               " values; caller expected " + std::to_string(n_values));
+  }
+
+  std::unique_ptr<Session> session;
+  size_t n_batches = 0;      // of the last successful SetInputs
+  bool bound = false;        // a successful Bind since then
+  bool inferred = false;     // a successful Infer since the last Bind
+  size_t output_values = 0;  // ElementCount(OutputInfo()), once asked
+};
+
 inline void WriteError(char* err, size_t err_size, const char* message) {
   if (err != nullptr && err_size > 0) std::snprintf(err, err_size, "%s", message);
 }
@@ -122,7 +199,7 @@ void CheckSpec(const Spec& spec);
 
 template <typename Backend>
 struct BackendTable {
-  static Session* Cast(dli_session* s) { return reinterpret_cast<Session*>(s); }
+  static SessionState& State(dli_session* s) { return *reinterpret_cast<SessionState*>(s); }
 
   static int Probe(char* err, size_t n) {
     return Guard(err, n, [] { Backend::Probe(); });
@@ -137,32 +214,51 @@ struct BackendTable {
       spec.batch = c->batch;
       for (size_t i = 0; i < c->n_params; ++i) spec.params[c->params[i].key] = c->params[i].value;
       CheckSpec<Backend>(spec);
-      std::unique_ptr<Session> session = Backend::Open(spec);
-      *out = reinterpret_cast<dli_session*>(session.release());
+      auto state = std::make_unique<SessionState>(Backend::Open(spec));
+      *out = reinterpret_cast<dli_session*>(state.release());
     });
   }
   static int InputInfo(dli_session* s, dli_tensor_info* out, char* err, size_t n) {
-    return Guard(err, n, [&] { *out = Cast(s)->InputInfo(); });
+    return Guard(err, n, [&] { *out = State(s).session->InputInfo(); });
   }
   static int OutputInfo(dli_session* s, dli_tensor_info* out, char* err, size_t n) {
-    return Guard(err, n, [&] { *out = Cast(s)->OutputInfo(); });
+    return Guard(err, n, [&] { *out = State(s).session->OutputInfo(); });
   }
   static int SetInputs(dli_session* s, const void* const* b, size_t nb, size_t bytes, char* err,
                        size_t n) {
-    return Guard(err, n, [&] { Cast(s)->SetInputs(b, nb, bytes); });
+    return Guard(err, n, [&] {
+      SessionState& state = State(s);
+      state.BeginSetInputs(nb, bytes);
+      state.session->SetInputs(b, nb, bytes);
+      state.n_batches = nb;
+    });
   }
   static int Bind(dli_session* s, size_t index, char* err, size_t n) {
-    return Guard(err, n, [&] { Cast(s)->Bind(index); });
+    return Guard(err, n, [&] {
+      SessionState& state = State(s);
+      state.BeginBind(index);
+      state.session->Bind(index);
+      state.bound = true;
+    });
   }
   static int Infer(dli_session* s, char* err, size_t n) {
-    return Guard(err, n, [&] { Cast(s)->Infer(); });
+    return Guard(err, n, [&] {
+      SessionState& state = State(s);
+      state.BeginInfer();
+      state.session->Infer();
+      state.inferred = true;
+    });
   }
   static int ReadOutput(dli_session* s, float* dst, size_t values, char* err, size_t n) {
-    return Guard(err, n, [&] { Cast(s)->ReadOutput(dst, values); });
+    return Guard(err, n, [&] {
+      SessionState& state = State(s);
+      state.BeginReadOutput(values);
+      state.session->ReadOutput(dst, values);
+    });
   }
   static void Close(dli_session* s) noexcept {
     try {
-      delete Cast(s);
+      delete &State(s);
     } catch (...) {
     }
   }
@@ -196,9 +292,9 @@ struct BackendTable {
 
 }  // namespace dli::sdk
 
-#define DLI_DEFINE_BACKEND(BackendType)                                                       \
+#define DLI_DEFINE_BACKEND(BackendType)                                                        \
   extern "C" __attribute__((visibility("default"))) const dli_backend* dli_backend_get(void) { \
-    return ::dli::sdk::BackendTable<BackendType>::Get();                                      \
+    return ::dli::sdk::BackendTable<BackendType>::Get();                                       \
   }
 
 #include "dli/backend_checks.h"  // defines CheckSpec

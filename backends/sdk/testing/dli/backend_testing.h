@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "dli/backend_abi.h"
+#include "dli/param_check.h"
 
 namespace dli::testing {
 
@@ -155,6 +156,8 @@ class LoadedBackend {
     auto get = reinterpret_cast<dli_backend_get_fn>(dlsym(handle_, DLI_BACKEND_ENTRY_SYMBOL));
     if (get == nullptr) throw std::runtime_error(library_path + " has no dli_backend_get");
     api_ = get();
+    if (api_ == nullptr || api_->abi_version != DLI_BACKEND_ABI_VERSION)
+      throw std::runtime_error(library_path + " was built for another backend ABI version");
   }
   // Backends stay loaded: frameworks rarely survive dlclose.
   LoadedBackend(const LoadedBackend&) = delete;
@@ -210,25 +213,30 @@ class BackendSession {
   dli_tensor_info Input() { return Info(api_.input_info); }
   dli_tensor_info Output() { return Info(api_.output_info); }
 
+  // The single ABI calls; false with error() set when they fail.
+  bool SetInputs(const std::vector<const void*>& batches, size_t batch_bytes) {
+    return Check(
+        api_.set_inputs(session_, batches.data(), batches.size(), batch_bytes, err_, sizeof(err_)));
+  }
+  bool Bind(size_t index) { return Check(api_.bind(session_, index, err_, sizeof(err_))); }
+  bool Infer() { return Check(api_.infer(session_, err_, sizeof(err_))); }
+  bool ReadOutput(std::vector<float>& out) {
+    return Check(api_.read_output(session_, out.data(), out.size(), err_, sizeof(err_)));
+  }
+
   // set_inputs with `batches`, then bind/infer/read_output on each of them in
   // turn; returns the outputs one after another, or nullopt on an error.
   std::optional<std::vector<float>> Run(const std::vector<std::vector<float>>& batches) {
     std::vector<const void*> pointers;
     for (const auto& batch : batches) pointers.push_back(batch.data());
-    const size_t batch_bytes = batches.at(0).size() * sizeof(float);
-    if (!Check(api_.set_inputs(session_, pointers.data(), pointers.size(), batch_bytes, err_,
-                               sizeof(err_))))
-      return std::nullopt;
+    if (!SetInputs(pointers, batches.at(0).size() * sizeof(float))) return std::nullopt;
     const dli_tensor_info output = Output();
     size_t per_batch = 1;
     for (int i = 0; i < output.rank; ++i) per_batch *= static_cast<size_t>(output.shape[i]);
-    std::vector<float> outputs(per_batch * batches.size());
+    std::vector<float> outputs, one(per_batch);
     for (size_t i = 0; i < batches.size(); ++i) {
-      if (!Check(api_.bind(session_, i, err_, sizeof(err_))) ||
-          !Check(api_.infer(session_, err_, sizeof(err_))) ||
-          !Check(api_.read_output(session_, outputs.data() + i * per_batch, per_batch, err_,
-                                  sizeof(err_))))
-        return std::nullopt;
+      if (!Bind(i) || !Infer() || !ReadOutput(one)) return std::nullopt;
+      outputs.insert(outputs.end(), one.begin(), one.end());
     }
     return outputs;
   }
@@ -439,8 +447,8 @@ inline std::optional<CheckSet> LoadCheckSet(const std::filesystem::path& model_d
 // PyTorch logits (same top-1 for every photo, max |diff| <= max_abs_diff),
 // and the tabby cat photo (chelsea.png) classified as a cat (ImageNet
 // classes 281..285). Skips with the reason when the model is not prepared.
-inline void ExpectAgreesWithCheckSet(const dli_backend& api, const std::string& framework, int batch,
-                                     float max_abs_diff) {
+inline void ExpectAgreesWithCheckSet(const dli_backend& api, const std::string& framework,
+                                     int batch, float max_abs_diff) {
   const std::filesystem::path models_dir = RequiredEnv("DLI_MODELS_DIR");
   const std::string model = "mobilenet_v2";
   const auto format = FindPreparedFormat(models_dir, model, framework, "FP32");
@@ -496,9 +504,91 @@ inline void ExpectAgreesWithCheckSetAtBatch1And2(const dli_backend& api,
   }
 }
 
+// Every parameter of the backend's table is well formed (a known type, a
+// default that passes its own check, integer bounds only on "int"
+// parameters) and enforced at open(): a value below an "int" parameter's
+// minimum or above its maximum fails with the checker's message, and every
+// parameter set to "" (meaning "not set") opens like `valid`.
+inline void ExpectParamTableEnforced(const dli_backend& api, const OpenRequest& valid) {
+  OpenRequest all_unset = valid;
+  for (size_t i = 0; i < api.n_params; ++i) {
+    const dli_param_info& param = api.params[i];
+    SCOPED_TRACE(std::string("parameter ") + param.name);
+    const std::string type = param.type;
+    EXPECT_TRUE(type == "int" || type == "bool" || type == "string" || type == "choice") << type;
+    EXPECT_EQ(param_check::Check(param, param.default_value ? param.default_value : ""), "");
+    EXPECT_NE(param.help, nullptr);
+    all_unset.params.emplace_back(param.name, "");
+    const std::pair<const char*, int> bounds[] = {{param.min_value, -1}, {param.max_value, 1}};
+    for (const auto& [bound, step] : bounds) {
+      if (bound == nullptr || *bound == '\0') continue;
+      EXPECT_EQ(type, "int") << "a bound on a " << type << " parameter";
+      const std::optional<int> limit = param_check::ParseInt(bound);
+      ASSERT_TRUE(limit.has_value()) << "bound '" << bound << "' is not an integer";
+      OpenRequest outside = valid;
+      outside.params.emplace_back(param.name, std::to_string(*limit + step));
+      EXPECT_EQ(OpenError(api, outside), param_check::Check(param, outside.params.back().second));
+    }
+  }
+  BackendSession session(api, all_unset);
+  EXPECT_TRUE(session.ok()) << "every parameter set to \"\": " << session.error();
+}
+
+// The ring-buffer bookkeeping every backend gets from the SDK adapter, seen
+// through the C ABI: calls out of order and batches or outputs of the wrong
+// size fail with one-line errors, and a failed set_inputs() leaves nothing
+// to bind.
+inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenRequest& valid) {
+  BackendSession session(api, valid);
+  ASSERT_TRUE(session.ok()) << session.error();
+  const dli_tensor_info input = session.Input();
+  size_t values = 1;
+  for (int i = 0; i < input.rank; ++i) values *= static_cast<size_t>(input.shape[i]);
+  const size_t batch_bytes = values * (input.dtype == DLI_DTYPE_F32 ? sizeof(float) : 1);
+  const std::vector<unsigned char> zeros(batch_bytes);
+  const dli_tensor_info output = session.Output();
+  size_t output_values = 1;
+  for (int i = 0; i < output.rank; ++i) output_values *= static_cast<size_t>(output.shape[i]);
+  std::vector<float> out(output_values);
+
+  EXPECT_FALSE(session.Bind(0));
+  EXPECT_EQ(session.error(), "batch index 0 is out of range; 0 batches were set");
+  EXPECT_FALSE(session.Infer());
+  EXPECT_EQ(session.error(), "infer() called before bind()");
+  EXPECT_FALSE(session.ReadOutput(out));
+  EXPECT_EQ(session.error(), "read_output() called before infer()");
+
+  EXPECT_FALSE(session.SetInputs({}, batch_bytes));
+  EXPECT_EQ(session.error(), "set_inputs() got no batches");
+  EXPECT_FALSE(session.SetInputs({zeros.data()}, batch_bytes + 1));
+  EXPECT_EQ(session.error(), "input batches are " + std::to_string(batch_bytes + 1) +
+                                 " bytes; input '" + input.name + "' needs " +
+                                 std::to_string(batch_bytes));
+
+  ASSERT_TRUE(session.SetInputs({zeros.data(), zeros.data()}, batch_bytes)) << session.error();
+  EXPECT_FALSE(session.Bind(2));
+  EXPECT_EQ(session.error(), "batch index 2 is out of range; 2 batches were set");
+  ASSERT_TRUE(session.Bind(1)) << session.error();
+  EXPECT_FALSE(session.ReadOutput(out));
+  EXPECT_EQ(session.error(), "read_output() called before infer()");
+  ASSERT_TRUE(session.Infer()) << session.error();
+  std::vector<float> short_out(output_values - 1);
+  EXPECT_FALSE(session.ReadOutput(short_out));
+  EXPECT_EQ(session.error(), "output has " + std::to_string(output_values) +
+                                 " values; caller expected " + std::to_string(output_values - 1));
+  EXPECT_TRUE(session.ReadOutput(out)) << session.error();
+
+  // A failed set_inputs() forgets the batches set before it.
+  EXPECT_FALSE(session.SetInputs({zeros.data()}, batch_bytes - 1));
+  EXPECT_FALSE(session.Bind(0));
+  EXPECT_EQ(session.error(), "batch index 0 is out of range; 0 batches were set");
+  EXPECT_FALSE(session.Infer());
+}
+
 // The bad inputs every backend must reject with a clear message, given a
 // request that opens fine: a missing model file, an unknown parameter, an
-// unsupported precision and device, and batches of the wrong size.
+// unsupported precision and device, values outside the parameter table, and
+// ring-buffer calls out of order or of the wrong size.
 inline void ExpectCommonInputErrors(const dli_backend& api, const OpenRequest& valid) {
   OpenRequest missing = valid;
   missing.model_path = valid.model_path + ".missing";
@@ -520,13 +610,8 @@ inline void ExpectCommonInputErrors(const dli_backend& api, const OpenRequest& v
   gpu.device = "GPU";
   EXPECT_NE(OpenError(api, gpu).find("CPU"), std::string::npos);
 
-  BackendSession session(api, valid);
-  ASSERT_TRUE(session.ok()) << session.error();
-  const dli_tensor_info input = session.Input();
-  size_t values = 1;
-  for (int i = 0; i < input.rank; ++i) values *= static_cast<size_t>(input.shape[i]);
-  EXPECT_FALSE(session.Run({std::vector<float>(values + 1)}).has_value());
-  EXPECT_NE(session.error().find("bytes"), std::string::npos) << session.error();
+  ExpectParamTableEnforced(api, valid);
+  ExpectCallOrderAndSizesChecked(api, valid);
 }
 
 }  // namespace dli::testing

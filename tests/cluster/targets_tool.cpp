@@ -2,6 +2,7 @@
 // cluster tests load targets files and take their command lines from here,
 // so what runs against the real sshd, Slurm and podman is what dli builds.
 // Prints JSON on stdout; a UsageError prints its line on stderr, exit 2.
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -115,7 +116,11 @@ nlohmann::json Run(const Args& a) {
     spec.measure.stop.min_iterations = 5;
     spec.timeout_s = 60;
     nlohmann::json out = nlohmann::json::array();
-    const auto executor = dli::MakeTargetExecutor(all, t);
+    // A local target runs this process's dli, which is not this tool.
+    const char* dli_bin = std::getenv("DLI_BIN");
+    const auto executor = t.type == dli::TargetType::kLocal && dli_bin
+                              ? dli::MakeLocalExecutor(dli_bin)
+                              : dli::MakeTargetExecutor(all, t);
     for (int i = 0; i < std::stoi(a[4]); ++i) {
       out.push_back(dli::ResultToJson(executor->Run(spec), false));
     }

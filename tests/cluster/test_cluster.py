@@ -87,11 +87,7 @@ def write_targets():
     image = {"engine": "podman", "image": C.image}
     targets = [
         {"name": "here", "type": "local", "container": image},
-        {"name": "here-plain", "type": "local"},
         ssh("lab1", lab1),
-        ssh("lab1-dli", lab1, dli=DLI),
-        ssh("lab2-dli", lab2, dli=DLI),
-        ssh("closed-dli", harness.free_port(), dli=DLI),
         ssh("lab1-boxed", lab1, container=image),
         ssh("lab2", lab2),
         ssh("lab1-via-lab2", lab1, jump="lab2"),
@@ -104,13 +100,18 @@ def write_targets():
         ssh("password-only", pw),
         ssh("closed", harness.free_port()),
         {"name": "cluster", "type": "slurm", "partition": "debug", "nodes": 2, "time": "5"},
-        {"name": "cluster-dli", "type": "slurm", "partition": "debug", "nodes": 2, "time": "5",
-         "dli": DLI},
         {"name": "cluster-boxed", "type": "slurm", "partition": "debug", "nodes": 1,
          "time": "5", "exclusive": False, "container": image},
         {"name": "cluster-login", "type": "slurm", "partition": "debug", "time": "5",
          "via": "lab1"},
         {"name": "slow", "type": "slurm", "partition": "slow", "time": "1"},
+        # dli's own executors (class Executors), after the entries tests index.
+        {"name": "here-plain", "type": "local"},
+        ssh("lab1-dli", lab1, dli=DLI),
+        ssh("lab2-dli", lab2, dli=DLI),
+        ssh("closed-dli", harness.free_port(), dli=DLI),
+        {"name": "cluster-dli", "type": "slurm", "partition": "debug", "nodes": 2, "time": "5",
+         "dli": DLI},
     ]
     path = C.root / "targets.yaml"
     path.write_text(json.dumps({"targets": targets}, indent=1))  # JSON is YAML
@@ -566,6 +567,6 @@ class SlurmTimeLimit(unittest.TestCase):
 
 def load_tests(loader, tests, pattern):
     suite = unittest.TestSuite()
-    for case in (Ssh, Containers, Slurm, SlurmTimeLimit):
+    for case in (Ssh, Executors, Containers, Slurm, SlurmTimeLimit):
         suite.addTests(loader.loadTestsFromTestCase(case))
     return suite

@@ -80,6 +80,10 @@ struct PointResult {
   // The machine that measured the point, as its worker read it (empty when
   // the worker died before reporting).
   HostInfo host;
+  // The target that ran it (exec/targets.h); absent from JSON when "local".
+  std::string target = "local";
+  // The Slurm job whose step ran it; "" elsewhere.
+  std::string slurm_job;
 
   bool ok() const { return status == "ok"; }
 };

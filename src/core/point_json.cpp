@@ -292,6 +292,8 @@ json ResultToJson(const PointResult& r, bool with_samples) {
       {"spec", SpecToJson(s)},
   };
   if (!IsEmpty(r.host)) j["host"] = HostToJson(r.host);
+  if (r.target != "local") j["target"] = r.target;
+  if (!r.slurm_job.empty()) j["slurm_job"] = r.slurm_job;
   if (!r.stderr_tail.empty()) j["stderr_tail"] = r.stderr_tail;
   if (with_samples) j["samples_ms"] = r.samples_ms;
   if (!r.predictions.empty()) {
@@ -313,6 +315,8 @@ PointResult ResultFromJson(const json& j) {
   f.Get("status", r.status);
   f.Get("error", r.error);
   f.Get("stderr_tail", r.stderr_tail);
+  f.Get("target", r.target);
+  f.Get("slurm_job", r.slurm_job);
   f.Get("framework_version", r.framework_version);
   f.Object("model").Get("sha256", r.model_sha256);
   const Fields in = f.Object("input");

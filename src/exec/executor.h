@@ -17,6 +17,9 @@
 
 namespace dli {
 
+struct Target;
+struct Targets;
+
 // Called with the worker's progress ("300/1000 requests").
 using ProgressCallback = std::function<void(const std::string& progress)>;
 
@@ -44,6 +47,17 @@ std::unique_ptr<Executor> MakeLocalExecutor(const std::string& dli_executable);
 // Each point inside this process: for tests with a well-behaved backend.
 // Nothing protects the caller from a framework that crashes or hangs.
 std::unique_ptr<Executor> MakeInProcessExecutor();
+
+// Each point in `dli __worker` on an ssh target (exec/targets.h), over one
+// shared connection (ControlMaster in a private folder, ended with the
+// executor). Checks the target's key files first (UsageError).
+std::unique_ptr<Executor> MakeSshExecutor(const Targets& all, const Target& target);
+// Each point as a job step (`srun`) of one allocation (`salloc`) made at the
+// first point and cancelled with the executor: the queue wait is not part of
+// any point's timeout. Results carry the job id.
+std::unique_ptr<Executor> MakeSlurmExecutor(const Targets& all, const Target& target);
+// The executor of any target; its results carry the target's name.
+std::unique_ptr<Executor> MakeTargetExecutor(const Targets& all, const Target& target);
 
 }  // namespace dli
 

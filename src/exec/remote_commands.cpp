@@ -248,9 +248,9 @@ std::vector<std::string> WorkerArgv(const Targets& all, const Target& target,
   std::vector<std::string> argv;
   if (target.container) {
     argv = ContainerRunArgv(*target.container, place.name, place.model_cache_dir,
-                            {target.container->dli, "__worker"});
+                            {target.container->dli, place.verb});
   } else {
-    argv = {target.dli.empty() ? place.self : target.dli, "__worker"};
+    argv = {target.dli.empty() ? place.self : target.dli, place.verb};
   }
   switch (target.type) {
     case TargetType::kLocal:

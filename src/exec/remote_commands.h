@@ -84,14 +84,15 @@ std::optional<std::string> PointStatusForSlurmState(const std::string& state);
 
 // What the executor knows when it starts a point's worker.
 struct WorkerPlace {
-  std::string self;             // this dli: local targets, slurm ones without dli:
-  std::string control_dir;      // ssh connection sharing; "" = none
-  std::string slurm_job_id;     // the allocation of a slurm target (SallocArgv)
-  std::string name;             // unique per point: Slurm step and container name
-  std::string model_cache_dir;  // absolute, where the worker runs (containers mount it)
+  std::string self;               // this dli: local targets, slurm ones without dli:
+  std::string control_dir;        // ssh connection sharing; "" = none
+  std::string slurm_job_id;       // the allocation of a slurm target (SallocArgv)
+  std::string name;               // unique per point: Slurm step and container name
+  std::string model_cache_dir;    // absolute, where the worker runs (containers mount it)
+  std::string verb = "__worker";  // or "__probe"
 };
 
-// The full command line of `dli __worker` for one point on `target`:
+// The full command line of `dli __worker` (or place.verb) for one point on `target`:
 // transport (ssh, srun, maybe through a login node), then container, then dli.
 std::vector<std::string> WorkerArgv(const Targets& all, const Target& target,
                                     const WorkerPlace& place);

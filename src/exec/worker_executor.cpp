@@ -100,6 +100,7 @@ std::string WhyNotDescribed(const Conversation& c, double timeout_s) {
 }  // namespace
 
 const std::string& WorkerExecutor::ModelSha256(const std::string& path) {
+  const std::lock_guard<std::mutex> lock(model_sha256_mutex_);
   auto it = model_sha256_.find(path);
   if (it == model_sha256_.end()) {
     if (!std::filesystem::exists(path)) throw std::runtime_error("model file not found: " + path);

@@ -8,6 +8,7 @@
 #define DLI_WORKER_EXECUTOR_H
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,10 @@ class WorkerExecutor : public Executor {
   // The frameworks' descriptions from one `dli __probe`; what it could not
   // describe (it crashed or hung) is described as unavailable, with why.
   std::vector<BackendInfo> Probe(const std::vector<std::string>& frameworks, double timeout_s);
-  // Each model file is hashed once per executor.
+  // Each model file is hashed once per executor; points of a target with
+  // several slots run on threads of their own.
   const std::string& ModelSha256(const std::string& path);
+  std::mutex model_sha256_mutex_;
   std::map<std::string, std::string> model_sha256_;
 };
 

@@ -2,6 +2,7 @@
 // cluster tests load targets files and take their command lines from here,
 // so what runs against the real sshd, Slurm and podman is what dli builds.
 // Prints JSON on stdout; a UsageError prints its line on stderr, exit 2.
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,8 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/point.h"
+#include "exec/executor.h"
 #include "exec/remote_commands.h"
 #include "exec/targets.h"
 
@@ -31,7 +34,9 @@ const char kUsage[] =
     "  step JOB_ID STEP_NAME COMMAND...\n"
     "  state JOB_ID | scancel JOB_ID | map SLURM_STATE\n"
     "  on-login FILE TARGET CONTROL_DIR COMMAND...\n"
-    "  worker FILE TARGET SELF CONTROL_DIR JOB_ID NAME CACHE_DIR\n";
+    "  worker FILE TARGET SELF CONTROL_DIR JOB_ID NAME CACHE_DIR\n"
+    "  run-points FILE TARGET MODEL COUNT         COUNT 'testing' points through the\n"
+    "                                             target's executor, as result JSON\n";
 
 nlohmann::json Describe(const dli::Target& t) {
   nlohmann::json j = {{"name", t.name},   {"type", dli::TargetTypeName(t.type)},
@@ -62,9 +67,10 @@ nlohmann::json Describe(const dli::Target& t) {
 
 // Words each command needs, the command included.
 const std::map<std::string, size_t> kMinWords = {
-    {"load", 2},      {"check-files", 3},  {"ssh", 4},      {"ssh-exit", 4}, {"upload", 6},
-    {"container", 6}, {"container-rm", 4}, {"salloc", 5},   {"step", 4},     {"state", 2},
-    {"scancel", 2},   {"map", 2},          {"on-login", 5}, {"worker", 8},   {"salloc-job-id", 1}};
+    {"load", 2},     {"check-files", 3}, {"ssh", 4},           {"ssh-exit", 4},
+    {"upload", 6},   {"container", 6},   {"container-rm", 4},  {"salloc", 5},
+    {"step", 4},     {"state", 2},       {"scancel", 2},       {"map", 2},
+    {"on-login", 5}, {"worker", 8},      {"salloc-job-id", 1}, {"run-points", 5}};
 
 nlohmann::json Run(const Args& a) {
   const auto min_words = a.empty() ? kMinWords.end() : kMinWords.find(a[0]);
@@ -101,6 +107,25 @@ nlohmann::json Run(const Args& a) {
   if (cmd == "container-rm") return dli::ContainerRemoveArgv(t.container.value(), a[3]);
   if (cmd == "salloc") return dli::SallocArgv(t, a[3], std::stoi(a[4]));
   if (cmd == "on-login") return dli::OnLoginNode(all, t, a[3], rest(4));
+  if (cmd == "run-points") {
+    dli::PointSpec spec;
+    spec.framework = "testing";
+    spec.model_path = a[3];
+    spec.measure.warmup = 1;
+    spec.measure.stop.iterations = 5;
+    spec.measure.stop.min_iterations = 5;
+    spec.timeout_s = 60;
+    nlohmann::json out = nlohmann::json::array();
+    // A local target runs this process's dli, which is not this tool.
+    const char* dli_bin = std::getenv("DLI_BIN");
+    const auto executor = t.type == dli::TargetType::kLocal && dli_bin
+                              ? dli::MakeLocalExecutor(dli_bin)
+                              : dli::MakeTargetExecutor(all, t);
+    for (int i = 0; i < std::stoi(a[4]); ++i) {
+      out.push_back(dli::ResultToJson(executor->Run(spec), false));
+    }
+    return out;
+  }
   dli::WorkerPlace place;  // "worker"
   place.self = a[3];
   place.control_dir = a[4];

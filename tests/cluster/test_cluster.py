@@ -25,6 +25,8 @@ from pathlib import Path
 import harness
 
 TOOL = os.environ.get("DLI_TARGETS_TOOL", "")
+DLI = os.environ.get("DLI_BIN", "")
+BACKENDS = os.environ.get("DLI_TEST_BACKEND_DIR", "")
 HERE = Path(__file__).resolve().parent
 PROGRAMS = ["/usr/sbin/sshd", "ssh", "ssh-keygen", "rsync", "munged", "slurmctld", "slurmd",
             "srun", "salloc", "podman", "runc", "conmon", "/bin/busybox", "unshare"]
@@ -103,6 +105,13 @@ def write_targets():
         {"name": "cluster-login", "type": "slurm", "partition": "debug", "time": "5",
          "via": "lab1"},
         {"name": "slow", "type": "slurm", "partition": "slow", "time": "1"},
+        # dli's own executors (class Executors), after the entries tests index.
+        {"name": "here-plain", "type": "local"},
+        ssh("lab1-dli", lab1, dli=DLI),
+        ssh("lab2-dli", lab2, dli=DLI),
+        ssh("closed-dli", harness.free_port(), dli=DLI),
+        {"name": "cluster-dli", "type": "slurm", "partition": "debug", "nodes": 2, "time": "5",
+         "dli": DLI},
     ]
     path = C.root / "targets.yaml"
     path.write_text(json.dumps({"targets": targets}, indent=1))  # JSON is YAML
@@ -163,14 +172,15 @@ def setUpModule():
 
     C.slurm = harness.Slurm(C.daemons)
     C.podman = harness.Podman(C.daemons)
-    C.env = dict(C.slurm.env, **{k: v for k, v in C.podman.env.items()
-                                 if k.startswith("CONTAINERS_")})
-    session_env = {"SLURM_CONF": str(C.slurm.conf),
+    C.env = dict(C.slurm.env, DLI_BACKEND_PATH=BACKENDS,
+                 **{k: v for k, v in C.podman.env.items() if k.startswith("CONTAINERS_")})
+    session_env = {"SLURM_CONF": str(C.slurm.conf), "DLI_BACKEND_PATH": BACKENDS,
                    "CONTAINERS_CONF": C.podman.env["CONTAINERS_CONF"],
                    "CONTAINERS_STORAGE_CONF": C.podman.env["CONTAINERS_STORAGE_CONF"]}
     # lab2 is the jump host: its debug log shows the forwarded connections.
     C.sshd = {"lab1": harness.Sshd(C.daemons, "lab1", env=session_env),
-              "lab2": harness.Sshd(C.daemons, "lab2", log_level="DEBUG1"),
+              "lab2": harness.Sshd(C.daemons, "lab2", log_level="DEBUG1",
+                                         env={"DLI_BACKEND_PATH": BACKENDS}),
               "pwonly": harness.Sshd(C.daemons, "pwonly", password_only=True)}
     make_keys()
     C.image = build_image()
@@ -364,6 +374,60 @@ class Ssh(unittest.TestCase):
         self.assertEqual(json.loads(proc.stdout)["model_sha256"], sha)
 
 
+class Executors(unittest.TestCase):
+    """Points of the test backend through dli's own executors (exec/executor.h)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.model = C.root / "model.txt"
+        cls.model.write_text("1\n")
+
+    def points(self, target, count=3):
+        proc = subprocess.run([TOOL, "run-points", C.targets, target, self.model, str(count)],
+                              capture_output=True, text=True, env=C.env, timeout=120,
+                              start_new_session=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return json.loads(proc.stdout)
+
+    def assert_measured(self, results, target):
+        for r in results:
+            self.assertEqual(r["status"], "ok", r.get("error"))
+            self.assertEqual(r.get("target", "local"), target)
+            self.assertTrue(r["host"]["hostname"])
+        walls = [round(r["wall_s"], 3) for r in results]
+        print(f"\n{target}: wall_s per point {walls}", flush=True)
+
+    def test_local(self):
+        self.assert_measured(self.points("here-plain"), "local")
+
+    def test_ssh_hosts(self):
+        for target in ("lab1-dli", "lab2-dli"):
+            results = self.points(target)
+            self.assert_measured(results, target)
+            self.assertNotIn("slurm_job", results[0])
+
+    def test_slurm_steps_of_one_allocation(self):
+        results = self.points("cluster-dli")
+        self.assert_measured(results, "cluster-dli")
+        jobs = {r["slurm_job"] for r in results}
+        self.assertEqual(len(jobs), 1, jobs)
+        job = jobs.pop()
+        # The executor cancelled its allocation when it ended.
+        state = run(tool("state", job)).stdout.strip()
+        self.assertIn(state, ("CANCELLED", "COMPLETING", "COMPLETED", ""), state)
+
+    def test_unreachable_host_fails_the_point_with_the_reason(self):
+        results = self.points("closed-dli", count=1)
+        self.assertEqual(results[0]["status"], "failed")
+        self.assertIn("cannot reach target closed-dli", results[0]["error"])
+        self.assertIn("Connection refused", results[0]["error"])
+
+    def test_wrong_host_key_fails_the_point(self):
+        results = self.points("lab1-wrong-host-key", count=1)
+        self.assertEqual(results[0]["status"], "failed")
+        self.assertIn("Host key verification failed", results[0]["error"])
+
+
 class Containers(unittest.TestCase):
     def test_echo_from_the_built_image(self):
         argv = tool("container", C.targets, "here", "dli-echo", "", "echo", "hello from busybox")
@@ -503,6 +567,6 @@ class SlurmTimeLimit(unittest.TestCase):
 
 def load_tests(loader, tests, pattern):
     suite = unittest.TestSuite()
-    for case in (Ssh, Containers, Slurm, SlurmTimeLimit):
+    for case in (Ssh, Executors, Containers, Slurm, SlurmTimeLimit):
         suite.addTests(loader.loadTestsFromTestCase(case))
     return suite

@@ -1,0 +1,127 @@
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+
+#include "core/text.h"
+#include "exec/child_process.h"
+#include "exec/executor.h"
+#include "exec/remote_commands.h"
+#include "exec/targets.h"
+#include "exec/worker_executor.h"
+
+namespace dli {
+namespace {
+
+// The longest wait for the allocation in the queue; it is never counted in a
+// point's timeout.
+constexpr double kQueueWaitS = 24 * 3600;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (const std::string& line : Split(text, '\n'))
+    if (!Trim(line).empty()) out.push_back(Trim(line));
+  return out;
+}
+
+// One allocation per executor (per study), each point a step of it: the
+// queue is waited in once, before the first point, and every point of the
+// study runs on the same nodes. docs/CLUSTER.md says why not srun per point.
+class SlurmExecutor final : public WorkerExecutor {
+ public:
+  SlurmExecutor(const Targets& all, const Target& target)
+      : all_(all), target_(all_.Find(target.name)), self_(SelfExecutable()) {
+    if (!target_.slurm.via.empty()) CheckTargetFiles(all_, all_.Find(target_.slurm.via));
+  }
+
+  ~SlurmExecutor() override {
+    if (job_id_.empty()) return;
+    try {
+      RunChild({OnLoginNode(all_, target_, "", ScancelArgv(job_id_)), "", 30},
+               [](const std::string&) { return true; });
+    } catch (const std::exception&) {  // the job ends at its time limit
+    }
+  }
+
+  std::vector<BackendInfo> DescribeBackends() override {
+    Allocate();
+    return WorkerExecutor::DescribeBackends();
+  }
+
+  BackendInfo DescribeBackend(const std::string& framework) override {
+    Allocate();
+    return WorkerExecutor::DescribeBackend(framework);
+  }
+
+  PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress) override {
+    PointResult r;
+    try {
+      Allocate();
+      r = WorkerExecutor::Run(spec, on_progress);
+    } catch (const std::exception& e) {
+      r.spec = spec;
+      r.status = "failed";
+      r.error = e.what();
+    }
+    r.target = target_.name;
+    r.slurm_job = job_id_;
+    return r;
+  }
+
+ protected:
+  std::vector<std::string> WorkerCommand(const std::string& verb) const override {
+    WorkerPlace place;
+    place.self = self_;
+    place.slurm_job_id = job_id_;
+    place.name = "dli-" + std::to_string(getpid()) + "-" + std::to_string(++steps_);
+    place.verb = verb;
+    return WorkerArgv(all_, target_, place);
+  }
+
+ private:
+  void Allocate() {
+    const std::lock_guard<std::mutex> lock(allocate_mutex_);
+    if (!job_id_.empty()) return;
+    const std::string job_name = "dli-" + std::to_string(getpid());
+    const ChildOutcome out = RunChild(
+        {OnLoginNode(all_, target_, "", SallocArgv(target_, job_name, 0)), "", kQueueWaitS},
+        [](const std::string&) { return true; });
+    const auto id = ParseSallocJobId(out.log_tail);
+    if (out.wait_status != 0 || !id) {
+      const std::vector<std::string> lines = Lines(out.log_tail);
+      throw std::runtime_error(
+          "no Slurm allocation for target " + target_.name + " (" +
+          (out.timed_out ? "still queued after 24 h" : DescribeExit(out.wait_status)) + ")" +
+          (lines.empty() ? "" : ": " + lines.back()));
+    }
+    job_id_ = *id;
+  }
+
+  const Targets all_;
+  const Target& target_;  // in all_
+  const std::string self_;
+  std::mutex allocate_mutex_;
+  std::string job_id_;
+  mutable std::atomic<long> steps_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<Executor> MakeSlurmExecutor(const Targets& all, const Target& target) {
+  return std::make_unique<SlurmExecutor>(all, target);
+}
+
+std::unique_ptr<Executor> MakeTargetExecutor(const Targets& all, const Target& target) {
+  switch (target.type) {
+    case TargetType::kSsh:
+      return MakeSshExecutor(all, target);
+    case TargetType::kSlurm:
+      return MakeSlurmExecutor(all, target);
+    case TargetType::kLocal:
+      break;
+  }
+  return MakeLocalExecutor(target.dli.empty() ? SelfExecutable() : target.dli);
+}
+
+}  // namespace dli

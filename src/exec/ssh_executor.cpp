@@ -1,0 +1,87 @@
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include "core/error.h"
+#include "core/text.h"
+#include "exec/child_process.h"
+#include "exec/executor.h"
+#include "exec/remote_commands.h"
+#include "exec/targets.h"
+#include "exec/worker_executor.h"
+
+namespace dli {
+namespace {
+
+// A folder only this user can enter: whoever can reach the control socket
+// can run commands as us on the host. Short, because a socket path holds
+// 107 bytes.
+std::string MakeControlDir() {
+  std::string dir = "/tmp/dli-ssh-XXXXXX";
+  if (!mkdtemp(dir.data())) throw std::runtime_error("cannot create a folder under /tmp for ssh");
+  return dir;
+}
+
+// Runs each point's worker on the host through ssh; the host's dli finds the
+// model at the same path (docs/CLUSTER.md: models are not copied yet).
+class SshExecutor final : public WorkerExecutor {
+ public:
+  SshExecutor(const Targets& all, const Target& target)
+      : all_(all), target_(all_.Find(target.name)), self_(SelfExecutable()) {
+    CheckTargetFiles(all_, target_);
+    control_dir_ = MakeControlDir();
+  }
+
+  ~SshExecutor() override {
+    try {
+      RunChild({SshControlExitArgv(all_, target_, control_dir_), "", 10},
+               [](const std::string&) { return true; });
+    } catch (const std::exception&) {  // nothing to end
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(control_dir_, ignored);
+  }
+
+  PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress) override {
+    PointResult r = WorkerExecutor::Run(spec, on_progress);
+    r.target = target_.name;
+    // ssh's own failures (refused, host key, authentication) exit with 255:
+    // the point did not run, and ssh's last line says why.
+    if (r.status == "crashed" && r.error == "worker exited with code 255") {
+      std::string reason;
+      for (const std::string& line : Split(r.stderr_tail, '\n'))
+        if (!Trim(line).empty()) reason = Trim(line);
+      r.status = "failed";
+      r.error = "cannot reach target " + target_.name + (reason.empty() ? "" : ": " + reason);
+    }
+    return r;
+  }
+
+ protected:
+  std::vector<std::string> WorkerCommand(const std::string& verb) const override {
+    WorkerPlace place;
+    place.self = self_;
+    place.control_dir = control_dir_;
+    place.name = "dli-" + std::to_string(getpid()) + "-" + std::to_string(++points_);
+    place.verb = verb;
+    return WorkerArgv(all_, target_, place);
+  }
+
+ private:
+  const Targets all_;
+  const Target& target_;  // in all_
+  const std::string self_;
+  std::string control_dir_;
+  mutable std::atomic<long> points_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<Executor> MakeSshExecutor(const Targets& all, const Target& target) {
+  return std::make_unique<SshExecutor>(all, target);
+}
+
+}  // namespace dli

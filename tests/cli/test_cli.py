@@ -24,6 +24,10 @@ TEST_BACKENDS = os.environ["DLI_TEST_BACKEND_DIR"]
 PRODUCT_BACKENDS = os.environ["DLI_BACKEND_DIR"]
 SOURCE = Path(os.environ["DLI_SOURCE_DIR"])
 SCHEMA = json.loads((SOURCE / "docs" / "schema" / "result.schema.json").read_text())
+# The measurement lock of these tests' dli processes: their own, so that they
+# neither wait for nor block a dli measuring elsewhere on this host.
+LOCK_DIR = tempfile.mkdtemp(prefix="dli-test-lock-")
+os.environ["DLI_LOCK_DIR"] = LOCK_DIR
 SAMPLE_PHOTOS = [SOURCE / "models" / "_datasets" / "sample",
                  Path("/usr/lib/python3/dist-packages/skimage/data")]
 

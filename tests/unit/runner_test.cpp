@@ -62,7 +62,7 @@ TEST_F(StudyRun, StoresEveryPointAndResumesWithoutRunningThemAgain) {
   std::vector<size_t> numbers;
   std::vector<double> etas;
   StudyCallbacks callbacks;
-  callbacks.on_start = [&](const StudyPoint&, size_t number, size_t count, double eta_s) {
+  callbacks.on_start = [&](const StudyPoint&, size_t, size_t number, size_t count, double eta_s) {
     numbers.push_back(number);
     etas.push_back(eta_s);
     EXPECT_EQ(count, 4u);

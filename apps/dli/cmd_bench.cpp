@@ -62,16 +62,16 @@ void PrintAggregates(const std::vector<PointResult>& results, std::ostream& out)
   for (const RepeatedPoint& p : GroupRepetitions(results)) {
     const RepetitionAggregate& a = p.latency;
     const bool ok = p.ok > 0;
-    table.AddRow({std::to_string(p.first().spec.batch),
-                  std::to_string(p.ok) + "/" + std::to_string(p.repetitions.size()),
-                  ok ? FormatFixed(p.fps, 1) : "-",
-                  ok ? FormatFixed(p.fps_interval.low, 1) + " .. " +
-                           FormatFixed(p.fps_interval.high, 1)
-                     : "-",
-                  ok ? RepetitionIntervalName(a.method) : "-",
-                  ok ? FormatFixed(100 * a.within_spread, 1) + "%" : "-",
-                  ok ? FormatFixed(100 * a.between_spread, 1) + "%" : "-",
-                  ok ? FormatFixed(a.max_min_ratio, 3) : "-", std::to_string(p.flagged)});
+    table.AddRow(
+        {std::to_string(p.first().spec.batch),
+         std::to_string(p.ok) + "/" + std::to_string(p.repetitions.size()),
+         ok ? FormatFixed(p.fps, 1) : "-",
+         ok ? FormatFixed(p.fps_interval.low, 1) + " .. " + FormatFixed(p.fps_interval.high, 1)
+            : "-",
+         ok ? RepetitionIntervalName(a.method) : "-",
+         ok ? FormatFixed(100 * a.within_spread, 1) + "%" : "-",
+         ok ? FormatFixed(100 * a.between_spread, 1) + "%" : "-",
+         ok ? FormatFixed(a.max_min_ratio, 3) : "-", std::to_string(p.flagged)});
   }
   table.Print(out);
 }
@@ -178,8 +178,7 @@ int RunBench(int argc, char** argv) {
     PointSpec spec = base;
     spec.batch = batches[order[i].point];
     const std::string label =
-        "[" + std::to_string(i + 1) + "/" + std::to_string(order.size()) + "] " +
-        PointLabel(spec) +
+        "[" + std::to_string(i + 1) + "/" + std::to_string(order.size()) + "] " + PointLabel(spec) +
         (repetitions > 1 ? " rep " + std::to_string(order[i].repetition + 1) : "") + " ...";
     if (!quiet) std::cerr << label << std::flush;
     // On a terminal the worker's progress updates the point's line in place.

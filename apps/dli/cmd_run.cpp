@@ -131,8 +131,7 @@ int RunExperiment(int argc, char** argv) {
                            double eta_s) {
     std::cerr << clear_line << "[" << number << "/" << count << "] ETA "
               << (eta_s < 0 ? "?" : Duration(eta_s)) << "  " << Describe(p.planned)
-              << repetition_text(repetition) << " ..." << (*clear_line ? "" : "\n")
-              << std::flush;
+              << repetition_text(repetition) << " ..." << (*clear_line ? "" : "\n") << std::flush;
   };
   callbacks.on_finish = [&](const StudyPoint& p, const PointResult& r) {
     if (!r.ok())
@@ -155,8 +154,8 @@ int RunExperiment(int argc, char** argv) {
   }
   std::cout << "finished " << outcome.finished << (k > 1 ? " repetitions" : " points") << " in "
             << Duration(outcome.wall_s) << " (" << outcome.failed << " failed, " << outcome.flagged
-            << " flagged, " << skipped << " skipped, " << done
-            << " already done) -> " << db_path << " run " << outcome.run_id << "\n"
+            << " flagged, " << skipped << " skipped, " << done << " already done) -> " << db_path
+            << " run " << outcome.run_id << "\n"
             << "next: dli report --db " << db_path << " --out results/report.html\n";
   return outcome.failed > 0 ? kExitFailed : kExitOk;
 }

@@ -33,10 +33,9 @@ std::string RepetitionGroupKey(const PointResult& r) {
 
 RepeatedPoint AggregatePoint(std::vector<PointResult> repetitions) {
   RepeatedPoint p;
-  std::stable_sort(repetitions.begin(), repetitions.end(),
-                   [](const PointResult& a, const PointResult& b) {
-                     return a.repetition < b.repetition;
-                   });
+  std::stable_sort(
+      repetitions.begin(), repetitions.end(),
+      [](const PointResult& a, const PointResult& b) { return a.repetition < b.repetition; });
   p.repetitions = std::move(repetitions);
   std::vector<LatencySummary> ok;
   for (const PointResult& r : p.repetitions) {

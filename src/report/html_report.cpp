@@ -219,11 +219,12 @@ std::string VariabilityText(const std::vector<PointResult>& results) {
   }
   if (between.empty()) return "";
   return "Run-to-run variability measured: median between-repetition spread " +
-         FormatFixed(100 * Median(between), 1) + "% (std / mean of the repetition medians) against " +
-         FormatFixed(100 * Median(within), 1) + "% within one repetition (relative CI width), over " +
-         std::to_string(between.size()) + " points with " + std::to_string(repetitions) +
-         " repetitions; " + std::to_string(flagged) +
-         " repetitions flagged for interference or drift.";
+         FormatFixed(100 * Median(between), 1) +
+         "% (std / mean of the repetition medians) against " +
+         FormatFixed(100 * Median(within), 1) +
+         "% within one repetition (relative CI width), over " + std::to_string(between.size()) +
+         " points with " + std::to_string(repetitions) + " repetitions; " +
+         std::to_string(flagged) + " repetitions flagged for interference or drift.";
 }
 
 // ---- Formatting. ----

@@ -15,10 +15,9 @@ namespace fs = std::filesystem;
 namespace dli {
 namespace {
 
-const std::set<std::string> kTopKeys = {"name",    "models",     "model",    "frameworks",
-                                        "devices", "precisions", "batches",  "params",
-                                        "images",  "max_images", "accuracy", "measure",
-                                        "repetitions"};
+const std::set<std::string> kTopKeys = {
+    "name",   "models", "model",      "frameworks", "devices", "precisions", "batches",
+    "params", "images", "max_images", "accuracy",   "measure", "repetitions"};
 const std::set<std::string> kMeasureKeys = {"iterations",     "time_limit", "warmup", "ci_target",
                                             "min_iterations", "min_time",   "timeout"};
 const std::set<std::string> kAccuracyKeys = {"dataset", "labels", "classes", "limit"};

@@ -95,7 +95,8 @@ size_t Study::RepetitionsToRun() const {
   size_t n = 0;
   for (const StudyPoint& p : points)
     if (p.state == PointState::kRun)
-      n += static_cast<size_t>(std::count(p.repetition_done.begin(), p.repetition_done.end(), false));
+      n += static_cast<size_t>(
+          std::count(p.repetition_done.begin(), p.repetition_done.end(), false));
   return n;
 }
 
@@ -118,8 +119,11 @@ Study PlanStudy(const Experiment& experiment, FrameworkCatalog& frameworks) {
   if (!experiment.images.empty()) CheckImageFolder(experiment.images);
   const std::vector<std::string> keys = ResumeKeys(plan, experiment.dataset);
   for (size_t i = 0; i < plan.size(); ++i) {
-    StudyPoint p{plan[i], keys[i],
-                 plan[i].skip_reason.empty() ? PointState::kRun : PointState::kSkip, {}, {}};
+    StudyPoint p{plan[i],
+                 keys[i],
+                 plan[i].skip_reason.empty() ? PointState::kRun : PointState::kSkip,
+                 {},
+                 {}};
     if (p.state == PointState::kRun) {
       const size_t n = p.planned.kind == "accuracy" ? 1 : experiment.repetitions;
       for (size_t r = 0; r < n; ++r) p.repetition_keys.push_back(RepetitionKey(p.key, r));

@@ -82,7 +82,7 @@ struct StudyOutcome {
   int64_t run_id = 0;
   uint32_t seed = 0;  // the interleaved order's seed (used with more than one repetition)
   size_t finished = 0, failed = 0, flagged = 0;  // repetitions
-  bool interrupted = false;  // stopped before every point ran
+  bool interrupted = false;                      // stopped before every point ran
   double wall_s = 0;
 };
 

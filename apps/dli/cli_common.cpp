@@ -17,6 +17,23 @@ namespace fs = std::filesystem;
 
 namespace dli::cli {
 
+MeasurementLock TakeMeasurementLock(bool no_wait) {
+  return MeasurementLock(SelfCommandLine(), no_wait ? LockWait::kNoWait : LockWait::kWait,
+                         std::cerr);
+}
+
+std::optional<uint32_t> SeedOption(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  const auto v = ParseInt(text);
+  if (!v || *v < 0 || *v > 0xFFFFFFFFLL)
+    throw UsageError("--seed expects a whole number from 0 to 4294967295, got '" + text + "'");
+  return static_cast<uint32_t>(*v);
+}
+
+std::string FlagsText(const PointResult& r) {
+  return r.flags.empty() ? "" : "flags: " + Join(r.flags, ", ");
+}
+
 ParamList ParseParams(const std::vector<std::string>& items) {
   ParamList params;
   for (const std::string& item : items) {

@@ -2,6 +2,8 @@
 #ifndef DLI_APPS_CLI_COMMON_H
 #define DLI_APPS_CLI_COMMON_H
 
+#include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "accuracy/images.h"
 #include "core/backend.h"
 #include "core/point.h"
+#include "machine/host_lock.h"
 #include "store/store.h"
 #include "study/frameworks.h"
 
@@ -21,6 +24,17 @@ ParamList ParseParams(const std::vector<std::string>& items);
 // frameworks.Select(list), with a note on stderr for each framework that
 // "all" leaves out because it is unavailable.
 std::vector<BackendInfo> SelectBackends(FrameworkCatalog& frameworks, const std::string& list);
+
+// The host-wide measurement lock for this command, held until destroyed:
+// waits with a notice on stderr, or with --no-wait (`no_wait`) throws
+// MeasurementLockBusy naming the holder (exit 1, one line).
+MeasurementLock TakeMeasurementLock(bool no_wait);
+
+// --seed: the interleaved order's seed to reproduce; nullopt = a fresh one.
+std::optional<uint32_t> SeedOption(const std::string& text);
+
+// "flags: steal, drift" for a flagged repetition, else "".
+std::string FlagsText(const PointResult& result);
 
 // The results database at `path`; UsageError when there is none.
 ResultStore OpenResults(const std::string& path);

@@ -57,8 +57,29 @@ struct PointSpec {
   double timeout_s = 600;
 };
 
+// The machine around one repetition's measured window (docs/METHODOLOGY.md,
+// "Repetitions, interference and drift"). The worker fills the window, the
+// interference record and the reference readings; whoever runs the
+// repetitions adds the drift ratio and its flag.
+struct MachineRecord {
+  // UTC wall clock around the first inference, warm-up and timed requests,
+  // in milliseconds since the epoch; 0 when the point never got there (the
+  // end stays 0 when the measurement failed inside the window).
+  int64_t window_start_utc_ms = 0, window_end_utc_ms = 0;
+  // InterferenceToJson of the window (warnings included); null when not taken.
+  nlohmann::json interference;
+  // The reference workload's median just before and just after the window
+  // (0 = not measured), and their mean over the study's first reading.
+  double reference_before_ms = 0, reference_after_ms = 0;
+  double drift_ratio = 0;  // 0 = unknown
+
+  bool recorded() const { return window_start_utc_ms != 0; }
+};
+
 struct PointResult {
   PointSpec spec;
+  // Which repetition of the point this is (from 0): each is its own process.
+  size_t repetition = 0;
   std::string status = "ok";  // ok | failed | timeout | crashed | interrupted
   std::string error;
   std::string stderr_tail;
@@ -84,6 +105,10 @@ struct PointResult {
   std::string target = "local";
   // The Slurm job whose step ran it; "" elsewhere.
   std::string slurm_job;
+  MachineRecord machine;
+  // Why this repetition's figures may not describe the framework: the
+  // interference warning ids ("steal", "other_processes", ...) and "drift".
+  std::vector<std::string> flags;
 
   bool ok() const { return status == "ok"; }
 };

@@ -294,6 +294,18 @@ json ResultToJson(const PointResult& r, bool with_samples) {
   if (!IsEmpty(r.host)) j["host"] = HostToJson(r.host);
   if (r.target != "local") j["target"] = r.target;
   if (!r.slurm_job.empty()) j["slurm_job"] = r.slurm_job;
+  j["repetition"] = r.repetition;
+  if (r.machine.recorded()) {
+    const MachineRecord& m = r.machine;
+    auto positive = [](double v) { return v > 0 ? json(v) : json(nullptr); };
+    j["machine"] = {{"window_start_utc_ms", m.window_start_utc_ms},
+                    {"window_end_utc_ms", m.window_end_utc_ms},
+                    {"interference", m.interference},
+                    {"reference_before_ms", positive(m.reference_before_ms)},
+                    {"reference_after_ms", positive(m.reference_after_ms)},
+                    {"drift_ratio", positive(m.drift_ratio)}};
+  }
+  if (!r.flags.empty()) j["flags"] = r.flags;
   if (!r.stderr_tail.empty()) j["stderr_tail"] = r.stderr_tail;
   if (with_samples) j["samples_ms"] = r.samples_ms;
   if (!r.predictions.empty()) {
@@ -361,6 +373,15 @@ PointResult ResultFromJson(const json& j) {
     }
   }
   r.host = HostFromFields(f.Object("host"));
+  f.Get("repetition", r.repetition);
+  const Fields m = f.Object("machine");
+  m.Get("window_start_utc_ms", r.machine.window_start_utc_ms);
+  m.Get("window_end_utc_ms", r.machine.window_end_utc_ms);
+  if (const json* interference = m.Find("interference")) r.machine.interference = *interference;
+  m.Get("reference_before_ms", r.machine.reference_before_ms);
+  m.Get("reference_after_ms", r.machine.reference_after_ms);
+  m.Get("drift_ratio", r.machine.drift_ratio);
+  f.Get("flags", r.flags);
   return r;
 }
 

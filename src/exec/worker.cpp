@@ -18,6 +18,8 @@
 #include "exec/backend_probe.h"
 #include "exec/executor.h"
 #include "exec/worker_protocol.h"
+#include "machine/interference.h"
+#include "machine/reference_workload.h"
 
 namespace fs = std::filesystem;
 
@@ -76,6 +78,33 @@ void Predict(const PointSpec& spec, Session& session, const dli_tensor_info& inp
   }
 }
 
+int64_t UtcNowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// Measures with the machine recorded around the window: the reference
+// workload outermost, so its own CPU time stays outside the interference
+// window; the snapshots are of this process, so its CPU time (every thread
+// of the framework) is "own", never "other processes".
+Measurement MeasureRecorded(Session& session, size_t n_batches, const PointSpec& spec,
+                            const PointProgress& on_progress, PointResult& r) {
+  r.machine.reference_before_ms = MeasureReferenceWorkload().median_ms;
+  const MachineSnapshot before = TakeSnapshot();
+  r.machine.window_start_utc_ms = UtcNowMs();
+  const Measurement m =
+      RunMeasurement(session, n_batches, spec.measure, SteadyClockMs, [&](size_t n) {
+        if (on_progress && n % 100 == 0) on_progress(n, spec.measure.stop.iterations);
+      });
+  r.machine.window_end_utc_ms = UtcNowMs();
+  const InterferenceWindow window = Difference(before, TakeSnapshot());
+  r.machine.reference_after_ms = MeasureReferenceWorkload().median_ms;
+  const std::vector<InterferenceWarning> warnings = Flag(window);
+  r.machine.interference = InterferenceToJson(window, warnings);
+  for (const InterferenceWarning& w : warnings) r.flags.push_back(InterferenceKindId(w.kind));
+  return m;
+}
+
 // A shortened hash for messages.
 std::string Short(const std::string& sha256) { return sha256.substr(0, 12); }
 
@@ -123,10 +152,7 @@ PointResult RunPointInProcess(const PointSpec& spec, const PointProgress& on_pro
     session->SetInputs(batches.Pointers(), batches.batch_bytes());
     r.output_shape = ShapeText(session->OutputInfo());
 
-    const Measurement m =
-        RunMeasurement(*session, batches.size(), spec.measure, SteadyClockMs, [&](size_t n) {
-          if (on_progress && n % 100 == 0) on_progress(n, spec.measure.stop.iterations);
-        });
+    const Measurement m = MeasureRecorded(*session, batches.size(), spec, on_progress, r);
     r.first_inference_ms = m.first_inference_ms;
     r.warmup_ms = m.warmup_ms;
     r.samples_ms = m.samples_ms;

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/point.h"
+#include "core/repeated_point.h"
 #include "core/text.h"
 
 using nlohmann::json;
@@ -32,16 +33,38 @@ const char* ChangeName(Change change) {
   return "within noise";
 }
 
+namespace {
+
+// A run's points by MatchKey, each key's repetitions by index (of several
+// with one index, the last counts).
+using RunPoints = std::map<std::string, std::map<size_t, const PointResult*>>;
+RunPoints ByKey(const std::vector<PointResult>& points) {
+  RunPoints out;
+  for (const PointResult& p : points) out[MatchKey(p)][p.repetition] = &p;
+  return out;
+}
+
+// One repetition: its own FPS and CI; several: the aggregate's FPS and
+// between-repetition interval.
+FpsInterval FpsOf(const std::map<size_t, const PointResult*>& repetitions, size_t& count) {
+  count = repetitions.size();
+  if (count == 1) return FpsIntervalOf(*repetitions.begin()->second);
+  std::vector<PointResult> all;
+  for (const auto& [index, p] : repetitions) all.push_back(*p);
+  const RepeatedPoint point = AggregatePoint(std::move(all));
+  return {point.fps, point.fps_interval.low, point.fps_interval.high};
+}
+
+}  // namespace
+
 std::vector<PointComparison> ComparePoints(const std::vector<PointResult>& a,
                                            const std::vector<PointResult>& b) {
-  std::map<std::string, const PointResult*> in_b;
-  for (const PointResult& p : b) in_b[MatchKey(p)] = &p;
-  std::map<std::string, const PointResult*> in_a;
-  for (const PointResult& p : a) in_a[MatchKey(p)] = &p;
+  const RunPoints in_a = ByKey(a), in_b = ByKey(b);
   std::vector<PointComparison> out;
-  for (const auto& [key, pa] : in_a) {
+  for (const auto& [key, reps_a] : in_a) {
     const auto it = in_b.find(key);
     if (it == in_b.end()) continue;
+    const PointResult* pa = reps_a.begin()->second;
     PointComparison c;
     c.key = key;
     c.framework = pa->spec.framework;
@@ -49,11 +72,12 @@ std::vector<PointComparison> ComparePoints(const std::vector<PointResult>& a,
     c.precision = pa->spec.precision;
     c.batch = pa->spec.batch;
     c.params = ParamsText(pa->spec.params);
-    c.a = FpsIntervalOf(*pa);
-    c.b = FpsIntervalOf(*it->second);
+    c.a = FpsOf(reps_a, c.repetitions_a);
+    c.b = FpsOf(it->second, c.repetitions_b);
     c.ratio = c.a.fps > 0 ? c.b.fps / c.a.fps : 0;
     c.ratio_low = c.a.high > 0 ? c.b.low / c.a.high : 0;
     c.ratio_high = c.a.low > 0 ? c.b.high / c.a.low : 0;
+    // Equivalent to SignificantlyDifferent(a, b) on the two FPS intervals.
     c.change = c.ratio_low > 1    ? Change::kFaster
                : c.ratio_high < 1 ? Change::kSlower
                                   : Change::kWithinNoise;
@@ -71,7 +95,9 @@ json ComparisonToJson(int64_t run_a, int64_t run_b, const std::vector<PointCompa
                    {"ratio", c.ratio},
                    {"ratio_low", c.ratio_low},
                    {"ratio_high", c.ratio_high},
-                   {"change", ChangeName(c.change)}});
+                   {"change", ChangeName(c.change)},
+                   {"repetitions_a", c.repetitions_a},
+                   {"repetitions_b", c.repetitions_b}});
   return {{"run_a", run_a}, {"run_b", run_b}, {"points", out}};
 }
 

@@ -1,7 +1,9 @@
 // Comparing the performance points two runs have in common (`dli compare`):
-// the FPS ratio B/A with the interval implied by both medians' 95%
-// confidence intervals. A change is flagged only when that interval excludes
-// 1, i.e. when it exceeds the measurement noise.
+// the FPS ratio B/A with the interval implied by both points' 95% intervals:
+// a point's own CI of the median, or for a point with several repetitions
+// the between-repetition interval of their aggregate (AggregatePoint). A
+// change is flagged only when that ratio interval excludes 1, i.e. when the
+// two intervals do not overlap (SignificantlyDifferent).
 #ifndef DLI_REPORT_COMPARE_H
 #define DLI_REPORT_COMPARE_H
 
@@ -34,12 +36,14 @@ struct PointComparison {
   std::string framework, device, precision, params;
   int batch = 0;
   FpsInterval a, b;
+  size_t repetitions_a = 1, repetitions_b = 1;
   double ratio = 0, ratio_low = 0, ratio_high = 0;  // B/A
   Change change = Change::kWithinNoise;
 };
 
 // The points of `a` and `b` (performance points) with the same MatchKey, in
-// key order; of several points with one key in a run, the last counts.
+// key order; the repetitions of a key are aggregated, and of several points
+// with one key and repetition index in a run, the last counts.
 std::vector<PointComparison> ComparePoints(const std::vector<PointResult>& a,
                                            const std::vector<PointResult>& b);
 

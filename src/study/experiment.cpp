@@ -14,9 +14,9 @@ namespace fs = std::filesystem;
 namespace dli {
 namespace {
 
-const std::set<std::string> kTopKeys = {"name",    "models",     "model",    "frameworks",
-                                        "devices", "precisions", "batches",  "params",
-                                        "images",  "max_images", "accuracy", "measure"};
+const std::set<std::string> kTopKeys = {
+    "name",   "models", "model",      "frameworks", "devices", "precisions", "batches",
+    "params", "images", "max_images", "accuracy",   "measure", "repetitions"};
 const std::set<std::string> kMeasureKeys = {"iterations",     "time_limit", "warmup", "ci_target",
                                             "min_iterations", "min_time",   "timeout"};
 const std::set<std::string> kAccuracyKeys = {"dataset", "labels", "classes", "limit"};
@@ -81,6 +81,8 @@ Experiment LoadExperiment(const std::string& path) {
   }
   if (root["max_images"])
     e.max_images = static_cast<size_t>(r.Int(root["max_images"], "max_images", 1));
+  if (root["repetitions"])
+    e.repetitions = static_cast<size_t>(r.Int(root["repetitions"], "repetitions", 1));
   if (const YAML::Node acc = root["accuracy"]) {
     if (acc.IsScalar()) {
       e.accuracy = r.Bool(acc, "accuracy");

@@ -29,6 +29,9 @@ struct Experiment {
   std::map<std::string, std::string> params_at;  // framework -> "file:line:col"
   std::string images;                            // performance input; "" = synthetic
   size_t max_images = 320;
+  // Each performance point runs this many times, each in a fresh process,
+  // interleaved across the points (docs/EXPERIMENTS.md).
+  size_t repetitions = 1;
   bool accuracy = false;
   std::string dataset, dataset_labels, dataset_classes;
   size_t dataset_limit = 0;

@@ -46,4 +46,9 @@ std::vector<std::string> ResumeKeys(const std::vector<PlannedPoint>& plan,
   return keys;
 }
 
+std::string RepetitionKey(const std::string& point_key, size_t repetition) {
+  if (repetition == 0) return point_key;
+  return PointKey({{"point", point_key}, {"repetition", repetition}});
+}
+
 }  // namespace dli

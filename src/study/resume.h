@@ -25,6 +25,11 @@ nlohmann::json ResumeIdentity(const PlannedPoint& point, const std::string& mode
 std::vector<std::string> ResumeKeys(const std::vector<PlannedPoint>& plan,
                                     const std::string& dataset);
 
+// The resume key of repetition `repetition` of the point whose key is
+// `point_key`: the point key itself for repetition 0, so studies stored
+// before repetitions existed (and studies with one repetition) resume.
+std::string RepetitionKey(const std::string& point_key, size_t repetition);
+
 }  // namespace dli
 
 #endif  // DLI_STUDY_RESUME_H

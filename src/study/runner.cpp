@@ -8,6 +8,8 @@
 #include "accuracy/accuracy_json.h"
 #include "accuracy/images.h"
 #include "core/host.h"
+#include "core/repeated_point.h"
+#include "core/repetitions.h"
 #include "study/resume.h"
 
 using nlohmann::json;
@@ -19,9 +21,8 @@ namespace {
 // take a fraction of a performance point's time.
 class TimeLeft {
  public:
-  explicit TimeLeft(const Study& study) {
-    for (const StudyPoint& p : study.points)
-      if (p.state == PointState::kRun) ++left_of_[p.planned.kind];
+  explicit TimeLeft(const std::vector<std::pair<const StudyPoint*, size_t>>& visits) {
+    for (const auto& [p, repetition] : visits) ++left_of_[p->planned.kind];
   }
   void Finished(const std::string& kind, double wall_s) {
     spent_of_[kind] += wall_s;
@@ -61,7 +62,43 @@ PointSpec SpecToRun(const StudyPoint& p, const std::vector<std::string>& dataset
   return spec;
 }
 
+// What RunStudy runs, in order: accuracy points first, then the performance
+// points' repetitions interleaved; finished repetitions are left out.
+std::vector<std::pair<const StudyPoint*, size_t>> Visits(const Study& study, uint32_t seed) {
+  std::vector<std::pair<const StudyPoint*, size_t>> visits;
+  std::vector<const StudyPoint*> performance;
+  for (const StudyPoint& p : study.points) {
+    if (p.state == PointState::kSkip) continue;
+    if (p.planned.kind == "accuracy") {
+      if (!p.repetition_done.at(0)) visits.emplace_back(&p, 0);
+    } else {
+      performance.push_back(&p);
+    }
+  }
+  // One repetition keeps the plan order: there is nothing to interleave.
+  const size_t k = study.experiment.repetitions;
+  std::vector<Visit> order;
+  if (k == 1)
+    for (size_t i = 0; i < performance.size(); ++i) order.push_back({i, 0});
+  else
+    order = InterleavedOrder(performance.size(), k, seed);
+  for (const Visit& v : order) {
+    const StudyPoint* p = performance[v.point];
+    if (!p->repetition_done.at(v.repetition)) visits.emplace_back(p, v.repetition);
+  }
+  return visits;
+}
+
 }  // namespace
+
+size_t Study::RepetitionsToRun() const {
+  size_t n = 0;
+  for (const StudyPoint& p : points)
+    if (p.state == PointState::kRun)
+      n += static_cast<size_t>(
+          std::count(p.repetition_done.begin(), p.repetition_done.end(), false));
+  return n;
+}
 
 size_t Study::Count(PointState state) const {
   return static_cast<size_t>(std::count_if(points.begin(), points.end(),
@@ -81,15 +118,30 @@ Study PlanStudy(const Experiment& experiment, FrameworkCatalog& frameworks) {
   }
   if (!experiment.images.empty()) CheckImageFolder(experiment.images);
   const std::vector<std::string> keys = ResumeKeys(plan, experiment.dataset);
-  for (size_t i = 0; i < plan.size(); ++i)
-    study.points.push_back(
-        {plan[i], keys[i], plan[i].skip_reason.empty() ? PointState::kRun : PointState::kSkip});
+  for (size_t i = 0; i < plan.size(); ++i) {
+    StudyPoint p{plan[i],
+                 keys[i],
+                 plan[i].skip_reason.empty() ? PointState::kRun : PointState::kSkip,
+                 {},
+                 {}};
+    if (p.state == PointState::kRun) {
+      const size_t n = p.planned.kind == "accuracy" ? 1 : experiment.repetitions;
+      for (size_t r = 0; r < n; ++r) p.repetition_keys.push_back(RepetitionKey(p.key, r));
+      p.repetition_done.assign(n, false);
+    }
+    study.points.push_back(std::move(p));
+  }
   return study;
 }
 
 void MarkFinished(Study& study, ResultStore& store) {
-  for (StudyPoint& p : study.points)
-    if (p.state == PointState::kRun && store.HasFinished(p.key)) p.state = PointState::kDone;
+  for (StudyPoint& p : study.points) {
+    if (p.state != PointState::kRun) continue;
+    for (size_t r = 0; r < p.repetition_keys.size(); ++r)
+      p.repetition_done[r] = store.HasFinished(p.repetition_keys[r]);
+    if (std::count(p.repetition_done.begin(), p.repetition_done.end(), false) == 0)
+      p.state = PointState::kDone;
+  }
 }
 
 StudyOutcome RunStudy(const Study& study, Executor& executor, ResultStore& store,
@@ -98,31 +150,40 @@ StudyOutcome RunStudy(const Study& study, Executor& executor, ResultStore& store
   std::vector<std::string> dataset_files;
   if (study.dataset)
     for (const LabelledImage& li : study.dataset->items) dataset_files.push_back(li.path);
-  const json config = {{"file", std::filesystem::absolute(e.file).string()},
-                       {"name", e.name},
-                       {"db", options.db_path},
-                       {"points", study.points.size()}};
+  StudyOutcome outcome;
+  outcome.seed = options.seed ? *options.seed : NewStudySeed();
+  json config = {{"file", std::filesystem::absolute(e.file).string()},
+                 {"name", e.name},
+                 {"db", options.db_path},
+                 {"points", study.points.size()},
+                 {"repetitions", e.repetitions}};
+  if (e.repetitions > 1) config["seed"] = outcome.seed;
+  if (!options.doctor.is_null()) config["doctor"] = options.doctor;
   auto stop_requested = [&] { return callbacks.stop_requested && callbacks.stop_requested(); };
 
-  StudyOutcome outcome;
   outcome.run_id = store.BeginRun(e.name, config, HostToJson(ReadHostInfo()));
   const auto started = std::chrono::steady_clock::now();
-  const size_t to_run = study.Count(PointState::kRun);
-  TimeLeft time_left(study);
-  for (const StudyPoint& p : study.points) {
-    if (p.state != PointState::kRun) continue;
+  const std::vector<std::pair<const StudyPoint*, size_t>> visits = Visits(study, outcome.seed);
+  TimeLeft time_left(visits);
+  double first_reference_ms = 0;
+  for (const auto& [point, repetition] : visits) {
+    const StudyPoint& p = *point;
     if (stop_requested()) break;
     if (callbacks.on_start)
-      callbacks.on_start(p, outcome.finished + 1, to_run, time_left.Seconds());
+      callbacks.on_start(p, repetition, outcome.finished + 1, visits.size(), time_left.Seconds());
     const PointSpec spec = SpecToRun(p, dataset_files);
-    const PointResult r = executor.Run(spec);
+    PointResult r = executor.Run(spec);
     if (r.status == "interrupted") {
       outcome.interrupted = true;
       break;
     }
+    r.repetition = repetition;
+    if (first_reference_ms <= 0) first_reference_ms = r.machine.reference_before_ms;
+    ApplyDrift(r, first_reference_ms);
     time_left.Finished(p.planned.kind, r.wall_s);
     ++outcome.finished;
     if (!r.ok()) ++outcome.failed;
+    if (!r.flags.empty()) ++outcome.flagged;
     json result;
     if (p.planned.kind == "accuracy") {
       const int offset = spec.label_offset;
@@ -131,7 +192,7 @@ StudyOutcome RunStudy(const Study& study, Executor& executor, ResultStore& store
     } else {
       result = ResultToJson(r, options.save_samples);
     }
-    store.SavePoint(outcome.run_id, p.planned.kind, p.key, result);
+    store.SavePoint(outcome.run_id, p.planned.kind, p.repetition_keys.at(repetition), result);
     if (callbacks.on_finish) callbacks.on_finish(p, r);
   }
   outcome.wall_s =

@@ -27,7 +27,12 @@ enum class PointState {
 struct StudyPoint {
   PlannedPoint planned;
   std::string key;  // the resume key (ResumeKeys); empty when skipped
+  // kRun while any repetition is left to run, kDone when every one finished.
   PointState state = PointState::kRun;
+  // Per repetition (one for an accuracy point): its resume key
+  // (RepetitionKey of `key`) and whether it finished before.
+  std::vector<std::string> repetition_keys;
+  std::vector<bool> repetition_done;
 };
 
 struct Study {
@@ -36,6 +41,8 @@ struct Study {
   std::optional<Dataset> dataset;  // the accuracy points' labelled images
 
   size_t Count(PointState state) const;
+  // Repetitions of runnable points not finished yet: what RunStudy runs.
+  size_t RepetitionsToRun() const;
 };
 
 // Plans the experiment against every framework of `frameworks`, loads its
@@ -43,15 +50,19 @@ struct Study {
 // before anything runs. Each point is kRun or kSkip.
 Study PlanStudy(const Experiment& experiment, FrameworkCatalog& frameworks);
 
-// Marks each point to run as done when `store` holds a point that finished
-// with its resume key.
+// Marks each repetition to run as done when `store` holds a point that
+// finished with its resume key, and a point as done when all of them are.
 void MarkFinished(Study& study, ResultStore& store);
 
 struct StudyCallbacks {
-  // Before a point runs: its number among the points to run (from 1), their
-  // count, and the estimated time left in seconds (negative while unknown).
-  std::function<void(const StudyPoint&, size_t number, size_t count, double eta_s)> on_start;
-  // After a point ran and was saved, whether it succeeded or not.
+  // Before a repetition of a point runs: the repetition (from 0), its number
+  // among the repetitions to run (from 1), their count, and the estimated
+  // time left in seconds (negative while unknown).
+  std::function<void(const StudyPoint&, size_t repetition, size_t number, size_t count,
+                     double eta_s)>
+      on_start;
+  // After a repetition ran and was saved, whether it succeeded or not; the
+  // result carries its repetition index, drift ratio and flags.
   std::function<void(const StudyPoint&, const PointResult&)> on_finish;
   // Polled before each point and at the end: true stops the study (Ctrl-C).
   std::function<bool()> stop_requested;
@@ -60,18 +71,29 @@ struct StudyCallbacks {
 struct StudyOptions {
   std::string db_path;  // recorded in the run's configuration
   bool save_samples = false;
+  // The shuffle seed of the interleaved order; a fresh one when unset.
+  std::optional<uint32_t> seed;
+  // Recorded in the run's configuration as "doctor" when not null
+  // (DoctorToJson of the machine before the study).
+  nlohmann::json doctor;
 };
 
 struct StudyOutcome {
   int64_t run_id = 0;
-  size_t finished = 0, failed = 0;
-  bool interrupted = false;  // stopped before every point ran
+  uint32_t seed = 0;  // the interleaved order's seed (used with more than one repetition)
+  size_t finished = 0, failed = 0, flagged = 0;  // repetitions
+  bool interrupted = false;                      // stopped before every point ran
   double wall_s = 0;
 };
 
-// Runs every kRun point through `executor` into a new run of `store` (with
-// the experiment, this host and the options recorded), in plan order; a
-// point the executor reports interrupted is not saved and stops the study.
+// Runs every repetition left through `executor` into a new run of `store`
+// (with the experiment, this host, the seed and the options recorded), each
+// saved as its own record the moment it finishes: accuracy points first, in
+// plan order, then the performance points' repetitions interleaved
+// (InterleavedOrder over the runnable performance points with the seed; with
+// one repetition, plan order, and the seed is not recorded). Each
+// repetition's drift ratio is taken against the first reading of this run. A
+// repetition the executor reports interrupted is not saved and stops the study.
 StudyOutcome RunStudy(const Study& study, Executor& executor, ResultStore& store,
                       const StudyOptions& options, const StudyCallbacks& callbacks);
 

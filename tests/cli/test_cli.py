@@ -24,6 +24,10 @@ TEST_BACKENDS = os.environ["DLI_TEST_BACKEND_DIR"]
 PRODUCT_BACKENDS = os.environ["DLI_BACKEND_DIR"]
 SOURCE = Path(os.environ["DLI_SOURCE_DIR"])
 SCHEMA = json.loads((SOURCE / "docs" / "schema" / "result.schema.json").read_text())
+# The measurement lock of these tests' dli processes: their own, so that they
+# neither wait for nor block a dli measuring elsewhere on this host.
+LOCK_DIR = tempfile.mkdtemp(prefix="dli-test-lock-")
+os.environ["DLI_LOCK_DIR"] = LOCK_DIR
 SAMPLE_PHOTOS = [SOURCE / "models" / "_datasets" / "sample",
                  Path("/usr/lib/python3/dist-packages/skimage/data")]
 
@@ -318,6 +322,115 @@ class Experiments(Fixture):
             self.assertTrue((out.parent / fig).read_text().startswith("<svg"), fig)
         self.assertEqual(run(["report", "--db", str(self.dir / "none.db")]).returncode, 2)
         self.assertEqual(run(["compare", "1", "9", "--db", db]).returncode, 2)
+
+
+class Repetitions(Fixture):
+    def test_bench_repetitions_are_interleaved_and_aggregated(self):
+        proc, doc = self.bench("--batch", "1,2", "--iterations", "20", "--repetitions", "3",
+                               "--seed", "5")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        jsonschema.validate(doc, SCHEMA)
+        self.assertEqual(doc["seed"], 5)
+        self.assertIn("--seed 5", proc.stdout)
+        reps = [(r["batch"], r["repetition"]) for r in doc["results"]]
+        self.assertEqual(sorted(reps), [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)])
+        for i in range(0, 6, 2):  # round r visits both batches before round r + 1
+            self.assertEqual({rep for _, rep in reps[i:i + 2]}, {i // 2})
+        for r in doc["results"]:
+            m = r["machine"]
+            self.assertLessEqual(m["window_start_utc_ms"], m["window_end_utc_ms"])
+            self.assertGreater(m["drift_ratio"], 0)
+            self.assertIn("other_cpus", m["interference"])
+        self.assertEqual([a["batch"] for a in doc["aggregates"]], [1, 2])
+        for a in doc["aggregates"]:
+            self.assertEqual((a["repetitions"], a["method"]), (3, "t"))
+            self.assertLessEqual(a["fps_interval"][0], a["fps"])
+            self.assertLessEqual(a["fps"], a["fps_interval"][1])
+        _, again = self.bench("--batch", "1,2", "--iterations", "20", "--repetitions", "3",
+                              "--seed", "5")
+        self.assertEqual([(r["batch"], r["repetition"]) for r in again["results"]], reps)
+
+    def test_experiment_repetitions_resume_and_report(self):
+        exp = self.dir / "exp.yaml"
+        exp.write_text(
+            f"name: reps\nmodels: [{self.model}]\nframeworks: [testing]\nbatches: [1, 2]\n"
+            "repetitions: 2\nmeasure: {iterations: 20, warmup: 1}\n")
+        db = str(self.dir / "r.db")
+        proc = run(["run", str(exp), "--db", db, "--seed", "9"])
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("2 repetitions each, 4 repetitions to run", proc.stdout)
+        self.assertIn("--seed 9", proc.stdout)
+        with sqlite3.connect(db) as con:
+            config = json.loads(con.execute("select config_json from runs").fetchone()[0])
+            keys = [k for (k,) in con.execute("select key from points")]
+        self.assertEqual((config["seed"], config["repetitions"]), (9, 2))
+        self.assertIn("findings", config["doctor"])
+        self.assertEqual(len(set(keys)), 4)
+        proc = run(["run", str(exp), "--db", db])
+        self.assertIn("0 to run, 2 already done", proc.stdout)
+        report = self.dir / "report.html"
+        proc = run(["report", "--db", db, "--out", str(report)])
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("Run-to-run variability measured", report.read_text())
+
+
+class MeasurementLock(Fixture):
+    def setUp(self):
+        super().setUp()
+        self.lock_dir = self.dir / "lock"
+        self.env = dict(os.environ, DLI_BACKEND_PATH=TEST_BACKENDS, DLI_LOCK_DIR=str(self.lock_dir))
+
+    def start_bench(self, out, *extra):
+        return subprocess.Popen([DLI, "bench", "--model", str(self.model), "--framework", "testing",
+                                 "--json", str(out), *extra], env=self.env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def wait_for_holder(self):
+        lock = self.lock_dir / "measure.lock"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if lock.exists() and lock.read_text().strip():
+                return
+            time.sleep(0.05)
+        self.fail("nobody took the measurement lock")
+
+    def test_a_second_bench_does_not_measure_at_the_same_time(self):
+        self.model.write_text("400\n")  # about 0.1 s a request
+        a, b = self.dir / "a.json", self.dir / "b.json"
+        first = self.start_bench(a, "--iterations", "10", "--batch", "1,2")
+        self.wait_for_holder()
+        second = self.start_bench(b, "--iterations", "10")
+        _, first_err = first.communicate(timeout=300)
+        _, second_err = second.communicate(timeout=300)
+        self.assertEqual((first.returncode, second.returncode), (0, 0), first_err + second_err)
+        self.assertIn("waiting for the measurement lock held by pid " + str(first.pid), second_err)
+        windows = [(r["machine"]["window_start_utc_ms"], r["machine"]["window_end_utc_ms"])
+                   for path in (a, b) for r in json.loads(path.read_text())["results"]]
+        windows.sort()
+        for (_, end), (start, _) in zip(windows, windows[1:]):
+            self.assertLessEqual(end, start, f"measured windows overlap: {windows}")
+
+    def test_no_wait_fails_at_once_and_a_crash_releases_the_lock(self):
+        self.model.write_text("400\n")
+        holder = self.start_bench(self.dir / "a.json", "--iterations", "20")
+        self.wait_for_holder()
+        proc = subprocess.run([DLI, "bench", "--model", str(self.model), "--framework", "testing",
+                               "--no-wait", "--quiet"], env=self.env, text=True,
+                              capture_output=True, timeout=60)
+        holder.communicate(timeout=300)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+        self.assertIn("another dli is measuring on this host: pid " + str(holder.pid), proc.stderr)
+        # A worker that crashes while its parent holds the lock: the next command gets it.
+        self.model.write_text("2\n")
+        crash = subprocess.run([DLI, "bench", "--model", str(self.model), "--framework", "testing",
+                                "--param", "mode=crash", "--quiet"], env=self.env, text=True,
+                               capture_output=True, timeout=120)
+        self.assertEqual(crash.returncode, 1, crash.stderr)
+        after = subprocess.run([DLI, "bench", "--model", str(self.model), "--framework",
+                                "testing", "--iterations", "5", "--no-wait", "--quiet"],
+                               env=self.env, text=True, capture_output=True, timeout=120)
+        self.assertEqual(after.returncode, 0, after.stderr)
 
 
 class RealBackends(Fixture):

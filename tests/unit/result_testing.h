@@ -77,6 +77,16 @@ inline PointResult FullResult() {
   r.predictions = {{"/data/val/a.jpg", {5, 4, 3, 2, 1}, {9.5f, 8.25f, 7, 6, 5.125f}, {0.1f, 0.2f}},
                    {"/data/val/b.png", {1, 2, 3, 4, 5}, {1, 0.5f, 0.25f, 0.125f, 0}, {}}};
   r.host = {"node7", "AMD EPYC 7B13", 16, 64000, "Debian GNU/Linux 12", "Linux 6.1.0 x86_64"};
+  r.repetition = 3;
+  r.machine.window_start_utc_ms = 1735689600123;
+  r.machine.window_end_utc_ms = 1735689603875;
+  r.machine.interference = {{"seconds", 3.75},
+                            {"steal_fraction", 0.03},
+                            {"warnings", {{{"id", "steal"}, {"text", "steal 3.0%"}}}}};
+  r.machine.reference_before_ms = 3.125;
+  r.machine.reference_after_ms = 3.5;
+  r.machine.drift_ratio = 1.15625;
+  r.flags = {"steal", "drift"};
   return r;
 }
 
@@ -162,6 +172,14 @@ inline void ExpectSameResult(const PointResult& a, const PointResult& b) {
   EXPECT_EQ(a.host.memory_mb, b.host.memory_mb);
   EXPECT_EQ(a.host.os, b.host.os);
   EXPECT_EQ(a.host.kernel, b.host.kernel);
+  EXPECT_EQ(a.repetition, b.repetition);
+  EXPECT_EQ(a.machine.window_start_utc_ms, b.machine.window_start_utc_ms);
+  EXPECT_EQ(a.machine.window_end_utc_ms, b.machine.window_end_utc_ms);
+  EXPECT_EQ(a.machine.interference, b.machine.interference);
+  EXPECT_EQ(a.machine.reference_before_ms, b.machine.reference_before_ms);
+  EXPECT_EQ(a.machine.reference_after_ms, b.machine.reference_after_ms);
+  EXPECT_EQ(a.machine.drift_ratio, b.machine.drift_ratio);
+  EXPECT_EQ(a.flags, b.flags);
 }
 
 }  // namespace dli::testing

@@ -12,7 +12,9 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/repeated_point.h"
 #include "core/sha256.h"
+#include "study/resume.h"
 
 #ifdef DLI_HAVE_OPENCV
 #include <opencv2/imgcodecs.hpp>
@@ -62,7 +64,7 @@ TEST_F(StudyRun, StoresEveryPointAndResumesWithoutRunningThemAgain) {
   std::vector<size_t> numbers;
   std::vector<double> etas;
   StudyCallbacks callbacks;
-  callbacks.on_start = [&](const StudyPoint&, size_t number, size_t count, double eta_s) {
+  callbacks.on_start = [&](const StudyPoint&, size_t, size_t number, size_t count, double eta_s) {
     numbers.push_back(number);
     etas.push_back(eta_s);
     EXPECT_EQ(count, 4u);
@@ -161,6 +163,118 @@ TEST_F(StudyRun, AccuracyPointsScoreTheDataSetFirst) {
   EXPECT_EQ(stored[0].key, study.points[0].key);
 }
 #endif
+
+TEST_F(StudyRun, RepetitionsAreStoredOneByOneAndResumeRedoesOnlyTheMissingOnes) {
+  const Study study = Plan("threads: [1]", "repetitions: 3\n");
+  ASSERT_EQ(study.Count(PointState::kRun), 2u);
+  EXPECT_EQ(study.RepetitionsToRun(), 6u);
+  // Repetition 0 keeps the key a study without repetitions stores.
+  EXPECT_EQ(study.points[0].repetition_keys[0], study.points[0].key);
+  EXPECT_EQ(study.points[0].repetition_keys[1], RepetitionKey(study.points[0].key, 1));
+  size_t finished = 0;
+  std::vector<std::pair<int, size_t>> order;
+  StudyCallbacks callbacks;
+  callbacks.on_start = [&](const StudyPoint& p, size_t repetition, size_t, size_t, double) {
+    order.emplace_back(p.planned.spec.batch, repetition);
+  };
+  callbacks.on_finish = [&](const StudyPoint&, const PointResult&) { ++finished; };
+  callbacks.stop_requested = [&] { return finished == 4; };
+  StudyOptions options{db, false, 12345u, {}};
+  const StudyOutcome first = RunStudy(study, *executor, store, options, callbacks);
+  EXPECT_TRUE(first.interrupted);
+  EXPECT_EQ(first.seed, 12345u);
+  EXPECT_EQ(store.Run(first.run_id).config["seed"], 12345);
+  EXPECT_EQ(store.Run(first.run_id).config["repetitions"], 3);
+  // Round-robin: every point's repetition r runs before any repetition r + 1.
+  ASSERT_EQ(order.size(), 4u);
+  EXPECT_EQ(order[0].second, 0u);
+  EXPECT_EQ(order[1].second, 0u);
+  EXPECT_EQ(order[2].second, 1u);
+  EXPECT_EQ(order[3].second, 1u);
+
+  const Study again = Plan("threads: [1]", "repetitions: 3\n");
+  EXPECT_EQ(again.RepetitionsToRun(), 2u);
+  EXPECT_EQ(RunStudy(again, *executor, store, {db, false, 12345u, {}}, {}).finished, 2u);
+  const std::vector<StoredResult> stored = store.Results({});
+  ASSERT_EQ(stored.size(), 6u);
+  std::set<std::string> keys;
+  for (const StoredResult& r : stored) {
+    keys.insert(r.key);
+    EXPECT_TRUE(r.result.machine.recorded());
+    EXPECT_LE(r.result.machine.window_start_utc_ms, r.result.machine.window_end_utc_ms);
+    EXPECT_GT(r.result.machine.reference_before_ms, 0);
+    EXPECT_GT(r.result.machine.drift_ratio, 0);
+    EXPECT_TRUE(r.result.machine.interference.is_object());
+  }
+  EXPECT_EQ(keys.size(), 6u) << "a finished repetition was run again";
+  std::vector<PointResult> results;
+  for (const StoredResult& r : stored) results.push_back(r.result);
+  const std::vector<RepeatedPoint> points = GroupRepetitions(results);
+  ASSERT_EQ(points.size(), 2u);
+  for (const RepeatedPoint& p : points) {
+    EXPECT_EQ(p.ok, 3u);
+    EXPECT_EQ(p.latency.method, RepetitionInterval::kStudentT);
+  }
+}
+
+// A machine with slow phases: every fourth process it starts measures 30%
+// slower than the true latency (10 ms), with a tight CI, as a real slow phase
+// of a shared host does. Nothing runs: results come from a simulated clock.
+class PhasedExecutor : public Executor {
+ public:
+  explicit PhasedExecutor(Executor& planner) : planner_(planner) {}
+  std::vector<BackendInfo> DescribeBackends() override { return planner_.DescribeBackends(); }
+  BackendInfo DescribeBackend(const std::string& f) override { return planner_.DescribeBackend(f); }
+  PointResult Run(const PointSpec& spec, const ProgressCallback&) override {
+    const double median = runs_++ % 4 == 3 ? kTrue * 1.3 : kTrue;
+    PointResult r;
+    r.spec = spec;
+    r.latency.samples_total = r.latency.samples_kept = 100;
+    r.latency.median = r.latency.mean = median;
+    r.latency.ci95 = {median - 0.05, median + 0.05};
+    r.fps = FramesPerSecond(spec.batch, median);
+    return r;
+  }
+  static constexpr double kTrue = 10;
+
+ private:
+  Executor& planner_;
+  size_t runs_ = 0;
+};
+
+TEST_F(StudyRun, InterleavedRepetitionsCoverTheTrueCentreWhereOneRunDoesNot) {
+  PhasedExecutor phased(*executor);
+  auto groups = [&](int64_t run_id) {
+    PointFilter filter;
+    filter.run_id = run_id;
+    std::vector<PointResult> results;
+    for (const StoredResult& r : store.Results(filter)) results.push_back(r.result);
+    return GroupRepetitions(results);
+  };
+  // One repetition: the point that ran in the slow phase is reported with an
+  // interval that excludes the truth.
+  const StudyOutcome single =
+      RunStudy(Plan("threads: [1, 2]"), phased, store, {db, false, 7u, {}}, {});
+  size_t excluded = 0;
+  for (const RepeatedPoint& p : groups(single.run_id))
+    if (p.latency.interval.low > PhasedExecutor::kTrue) ++excluded;
+  EXPECT_EQ(excluded, 1u);
+
+  // Six interleaved repetitions (the first is the run above, resumed):
+  // every point's interval covers the truth.
+  const Study repeated = Plan("threads: [1, 2]", "repetitions: 6\n");
+  EXPECT_EQ(repeated.RepetitionsToRun(), 20u);
+  RunStudy(repeated, phased, store, {db, false, 7u, {}}, {});
+  const std::vector<RepeatedPoint> points = groups(/*every run*/ 0);
+  ASSERT_EQ(points.size(), 4u);
+  for (const RepeatedPoint& p : points) {
+    EXPECT_EQ(p.latency.repetitions, 6u);
+    EXPECT_EQ(p.latency.method, RepetitionInterval::kOrderStatistic);
+    EXPECT_LE(p.latency.interval.low, PhasedExecutor::kTrue);
+    EXPECT_GE(p.latency.interval.high, PhasedExecutor::kTrue);
+    EXPECT_EQ(p.latency.median, PhasedExecutor::kTrue);
+  }
+}
 
 TEST_F(StudyRun, BadInputIsAUsageErrorBeforeAnythingRuns) {
   const std::string path = (dir.path() / "exp.yaml").string();

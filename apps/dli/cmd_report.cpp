@@ -66,10 +66,20 @@ int RunReport(int argc, char** argv) {
     (p.kind == "accuracy" ? in.accuracy : in.performance).push_back(p.result);
     run_ids.insert(p.run_id);
   }
+  std::vector<std::string> doctor_notes;
   for (const StoredRun& r : store.Runs()) {
     if (!run_ids.count(r.id)) continue;
     experiments.insert(r.experiment);
     in.host = r.host;  // the newest run's host
+    // What `dli doctor` found before the run: its warnings, or that it found none.
+    const json& doctor = r.config.value("doctor", json());
+    if (!doctor.is_object()) continue;
+    std::vector<std::string> warnings;
+    for (const json& f : doctor.value("findings", json::array()))
+      if (f.value("status", "") == "warn")
+        warnings.push_back(f.value("id", "") + " (" + f.value("value", "") + ")");
+    doctor_notes.push_back("run " + std::to_string(r.id) + ", dli doctor before it: " +
+                           (warnings.empty() ? "no warnings" : Join(warnings, "; ")));
   }
   const std::vector<std::string> names(experiments.begin(), experiments.end());
   in.title = args.Get("title", "DLI report: " + Join(names, ", "));
@@ -81,6 +91,7 @@ int RunReport(int argc, char** argv) {
   in.notes.push_back(std::to_string(points.size()) + " points from " +
                      std::to_string(run_ids.size()) + " run(s) in " + db +
                      " (the newest result of each measurement)");
+  in.notes.insert(in.notes.end(), doctor_notes.begin(), doctor_notes.end());
   if (!in.dataset.is_null() && in.dataset.value("sanity_only", false))
     in.notes.push_back(
         "accuracy was checked on " + std::to_string(in.dataset.value("images", 0)) +

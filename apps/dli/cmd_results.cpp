@@ -66,24 +66,27 @@ int RunResults(int argc, char** argv) {
   const std::vector<StoredPoint> points = store.Points(FilterFrom(args));
   if (action == "list") {
     TextTable table({"id", "run", "kind", "framework", "device", "precision", "batch", "params",
-                     "FPS", "median ms", "top-1 %", "status"});
+                     "rep", "FPS", "median ms", "top-1 %", "status", "flags"});
     for (const StoredPoint& sp : points) {
       std::vector<std::string> row = {std::to_string(sp.id), std::to_string(sp.run_id), sp.kind};
       if (sp.kind == "performance") {
         const PointResult r = ResultFromJson(sp.result);
         const bool measured = r.ok();
-        row.insert(row.end(), {r.spec.framework, r.spec.device, r.spec.precision,
-                               std::to_string(r.spec.batch), ParamsText(r.spec.params),
-                               measured ? FormatFixed(r.fps, 1) : "-",
-                               measured ? FormatFixed(r.latency.median, 3) : "-", "-"});
+        row.insert(row.end(),
+                   {r.spec.framework, r.spec.device, r.spec.precision, std::to_string(r.spec.batch),
+                    ParamsText(r.spec.params), std::to_string(r.repetition + 1),
+                    measured ? FormatFixed(r.fps, 1) : "-",
+                    measured ? FormatFixed(r.latency.median, 3) : "-", "-"});
       } else {
         const json& p = sp.result;
         const json& top1 = p.value("top1_pct", json());
         row.insert(row.end(), {p.value("framework", ""), p.value("device", ""),
-                               p.value("precision", ""), "-", "-", "-", "-",
+                               p.value("precision", ""), "-", "-", "-", "-", "-",
                                top1.is_number() ? FormatFixed(top1.get<double>(), 2) : "-"});
       }
       row.push_back(sp.status);
+      const json& flags = sp.result.value("flags", json::array());
+      row.push_back(flags.empty() ? "-" : Join(flags.get<std::vector<std::string>>(), ","));
       table.AddRow(std::move(row));
     }
     table.Print(std::cout);

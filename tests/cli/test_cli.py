@@ -371,7 +371,9 @@ class Repetitions(Fixture):
         report = self.dir / "report.html"
         proc = run(["report", "--db", db, "--out", str(report)])
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        self.assertIn("Run-to-run variability measured", report.read_text())
+        html = report.read_text()
+        self.assertIn("Run-to-run variability measured", html)
+        self.assertIn("dli doctor before it", html)
 
 
 class MeasurementLock(Fixture):

@@ -38,6 +38,9 @@ PointFilter FilterFrom(const Args& args) {
   return f;
 }
 
+// Throughput points say so next to their parameters.
+std::string Mode(const PointSpec& s) { return IsThroughput(s) ? " " + MeasureModeText(s) : ""; }
+
 }  // namespace
 
 int RunResults(int argc, char** argv) {
@@ -73,7 +76,8 @@ int RunResults(int argc, char** argv) {
         const PointResult r = ResultFromJson(sp.result);
         const bool measured = r.ok();
         row.insert(row.end(), {r.spec.framework, r.spec.device, r.spec.precision,
-                               std::to_string(r.spec.batch), ParamsText(r.spec.params),
+                               std::to_string(r.spec.batch),
+                               ParamsText(r.spec.params) + Mode(r.spec),
                                measured ? FormatFixed(r.fps, 1) : "-",
                                measured ? FormatFixed(r.latency.median, 3) : "-", "-"});
       } else {

@@ -25,11 +25,12 @@ struct Experiment {
   std::vector<std::string> devices = {"CPU"};
   std::vector<std::string> precisions = {"FP32"};
   std::vector<int> batches = {1, 2, 4, 8, 16, 32, 64};
-  std::vector<std::string> modes = {kLatencyMode};  // measurement modes
-  std::vector<size_t> requests = {1};               // throughput points only
-  std::map<std::string, ParamAxes> params;          // per framework
-  std::map<std::string, std::string> params_at;     // framework -> "file:line:col"
-  std::string images;                               // performance input; "" = synthetic
+  // Measurement modes; request counts apply to throughput points only.
+  std::vector<std::string> modes = {kLatencyMode};
+  std::vector<size_t> requests = {1};
+  std::map<std::string, ParamAxes> params;       // per framework
+  std::map<std::string, std::string> params_at;  // framework -> "file:line:col"
+  std::string images;                            // performance input; "" = synthetic
   size_t max_images = 320;
   bool accuracy = false;
   std::string dataset, dataset_labels, dataset_classes;

@@ -78,7 +78,8 @@ void PrintAggregates(const std::vector<PointResult>& results, std::ostream& out)
 
 std::string PointLabel(const PointSpec& s) {
   return s.framework + " " + s.device + " " + s.precision + " batch " + std::to_string(s.batch) +
-         (s.params.empty() ? "" : " " + ParamsText(s.params));
+         (s.params.empty() ? "" : " " + ParamsText(s.params)) +
+         (IsThroughput(s) ? " " + MeasureModeText(s) : "");
 }
 
 }  // namespace
@@ -91,7 +92,9 @@ int RunBench(int argc, char** argv) {
       "buffer of batches, sequential requests, 3-sigma outlier filter, latency = median,\n"
       "FPS = batch / latency. Each batch size runs in its own process; with\n"
       "--repetitions K each runs K times, in a shuffled round-robin order, and is\n"
-      "reported as the median of the K medians with a between-repetition interval.",
+      "reported as the median of the K medians with a between-repetition interval.\n"
+      "--mode throughput keeps --requests N requests in flight (one session each) and\n"
+      "reports images per second of the measured window.",
       {{"model", "PATH|NAME", "model file, or a prepared model name (e.g. mobilenet_v2)"},
        {"framework", "NAME", "backend, see `dli info` (e.g. openvino, opencv)"},
        {"device", "DEV", "device (default CPU)"},
@@ -104,6 +107,9 @@ int RunBench(int argc, char** argv) {
        {"min-iterations", "N", "adaptive stopping never stops before N requests (default 30)"},
        {"min-time", "SEC", "...nor before SEC seconds of timed requests (default 0)"},
        {"warmup", "N", "warm-up requests, excluded from statistics (default 5)"},
+       {"mode", "latency|throughput",
+        "one request at a time (default), or --requests N in flight at once"},
+       {"requests", "N", "throughput mode: requests in flight, one session each (default 1)"},
        {"param", "KEY=VALUE", "framework parameter (repeatable; see `dli info`)", true},
        {"images", "DIR", "real input images (decoded and preprocessed before timing)"},
        {"synthetic", "", "random input data (the default when --images is not given)"},
@@ -140,6 +146,10 @@ int RunBench(int argc, char** argv) {
   base.measure.stop.min_time_s = args.GetDouble("min-time", 0, 0);
   if (const std::string err = ValidateStopRule(base.measure.stop); !err.empty())
     throw UsageError(err);
+  base.measure.mode = args.Get("mode", kLatencyMode);
+  base.measure.requests = static_cast<size_t>(args.GetInt("requests", 1, 0));
+  if (const std::string err = ValidateMeasureMode(base.measure); !err.empty())
+    throw UsageError(err);
   base.input.max_images = static_cast<size_t>(args.GetInt("max-images", 320, 1));
   base.timeout_s = args.GetDouble("timeout", 600, 1);
   base.save_samples = args.Has("save-samples");
@@ -155,6 +165,8 @@ int RunBench(int argc, char** argv) {
   const std::unique_ptr<Executor> executor = MakeLocalExecutor();
   const BackendInfo backend = FrameworkCatalog(*executor).Require(base.framework);
   ValidateAgainstBackend(backend, base);
+  if (IsThroughput(base))
+    if (const std::string err = ThroughputRefusal(backend); !err.empty()) throw UsageError(err);
 
   ApplyModel(base, ResolveModel(model_arg, base.framework, base.precision));
 

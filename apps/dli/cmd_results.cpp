@@ -38,6 +38,9 @@ PointFilter FilterFrom(const Args& args) {
   return f;
 }
 
+// Throughput points say so next to their parameters.
+std::string Mode(const PointSpec& s) { return IsThroughput(s) ? " " + MeasureModeText(s) : ""; }
+
 }  // namespace
 
 int RunResults(int argc, char** argv) {
@@ -74,7 +77,7 @@ int RunResults(int argc, char** argv) {
         const bool measured = r.ok();
         row.insert(row.end(),
                    {r.spec.framework, r.spec.device, r.spec.precision, std::to_string(r.spec.batch),
-                    ParamsText(r.spec.params), std::to_string(r.repetition + 1),
+                    ParamsText(r.spec.params) + Mode(r.spec), std::to_string(r.repetition + 1),
                     measured ? FormatFixed(r.fps, 1) : "-",
                     measured ? FormatFixed(r.latency.median, 3) : "-", "-"});
       } else {

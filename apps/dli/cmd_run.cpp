@@ -38,7 +38,8 @@ std::string Describe(const PlannedPoint& p) {
   const PointSpec& s = p.spec;
   if (p.kind == "accuracy") return "accuracy " + s.framework + " " + s.device + " " + s.precision;
   return s.framework + " " + s.device + " " + s.precision + " batch " + std::to_string(s.batch) +
-         (s.params.empty() ? "" : " " + ParamsText(s.params));
+         (s.params.empty() ? "" : " " + ParamsText(s.params)) +
+         (IsThroughput(s) ? " " + MeasureModeText(s) : "");
 }
 
 std::string StateText(const StudyPoint& p) {

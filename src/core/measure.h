@@ -38,9 +38,17 @@ struct StopRule {
   double min_time_s = 0;
 };
 
+inline constexpr const char* kLatencyMode = "latency";
+inline constexpr const char* kThroughputMode = "throughput";
+
 struct MeasureOptions {
   size_t warmup = 5;
   StopRule stop;
+  // kLatencyMode: one request at a time (RunMeasurement); kThroughputMode:
+  // `requests` in flight at once (RunThroughputMeasurement,
+  // METHODOLOGY.md "Throughput mode"). Latency mode has one request.
+  std::string mode = kLatencyMode;
+  size_t requests = 1;
 };
 
 struct Measurement {

@@ -95,7 +95,14 @@ struct PointResult {
   std::vector<double> samples_ms;
   std::string stop_reason;
   LatencySummary latency;
-  double fps = 0;
+  double fps = 0;  // throughput mode: throughput_fps
+  // Throughput mode only (spec.measure.mode): images per second of the
+  // window, its interval (ThroughputCi95), the timed requests completed in
+  // the window and its length. `latency` then summarises per-request latency.
+  double throughput_fps = 0;
+  Interval throughput_ci95;
+  size_t completed = 0;
+  double window_ms = 0;
   double wall_s = 0;
   std::vector<Prediction> predictions;  // predict mode
   // The machine that measured the point, as its worker read it (empty when
@@ -124,6 +131,14 @@ double FramesPerSecond(int batch, double median_ms);
 // where the latency bound is not positive.
 Interval FramesPerSecondInterval(int batch, const Interval& latency_ms);
 
+// The point's FPS interval: the throughput interval in throughput mode, else
+// FramesPerSecondInterval of the median's interval.
+Interval PointFpsInterval(const PointResult& r);
+
+bool IsThroughput(const PointSpec& spec);
+// "latency", or "throughput xN" with N requests: the mode in tables.
+std::string MeasureModeText(const PointSpec& spec);
+
 std::string ParamsText(const ParamList& params);  // "k=v,k=v" or "default"
 
 // The readers below are lenient where documents differ in age: a missing or
@@ -148,6 +163,15 @@ nlohmann::json ResultsDocument(const std::vector<PointResult>& results, const Ho
 // Checks the point's device, precision and parameters against what the
 // backend declares; throws UsageError naming the valid choices.
 void ValidateAgainstBackend(const BackendInfo& info, const PointSpec& spec);
+
+// Throughput mode drives one session per request, each from its own thread
+// (InstancePerSlot + ThreadPerSlot). "" when the backend allows that, else
+// the reason it cannot: the Python-bridged backends (their notes start with
+// "python bridge") accept calls only from the thread that started Python.
+std::string ThroughputRefusal(const BackendInfo& info);
+// The measurement options' own checks: the mode's name and the request
+// count (ValidateRequestCount); one line for the user, "" when fine.
+std::string ValidateMeasureMode(const MeasureOptions& options);
 
 }  // namespace dli
 

@@ -1,4 +1,6 @@
+#include <cmath>
 #include <ctime>
+#include <limits>
 #include <stdexcept>
 
 #include "core/point.h"
@@ -14,6 +16,18 @@ double FramesPerSecond(int batch, double median_ms) {
 
 Interval FramesPerSecondInterval(int batch, const Interval& latency_ms) {
   return {FramesPerSecond(batch, latency_ms.high), FramesPerSecond(batch, latency_ms.low)};
+}
+
+Interval PointFpsInterval(const PointResult& r) {
+  if (IsThroughput(r.spec)) return r.throughput_ci95;
+  return FramesPerSecondInterval(r.spec.batch, r.latency.ci95);
+}
+
+bool IsThroughput(const PointSpec& spec) { return spec.measure.mode == kThroughputMode; }
+
+std::string MeasureModeText(const PointSpec& spec) {
+  return IsThroughput(spec) ? spec.measure.mode + " x" + std::to_string(spec.measure.requests)
+                            : spec.measure.mode;
 }
 
 void ApplyModel(PointSpec& spec, const ResolvedModel& model) {
@@ -160,6 +174,8 @@ PointSpec SpecFromFields(const Fields& f) {
   in.Get("keep_outputs", s.input.keep_outputs);
   const Fields me = f.Object("measure");
   me.Get("warmup", s.measure.warmup);
+  me.Get("mode", s.measure.mode);
+  me.Get("requests", s.measure.requests);
   StopRuleFromJson(me, s.measure.stop);
   f.Get("save_samples", s.save_samples);
   f.Get("timeout_s", s.timeout_s);
@@ -205,6 +221,8 @@ json SpecToJson(const PointSpec& s) {
   const Preprocessing& p = s.preprocessing;
   json measure = StopRuleToJson(s.measure.stop);
   measure["warmup"] = s.measure.warmup;
+  measure["mode"] = s.measure.mode;
+  measure["requests"] = s.measure.requests;
   return {{"mode", s.mode},
           {"task", s.task},
           {"framework", s.framework},
@@ -307,6 +325,16 @@ json ResultToJson(const PointResult& r, bool with_samples) {
   }
   if (!r.flags.empty()) j["flags"] = r.flags;
   if (!r.stderr_tail.empty()) j["stderr_tail"] = r.stderr_tail;
+  if (IsThroughput(s))
+    j["throughput"] = {
+        {"requests", s.measure.requests},
+        {"fps", stat(r.throughput_fps)},
+        {"ci95_low", stat(r.throughput_ci95.low)},
+        // null: unbounded, too few completions to say (ThroughputCi95)
+        {"ci95_high",
+         std::isfinite(r.throughput_ci95.high) ? stat(r.throughput_ci95.high) : json(nullptr)},
+        {"completed", r.completed},
+        {"window_ms", stat(r.window_ms)}};
   if (with_samples) j["samples_ms"] = r.samples_ms;
   if (!r.predictions.empty()) {
     json preds = json::array();
@@ -360,6 +388,14 @@ PointResult ResultFromJson(const json& j) {
   f.Get("first_inference_ms", r.first_inference_ms);
   f.Get("load_ms", r.load_ms);
   f.Get("wall_s", r.wall_s);
+  const Fields t = f.Object("throughput");
+  t.Get("fps", r.throughput_fps);
+  t.Get("ci95_low", r.throughput_ci95.low);
+  t.Get("ci95_high", r.throughput_ci95.high);
+  if (r.ok() && t.Has("fps") && !t.Has("ci95_high"))
+    r.throughput_ci95.high = std::numeric_limits<double>::infinity();
+  t.Get("completed", r.completed);
+  t.Get("window_ms", r.window_ms);
   if (const json* preds = f.Find("predictions")) {
     if (!preds->is_array()) throw std::runtime_error(f.Name("predictions") + " is not an array");
     for (size_t i = 0; i < preds->size(); ++i) {

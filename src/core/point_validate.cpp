@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/point.h"
 #include "core/text.h"
+#include "core/throughput.h"
 
 namespace dli {
 namespace {
@@ -34,6 +35,23 @@ void ValidateAgainstBackend(const BackendInfo& info, const PointSpec& spec) {
     if (const std::string err = ValidateParamValue(*it, value); !err.empty())
       throw UsageError(info.name + ": " + err);
   }
+}
+
+std::string ThroughputRefusal(const BackendInfo& info) {
+  if (info.notes.rfind("python bridge", 0) == 0)
+    return "throughput mode: " + info.name +
+           " runs through embedded Python and accepts calls from one thread only";
+  return "";
+}
+
+std::string ValidateMeasureMode(const MeasureOptions& options) {
+  if (options.mode != kLatencyMode && options.mode != kThroughputMode)
+    return "unknown measurement mode '" + options.mode + "'; expected latency or throughput";
+  if (const std::string err = ValidateRequestCount(options.requests, 0); !err.empty()) return err;
+  if (options.mode == kLatencyMode && options.requests > 1)
+    return "latency mode runs one request at a time; use throughput mode for " +
+           std::to_string(options.requests) + " requests";
+  return "";
 }
 
 }  // namespace dli

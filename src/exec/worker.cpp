@@ -15,6 +15,8 @@
 #include "core/error.h"
 #include "core/host.h"
 #include "core/sha256.h"
+#include "core/slot_threads.h"
+#include "core/throughput.h"
 #include "exec/backend_probe.h"
 #include "exec/executor.h"
 #include "exec/worker_protocol.h"
@@ -83,19 +85,16 @@ int64_t UtcNowMs() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// Measures with the machine recorded around the window: the reference
+// Runs `measure` with the machine recorded around its window: the reference
 // workload outermost, so its own CPU time stays outside the interference
 // window; the snapshots are of this process, so its CPU time (every thread
 // of the framework) is "own", never "other processes".
-Measurement MeasureRecorded(Session& session, size_t n_batches, const PointSpec& spec,
-                            const PointProgress& on_progress, PointResult& r) {
+template <typename Measure>
+auto RecordMachine(PointResult& r, Measure&& measure) {
   r.machine.reference_before_ms = MeasureReferenceWorkload().median_ms;
   const MachineSnapshot before = TakeSnapshot();
   r.machine.window_start_utc_ms = UtcNowMs();
-  const Measurement m =
-      RunMeasurement(session, n_batches, spec.measure, SteadyClockMs, [&](size_t n) {
-        if (on_progress && n % 100 == 0) on_progress(n, spec.measure.stop.iterations);
-      });
+  auto m = measure();
   r.machine.window_end_utc_ms = UtcNowMs();
   const InterferenceWindow window = Difference(before, TakeSnapshot());
   r.machine.reference_after_ms = MeasureReferenceWorkload().median_ms;
@@ -103,6 +102,49 @@ Measurement MeasureRecorded(Session& session, size_t n_batches, const PointSpec&
   r.machine.interference = InterferenceToJson(window, warnings);
   for (const InterferenceWarning& w : warnings) r.flags.push_back(InterferenceKindId(w.kind));
   return m;
+}
+
+Measurement MeasureRecorded(Session& session, size_t n_batches, const PointSpec& spec,
+                            const PointProgress& on_progress, PointResult& r) {
+  return RecordMachine(r, [&] {
+    return RunMeasurement(session, n_batches, spec.measure, SteadyClockMs, [&](size_t n) {
+      if (on_progress && n % 100 == 0) on_progress(n, spec.measure.stop.iterations);
+    });
+  });
+}
+
+// Throughput mode: `first` and requests-1 more sessions of the same model,
+// each fed the same ring of batches and driven by a thread of its own.
+void MeasureThroughput(const PointSpec& spec, const BackendLibrary& backend,
+                       const BackendLibrary::OpenArgs& args, Session& first,
+                       const BatchSet& batches, const PointProgress& on_progress, PointResult& r) {
+  std::vector<std::unique_ptr<Session>> more;
+  std::vector<InferenceTarget*> instances = {&first};
+  for (size_t i = 1; i < spec.measure.requests; ++i) {
+    more.push_back(backend.Open(args));
+    more.back()->SetInputs(batches.Pointers(), batches.batch_bytes());
+    instances.push_back(more.back().get());
+  }
+  InstancePerSlot slots(instances);
+  ThreadPerSlot target(slots, instances.size());
+  const ThroughputMeasurement m = RecordMachine(r, [&] {
+    return RunThroughputMeasurement(target, batches.size(), spec.measure, SteadyClockMs,
+                                    [&](size_t n) {
+                                      if (on_progress && n % 100 == 0)
+                                        on_progress(n, spec.measure.stop.iterations);
+                                    });
+  });
+  r.first_inference_ms = m.first_inference_ms;
+  r.warmup_ms = m.warmup_ms;
+  r.samples_ms = m.samples_ms;
+  r.stop_reason = m.stop_reason;
+  r.latency = Summarize(m.samples_ms);
+  const size_t batch = static_cast<size_t>(spec.batch);
+  r.throughput_fps = m.Fps(batch);
+  r.throughput_ci95 = ThroughputCi95(m, batch);
+  r.completed = m.Completed();
+  r.window_ms = m.WindowMs();
+  r.fps = r.throughput_fps;
 }
 
 // A shortened hash for messages.
@@ -128,7 +170,15 @@ PointResult RunPointInProcess(const PointSpec& spec, const PointProgress& on_pro
     std::unique_ptr<BackendLibrary> backend =
         BackendLibrary::Load(FindBackend(spec.framework).library_path);
     backend->Probe();
-    r.framework_version = backend->Describe().version;
+    const BackendInfo info = backend->Describe();
+    r.framework_version = info.version;
+    if (spec.mode != "predict") {
+      if (const std::string err = ValidateMeasureMode(spec.measure); !err.empty())
+        throw std::runtime_error(err);
+      if (IsThroughput(spec))
+        if (const std::string err = ThroughputRefusal(info); !err.empty())
+          throw std::runtime_error(err);
+    }
 
     BackendLibrary::OpenArgs args{spec.model_path, spec.weights_path, spec.device,
                                   spec.precision,  spec.batch,        spec.params};
@@ -151,6 +201,11 @@ PointResult RunPointInProcess(const PointSpec& spec, const PointProgress& on_pro
     r.n_batches = batches.size();
     session->SetInputs(batches.Pointers(), batches.batch_bytes());
     r.output_shape = ShapeText(session->OutputInfo());
+    if (IsThroughput(spec)) {
+      MeasureThroughput(spec, *backend, args, *session, batches, on_progress, r);
+      r.wall_s = MsSince(start) / 1000;
+      return r;
+    }
 
     const Measurement m = MeasureRecorded(*session, batches.size(), spec, on_progress, r);
     r.first_inference_ms = m.first_inference_ms;

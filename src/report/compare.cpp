@@ -11,14 +11,15 @@ using nlohmann::json;
 namespace dli {
 
 FpsInterval FpsIntervalOf(const PointResult& point) {
-  const Interval fps = FramesPerSecondInterval(point.spec.batch, point.latency.ci95);
+  const Interval fps = PointFpsInterval(point);
   return {point.fps, fps.low, fps.high};
 }
 
 std::string MatchKey(const PointResult& point) {
   const PointSpec& s = point.spec;
   return s.model_name + "|" + s.model_format + "|" + s.framework + "|" + s.device + "|" +
-         s.precision + "|" + std::to_string(s.batch) + "|" + ParamsText(s.params);
+         s.precision + "|" + std::to_string(s.batch) + "|" + ParamsText(s.params) +
+         (IsThroughput(s) ? "|" + MeasureModeText(s) : "");
 }
 
 const char* ChangeName(Change change) {

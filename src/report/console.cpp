@@ -29,21 +29,22 @@ void TextTable::Print(std::ostream& out) const {
 }
 
 void PrintResultsTable(const std::vector<PointResult>& results, std::ostream& out) {
-  TextTable table({"framework", "device", "precision", "batch", "params", "median ms", "95% CI ms",
-                   "p90 ms", "FPS", "kept/dropped", "status"});
+  TextTable table({"framework", "device", "precision", "batch", "params", "mode", "median ms",
+                   "95% CI ms", "p90 ms", "FPS", "kept/dropped", "status"});
   for (const PointResult& r : results) {
     const PointSpec& s = r.spec;
     if (!r.ok()) {
       table.AddRow({s.framework, s.device, s.precision, std::to_string(s.batch),
-                    ParamsText(s.params), "-", "-", "-", "-", "-", r.status});
+                    ParamsText(s.params), MeasureModeText(s), "-", "-", "-", "-", "-", r.status});
       continue;
     }
     const LatencySummary& l = r.latency;
-    table.AddRow(
-        {s.framework, s.device, s.precision, std::to_string(s.batch), ParamsText(s.params),
-         FormatFixed(l.median, 3), FormatFixed(l.ci95.low, 3) + "-" + FormatFixed(l.ci95.high, 3),
-         FormatFixed(l.p90, 3), FormatFixed(r.fps, 1),
-         std::to_string(l.samples_kept) + "/" + std::to_string(l.samples_dropped), r.status});
+    table.AddRow({s.framework, s.device, s.precision, std::to_string(s.batch), ParamsText(s.params),
+                  MeasureModeText(s), FormatFixed(l.median, 3),
+                  FormatFixed(l.ci95.low, 3) + "-" + FormatFixed(l.ci95.high, 3),
+                  FormatFixed(l.p90, 3), FormatFixed(r.fps, 1),
+                  std::to_string(l.samples_kept) + "/" + std::to_string(l.samples_dropped),
+                  r.status});
   }
   table.Print(out);
   for (const PointResult& r : results) {

@@ -13,7 +13,7 @@ std::string CsvEscape(const std::string& field) {
 void WriteResultsCsv(const std::vector<PointResult>& results, std::ostream& out) {
   out << "status,task,topology,framework,framework_version,precision,batch,device,parameters,"
          "iterations,average_time_ms,latency_ms,fps,ci95_low_ms,ci95_high_ms,p90_ms,"
-         "samples_dropped,first_inference_ms,load_ms,error\n";
+         "samples_dropped,first_inference_ms,load_ms,error,mode,requests\n";
   for (const PointResult& r : results) {
     const PointSpec& s = r.spec;
     const LatencySummary& l = r.latency;
@@ -42,7 +42,9 @@ void WriteResultsCsv(const std::vector<PointResult>& results, std::ostream& out)
                                           std::to_string(l.samples_dropped),
                                           time(r.first_inference_ms, 3),
                                           time(r.load_ms, 1),
-                                          r.error};
+                                          r.error,
+                                          s.measure.mode,
+                                          std::to_string(s.measure.requests)};
     for (size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << CsvEscape(row[i]);
     out << "\n";
   }

@@ -125,11 +125,12 @@ PerfPoint ReadPerfPoint(const PointResult& r) {
   p.status = r.status;
   p.error = r.error;
   p.stderr_tail = r.stderr_tail;
-  p.params = ParamsText(s.params);
+  // Throughput points form series of their own until the report has mode columns.
+  p.params = ParamsText(s.params) + (IsThroughput(s) ? " " + MeasureModeText(s) : "");
   p.batch = s.batch;
   p.fps = Positive(r.fps);
   if (!p.fps) p.fps = Positive(FramesPerSecond(p.batch, r.latency.median));
-  const auto fps = FramesPerSecondInterval(p.batch, r.latency.ci95);
+  const auto fps = PointFpsInterval(r);
   p.fps_low = Positive(fps.low);
   p.fps_high = Positive(fps.high);
   return p;

@@ -16,7 +16,8 @@ namespace {
 
 const std::set<std::string> kTopKeys = {
     "name",   "models", "model",      "frameworks", "devices", "precisions", "batches",
-    "params", "images", "max_images", "accuracy",   "measure", "repetitions"};
+    "params", "images", "max_images", "accuracy",   "measure", "repetitions", "modes",
+    "requests"};
 const std::set<std::string> kMeasureKeys = {"iterations",     "time_limit", "warmup", "ci_target",
                                             "min_iterations", "min_time",   "timeout"};
 const std::set<std::string> kAccuracyKeys = {"dataset", "labels", "classes", "limit"};
@@ -30,6 +31,10 @@ std::string ResolveDataPath(const std::string& value, const std::string& experim
     if (fs::is_directory(bundled)) return bundled.string();
   }
   return (fs::absolute(experiment_file).parent_path() / value).lexically_normal().string();
+}
+
+bool Has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
 }
 
 }  // namespace
@@ -59,6 +64,20 @@ Experiment LoadExperiment(const std::string& path) {
     const YAML::Node b = root["batches"];
     for (const YAML::Node& item : b.IsSequence() ? b : YAML::Node(std::vector<YAML::Node>{b}))
       e.batches.push_back(static_cast<int>(r.Int(item, "each batch size", 1)));
+  }
+  if (root["modes"]) {
+    e.modes = r.List(root["modes"], "modes");
+    for (const std::string& mode : e.modes)
+      if (mode != kLatencyMode && mode != kThroughputMode)
+        r.Fail(root["modes"], "unknown mode '" + mode + "'; expected latency or throughput");
+  }
+  if (const YAML::Node requests = root["requests"]) {
+    if (!Has(e.modes, kThroughputMode))
+      r.Fail(requests, "requests apply to throughput points; add throughput to modes");
+    e.requests.clear();
+    for (const YAML::Node& item :
+         requests.IsSequence() ? requests : YAML::Node(std::vector<YAML::Node>{requests}))
+      e.requests.push_back(static_cast<size_t>(r.Int(item, "each request count", 1)));
   }
   if (const YAML::Node params = root["params"]) {
     if (!params.IsMap()) r.Fail(params, "params must map a framework to its parameter axes");
@@ -133,8 +152,22 @@ std::vector<ParamList> ExpandParams(const ParamAxes& axes) {
 
 namespace {
 
-bool Has(const std::vector<std::string>& v, const std::string& x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
+// One latency point, and a throughput point per request count.
+std::vector<MeasureOptions> MeasureVariants(const Experiment& e) {
+  std::vector<MeasureOptions> out;
+  for (const std::string& mode : e.modes) {
+    MeasureOptions m = e.measure;
+    m.mode = mode;
+    if (mode == kLatencyMode) {
+      out.push_back(m);
+      continue;
+    }
+    for (size_t requests : e.requests) {
+      m.requests = requests;
+      out.push_back(m);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -197,12 +230,16 @@ std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
             accuracy.push_back({"accuracy", a, skip});
           }
           for (int batch : e.batches)
-            for (const ParamList& params : param_sets) {
-              PointSpec p = base;
-              p.batch = batch;
-              p.params = params;
-              performance.push_back({"performance", p, skip});
-            }
+            for (const ParamList& params : param_sets)
+              for (const MeasureOptions& measure : MeasureVariants(e)) {
+                PointSpec p = base;
+                p.batch = batch;
+                p.params = params;
+                p.measure = measure;
+                std::string why = skip;
+                if (why.empty() && IsThroughput(p)) why = ThroughputRefusal(info);
+                performance.push_back({"performance", p, why});
+              }
         }
       }
     }

@@ -25,6 +25,9 @@ struct Experiment {
   std::vector<std::string> devices = {"CPU"};
   std::vector<std::string> precisions = {"FP32"};
   std::vector<int> batches = {1, 2, 4, 8, 16, 32, 64};
+  // Measurement modes; request counts apply to throughput points only.
+  std::vector<std::string> modes = {kLatencyMode};
+  std::vector<size_t> requests = {1};
   std::map<std::string, ParamAxes> params;       // per framework
   std::map<std::string, std::string> params_at;  // framework -> "file:line:col"
   std::string images;                            // performance input; "" = synthetic

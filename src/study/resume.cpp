@@ -29,6 +29,12 @@ json ResumeIdentity(const PlannedPoint& point, const std::string& model_sha256,
                      {"min_iterations", s.measure.stop.min_iterations},
                      {"min_time_s", s.measure.stop.min_time_s},
                      {"warmup", s.measure.warmup}};
+    // Only throughput points name their mode, so latency points keep the
+    // keys they had before there were modes.
+    if (IsThroughput(s)) {
+      id["measure"]["mode"] = s.measure.mode;
+      id["measure"]["requests"] = s.measure.requests;
+    }
   }
   return id;
 }

@@ -119,6 +119,14 @@ class BadInput(Fixture):
         self.assert_usage_error(self.bench_args("--time-limit", "soon"), "expects a number")
         self.assert_usage_error(self.bench_args("--param", "threads=lots"), "expected an integer")
 
+    def test_bad_request_counts(self):
+        self.assert_usage_error(self.bench_args("--mode", "throughput", "--requests", "0"),
+                                "requests must be at least 1")
+        self.assert_usage_error(self.bench_args("--requests", "2"),
+                                "latency mode runs one request at a time")
+        self.assert_usage_error(self.bench_args("--mode", "burst"),
+                                "unknown measurement mode 'burst'")
+
     def test_unknown_parameter_and_bad_choice(self):
         self.assert_usage_error(self.bench_args("--param", "turbo=1"), "no parameter 'turbo'")
         self.assert_usage_error(self.bench_args("--param", "mode=weird"), "expected one of")
@@ -200,6 +208,29 @@ class Bench(Fixture):
             self.assertIn(column, header.split(","))
         self.assertTrue(row.startswith("ok,"))
 
+    def test_throughput_with_two_requests_doubles_the_rate(self):
+        # A sleeping service time overlaps across sessions even on a busy machine.
+        fps = {}
+        for requests in (1, 2):
+            proc, doc = self.bench("--mode", "throughput", "--requests", str(requests),
+                                   "--param", "sleep_ms=20", "--iterations", "40",
+                                   "--warmup", "2", "--save-samples")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            jsonschema.validate(doc, SCHEMA)
+            point = doc["results"][0]
+            t = point["throughput"]
+            self.assertEqual(t["requests"], requests)
+            self.assertEqual(t["completed"], 40)
+            self.assertEqual(len(point["samples_ms"]), 40)
+            self.assertGreater(t["window_ms"], 40 * 20 / requests * 0.9)
+            self.assertEqual(point["fps"], t["fps"])
+            self.assertAlmostEqual(t["fps"], 40 * 1000.0 / t["window_ms"], delta=1e-6 * t["fps"])
+            self.assertGreaterEqual(point["latency_ms"]["median"], 20)
+            self.assertIn(f"throughput x{requests}", proc.stdout)
+            fps[requests] = t["fps"]
+        self.assertGreater(fps[2] / fps[1], 1.5)
+        self.assertLess(fps[2] / fps[1], 2.3)
+
     def test_real_images_fill_the_ring(self):
         photos = next(p for p in SAMPLE_PHOTOS if p.is_dir())
         proc, doc = self.bench("--images", str(photos), "--batch", "2", "--iterations", "10")
@@ -258,6 +289,22 @@ class Experiments(Fixture):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("12 points, 6 to run, 0 already done, 6 skipped", proc.stdout)
         self.assertIn("skip: testing does not support INT8", proc.stdout)
+
+    def test_modes_and_requests_axes(self):
+        exp = self.write_experiment(
+            f"models: [{self.model}]\nframeworks: [testing]\nbatches: [1]\n"
+            f"modes: [latency, throughput]\nrequests: [1, 2]\n"
+            f"params:\n  testing:\n    sleep_ms: [2]\n"
+            f"measure: {{iterations: 20, warmup: 1}}\n")
+        csv = self.dir / "r.csv"
+        db = str(self.dir / "r.db")
+        proc = run(["run", str(exp), "--db", db])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(run(["results", "export", "--db", db, "--csv", str(csv)]).returncode, 0)
+        rows = [line.split(",") for line in csv.read_text().splitlines()]
+        header = rows[0]
+        modes = sorted((r[header.index("mode")], r[header.index("requests")]) for r in rows[1:])
+        self.assertEqual(modes, [("latency", "1"), ("throughput", "1"), ("throughput", "2")])
 
     def test_yaml_errors_name_line_and_column(self):
         bad = self.write_experiment("models: [m]\nframeworks: [testing]\nbatches: [1, x]\n")

@@ -6,7 +6,8 @@
 // makes it misbehave on purpose: crash (SIGSEGV), hang, abort, or fail
 // (a clean error) on the first infer(); with `fault_batch` set, only the
 // point of that batch size misbehaves, so a test can check that the next
-// point still runs.
+// point still runs. `sleep_ms` adds a service time that takes no CPU, so
+// sessions on several threads overlap even on a small machine.
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
@@ -24,6 +25,7 @@ class TestingSession : public dli::sdk::Session {
   TestingSession(const Spec& spec, long repeats)
       : batch_(spec.batch),
         repeats_(repeats),
+        sleep_ms_(spec.IntParam("sleep_ms", 0)),
         mode_(spec.IntParam("fault_batch", spec.batch) == spec.batch ? spec.Param("mode", "ok")
                                                                      : "ok") {}
 
@@ -43,6 +45,7 @@ class TestingSession : public dli::sdk::Session {
     if (mode_ == "abort") std::abort();
     if (mode_ == "hang") std::this_thread::sleep_for(std::chrono::hours(1));
     if (mode_ == "fail") throw std::runtime_error("testing backend: failure requested");
+    if (sleep_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms_));
     sums_.assign(batch_, 0.0f);
     for (long r = 0; r < repeats_; ++r)
       for (int b = 0; b < batch_; ++b) {
@@ -61,6 +64,7 @@ class TestingSession : public dli::sdk::Session {
   static size_t ItemFloats() { return 3 * kSide * kSide; }
   int batch_;
   long repeats_;
+  long sleep_ms_;
   std::string mode_;
   std::vector<const void*> batches_;
   const float* current_ = nullptr;
@@ -81,7 +85,8 @@ struct TestingBackend {
         {"mode", "choice", "ok", "ok|fail|crash|abort|hang", "misbehave on purpose", nullptr,
          nullptr},
         {"fault_batch", "int", "", nullptr, "misbehave only at this batch size", "1", nullptr},
-        {"threads", "int", "", nullptr, "accepted and ignored", nullptr, nullptr}};
+        {"threads", "int", "", nullptr, "accepted and ignored", nullptr, nullptr},
+        {"sleep_ms", "int", "0", nullptr, "sleep this long in each infer()", "0", nullptr}};
     *n = sizeof(params) / sizeof(params[0]);
     return params;
   }

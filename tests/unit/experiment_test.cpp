@@ -129,6 +129,36 @@ TEST_F(ExperimentFile, PlanExpandsAxesAndSkipsUnsupported) {
   EXPECT_EQ(plan[0].spec.params, (ParamList{{"threads", "1"}, {"hint", "A"}}));
 }
 
+TEST_F(ExperimentFile, ModesAndRequestsAxes) {
+  const std::string model = Model();
+  std::ofstream(fs::path(model) / "model.json")
+      << R"({"name": "m", "formats": [{"id": "txt", "precision": "FP32", "path": "m.txt",
+              "frameworks": ["fast", "bridged"]}]})";
+  const Experiment e = LoadExperiment(Write("models: [" + model +
+                                            "]\nframeworks: [fast, bridged]\nbatches: [1]\n"
+                                            "modes: [latency, throughput]\nrequests: [1, 2, 4]\n"));
+  BackendInfo bridged = Fast();
+  bridged.name = "bridged";
+  bridged.notes = "python bridge no-op call: 1 us";
+  const std::vector<PlannedPoint> plan =
+      PlanExperiment(e, {{"fast", Fast()}, {"bridged", bridged}});
+  // Per framework: one latency point, three throughput points.
+  ASSERT_EQ(plan.size(), 8u);
+  EXPECT_EQ(MeasureModeText(plan[0].spec), "latency");
+  EXPECT_EQ(MeasureModeText(plan[3].spec), "throughput x4");
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(plan[i].skip_reason, "") << i;
+  EXPECT_EQ(plan[4].skip_reason, "");  // latency mode on one thread is fine
+  EXPECT_NE(plan[5].skip_reason.find("calls from one thread only"), std::string::npos);
+  EXPECT_NE(ErrorOf("models: [m]\nframeworks: [fast]\nrequests: [2]\n")
+                .find("requests apply to throughput points"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("models: [m]\nframeworks: [fast]\nmodes: [burst]\n").find("unknown mode"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("models: [m]\nframeworks: [fast]\nmodes: throughput\nrequests: [0]\n")
+                .find("at least 1"),
+            std::string::npos);
+}
+
 TEST_F(ExperimentFile, BadParameterValueNamesTheParamsBlock) {
   const std::string model = Model();
   const Experiment e = LoadExperiment(Write("models: [" + model +

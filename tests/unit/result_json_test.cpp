@@ -3,6 +3,9 @@
 // tolerate older documents, the FPS interval.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "../report/report_fixture.h"
 #include "core/point.h"
 #include "result_testing.h"
@@ -34,6 +37,9 @@ TEST(ResultJson, FailedPointKeepsWhatItHad) {
   r.error = "timed out after 3 s";
   r.latency = {};
   r.fps = 0;
+  r.throughput_fps = 0;
+  r.throughput_ci95 = {};
+  r.window_ms = 0;
   r.first_inference_ms = 0;
   r.samples_ms.clear();
   r.predictions.clear();
@@ -45,6 +51,43 @@ TEST(ResultJson, FailedPointKeepsWhatItHad) {
   EXPECT_EQ(j["load_ms"], 812.25) << "the model loaded before the point failed";
   EXPECT_FALSE(j.contains("host")) << "a worker that died reported no host";
   testing::ExpectSameResult(ResultFromJson(j), r);
+}
+
+TEST(ResultJson, ThroughputFieldsOnlyForThroughputPoints) {
+  PointResult r = testing::FullResult();
+  const json t = ResultToJson(r, false)["throughput"];
+  EXPECT_EQ(t["requests"], 4);
+  EXPECT_EQ(t["fps"], 2.75);
+  EXPECT_EQ(t["completed"], 4);
+  // Too few completions to say: an unbounded interval reads back unbounded.
+  r.throughput_ci95 = {0, std::numeric_limits<double>::infinity()};
+  const json unbounded = ResultToJson(r, false);
+  EXPECT_TRUE(unbounded["throughput"]["ci95_high"].is_null());
+  EXPECT_TRUE(std::isinf(ResultFromJson(json::parse(unbounded.dump())).throughput_ci95.high));
+  EXPECT_EQ(PointFpsInterval(r).low, 0);
+  r.spec.measure.mode = "latency";
+  r.spec.measure.requests = 1;
+  EXPECT_FALSE(ResultToJson(r, false).contains("throughput"));
+}
+
+TEST(MeasureMode, RequestsAndModeAreChecked) {
+  MeasureOptions m;
+  EXPECT_EQ(ValidateMeasureMode(m), "");
+  EXPECT_EQ(MeasureModeText(PointSpec{}), "latency");
+  m.requests = 2;
+  EXPECT_NE(ValidateMeasureMode(m).find("latency mode runs one request"), std::string::npos);
+  m.mode = "throughput";
+  EXPECT_EQ(ValidateMeasureMode(m), "");
+  m.requests = 0;
+  EXPECT_EQ(ValidateMeasureMode(m), "requests must be at least 1");
+  m.mode = "fast";
+  EXPECT_NE(ValidateMeasureMode(m).find("unknown measurement mode 'fast'"), std::string::npos);
+  BackendInfo bridged;
+  bridged.name = "tflite";
+  bridged.notes = "python bridge no-op call: 0.8 us median";
+  EXPECT_NE(ThroughputRefusal(bridged).find("calls from one thread only"), std::string::npos);
+  bridged.notes = "";
+  EXPECT_EQ(ThroughputRefusal(bridged), "");
 }
 
 TEST(ResultJson, SpecRoundTrip) {

@@ -43,6 +43,8 @@ inline PointResult FullResult() {
   s.measure.stop.ci_target_rel = 0.02;
   s.measure.stop.min_iterations = 40;
   s.measure.stop.min_time_s = 1.5;
+  s.measure.mode = "throughput";
+  s.measure.requests = 4;
   s.save_samples = true;
   s.timeout_s = 321;
   r.status = "ok";
@@ -73,6 +75,10 @@ inline PointResult FullResult() {
   r.latency.p99 = 10.296;
   r.latency.ci95 = {9.9, 10.3};
   r.fps = 8 * 1000 / 10.1;
+  r.throughput_fps = 2.75;
+  r.throughput_ci95 = {2.5, 3.125};
+  r.completed = 4;
+  r.window_ms = 11636.25;
   r.wall_s = 3.75;
   r.predictions = {{"/data/val/a.jpg", {5, 4, 3, 2, 1}, {9.5f, 8.25f, 7, 6, 5.125f}, {0.1f, 0.2f}},
                    {"/data/val/b.png", {1, 2, 3, 4, 5}, {1, 0.5f, 0.25f, 0.125f, 0}, {}}};
@@ -121,6 +127,8 @@ inline void ExpectSameSpec(const PointSpec& a, const PointSpec& b) {
   EXPECT_EQ(a.measure.stop.ci_target_rel, b.measure.stop.ci_target_rel);
   EXPECT_EQ(a.measure.stop.min_iterations, b.measure.stop.min_iterations);
   EXPECT_EQ(a.measure.stop.min_time_s, b.measure.stop.min_time_s);
+  EXPECT_EQ(a.measure.mode, b.measure.mode);
+  EXPECT_EQ(a.measure.requests, b.measure.requests);
   EXPECT_EQ(a.save_samples, b.save_samples);
   EXPECT_EQ(a.timeout_s, b.timeout_s);
 }
@@ -158,6 +166,11 @@ inline void ExpectSameResult(const PointResult& a, const PointResult& b) {
   EXPECT_EQ(l.ci95.low, m.ci95.low);
   EXPECT_EQ(l.ci95.high, m.ci95.high);
   EXPECT_EQ(a.fps, b.fps);
+  EXPECT_EQ(a.throughput_fps, b.throughput_fps);
+  EXPECT_EQ(a.throughput_ci95.low, b.throughput_ci95.low);
+  EXPECT_EQ(a.throughput_ci95.high, b.throughput_ci95.high);
+  EXPECT_EQ(a.completed, b.completed);
+  EXPECT_EQ(a.window_ms, b.window_ms);
   EXPECT_EQ(a.wall_s, b.wall_s);
   ASSERT_EQ(a.predictions.size(), b.predictions.size());
   for (size_t i = 0; i < a.predictions.size(); ++i) {

@@ -86,7 +86,7 @@ TEST_F(Adapter, ParamTableIsEnforcedBeforeOpen) {
   EXPECT_EQ(OpenError(api, Request({{"mode", "sideways"}})),
             "parameter mode=sideways: expected one of ok, fail, crash, abort, hang");
   EXPECT_EQ(OpenError(api, Request({{"knob", "1"}})),
-            "unknown parameter 'knob' (known: mode, fault_batch, threads)");
+            "unknown parameter 'knob' (known: mode, fault_batch, threads, sleep_ms)");
   OpenRequest batch0 = Request();
   batch0.batch = 0;
   EXPECT_EQ(OpenError(api, batch0), "batch 0 is not >= 1");

@@ -1,6 +1,8 @@
 #include <algorithm>
 
 #include "report/report.h"
+
+#include "core/repeated_point.h"
 #include "core/text.h"
 
 namespace dli {
@@ -89,6 +91,26 @@ void PrintBackendInfo(const std::vector<BackendInfo>& backends, std::ostream& ou
       out << "\n";
     }
   }
+}
+
+void PrintAggregatesTable(const std::vector<PointResult>& results, std::ostream& out) {
+  TextTable table({"batch", "reps", "FPS", "FPS 95% interval", "method", "within", "between",
+                   "max/min", "flagged"});
+  for (const RepeatedPoint& p : GroupRepetitions(results)) {
+    const RepetitionAggregate& a = p.latency;
+    const bool ok = p.ok > 0;
+    table.AddRow(
+        {std::to_string(p.first().spec.batch),
+         std::to_string(p.ok) + "/" + std::to_string(p.repetitions.size()),
+         ok ? FormatFixed(p.fps, 1) : "-",
+         ok ? FormatFixed(p.fps_interval.low, 1) + " .. " + FormatFixed(p.fps_interval.high, 1)
+            : "-",
+         ok ? RepetitionIntervalName(a.method) : "-",
+         ok ? FormatFixed(100 * a.within_spread, 1) + "%" : "-",
+         ok ? FormatFixed(100 * a.between_spread, 1) + "%" : "-",
+         ok ? FormatFixed(a.max_min_ratio, 3) : "-", std::to_string(p.flagged)});
+  }
+  table.Print(out);
 }
 
 }  // namespace dli

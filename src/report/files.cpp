@@ -1,6 +1,8 @@
 #include "core/text.h"
 #include "report/report.h"
 
+#include "core/repeated_point.h"
+
 namespace dli {
 
 std::string CsvEscape(const std::string& field) {
@@ -48,6 +50,20 @@ void WriteResultsCsv(const std::vector<PointResult>& results, std::ostream& out)
     for (size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << CsvEscape(row[i]);
     out << "\n";
   }
+}
+
+nlohmann::json BenchDocument(const std::vector<PointResult>& results, const HostInfo& host,
+                             bool with_samples, size_t repetitions, uint32_t seed) {
+  nlohmann::json doc = ResultsDocument(results, host, with_samples);
+  doc["repetitions"] = repetitions;
+  if (repetitions > 1) doc["seed"] = seed;
+  doc["aggregates"] = nlohmann::json::array();
+  for (const RepeatedPoint& p : GroupRepetitions(results)) {
+    nlohmann::json a = AggregateToJson(p);
+    a["batch"] = p.first().spec.batch;
+    doc["aggregates"].push_back(std::move(a));
+  }
+  return doc;
 }
 
 }  // namespace dli

@@ -27,6 +27,14 @@ class TextTable {
 };
 
 void PrintResultsTable(const std::vector<PointResult>& results, std::ostream& out);
+// One line per point of `results` (its repetitions grouped): the aggregate
+// FPS with its between-repetition interval and the two spreads
+// (docs/METHODOLOGY.md).
+void PrintAggregatesTable(const std::vector<PointResult>& results, std::ostream& out);
+// `dli bench --json`: every repetition in "results", the seed of the order
+// and each batch's aggregate over its repetitions.
+nlohmann::json BenchDocument(const std::vector<PointResult>& results, const HostInfo& host,
+                             bool with_samples, size_t repetitions, uint32_t seed);
 // DLI's familiar CSV columns plus the spread of the measurement.
 void WriteResultsCsv(const std::vector<PointResult>& results, std::ostream& out);
 std::string CsvEscape(const std::string& field);

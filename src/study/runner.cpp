@@ -202,4 +202,29 @@ StudyOutcome RunStudy(const Study& study, Executor& executor, ResultStore& store
   return outcome;
 }
 
+std::vector<PointResult> RunRepeated(Executor& executor, const std::vector<PointSpec>& points,
+                                     size_t repetitions, uint32_t seed,
+                                     const RepeatedRunCallbacks& callbacks) {
+  std::vector<Visit> order;
+  if (repetitions == 1)
+    for (size_t i = 0; i < points.size(); ++i) order.push_back({i, 0});
+  else
+    order = InterleavedOrder(points.size(), repetitions, seed);
+  std::vector<PointResult> results;
+  double first_reference_ms = 0;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const PointSpec& spec = points[order[i].point];
+    const ProgressCallback progress =
+        callbacks.on_start ? callbacks.on_start(i, order.size(), spec, order[i].repetition)
+                           : ProgressCallback();
+    results.push_back(executor.Run(spec, progress));
+    PointResult& r = results.back();
+    r.repetition = order[i].repetition;
+    if (first_reference_ms <= 0) first_reference_ms = r.machine.reference_before_ms;
+    ApplyDrift(r, first_reference_ms);
+    if (callbacks.on_finish) callbacks.on_finish(results);
+  }
+  return results;
+}
+
 }  // namespace dli

@@ -97,6 +97,22 @@ struct StudyOutcome {
 StudyOutcome RunStudy(const Study& study, Executor& executor, ResultStore& store,
                       const StudyOptions& options, const StudyCallbacks& callbacks);
 
+// `dli bench`: each of `points` run `repetitions` times, each time in a fresh
+// worker, in the interleaved order of `seed` (the points' own order when
+// there is one repetition); each repetition's drift is taken against the
+// first reading. `on_start` is called before each run with its position and
+// returns the progress callback for it; `on_finish` after it, with every
+// result so far.
+struct RepeatedRunCallbacks {
+  std::function<ProgressCallback(size_t index, size_t count, const PointSpec& spec,
+                                 size_t repetition)>
+      on_start;
+  std::function<void(const std::vector<PointResult>& results)> on_finish;
+};
+std::vector<PointResult> RunRepeated(Executor& executor, const std::vector<PointSpec>& points,
+                                     size_t repetitions, uint32_t seed,
+                                     const RepeatedRunCallbacks& callbacks);
+
 }  // namespace dli
 
 #endif  // DLI_STUDY_RUNNER_H

@@ -91,47 +91,4 @@ std::vector<std::string> PrepareCommand() {
   return {"/usr/bin/python3", script.string(), "--models-dir", ModelsDir()};
 }
 
-namespace {
-
-// NumPy .npy (format 1.0) of a float32 array.
-void WriteNpyFloat32(const std::string& path, const std::vector<size_t>& shape,
-                     const std::vector<float>& data) {
-  std::vector<std::string> dims;
-  for (size_t d : shape) dims.push_back(std::to_string(d));
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + Join(dims, ", ") +
-                       (shape.size() == 1 ? ",), }" : "), }");
-  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-  header += '\n';
-  std::string out = "\x93NUMPY";
-  out += static_cast<char>(1);
-  out += static_cast<char>(0);
-  out += static_cast<char>(header.size() & 0xff);
-  out += static_cast<char>(header.size() >> 8);
-  out += header;
-  out.append(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float));
-  WriteFileAtomically(path, out);
-}
-
-}  // namespace
-
-void WriteImagesNpy(const ImageSet& set, const std::string& layout, const std::string& path) {
-  if (layout != "NCHW" && layout != "NHWC")
-    throw std::invalid_argument("WriteImagesNpy: layout " + layout + " is not NCHW or NHWC");
-  const HwcImage& first = set.images.front();
-  const size_t n = set.images.size(), h = first.height, w = first.width, c = first.channels;
-  std::vector<float> data;
-  data.reserve(n * h * w * c);
-  for (const HwcImage& im : set.images) {
-    if (layout == "NHWC") {
-      data.insert(data.end(), im.pixels.begin(), im.pixels.end());
-      continue;
-    }
-    for (size_t ch = 0; ch < c; ++ch)
-      for (size_t p = 0; p < h * w; ++p) data.push_back(im.pixels[p * c + ch]);
-  }
-  WriteNpyFloat32(
-      path, layout == "NHWC" ? std::vector<size_t>{n, h, w, c} : std::vector<size_t>{n, c, h, w},
-      data);
-}
-
 }  // namespace dli::cli

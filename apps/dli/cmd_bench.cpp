@@ -37,12 +37,6 @@ void SaveResults(const Args& args, const std::vector<PointResult>& results, cons
   }
 }
 
-std::string PointLabel(const PointSpec& s) {
-  return s.framework + " " + s.device + " " + s.precision + " batch " + std::to_string(s.batch) +
-         (s.params.empty() ? "" : " " + ParamsText(s.params)) +
-         (IsThroughput(s) ? " " + MeasureModeText(s) : "");
-}
-
 }  // namespace
 
 int RunBench(int argc, char** argv) {

@@ -26,20 +26,11 @@ namespace {
 // Long enough to see other processes and steal, short next to any study.
 constexpr double kRunDoctorSeconds = 1.0;
 
-std::string Duration(double s) {
-  const long total = static_cast<long>(s + 0.5);
-  if (total >= 3600)
-    return std::to_string(total / 3600) + "h" + std::to_string(total % 3600 / 60) + "m";
-  if (total >= 60) return std::to_string(total / 60) + "m" + std::to_string(total % 60) + "s";
-  return std::to_string(total) + "s";
-}
-
+// Accuracy points have no batch: they classify every image once.
 std::string Describe(const PlannedPoint& p) {
   const PointSpec& s = p.spec;
   if (p.kind == "accuracy") return "accuracy " + s.framework + " " + s.device + " " + s.precision;
-  return s.framework + " " + s.device + " " + s.precision + " batch " + std::to_string(s.batch) +
-         (s.params.empty() ? "" : " " + ParamsText(s.params)) +
-         (IsThroughput(s) ? " " + MeasureModeText(s) : "");
+  return PointLabel(s);
 }
 
 std::string StateText(const StudyPoint& p) {
@@ -131,7 +122,7 @@ int RunExperiment(int argc, char** argv) {
   callbacks.on_start = [&](const StudyPoint& p, size_t repetition, size_t number, size_t count,
                            double eta_s) {
     std::cerr << clear_line << "[" << number << "/" << count << "] ETA "
-              << (eta_s < 0 ? "?" : Duration(eta_s)) << "  " << Describe(p.planned)
+              << (eta_s < 0 ? "?" : FormatDuration(eta_s)) << "  " << Describe(p.planned)
               << repetition_text(repetition) << " ..." << (*clear_line ? "" : "\n") << std::flush;
   };
   callbacks.on_finish = [&](const StudyPoint& p, const PointResult& r) {
@@ -154,7 +145,7 @@ int RunExperiment(int argc, char** argv) {
     return 130;
   }
   std::cout << "finished " << outcome.finished << (k > 1 ? " repetitions" : " points") << " in "
-            << Duration(outcome.wall_s) << " (" << outcome.failed << " failed, " << outcome.flagged
+            << FormatDuration(outcome.wall_s) << " (" << outcome.failed << " failed, " << outcome.flagged
             << " flagged, " << skipped << " skipped, " << done << " already done) -> " << db_path
             << " run " << outcome.run_id << "\n"
             << "next: dli report --db " << db_path << " --out results/report.html\n";

@@ -140,6 +140,9 @@ bool IsThroughput(const PointSpec& spec);
 std::string MeasureModeText(const PointSpec& spec);
 
 std::string ParamsText(const ParamList& params);  // "k=v,k=v" or "default"
+// A performance point for progress lines: "openvino CPU FP32 batch 4
+// threads=2 throughput x4" (parameters and mode only when set).
+std::string PointLabel(const PointSpec& s);
 
 // The readers below are lenient where documents differ in age: a missing or
 // null field keeps its default. A field of the wrong type throws

@@ -49,6 +49,12 @@ std::string ParamsText(const ParamList& params) {
   return Join(parts, ",");
 }
 
+std::string PointLabel(const PointSpec& s) {
+  return s.framework + " " + s.device + " " + s.precision + " batch " + std::to_string(s.batch) +
+         (s.params.empty() ? "" : " " + ParamsText(s.params)) +
+         (IsThroughput(s) ? " " + MeasureModeText(s) : "");
+}
+
 namespace {
 
 // The optional fields of one JSON object: an absent or null field keeps the

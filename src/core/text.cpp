@@ -91,4 +91,12 @@ std::string FormatFixed(double v, int decimals) {
   return buf;
 }
 
+std::string FormatDuration(double seconds) {
+  const long total = static_cast<long>(seconds + 0.5);
+  if (total >= 3600)
+    return std::to_string(total / 3600) + "h" + std::to_string(total % 3600 / 60) + "m";
+  if (total >= 60) return std::to_string(total / 60) + "m" + std::to_string(total % 60) + "s";
+  return std::to_string(total) + "s";
+}
+
 }  // namespace dli

@@ -21,6 +21,8 @@ std::optional<double> ParseDouble(const std::string& s);
 std::optional<bool> ParseBool(const std::string& s);
 // "%.3f"-style formatting without iostream state.
 std::string FormatFixed(double v, int decimals);
+// Seconds as "42s", "3m7s" or "1h5m" (rounded to the second).
+std::string FormatDuration(double seconds);
 
 }  // namespace dli
 

@@ -34,6 +34,23 @@ TEST(Sha256, FileMatchesBytes) {
   EXPECT_THROW(Sha256File((dir.path() / "missing").string()), std::runtime_error);
 }
 
+TEST(Text, DurationsRoundToTheSecond) {
+  EXPECT_EQ(FormatDuration(41.6), "42s");
+  EXPECT_EQ(FormatDuration(187), "3m7s");
+  EXPECT_EQ(FormatDuration(3900), "1h5m");
+}
+
+TEST(Point, LabelNamesParametersAndModeOnlyWhenSet) {
+  PointSpec s;
+  s.framework = "openvino";
+  s.batch = 4;
+  EXPECT_EQ(PointLabel(s), "openvino CPU FP32 batch 4");
+  s.params = {{"threads", "2"}};
+  s.measure.mode = kThroughputMode;
+  s.measure.requests = 4;
+  EXPECT_EQ(PointLabel(s), "openvino CPU FP32 batch 4 threads=2 " + MeasureModeText(s));
+}
+
 TEST(Text, WholeStringParses) {
   EXPECT_EQ(ParseInt("42"), 42);
   EXPECT_FALSE(ParseInt("4x"));

@@ -1,11 +1,13 @@
 // `dli results` (list, export, runs) over the database.
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "core/error.h"
+#include "core/repeated_point.h"
 #include "core/text.h"
 #include "report/compare.h"
 #include "report/report.h"
@@ -99,22 +101,46 @@ int RunResults(int argc, char** argv) {
   if (action != "export") throw UsageError("unknown action '" + action + "': list, export or runs");
   if (!args.Has("csv") && !args.Has("json"))
     throw UsageError("export needs --csv FILE or --json FILE");
+  std::map<int64_t, std::vector<PointResult>> performance_by_run;
+  for (const StoredPoint& sp : points)
+    if (sp.kind == "performance")
+      performance_by_run[sp.run_id].push_back(ResultFromJson(sp.result));
   if (args.Has("csv")) {
     std::vector<PointResult> perf;
-    for (const StoredPoint& sp : points)
-      if (sp.kind == "performance") perf.push_back(ResultFromJson(sp.result));
+    for (const auto& [run, results] : performance_by_run)
+      perf.insert(perf.end(), results.begin(), results.end());
     std::ostringstream csv;
     WriteResultsCsv(perf, csv);
     WriteFileAtomically(args.Get("csv"), csv.str());
   }
   if (args.Has("json")) {
-    json doc = {{"schema", "dli.results-export/1"}, {"points", json::array()}};
+    json doc = {{"schema", "dli.results-export/1"},
+                {"points", json::array()},
+                {"aggregates", json::array()}};
     for (const StoredPoint& sp : points)
       doc["points"].push_back({{"id", sp.id},
                                {"run", sp.run_id},
                                {"kind", sp.kind},
                                {"created", sp.created},
                                {"result", sp.result}});
+    // The figure each point is reported with: its repetitions within one run
+    // aggregated (a point measured in two runs is two aggregates).
+    for (const auto& [run, results] : performance_by_run)
+      for (const RepeatedPoint& p : GroupRepetitions(results)) {
+        const PointSpec& s = p.first().spec;
+        json a = {{"run", run},
+                  {"model", s.model_name},
+                  {"framework", s.framework},
+                  {"device", s.device},
+                  {"precision", s.precision},
+                  {"batch", s.batch},
+                  {"mode", s.measure.mode},
+                  {"requests", s.measure.requests},
+                  {"params", ParamsText(s.params)},
+                  {"target", p.first().target}};
+        a.update(AggregateToJson(p));
+        doc["aggregates"].push_back(std::move(a));
+      }
     WriteFileAtomically(args.Get("json"), doc.dump(2) + "\n");
   }
   std::cout << "exported " << points.size() << " point(s)\n";

@@ -415,6 +415,14 @@ class Repetitions(Fixture):
         self.assertEqual(len(set(keys)), 4)
         proc = run(["run", str(exp), "--db", db])
         self.assertIn("0 to run, 2 already done", proc.stdout)
+        export = self.dir / "export.json"
+        self.assertEqual(run(["results", "export", "--db", db, "--json", str(export)]).returncode, 0)
+        aggregates = json.loads(export.read_text())["aggregates"]
+        self.assertEqual(sorted(a["batch"] for a in aggregates), [1, 2])
+        for a in aggregates:
+            self.assertEqual((a["framework"], a["repetitions"], a["ok"]), ("testing", 2, 2))
+            self.assertLessEqual(a["fps_interval"][0], a["fps"])
+            self.assertLessEqual(a["fps"], a["fps_interval"][1])
         report = self.dir / "report.html"
         proc = run(["report", "--db", db, "--out", str(report)])
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)

@@ -1,6 +1,7 @@
 // `dli tune`: the best launch parameters of one model on one framework, per
 // measurement mode, within a time budget (docs/METHODOLOGY.md, "Tuning").
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -90,8 +91,9 @@ std::string WithoutMode(const tune::Config& config) {
 
 std::string FigureText(const tune::Figure& f) {
   if (!f.error.empty()) return "failed: " + f.error;
-  return FormatFixed(f.fps, 1) + " [" + FormatFixed(f.ci_low, 1) + ", " +
-         FormatFixed(f.ci_high, 1) + "]";
+  // An unbounded interval: too few completed requests to bound it.
+  auto bound = [](double v) { return std::isfinite(v) ? FormatFixed(v, 1) : std::string("?"); };
+  return FormatFixed(f.fps, 1) + " [" + bound(f.ci_low) + ", " + bound(f.ci_high) + "]";
 }
 
 }  // namespace

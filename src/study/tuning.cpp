@@ -186,7 +186,7 @@ namespace {
 
 // One framework x device x precision of a study to tune.
 struct TuneTarget {
-  PointSpec base;  // model and measurement settings, no parameters
+  PointSpec base;  // model, measurement settings, the study's single-valued parameters
   tune::Space space;
   json key;      // what makes a stored outcome reusable
   json outcome;  // TuneToJson, once tuned or reused

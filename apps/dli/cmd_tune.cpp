@@ -30,12 +30,14 @@ Args TuneArgs() {
       "dli tune --model PATH|NAME --framework NAME [options]",
       "Searches one framework's launch parameters for the highest FPS of a model, per\n"
       "measurement mode: batch size, requests in flight (throughput mode) and the backend's\n"
-      "thread counts (plus any --tune NAME), each candidate value derived from what the\n"
-      "backend declares (`dli info`). Successive halving within --budget: every\n"
-      "configuration is measured briefly, each in a fresh process as `dli bench` measures,\n"
-      "the worse half and those whose interval lies wholly below the best one's drop out,\n"
-      "and the survivors are measured again for longer. Prints the best configuration of\n"
-      "each mode beside the default's figure and the gain.",
+      "intra-op thread count (plus any --tune NAME), each candidate value derived from what\n"
+      "the backend declares (`dli info`; docs/METHODOLOGY.md, \"Tuning\").\n"
+      "Successive halving within --budget: every configuration is measured briefly, each\n"
+      "in a fresh process as `dli bench` measures, the worse half and those whose interval\n"
+      "lies wholly below the best one's drop out, and the survivors are measured again for\n"
+      "longer. Prints the best configuration of each mode beside the default's figure and\n"
+      "the gain. --min-measure must exceed a measurement's loading overhead, or tuning\n"
+      "overruns its budget.",
       {{"model", "PATH|NAME", "model file, or a prepared model name (e.g. mobilenet_v2)"},
        {"framework", "NAME", "backend, see `dli info` (e.g. openvino, opencv)"},
        {"device", "DEV", "device (default CPU)"},

@@ -15,6 +15,8 @@
   X("accuracy", RunAccuracy, "top-1 / top-5 of a model on a labelled image set, per framework",   \
     false)                                                                                        \
   X("check", RunCheck, "parity of every converted model with the reference ONNX model", false)    \
+  X("tune", RunTune, "best launch parameters (batch, requests, threads) within a time budget",    \
+    false)                                                                                        \
   X("run", RunExperiment, "run an experiment file (sweeps) into the results database", false)     \
   X("results", RunResults, "list or export stored results", false)                                \
   X("compare", RunCompare, "per-point FPS ratios between two runs", false)                        \

@@ -14,12 +14,15 @@ namespace fs = std::filesystem;
 namespace dli {
 namespace {
 
-const std::set<std::string> kTopKeys = {
-    "name",   "models", "model",      "frameworks", "devices", "precisions", "batches",
-    "params", "images", "max_images", "accuracy",   "measure", "repetitions", "modes",
-    "requests"};
+const std::set<std::string> kTopKeys = {"name",        "models",     "model",    "frameworks",
+                                        "devices",     "precisions", "batches",  "params",
+                                        "images",      "max_images", "accuracy", "measure",
+                                        "repetitions", "modes",      "requests", "tune"};
 const std::set<std::string> kMeasureKeys = {"iterations",     "time_limit", "warmup", "ci_target",
                                             "min_iterations", "min_time",   "timeout"};
+const std::set<std::string> kTuneKeys = {"budget",     "metric",      "modes",
+                                         "precisions", "batches",     "requests",
+                                         "params",     "min_measure", "points"};
 const std::set<std::string> kAccuracyKeys = {"dataset", "labels", "classes", "limit"};
 
 // Relative paths are relative to the experiment file; a bare name that is a
@@ -35,6 +38,64 @@ std::string ResolveDataPath(const std::string& value, const std::string& experim
 
 bool Has(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+std::vector<long long> Ints(const YamlReader& r, const YAML::Node& node, const std::string& what,
+                            long long min) {
+  std::vector<long long> out;
+  for (const YAML::Node& item :
+       node.IsSequence() ? node : YAML::Node(std::vector<YAML::Node>{node}))
+    out.push_back(r.Int(item, what, min));
+  return out;
+}
+
+TuneSettings ReadTune(const YamlReader& r, const YAML::Node& t, const Experiment& e,
+                      std::string& where) {
+  if (!t.IsMap()) r.Fail(t, "tune must be a mapping (tune: {budget: SECONDS})");
+  r.CheckKeys(t, kTuneKeys, "tune");
+  if (!t["budget"]) r.Fail(t, "tune needs a budget in seconds (tune: {budget: 60})");
+  where = r.Where(t.Mark());
+  TuneSettings s;
+  s.budget_s = r.Real(t["budget"], "budget", 0);
+  if (!(s.budget_s > 0)) r.Fail(t["budget"], "budget must be > 0 seconds");
+  if (t["metric"]) {
+    s.metric = r.Scalar(t["metric"], "metric");
+    if (s.metric != "fps" && s.metric != "latency")
+      r.Fail(t["metric"], "unknown metric '" + s.metric + "'; expected fps or latency");
+  }
+  if (t["modes"]) {
+    s.modes = r.List(t["modes"], "modes");
+    for (const std::string& mode : s.modes)
+      if (mode != kLatencyMode && mode != kThroughputMode)
+        r.Fail(t["modes"], "unknown mode '" + mode + "'; expected latency or throughput");
+  }
+  if (t["precisions"]) {
+    s.precisions = r.List(t["precisions"], "precisions");
+    for (std::string& p : s.precisions) {
+      p = ToUpper(p);
+      if (!Has(e.precisions, p)) r.Fail(t["precisions"], p + " is not in the study's precisions");
+    }
+  }
+  if (t["batches"])
+    for (long long b : Ints(r, t["batches"], "each batch size", 1))
+      s.batches.push_back(static_cast<int>(b));
+  if (t["requests"]) {
+    if (!Has(s.modes.empty() ? e.modes : s.modes, kThroughputMode))
+      r.Fail(t["requests"], "requests apply to throughput points; add throughput to modes");
+    for (long long n : Ints(r, t["requests"], "each request count", 1))
+      s.requests.push_back(static_cast<size_t>(n));
+  }
+  if (t["params"]) s.params = r.List(t["params"], "params");
+  if (t["points"]) {
+    s.points = r.Scalar(t["points"], "points");
+    if (s.points != "all" && s.points != "best")
+      r.Fail(t["points"], "unknown points '" + s.points + "'; expected all or best");
+  }
+  if (t["min_measure"]) {
+    s.min_measure_s = r.Real(t["min_measure"], "min_measure", 0);
+    if (!(s.min_measure_s > 0)) r.Fail(t["min_measure"], "min_measure must be > 0 seconds");
+  }
+  return s;
 }
 
 }  // namespace
@@ -132,6 +193,7 @@ Experiment LoadExperiment(const std::string& path) {
     if (m["timeout"]) e.timeout_s = r.Real(m["timeout"], "timeout", 1);
     if (const std::string err = ValidateStopRule(stop); !err.empty()) r.Fail(m, err);
   }
+  if (const YAML::Node t = root["tune"]) e.tune = ReadTune(r, t, e, e.tune_at);
   return e;
 }
 

@@ -6,6 +6,7 @@
 #define DLI_STUDY_EXPERIMENT_H
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,23 @@
 namespace dli {
 
 using ParamAxes = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+// `tune:` (docs/EXPERIMENTS.md): launch-parameter tuning before the study
+// (study/tuning.h).
+struct TuneSettings {
+  double budget_s = 0;                  // per framework, device and precision, all modes together
+  std::string metric = "fps";           // "fps" (throughput) or "latency" (lowest median)
+  std::vector<std::string> modes;       // modes to tune; empty: the study's
+  std::vector<std::string> precisions;  // precisions to tune; empty: the study's
+  std::vector<int> batches;             // batch sizes to try; empty: the study's
+  std::vector<size_t> requests;         // throughput request counts to try; empty: the study's
+  std::vector<std::string> params;      // parameters to tune besides the first thread count
+  double min_measure_s = 2;             // the shortest measurement of a configuration
+  // "all": every planned point of a tuned mode also with the tuned
+  // parameters, and the tuned configuration with and without them; "best":
+  // only the latter two.
+  std::string points = "all";
+};
 
 struct Experiment {
   std::string name;
@@ -40,6 +58,8 @@ struct Experiment {
   size_t dataset_limit = 0;
   MeasureOptions measure;
   double timeout_s = 600;
+  std::optional<TuneSettings> tune;
+  std::string tune_at;  // "file:line:col" of `tune:`
 };
 
 // Reads and checks an experiment file. Every error names FILE:LINE:COLUMN.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <map>
 
 #include "accuracy/accuracy_json.h"
@@ -11,6 +12,7 @@
 #include "core/repeated_point.h"
 #include "core/repetitions.h"
 #include "study/resume.h"
+#include "study/tuning.h"
 
 using nlohmann::json;
 
@@ -144,8 +146,11 @@ void MarkFinished(Study& study, ResultStore& store) {
   }
 }
 
-StudyOutcome RunStudy(const Study& study, Executor& executor, ResultStore& store,
+StudyOutcome RunStudy(const Study& planned, Executor& executor, ResultStore& store,
                       const StudyOptions& options, const StudyCallbacks& callbacks) {
+  // With `tune:`, the tuned points join the plan first (study/tuning.h).
+  const Study study = TuneStudy(planned, executor, store, TuningFile(options.db_path),
+                                [](const std::string& line) { std::cerr << line << "\n"; });
   const Experiment& e = study.experiment;
   std::vector<std::string> dataset_files;
   if (study.dataset)

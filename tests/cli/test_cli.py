@@ -431,6 +431,101 @@ class Repetitions(Fixture):
         self.assertIn("dli doctor before it", html)
 
 
+class Tune(Fixture):
+    """dli tune and `tune:` in experiments, on the test backend: each request
+    sleeps 20 ms, so the biggest batch with the most requests in flight is
+    the best configuration whatever else the machine does."""
+
+    # threads fixed: the search space does not depend on this machine's cores.
+    def tune(self, *extra):
+        out = self.dir / "tune.json"
+        proc = run(["tune", "--model", str(self.model), "--framework", "testing",
+                    "--param", "sleep_ms=20", "--param", "threads=1", "--batch", "1,4",
+                    "--requests", "1,3", "--min-measure", "2", "--json", str(out), *extra])
+        return proc, (json.loads(out.read_text()) if out.exists() else None)
+
+    def test_finds_the_best_configuration_per_mode(self):
+        db = self.dir / "t.db"
+        start = time.monotonic()
+        proc, doc = self.tune("--budget", "14", "--db", str(db))
+        elapsed = time.monotonic() - start
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("[1] mode=latency batch=1 requests=1", proc.stderr)
+        self.assertIn("gain", proc.stdout)
+        self.assertEqual(doc["schema"], "dli.tune/1")
+        self.assertEqual(doc["framework"], "testing")
+        self.assertEqual([a["name"] for a in doc["axes"]], ["mode", "batch", "requests"])
+        self.assertEqual([g["mode"] for g in doc["groups"]], ["latency", "throughput"])
+        latency, throughput = doc["groups"]
+        self.assertEqual(latency["best"]["batch"], "4")
+        self.assertEqual(throughput["best"], {"mode": "throughput", "batch": "4", "requests": "3"})
+        self.assertEqual(throughput["default"],
+                         {"mode": "throughput", "batch": "1", "requests": "1"})
+        self.assertGreater(throughput["gain"], 6)  # 12 in theory
+        # Short throughput windows may leave the interval unbounded (null);
+        # latency intervals are always bounded.
+        self.assertTrue(latency["significant"])
+        for key in ("fps", "ci_low", "ci_high", "seconds"):
+            self.assertIn(key, throughput["best_figure"])
+        self.assertIn(doc["stop_reason"], ("converged", "budget"))
+        self.assertEqual(len(doc["trials"]), doc["measurements"])
+        self.assertEqual({t["verdict"] for t in doc["trials"]} - {
+            "kept", "worst_half", "outrun", "failed", "final", "baseline"}, set())
+        # A measurement may overrun its share by what loading and the
+        # machine readings take beyond it.
+        self.assertLessEqual(doc["seconds_spent"], 14 * 1.4)
+        self.assertLess(elapsed, 14 * 1.4 + 20)  # probing and start-up besides
+        with sqlite3.connect(db) as con:
+            stored = con.execute("select count(*) from points where status='ok'").fetchone()[0]
+        self.assertEqual(stored, len(doc["trials"]))
+
+    def test_bad_input(self):
+        proc, _ = self.tune("--budget", "1")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+        self.assertIn("below the minimum of 12.0 s (6 configurations", proc.stderr)
+        for args, expected in (
+                (["--framework", "caffe2"], "unknown framework 'caffe2'"),
+                (["--framework", "testing", "--param", "turbo=1"], "no parameter 'turbo'"),
+                (["--framework", "testing", "--tune", "nope"], "has no such parameter"),
+                (["--framework", "testing", "--mode", "burst"], "expects latency, throughput"),
+                (["--framework", "testing", "--requests", "0"], "--requests expects positive")):
+            proc = run(["tune", "--model", str(self.model), *args])
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+            self.assertIn(expected, proc.stderr)
+        proc = run(["tune", "--help"])
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn("--budget", proc.stdout)
+
+    def test_experiment_tunes_once_and_records_both_figures(self):
+        exp = self.dir / "exp.yaml"
+        exp.write_text(
+            f"models: [{self.model}]\nframeworks: [testing]\nbatches: [1]\n"
+            f"modes: [latency, throughput]\nrequests: [1]\n"
+            f"params:\n  testing:\n    sleep_ms: [20]\n    threads: [1]\n"
+            f"measure: {{iterations: 10, warmup: 1}}\n"
+            f"tune: {{budget: 6, batches: [1, 4], requests: [1, 3], min_measure: 1}}\n")
+        db = self.dir / "r.db"
+        proc = run(["run", str(exp), "--db", str(db)])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("tuning testing CPU FP32:", proc.stderr)
+        self.assertTrue(Path(str(db) + ".tuning.json").exists())
+        with sqlite3.connect(db) as con:
+            rows = con.execute("select result_json from points").fetchall()
+        points = [json.loads(r[0]) for r in rows]
+        shapes = {(p["spec"]["batch"], p["spec"]["measure"]["mode"],
+                   p["spec"]["measure"]["requests"]) for p in points}
+        # The study's two points, and the tuned throughput configuration.
+        self.assertIn((1, "latency", 1), shapes)
+        self.assertIn((1, "throughput", 1), shapes)
+        self.assertIn((4, "throughput", 3), shapes)
+        proc = run(["run", str(exp), "--db", str(db)])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("tuned before", proc.stderr)
+        self.assertIn("finished 0 points", proc.stdout)
+
+
 class MeasurementLock(Fixture):
     def setUp(self):
         super().setUp()

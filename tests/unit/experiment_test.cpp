@@ -159,6 +159,66 @@ TEST_F(ExperimentFile, ModesAndRequestsAxes) {
             std::string::npos);
 }
 
+TEST_F(ExperimentFile, TuneSettings) {
+  const Experiment plain = LoadExperiment(Write("models: [a]\nframeworks: [fast]\n"));
+  EXPECT_FALSE(plain.tune.has_value());
+  const Experiment e = LoadExperiment(
+      Write("models: [a]\nframeworks: [fast]\nmodes: [latency, throughput]\n"
+            "tune: {budget: 30, metric: latency, batches: [1, 8], requests: [1, 2],\n"
+            "       params: [hint], min_measure: 0.5}\n"));
+  ASSERT_TRUE(e.tune.has_value());
+  EXPECT_DOUBLE_EQ(e.tune->budget_s, 30);
+  EXPECT_EQ(e.tune->metric, "latency");
+  EXPECT_EQ(e.tune->batches, (std::vector<int>{1, 8}));
+  EXPECT_EQ(e.tune->requests, (std::vector<size_t>{1, 2}));
+  EXPECT_EQ(e.tune->params, (std::vector<std::string>{"hint"}));
+  EXPECT_DOUBLE_EQ(e.tune->min_measure_s, 0.5);
+  EXPECT_NE(e.tune_at.find("exp.yaml:4:7"), std::string::npos) << e.tune_at;
+  const Experiment defaults =
+      LoadExperiment(Write("models: [a]\nframeworks: [fast]\ntune: {budget: 10}\n"));
+  EXPECT_EQ(defaults.tune->metric, "fps");
+  EXPECT_TRUE(defaults.tune->batches.empty());
+  EXPECT_TRUE(defaults.tune->modes.empty());
+  EXPECT_EQ(defaults.tune->points, "all");
+  EXPECT_DOUBLE_EQ(defaults.tune->min_measure_s, 2);
+  // Tuning may cover a mode the study does not measure otherwise.
+  const Experiment own =
+      LoadExperiment(Write("models: [a]\nframeworks: [fast]\nprecisions: [FP32, INT8]\n"
+                           "tune: {budget: 10, modes: [latency, throughput], requests: [1, 2],\n"
+                           "       precisions: [fp32], points: best}\n"));
+  EXPECT_EQ(own.tune->modes, (std::vector<std::string>{"latency", "throughput"}));
+  EXPECT_EQ(own.tune->precisions, (std::vector<std::string>{"FP32"}));
+  EXPECT_EQ(own.tune->points, "best");
+}
+
+TEST_F(ExperimentFile, BadTuneSettingsNameTheirPosition) {
+  const std::string head = "models: [a]\nframeworks: [fast]\n";
+  EXPECT_NE(ErrorOf(head + "tune: 30\n").find("exp.yaml:3:7: tune must be a mapping"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "tune: {metric: fps}\n").find("exp.yaml:3:7: tune needs a budget"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "tune: {budget: 0}\n").find("exp.yaml:3:16: budget must be > 0"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "tune: {budget: ten}\n").find("exp.yaml:3:16:"), std::string::npos);
+  EXPECT_NE(ErrorOf(head + "tune: {budget: 5, metric: speed}\n")
+                .find("exp.yaml:3:27: unknown metric 'speed'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "tune: {budget: 5, budgett: 6}\n").find("unknown key 'budgett'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "tune: {budget: 5, requests: [2]}\n")
+                .find("requests apply to throughput points"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "tune: {budget: 5, batches: [0]}\n").find("at least 1"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "tune: {budget: 5, modes: [burst]}\n").find("unknown mode 'burst'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "tune: {budget: 5, precisions: [INT8]}\n")
+                .find("INT8 is not in the study's precisions"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "tune: {budget: 5, points: some}\n").find("expected all or best"),
+            std::string::npos);
+}
+
 TEST_F(ExperimentFile, BadParameterValueNamesTheParamsBlock) {
   const std::string model = Model();
   const Experiment e = LoadExperiment(Write("models: [" + model +

@@ -1,7 +1,8 @@
 # Checks that each module under src/ includes only headers of the modules it
 # may depend on: core <- accuracy <- exec, report, store <- study, and
 # core <- machine (the host's state) <- exec (the worker records the machine
-# around its measured window), study. Run as
+# around its measured window), study; core <- tune (launch-parameter
+# tuning) <- study. Run as
 # cmake -DSOURCE_DIR=<repo> -P module_dependencies.cmake.
 cmake_policy(SET CMP0057 NEW)  # if(IN_LIST)
 set(allowed_core core)
@@ -10,7 +11,7 @@ set(allowed_exec core accuracy machine exec)
 set(allowed_report core accuracy report)
 set(allowed_store core accuracy store)
 set(allowed_machine core machine)
-set(allowed_study core accuracy exec report store machine study)
+set(allowed_study core accuracy exec report store machine study tune)
 set(allowed_tune core tune)
 set(modules core accuracy exec report store machine study tune)
 

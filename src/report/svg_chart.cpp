@@ -537,16 +537,16 @@ std::string RenderBarChart(const BarChart& chart) {
 
 std::string RenderStackedLineCharts(const std::string& title,
                                     const std::vector<LineChart>& panels) {
-  // Each panel is a nested <svg> (the namespace is inherited), placed below
-  // the previous one; its height is the one RenderLineChart chose.
-  static const std::string kOpen = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"";
+  // Each panel's drawing moves into a group below the previous one; its
+  // height is the one RenderLineChart chose.
   std::string body;
   int width = 0, height = kTitleHeight;
   for (const LineChart& panel : panels) {
     std::string svg = RenderLineChart(panel);
-    const size_t h = svg.find("height=\"");
-    const int panel_height = std::stoi(svg.substr(h + 8));
-    svg.replace(0, kOpen.size(), "<svg x=\"0\" y=\"" + std::to_string(height) + "\" width=\"");
+    const int panel_height = std::stoi(svg.substr(svg.find("height=\"") + 8));
+    svg.replace(0, svg.find('>') + 1, "<g class=\"panel\" transform=\"translate(0," +
+                                          std::to_string(height) + ")\">");
+    svg.replace(svg.rfind("</svg>"), 6, "</g>");
     body += svg;
     height += panel_height;
     width = std::max(width, panel.width);

@@ -189,10 +189,10 @@ std::vector<PerfPoint> LatestPlottable(const std::vector<PointResult>& performan
     if (repetitions.size() > 1) {
       std::vector<PointResult> all;
       for (const auto& [index, r] : repetitions) all.push_back(*r);
-      const RepeatedPoint aggregate = AggregatePoint(std::move(all));
+      const ViewPoint aggregate = AggregateViewPoint(all);
       p.fps = Positive(aggregate.fps);
-      p.fps_low = Positive(aggregate.fps_interval.low);
-      p.fps_high = Positive(aggregate.fps_interval.high);
+      p.fps_low = aggregate.fps_low;
+      p.fps_high = aggregate.fps_high;
       p.repetitions = repetitions.size();
       p.flagged = aggregate.flagged;
     }
@@ -399,8 +399,10 @@ LineChart FpsFigure(const std::vector<PerfPoint>& latest, const SeriesStyles& st
 BarChart BestFpsFigure(const std::vector<PerfPoint>& latest, const SeriesStyles& styles, int width,
                        const std::string& model) {
   std::map<std::string, const PerfPoint*> best;  // per framework
+  std::set<std::string> targets;
   for (const PerfPoint& p : latest) {
     if (!model.empty() && p.model != model) continue;
+    targets.insert(p.target);
     const PerfPoint*& b = best[p.framework];
     if (!b || *p.fps > *b->fps) b = &p;
   }
@@ -423,7 +425,7 @@ BarChart BestFpsFigure(const std::vector<PerfPoint>& latest, const SeriesStyles&
     bar.color = styles.Color(p->framework, p->device);
     bar.annotation = FormatSignificant(*p->fps, 3) + " FPS (" + p->device + ", " + p->precision +
                      ", batch " + std::to_string(p->batch) +
-                     (p->target != "local" ? ", " + p->target : "") + ")";
+                     (targets.size() > 1 ? ", " + p->target : "") + ")";
     bar.tooltip =
         p->framework + " " + p->version + ", " + p->model + " " + p->model_format + ", params " +
         p->params + ": " + Fps(*p->fps) + " FPS" +
@@ -661,8 +663,8 @@ std::string ModeBestTable(const std::vector<ViewPoint>& views, bool* any_flagged
   if (targets) header.push_back("target");
   if (models) header.push_back("model");
   header.insert(header.end(), {"framework", "device", "precision", "mode", "best params", "batch",
-                               "requests", "FPS", "95% CI", "default: batch", "requests", "FPS",
-                               "95% CI", "best vs default"});
+                               "requests", "FPS", "95% CI", "default batch", "default requests",
+                               "default FPS", "default 95% CI", "best vs default"});
   std::vector<std::vector<Cell>> rows;
   for (const ModeBest& b : FindBestPerMode(views)) {
     std::vector<Cell> row;

@@ -544,8 +544,8 @@ std::string RenderStackedLineCharts(const std::string& title,
   for (const LineChart& panel : panels) {
     std::string svg = RenderLineChart(panel);
     const int panel_height = std::stoi(svg.substr(svg.find("height=\"") + 8));
-    svg.replace(0, svg.find('>') + 1, "<g class=\"panel\" transform=\"translate(0," +
-                                          std::to_string(height) + ")\">");
+    svg.replace(0, svg.find('>') + 1,
+                "<g class=\"panel\" transform=\"translate(0," + std::to_string(height) + ")\">");
     svg.replace(svg.rfind("</svg>"), 6, "</g>");
     body += svg;
     height += panel_height;

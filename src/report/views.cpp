@@ -26,7 +26,9 @@ auto SortKey(const ViewPoint& p) {
                          p.precision, p.throughput, p.requests, p.batch, ParamsText(p.params));
 }
 
-ViewPoint Aggregate(const std::vector<PointResult>& repetitions) {
+}  // namespace
+
+ViewPoint AggregateViewPoint(const std::vector<PointResult>& repetitions) {
   const RepeatedPoint agg = AggregatePoint(repetitions);
   const PointResult& last = repetitions.back();
   const PointSpec& s = last.spec;
@@ -83,6 +85,8 @@ ViewPoint Aggregate(const std::vector<PointResult>& repetitions) {
   }
   return v;
 }
+
+namespace {
 
 // Cells compare as numbers where both are numbers (batch sizes), as
 // precisions where both are known precisions, else as text.
@@ -179,7 +183,7 @@ std::vector<ViewPoint> BuildViewPoints(const std::vector<PointResult>& results) 
   for (const auto& [key, repetitions] : groups) {
     std::vector<PointResult> all;
     for (const auto& [index, r] : repetitions) all.push_back(*r);
-    out.push_back(Aggregate(all));
+    out.push_back(AggregateViewPoint(all));
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const ViewPoint& a, const ViewPoint& b) { return SortKey(a) < SortKey(b); });

@@ -45,6 +45,12 @@ struct ViewPoint {
   std::string ModeName() const { return throughput ? "throughput" : "latency"; }
 };
 
+// The repetitions of one measurement (at least one, the last one's spec
+// describes them) as one point. Several repetitions: latency mode takes
+// AggregatePoint's FPS and interval; throughput mode the median of the
+// repetitions' throughputs and their range.
+ViewPoint AggregateViewPoint(const std::vector<PointResult>& repetitions);
+
 // Sorted by target, model, framework, device, precision (FP32 first),
 // mode, requests, batch, params.
 std::vector<ViewPoint> BuildViewPoints(const std::vector<PointResult>& results);

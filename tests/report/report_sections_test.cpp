@@ -241,7 +241,15 @@ TEST(Targets, CrossTargetTableAndTargetsNamedInDetail) {
   EXPECT_EQ(TextsOfClass(report.figures[1].second, "legend-label"),
             (std::vector<std::string>{"openvino CPU FP32 on big-box", "openvino CPU FP32 on local",
                                       "tflite CPU FP32 on big-box"}));
-  // One target: no table, no column.
+  EXPECT_EQ(TextsOfClass(report.figures[3].second, "bar-annotation"),
+            (std::vector<std::string>{"410 FPS (CPU, FP32, batch 1, big-box)",
+                                      "90.0 FPS (CPU, FP32, batch 1, big-box)"}));
+  // One target, whatever its name: no table, no column, no name in Fig. 4.
+  std::vector<PointResult> remote = TwoTargets();
+  remote.resize(3);
+  remote.erase(remote.begin(), remote.begin() + 2);
+  EXPECT_EQ(TextsOfClass(Render(remote).figures[3].second, "bar-annotation"),
+            (std::vector<std::string>{"410 FPS (CPU, FP32, batch 1)"}));
   const std::string one = RenderReport(testing::Fixture(), {}).html;
   EXPECT_EQ(one.find("id=\"targets\""), std::string::npos);
   EXPECT_EQ(one.find("<th>target</th>"), std::string::npos);

@@ -170,9 +170,9 @@ TEST(SvgChart, StackedChartsShareOneDocument) {
   const int first = std::stoi(RenderLineChart(a).substr(RenderLineChart(a).find("height=\"") + 8));
   const int second = std::stoi(RenderLineChart(b).substr(RenderLineChart(b).find("height=\"") + 8));
   EXPECT_NE(svg.find("height=\"" + std::to_string(40 + first + second) + "\""), std::string::npos);
-  EXPECT_NE(svg.find("<g class=\"panel\" transform=\"translate(0," + std::to_string(40 + first) +
-                     ")\">"),
-            std::string::npos);
+  EXPECT_NE(
+      svg.find("<g class=\"panel\" transform=\"translate(0," + std::to_string(40 + first) + ")\">"),
+      std::string::npos);
   EXPECT_NE(svg.find("no data"), std::string::npos) << "the empty panel says so";
 }
 

@@ -995,10 +995,6 @@ std::string UtcText(int64_t ms, const char* format) {
   return buf;
 }
 
-std::optional<double> InterferenceNumber(const json& interference, const char* key) {
-  return NumberField(interference, key);
-}
-
 // The 1-minute load average at the end of the window, else at its start.
 std::optional<double> LoadAverage(const json& interference) {
   for (const char* key : {"load_after", "load_before"}) {
@@ -1031,13 +1027,11 @@ std::optional<std::string> MachineTimeline(const std::vector<PointResult>& resul
   static const std::vector<Panel> panels = {
       {"CPU steal", "steal (% of CPU time)",
        [](const PointResult& r) -> std::optional<double> {
-         const auto v = InterferenceNumber(r.machine.interference, "steal_fraction");
+         const auto v = NumberField(r.machine.interference, "steal_fraction");
          return v ? std::optional<double>(100 * *v) : std::nullopt;
        }},
       {"Other processes", "CPUs busy with other processes",
-       [](const PointResult& r) {
-         return InterferenceNumber(r.machine.interference, "other_cpus");
-       }},
+       [](const PointResult& r) { return NumberField(r.machine.interference, "other_cpus"); }},
       {"Load average", "1-minute load average",
        [](const PointResult& r) { return LoadAverage(r.machine.interference); }},
       {"Drift of the reference workload", "drift ratio (1 = first reading)",

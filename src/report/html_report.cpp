@@ -1167,12 +1167,14 @@ std::vector<BestParams> FindBestParams(const std::vector<json>& performance) {
 }
 
 std::vector<BestParams> FindBestParams(const std::vector<PointResult>& performance) {
-  std::map<std::tuple<std::string, std::string, std::string, int, std::string, int, std::string>,
+  // Latency and throughput mode measure different things: never compared.
+  std::map<std::tuple<std::string, std::string, std::string, int, std::string, int, std::string,
+                      std::string>,
            std::vector<PerfPoint>>
       groups;
   for (PerfPoint& p : LatestPlottable(performance))
     groups[{p.model, p.framework, p.device, PrecisionRank(p.precision), p.precision, p.batch,
-            p.target}]
+            p.target, MeasureModeText(p.result->spec)}]
         .push_back(std::move(p));
   std::vector<BestParams> out;
   for (const auto& [key, points] : groups) {
@@ -1193,7 +1195,7 @@ std::vector<BestParams> FindBestParams(const std::vector<PointResult>& performan
     b.best_fps_high = best.fps_high;
     b.best_flagged = best.flagged;
     for (const PerfPoint& p : points)
-      if (p.params == ParamsText({})) {
+      if (p.result->spec.params.empty()) {
         b.default_fps = p.fps;
         b.default_fps_low = p.fps_low;
         b.default_fps_high = p.fps_high;

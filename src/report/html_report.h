@@ -53,7 +53,8 @@ struct RenderedReport {
 RenderedReport RenderReport(const ReportInput& in, const ReportOptions& opts = {});
 
 // Methodology step 3: among the successful points of one framework x device
-// x precision x batch (and model), the params set with the highest FPS.
+// x precision x batch (and model, target and measuring mode), the params set
+// with the highest FPS.
 struct BestParams {
   std::string model, framework, device, precision, target;
   int batch = 0;

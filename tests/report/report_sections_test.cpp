@@ -12,6 +12,7 @@
 
 #include "markup.h"
 #include "report/html_report.h"
+#include "report/svg_chart.h"
 #include "report_fixture.h"
 #include "views_fixture.h"
 
@@ -204,6 +205,19 @@ TEST(BestParams, PerModeFromTheResultsAlone) {
                       "<td class=\"num\">+2.3% (within noise)</td>"),
             std::string::npos);
   EXPECT_EQ(best.find("Defaults only"), std::string::npos);
+}
+
+TEST(BestParams, PerBatchComparesParamsWithinOneMode) {
+  const std::vector<BestParams> best = FindBestParams(ToJson(testing::ModesResults()));
+  std::vector<std::string> openvino_batch1;
+  for (const BestParams& b : best)
+    if (b.framework == "openvino" && b.precision == "FP32" && b.batch == 1)
+      openvino_batch1.push_back(b.best_params + ", " + std::to_string(b.params_sets) +
+                                " sets, default " +
+                                (b.default_fps ? FormatSignificant(*b.default_fps, 3) : "none"));
+  EXPECT_EQ(openvino_batch1,
+            (std::vector<std::string>{"default, 1 sets, default 200",
+                                      "nstreams=2 throughput x4, 2 sets, default 400"}));
 }
 
 TEST(BestParams, DefaultsOnly) {

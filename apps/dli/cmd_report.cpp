@@ -38,13 +38,18 @@ int RunReport(int argc, char** argv) {
             "FP16/INT8 models, Fig. 4 best FPS per framework; the best launch parameters per\n"
             "framework and batch; tables of every point; host and versions; failed points.\n"
             "Each figure is also written as a standalone SVG next to the HTML. By default the\n"
-            "newest result of each distinct measurement is used.",
+            "newest result of each distinct measurement is used. Also: the machine's state\n"
+            "across the study, latency vs throughput per precision (with throughput-mode\n"
+            "points), the latency/throughput mode table, and tables across targets and\n"
+            "models when the results hold several.",
             {{"db", "FILE", "results database (default results/dli.sqlite)"},
              {"out", "FILE", "HTML file to write (default results/report.html)"},
              {"run", "ID", "only this run"},
              {"experiment", "NAME", "only runs of this experiment"},
              {"title", "TEXT", "report title"},
-             {"linear-y", "", "Fig. 3 on a linear FPS axis instead of a logarithmic one"}});
+             {"linear-y", "", "Fig. 3 on a linear FPS axis instead of a logarithmic one"},
+             {"normalize", "",
+              "also show FPS x drift ratio (derived: normalised by the reference workload)"}});
   args.Parse(argc, argv, 2);
   if (args.help()) {
     std::cout << args.HelpText();
@@ -99,6 +104,7 @@ int RunReport(int argc, char** argv) {
 
   ReportOptions opts;
   opts.log_y = !args.Has("linear-y");
+  opts.normalize = args.Has("normalize");
   opts.generated_by = std::string("dli ") + DLI_VERSION + ", " + NowText();
   const RenderedReport report = RenderReport(in, opts);
 

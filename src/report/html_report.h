@@ -31,12 +31,19 @@ struct ReportOptions {
   bool log_y = true;         // Fig. 3's y axis: logarithmic (decades) or linear
   int figure_width = 820;    // pixels; each figure's height follows its content
   std::string generated_by;  // shown under the title, e.g. "dli 0.1.0, 2025-01-31 12:00 UTC"
+  // Adds the derived view of FPS normalised by the reference workload
+  // (NormalizedFps); never the default.
+  bool normalize = false;
 };
 
 struct RenderedReport {
   std::string html;
   // (file name, standalone SVG document): fig1_accuracy.svg,
-  // fig2_fps_fp32.svg, fig3_fps_all_precisions.svg, fig4_best_fps.svg.
+  // fig2_fps_fp32.svg, fig3_fps_all_precisions.svg, fig4_best_fps.svg (with
+  // several models, figures 2-4 once per model: fig2_fps_fp32_MODEL.svg...);
+  // then fig5_latency_throughput_PRECISION.svg per precision when some point
+  // was measured in throughput mode, and machine_state.svg when the
+  // repetitions recorded the machine's state.
   std::vector<std::pair<std::string, std::string>> figures;
 };
 
@@ -46,9 +53,10 @@ struct RenderedReport {
 RenderedReport RenderReport(const ReportInput& in, const ReportOptions& opts = {});
 
 // Methodology step 3: among the successful points of one framework x device
-// x precision x batch (and model), the params set with the highest FPS.
+// x precision x batch (and model, target and measuring mode), the params set
+// with the highest FPS.
 struct BestParams {
-  std::string model, framework, device, precision;
+  std::string model, framework, device, precision, target;
   int batch = 0;
   size_t params_sets = 0;   // distinct params sets measured
   std::string best_params;  // "k=v,k=v" or "default"
@@ -59,9 +67,10 @@ struct BestParams {
   std::string worst_params;
   double worst_fps = 0;
   std::optional<double> worst_fps_high;
+  size_t best_flagged = 0;  // repetitions of the best point with a flag
 };
 
-// Sorted by model, framework, device, precision, batch. Repeated points of
+// Sorted by model, framework, device, precision, batch (then target). Repeated points of
 // one params set count once: the last in input order.
 std::vector<BestParams> FindBestParams(const std::vector<PointResult>& performance);
 std::vector<BestParams> FindBestParams(const std::vector<nlohmann::json>& performance);

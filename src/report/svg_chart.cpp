@@ -246,10 +246,12 @@ void DrawLegend(std::ostringstream& out, const std::vector<LegendEntry>& entries
     const double y = y0 + (i / columns) * kLegendRowHeight + kLegendRowHeight / 2.0;
     out << "<g class=\"legend-entry\"><title>" << EscapeXml(e.name) << "</title>\n";
     if (e.line) {
-      out << "<line x1=\"" << Px(x) << "\" y1=\"" << Px(y) << "\" x2=\"" << Px(x + 30) << "\" y2=\""
-          << Px(y) << "\" stroke=\"" << e.style.color << "\" stroke-width=\"2\"";
-      if (!e.style.dash.empty()) out << " stroke-dasharray=\"" << e.style.dash << "\"";
-      out << "/>\n";
+      if (e.style.line) {
+        out << "<line x1=\"" << Px(x) << "\" y1=\"" << Px(y) << "\" x2=\"" << Px(x + 30)
+            << "\" y2=\"" << Px(y) << "\" stroke=\"" << e.style.color << "\" stroke-width=\"2\"";
+        if (!e.style.dash.empty()) out << " stroke-dasharray=\"" << e.style.dash << "\"";
+        out << "/>\n";
+      }
       DrawMarker(out, e.style.marker, x + 15, y, e.style.color);
     } else {
       out << "<rect x=\"" << Px(x + 8) << "\" y=\"" << Px(y - 6) << "\" width=\"14\" height=\"12\" "
@@ -396,6 +398,7 @@ std::string RenderLineChart(const LineChart& chart) {
   };
   // Bands under every line, then the lines, then error bars and markers on top.
   for (const LineSeries& s : chart.series) {
+    if (!s.style.line) continue;
     std::vector<LinePoint> band;
     for (const LinePoint& p : SortedByX(s.points))
       if (drawable(p) && has_interval(p)) band.push_back(p);
@@ -409,13 +412,15 @@ std::string RenderLineChart(const LineChart& chart) {
   }
   for (const LineSeries& s : chart.series) {
     out << "<g class=\"series\" data-name=\"" << EscapeXml(s.name) << "\">\n";
-    std::string polyline;
-    for (const LinePoint& p : SortedByX(s.points))
-      if (drawable(p)) polyline += Px(sx(p.x)) + "," + Px(sy(p.y)) + " ";
-    out << "<polyline fill=\"none\" stroke=\"" << s.style.color
-        << "\" stroke-width=\"2\" stroke-linejoin=\"round\"";
-    if (!s.style.dash.empty()) out << " stroke-dasharray=\"" << s.style.dash << "\"";
-    out << " points=\"" << polyline << "\"/>\n";
+    if (s.style.line) {
+      std::string polyline;
+      for (const LinePoint& p : SortedByX(s.points))
+        if (drawable(p)) polyline += Px(sx(p.x)) + "," + Px(sy(p.y)) + " ";
+      out << "<polyline fill=\"none\" stroke=\"" << s.style.color
+          << "\" stroke-width=\"2\" stroke-linejoin=\"round\"";
+      if (!s.style.dash.empty()) out << " stroke-dasharray=\"" << s.style.dash << "\"";
+      out << " points=\"" << polyline << "\"/>\n";
+    }
     for (const LinePoint& p : s.points) {
       if (!drawable(p)) continue;
       const double x = sx(p.x), y = sy(p.y);
@@ -527,6 +532,28 @@ std::string RenderBarChart(const BarChart& chart) {
       << "\"/>\n";
   DrawLegend(out, legend, left, legend_top, plot_w);
   out << "</svg>\n";
+  return out.str();
+}
+
+std::string RenderStackedLineCharts(const std::string& title,
+                                    const std::vector<LineChart>& panels) {
+  // Each panel's drawing moves into a group below the previous one; its
+  // height is the one RenderLineChart chose.
+  std::string body;
+  int width = 0, height = kTitleHeight;
+  for (const LineChart& panel : panels) {
+    std::string svg = RenderLineChart(panel);
+    const int panel_height = std::stoi(svg.substr(svg.find("height=\"") + 8));
+    svg.replace(0, svg.find('>') + 1,
+                "<g class=\"panel\" transform=\"translate(0," + std::to_string(height) + ")\">");
+    svg.replace(svg.rfind("</svg>"), 6, "</g>");
+    body += svg;
+    height += panel_height;
+    width = std::max(width, panel.width);
+  }
+  std::ostringstream out;
+  OpenSvg(out, std::max(width, 200), height, title);
+  out << body << "</svg>\n";
   return out.str();
 }
 

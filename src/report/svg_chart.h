@@ -41,6 +41,7 @@ struct SeriesStyle {
   std::string color = "#0072B2";
   Marker marker = Marker::kCircle;
   std::string dash;  // SVG stroke-dasharray, empty = solid
+  bool line = true;  // false: markers only (a scatter), no line and no band
 };
 
 struct LinePoint {
@@ -90,6 +91,9 @@ struct BarChart {
 
 std::string RenderLineChart(const LineChart& chart);
 std::string RenderBarChart(const BarChart& chart);
+// Line charts stacked top to bottom in one standalone SVG document under one
+// title: panels that share an x axis but not a unit (a machine timeline).
+std::string RenderStackedLineCharts(const std::string& title, const std::vector<LineChart>& panels);
 
 }  // namespace dli
 

@@ -362,10 +362,10 @@ class Experiments(Fixture):
         proc = run(["report", "--db", db, "--out", str(out)])
         self.assertEqual(proc.returncode, 0, proc.stderr)
         html = out.read_text()
-        self.assertEqual(html.count("<svg"), 4)
+        self.assertEqual(html.count("<svg"), 5)  # Fig. 1-4 and the machine-state timeline
         self.assertIn("testing CPU FP32", html)
         for fig in ("fig1_accuracy.svg", "fig2_fps_fp32.svg", "fig3_fps_all_precisions.svg",
-                    "fig4_best_fps.svg"):
+                    "fig4_best_fps.svg", "machine_state.svg"):
             self.assertTrue((out.parent / fig).read_text().startswith("<svg"), fig)
         self.assertEqual(run(["report", "--db", str(self.dir / "none.db")]).returncode, 2)
         self.assertEqual(run(["compare", "1", "9", "--db", db]).returncode, 2)

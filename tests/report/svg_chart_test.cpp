@@ -140,5 +140,41 @@ TEST(SvgChart, LongLabelsAreShortenedWithTheFullTextAsTitle) {
   EXPECT_EQ(shown.substr(shown.size() - 3), "\xE2\x80\xA6");
 }
 
+TEST(SvgChart, MarkersOnlySeriesDrawNoLineAndNoBand) {
+  LineChart chart;
+  chart.log2_x = false;
+  LineSeries scatter;
+  scatter.name = "scatter";
+  scatter.style.line = false;
+  scatter.points = {{1, 10, 9, 11, ""}, {2, 20, 19, 21, ""}};
+  chart.series = {scatter};
+  const std::string svg = RenderLineChart(chart);
+  EXPECT_EQ(MarkupProblem(svg), "");
+  EXPECT_EQ(svg.find("<polyline"), std::string::npos);
+  EXPECT_EQ(svg.find("ci-band"), std::string::npos);
+  EXPECT_EQ(CountOf(svg, "class=\"error-bar\""), 2u);
+  const std::string legend = svg.substr(svg.find("<g class=\"legend\">"));
+  EXPECT_EQ(legend.find("<line"), std::string::npos) << "the legend shows the marker alone";
+}
+
+TEST(SvgChart, StackedChartsShareOneDocument) {
+  LineChart a, b;
+  a.title = "first";
+  b.title = "second";
+  a.series = {{"s", {}, {{1, 1}, {2, 2}}}};
+  const std::string svg = RenderStackedLineCharts("both", {a, b});
+  EXPECT_EQ(MarkupProblem(svg), "");
+  EXPECT_EQ(CountOf(svg, "<svg"), 1u);
+  EXPECT_EQ(TextsOfClass(svg, "chart-title"),
+            (std::vector<std::string>{"both", "first", "second"}));
+  const int first = std::stoi(RenderLineChart(a).substr(RenderLineChart(a).find("height=\"") + 8));
+  const int second = std::stoi(RenderLineChart(b).substr(RenderLineChart(b).find("height=\"") + 8));
+  EXPECT_NE(svg.find("height=\"" + std::to_string(40 + first + second) + "\""), std::string::npos);
+  EXPECT_NE(
+      svg.find("<g class=\"panel\" transform=\"translate(0," + std::to_string(40 + first) + ")\">"),
+      std::string::npos);
+  EXPECT_NE(svg.find("no data"), std::string::npos) << "the empty panel says so";
+}
+
 }  // namespace
 }  // namespace dli

@@ -45,7 +45,7 @@ class SlurmExecutor final : public WorkerExecutor {
   ~SlurmExecutor() override {
     if (job_id_.empty()) return;
     try {
-      RunChild({OnLoginNode(all_, target_, "", ScancelArgv(job_id_)), "", 30},
+      RunChild({OnLoginNode(all_, target_, "", ScancelArgv(job_id_)), "", 30, true},
                [](const std::string&) { return true; });
     } catch (const std::exception&) {  // the job ends at its time limit
     }
@@ -59,6 +59,11 @@ class SlurmExecutor final : public WorkerExecutor {
   BackendInfo DescribeBackend(const std::string& framework) override {
     Allocate();
     return WorkerExecutor::DescribeBackend(framework);
+  }
+
+  NodeInfo DescribeNode() override {
+    Allocate();
+    return WorkerExecutor::DescribeNode();
   }
 
   PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress) override {

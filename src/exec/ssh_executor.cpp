@@ -40,7 +40,7 @@ class SshExecutor final : public WorkerExecutor {
 
   ~SshExecutor() override {
     try {
-      RunChild({SshControlExitArgv(all_, target_, control_dir_), "", 10},
+      RunChild({SshControlExitArgv(all_, target_, control_dir_), "", 10, true},
                [](const std::string&) { return true; });
     } catch (const std::exception&) {  // nothing to end
     }

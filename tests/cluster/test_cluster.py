@@ -786,8 +786,14 @@ class Study(unittest.TestCase):
         self.wait_for_lines(study, r"\] (lab1|cluster): ", 2)
 
         def workers():
-            return [p for p in harness.descendants(C.sshd["lab1"].proc.pid)
-                    if b"__worker" in Path(f"/proc/{p}/cmdline").read_bytes()]
+            found = []
+            for pid in harness.descendants(C.sshd["lab1"].proc.pid):
+                try:
+                    if b"__worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                        found.append(pid)
+                except OSError:
+                    pass
+            return found
 
         harness.wait_for(workers, 20, "the worker on lab1")
         jobs = run(["squeue", "--noheader", "--name=dli-" + str(study.pid), "--format=%i"])

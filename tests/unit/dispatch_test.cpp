@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/files.h"
+#include "exec/targets.h"
 #include "study/resume.h"
 
 namespace dli {
@@ -28,6 +29,26 @@ TEST(TargetPointKey, TargetAndNodeMakeAnotherMeasurement) {
   EXPECT_NE(a, TargetPointKey(point, "lab2", "root@10.0.0.1:22"));
   EXPECT_NE(a, TargetPointKey(point, "lab1", "root@10.0.0.2:22"));
   EXPECT_NE(a, TargetPointKey(PointKey({{"x", 2}}), "lab1", "root@10.0.0.1:22"));
+}
+
+TEST(TargetNode, NamesTheMachineOfEachKindOfTarget) {
+  TempDir dir;
+  for (const char* key : {"id", "kh"}) std::ofstream(dir.path() / key) << "x\n";
+  const std::string file = (dir.path() / "targets.yaml").string();
+  std::ofstream(file) << "targets:\n"
+                      << "  - {name: here, type: local}\n"
+                      << "  - {name: lab1, type: ssh, host: 10.0.0.1, port: 2222, user: bench,\n"
+                      << "     identity: id, known_hosts: kh, dli: /opt/dli, shared_files: true}\n"
+                      << "  - {name: c, type: slurm, partition: debug, nodes: [n1, n2],\n"
+                      << "     time: '5', via: lab1}\n"
+                      << "  - {name: d, type: slurm, nodes: 3, time: '5'}\n";
+  const Targets all = LoadTargets(file);
+  EXPECT_EQ(TargetNode(all.Find("here")), "local");
+  EXPECT_EQ(TargetNode(all.Find("lab1")), "bench@10.0.0.1:2222");
+  EXPECT_TRUE(all.Find("lab1").shared_files);
+  EXPECT_EQ(TargetNode(all.Find("c")), "slurm:debug:n1,n2@lab1");
+  EXPECT_FALSE(all.Find("c").shared_files);
+  EXPECT_EQ(TargetNode(all.Find("d")), "slurm::3");
 }
 
 TEST(TargetQueue, SlotsTakeTheOrderAndADownTargetGivesTheRestWithTheReason) {
@@ -127,7 +148,7 @@ class TargetsRun : public ::testing::Test {
     std::ofstream(model) << "2\n";
     std::ofstream(experiment) << "name: spread\nmodels: [" << model
                               << "]\nframeworks: [testing]\nprecisions: [FP32]\n"
-                              << "batches: [1, 2]\nparams:\n  testing: {threads: [1, 2]}\n"
+                              << "batches: [1]\nparams:\n  testing: {threads: [1, 2]}\n"
                               << "repetitions: 2\nmeasure: {iterations: 5, warmup: 1}\n";
   }
 
@@ -156,7 +177,7 @@ class TargetsRun : public ::testing::Test {
 TEST_F(TargetsRun, EveryTargetRunsEveryPointIntoOneRunAndADownTargetLosesNothing) {
   FakeTarget here("here", true), lab1("lab1", true), lab2("lab2", false);
   std::vector<StudyTarget> targets = Plan({&here, &lab1, &lab2}, 2);
-  ASSERT_EQ(targets[0].study.RepetitionsToRun(), 8u);  // 4 points x 2 repetitions
+  ASSERT_EQ(targets[0].study.RepetitionsToRun(), 4u);  // 2 points x 2 repetitions
   std::mutex mutex;
   std::map<std::string, std::vector<std::string>> statuses;
   std::set<size_t> numbers;
@@ -164,7 +185,7 @@ TEST_F(TargetsRun, EveryTargetRunsEveryPointIntoOneRunAndADownTargetLosesNothing
   callbacks.on_start = [&](const std::string&, const StudyPoint&, size_t, size_t number,
                            size_t count) {
     numbers.insert(number);  // called under the dispatcher's lock
-    EXPECT_EQ(count, 24u);
+    EXPECT_EQ(count, 12u);
   };
   callbacks.on_finish = [&](const std::string& target, const StudyPoint&, const PointResult& r) {
     statuses[target].push_back(r.status);
@@ -172,17 +193,17 @@ TEST_F(TargetsRun, EveryTargetRunsEveryPointIntoOneRunAndADownTargetLosesNothing
   };
   const StudyOutcome outcome = RunStudyOnTargets(targets, store, {db}, callbacks);
   EXPECT_FALSE(outcome.interrupted);
-  EXPECT_EQ(outcome.finished, 24u);
-  EXPECT_EQ(outcome.failed, 8u);
-  EXPECT_EQ(statuses["here"], std::vector<std::string>(8, "ok"));
-  EXPECT_EQ(statuses["lab1"], std::vector<std::string>(8, "ok"));
-  EXPECT_EQ(statuses["lab2"], std::vector<std::string>(8, "failed"));
+  EXPECT_EQ(outcome.finished, 12u);
+  EXPECT_EQ(outcome.failed, 4u);
+  EXPECT_EQ(statuses["here"], std::vector<std::string>(4, "ok"));
+  EXPECT_EQ(statuses["lab1"], std::vector<std::string>(4, "ok"));
+  EXPECT_EQ(statuses["lab2"], std::vector<std::string>(4, "failed"));
   // lab2's two slots each tried one point at most; the rest were not run.
   EXPECT_LE(lab2.runs.load(), 2);
-  EXPECT_EQ(numbers.size(), 16u + static_cast<size_t>(lab2.runs.load()));
+  EXPECT_EQ(numbers.size(), 8u + static_cast<size_t>(lab2.runs.load()));
 
   const std::vector<StoredPoint> stored = store.Points({});
-  ASSERT_EQ(stored.size(), 24u);
+  ASSERT_EQ(stored.size(), 12u);
   std::map<std::string, int> per_target;
   for (const StoredPoint& sp : stored) {
     EXPECT_EQ(sp.run_id, outcome.run_id);
@@ -194,21 +215,21 @@ TEST_F(TargetsRun, EveryTargetRunsEveryPointIntoOneRunAndADownTargetLosesNothing
           << r.error;
     }
   }
-  EXPECT_EQ(per_target, (std::map<std::string, int>{{"here", 8}, {"lab1", 8}, {"lab2", 8}}));
+  EXPECT_EQ(per_target, (std::map<std::string, int>{{"here", 4}, {"lab1", 4}, {"lab2", 4}}));
   EXPECT_EQ(store.Run(outcome.run_id).config["targets"],
             nlohmann::json::array({"here", "lab1", "lab2"}));
 
-  // lab2 is back: resuming runs its 8 repetitions and nothing else.
+  // lab2 is back: resuming runs its 4 repetitions and nothing else.
   FakeTarget here2("here", true), lab1b("lab1", true), lab2b("lab2", true);
   std::vector<StudyTarget> again = Plan({&here2, &lab1b, &lab2b}, 1);
   EXPECT_EQ(again[0].study.RepetitionsToRun(), 0u);
   EXPECT_EQ(again[1].study.RepetitionsToRun(), 0u);
-  EXPECT_EQ(again[2].study.RepetitionsToRun(), 8u);
+  EXPECT_EQ(again[2].study.RepetitionsToRun(), 4u);
   const StudyOutcome resumed = RunStudyOnTargets(again, store, {db}, {});
-  EXPECT_EQ(resumed.finished, 8u);
+  EXPECT_EQ(resumed.finished, 4u);
   EXPECT_EQ(resumed.failed, 0u);
   EXPECT_EQ(here2.runs.load() + lab1b.runs.load(), 0);
-  EXPECT_EQ(lab2b.runs.load(), 8);
+  EXPECT_EQ(lab2b.runs.load(), 4);
 }
 
 TEST_F(TargetsRun, AStopRequestEndsEveryTarget) {
@@ -219,7 +240,7 @@ TEST_F(TargetsRun, AStopRequestEndsEveryTarget) {
   callbacks.stop_requested = [&] { return ++polls > 3; };
   const StudyOutcome outcome = RunStudyOnTargets(targets, store, {db}, callbacks);
   EXPECT_TRUE(outcome.interrupted);
-  EXPECT_LT(outcome.finished, 16u);
+  EXPECT_LT(outcome.finished, 8u);
   EXPECT_EQ(store.Run(outcome.run_id).status, "interrupted");
 }
 

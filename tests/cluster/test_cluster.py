@@ -795,7 +795,8 @@ class Study(unittest.TestCase):
                     pass
             return found
 
-        harness.wait_for(workers, 20, "the worker on lab1")
+        # Once its session ends the worker is no longer below sshd: follow its PID.
+        remote = harness.wait_for(workers, 20, "the worker on lab1")
         jobs = run(["squeue", "--noheader", "--name=dli-" + str(study.pid), "--format=%i"])
         job = jobs.stdout.strip()
         self.assertTrue(job, jobs.stderr)
@@ -803,6 +804,7 @@ class Study(unittest.TestCase):
         out, err = study.communicate(timeout=60)
         self.assertEqual(study.returncode, 130, out + err)
         self.assertIn("Run again to resume", out)
-        harness.wait_for(lambda: not workers(), 10, "the worker on lab1 to end")
+        harness.wait_for(lambda: not any(map(harness.pid_alive, remote)), 10,
+                         "the worker on lab1 to end")
         harness.wait_for(lambda: run(tool("state", job)).stdout.strip() in
                          ("CANCELLED", "COMPLETED", ""), 20, "the allocation to end")

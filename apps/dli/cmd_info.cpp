@@ -38,8 +38,8 @@ int InfoOnTargets(const std::string& file, bool as_json) {
   }
   const std::vector<TargetDescription> reached = DescribeTargets(names, raw);
   for (size_t i = 0, j = 0; i < all.targets.size(); ++i)
-    described.push_back(refused[i].empty() ? reached[j++]
-                                           : TargetDescription{all.targets[i].name, {}, refused[i]});
+    described.push_back(
+        refused[i].empty() ? reached[j++] : TargetDescription{all.targets[i].name, {}, refused[i]});
   const std::vector<std::string> warnings = VersionWarnings(described);
 
   if (as_json) {

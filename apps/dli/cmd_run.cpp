@@ -118,7 +118,8 @@ int RunOnTargets(const Args& args, const Experiment& experiment) {
     if (!d.node)
       throw UsageError("target " + d.name + " is not usable: " + d.error +
                        " (leave it out with --only)");
-  for (const std::string& line : VersionWarnings(described)) std::cerr << "warning: " << line << "\n";
+  for (const std::string& line : VersionWarnings(described))
+    std::cerr << "warning: " << line << "\n";
 
   const std::string db_path = args.Get("db", "results/dli.sqlite");
   if (fs::path(db_path).has_parent_path()) fs::create_directories(fs::path(db_path).parent_path());
@@ -133,23 +134,21 @@ int RunOnTargets(const Args& args, const Experiment& experiment) {
     KeyStudyForTarget(t.study, t.name, TargetNode(selected[i]));
     if (!args.Has("rerun")) MarkFinished(t.study, store);
     std::cout << "  " << t.name << " (" << described[i].node->host.hostname << ", "
-              << described[i].node->host.cpu_model << "): " << t.study.points.size()
-              << " points, " << t.study.Count(PointState::kRun) << " to run, "
-              << t.study.Count(PointState::kDone) << " already done, "
-              << t.study.Count(PointState::kSkip) << " skipped; " << t.study.RepetitionsToRun()
-              << " repetitions to run\n";
+              << described[i].node->host.cpu_model << "): " << t.study.points.size() << " points, "
+              << t.study.Count(PointState::kRun) << " to run, " << t.study.Count(PointState::kDone)
+              << " already done, " << t.study.Count(PointState::kSkip) << " skipped; "
+              << t.study.RepetitionsToRun() << " repetitions to run\n";
     repetitions_to_run += t.study.RepetitionsToRun();
     if (args.Has("dry-run")) PrintPlan(t.study, std::cout);
     targets.push_back(std::move(t));
   }
   if (args.Has("dry-run")) return kExitOk;
 
-  const bool has_local = std::any_of(selected.begin(), selected.end(), [](const Target& t) {
-    return t.type == TargetType::kLocal;
-  });
-  StudyOptions options{db_path, args.Has("save-samples"), SeedOption(args.Get("seed")),
-                       has_local ? DoctorToJson(DiagnoseMachine(kRunDoctorSeconds))
-                                 : nlohmann::json()};
+  const bool has_local = std::any_of(selected.begin(), selected.end(),
+                                     [](const Target& t) { return t.type == TargetType::kLocal; });
+  StudyOptions options{
+      db_path, args.Has("save-samples"), SeedOption(args.Get("seed")),
+      has_local ? DoctorToJson(DiagnoseMachine(kRunDoctorSeconds)) : nlohmann::json()};
   // Measurements on this machine must not overlap another dli's.
   std::optional<MeasurementLock> lock;
   if (has_local) lock.emplace(TakeMeasurementLock(args.Has("no-wait")));
@@ -194,25 +193,25 @@ int RunExperiment(int argc, char** argv) {
   Args args(
       "dli run FILE [--dry-run] [--db FILE] [--rerun] [--save-samples] [--seed N]\n"
       "       [--targets TARGETS.yaml [--only NAME,...]]",
-            "Runs an experiment file (docs/EXPERIMENTS.md): the cartesian product of its models,\n"
-            "frameworks, devices, precisions, batch sizes and parameter axes, each point in its\n"
-            "own process, into the results database; with `repetitions: K` each performance\n"
-            "point runs K times, interleaved over the points in a shuffled order. Points a\n"
-            "backend does not support are skipped and listed. Holds the host's measurement\n"
-            "lock while it measures. Ctrl-C stops cleanly; running again resumes, skipping\n"
-            "repetitions already finished with the same model hash and parameters.\n"
-            "With --targets, every point runs on every target of the targets file\n"
-            "(docs/CLUSTER.md) at once, one point at a time per node unless the target has\n"
-            "slots; a point's identity includes its target, so resume works per target.",
-            {{"dry-run", "", "show the plan and exit"},
-             {"db", "FILE", "results database (default results/dli.sqlite)"},
-             {"rerun", "", "run every point again, even finished ones"},
-             {"save-samples", "", "store every request's duration in the database"},
-             {"seed", "N", "shuffle seed of the interleaved order (default: a fresh one, printed)"},
-             {"no-wait", "", "fail at once when another dli holds the measurement lock"},
-             {"targets", "FILE", "run on the targets of this file (docs/CLUSTER.md)"},
-             {"only", "NAME,...", "with --targets: these targets alone"}},
-            /*takes_positional=*/true);
+      "Runs an experiment file (docs/EXPERIMENTS.md): the cartesian product of its models,\n"
+      "frameworks, devices, precisions, batch sizes and parameter axes, each point in its\n"
+      "own process, into the results database; with `repetitions: K` each performance\n"
+      "point runs K times, interleaved over the points in a shuffled order. Points a\n"
+      "backend does not support are skipped and listed. Holds the host's measurement\n"
+      "lock while it measures. Ctrl-C stops cleanly; running again resumes, skipping\n"
+      "repetitions already finished with the same model hash and parameters.\n"
+      "With --targets, every point runs on every target of the targets file\n"
+      "(docs/CLUSTER.md) at once, one point at a time per node unless the target has\n"
+      "slots; a point's identity includes its target, so resume works per target.",
+      {{"dry-run", "", "show the plan and exit"},
+       {"db", "FILE", "results database (default results/dli.sqlite)"},
+       {"rerun", "", "run every point again, even finished ones"},
+       {"save-samples", "", "store every request's duration in the database"},
+       {"seed", "N", "shuffle seed of the interleaved order (default: a fresh one, printed)"},
+       {"no-wait", "", "fail at once when another dli holds the measurement lock"},
+       {"targets", "FILE", "run on the targets of this file (docs/CLUSTER.md)"},
+       {"only", "NAME,...", "with --targets: these targets alone"}},
+      /*takes_positional=*/true);
   args.Parse(argc, argv, 2);
   if (args.help()) {
     std::cout << args.HelpText();
@@ -280,9 +279,9 @@ int RunExperiment(int argc, char** argv) {
     return 130;
   }
   std::cout << "finished " << outcome.finished << (k > 1 ? " repetitions" : " points") << " in "
-            << FormatDuration(outcome.wall_s) << " (" << outcome.failed << " failed, " << outcome.flagged
-            << " flagged, " << skipped << " skipped, " << done << " already done) -> " << db_path
-            << " run " << outcome.run_id << "\n"
+            << FormatDuration(outcome.wall_s) << " (" << outcome.failed << " failed, "
+            << outcome.flagged << " flagged, " << skipped << " skipped, " << done
+            << " already done) -> " << db_path << " run " << outcome.run_id << "\n"
             << "next: dli report --db " << db_path << " --out results/report.html\n";
   return outcome.failed > 0 ? kExitFailed : kExitOk;
 }

@@ -55,11 +55,9 @@ std::pair<std::string, std::string> RemoteModelCache::Check(const std::string& r
   const std::string script =
       "cd && pwd && h=$(sha256sum -- \"$1\" 2>/dev/null | cut -c1-64) && "
       "{ [ \"$h\" = \"$2\" ] || rm -f -- \"$1\"; } && echo \"hash $h\"";
-  const std::vector<std::string> lines = Lines(
-      Output(SshArgv(all_, target_, control_dir_, {"sh", "-c", script, "sh", relative, sha256}),
-             "check"));
-  if (lines.size() != 2 || lines[0].empty() || lines[0][0] != '/' ||
-      lines[1].rfind("hash", 0) != 0)
+  const std::vector<std::string> lines = Lines(Output(
+      SshArgv(all_, target_, control_dir_, {"sh", "-c", script, "sh", relative, sha256}), "check"));
+  if (lines.size() != 2 || lines[0].empty() || lines[0][0] != '/' || lines[1].rfind("hash", 0) != 0)
     throw std::runtime_error("model check on target " + target_.name +
                              " gave unexpected output (is the login shell a POSIX shell?)");
   return {lines[0], Trim(lines[1].substr(4))};

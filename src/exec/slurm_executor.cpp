@@ -88,10 +88,9 @@ class SlurmExecutor final : public WorkerExecutor {
 
   std::vector<std::string> PointWorkerCommand(const PointSpec& placed) const override {
     if (!target_.container) return Command("__worker", "");
-    return Command("__worker", models_ ? models_->Folder()
-                                       : std::filesystem::path(placed.model_path)
-                                             .parent_path()
-                                             .string());
+    return Command("__worker",
+                   models_ ? models_->Folder()
+                           : std::filesystem::path(placed.model_path).parent_path().string());
   }
 
   PointSpec Place(const PointSpec& spec, const std::string& model_sha256) override {

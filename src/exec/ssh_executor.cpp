@@ -86,16 +86,16 @@ class SshExecutor final : public WorkerExecutor {
     place.control_dir = control_dir_;
     place.name = "dli-" + std::to_string(getpid()) + "-" + std::to_string(++points_);
     place.verb = verb;
-    if (target_.container)
-      place.model_cache_dir = target_.shared_files ? "" : models_.Folder();
+    if (target_.container) place.model_cache_dir = target_.shared_files ? "" : models_.Folder();
     return WorkerArgv(all_, target_, place);
   }
 
   PointSpec Place(const PointSpec& spec, const std::string& model_sha256) override {
-    return target_.shared_files ? spec : PlaceModelFiles(
-                                          spec, model_sha256,
-                                          [this](const std::string& p) { return ModelSha256(p); },
-                                          models_);
+    return target_.shared_files
+               ? spec
+               : PlaceModelFiles(
+                     spec, model_sha256, [this](const std::string& p) { return ModelSha256(p); },
+                     models_);
   }
 
  private:

@@ -173,8 +173,8 @@ StudyOutcome RunStudyOnTargets(std::vector<StudyTarget>& targets, ResultStore& s
   json config = StudyRunConfig(targets.front().study, options, outcome.seed);
   config["targets"] = json::array();
   for (const StudyTarget& t : targets) config["targets"].push_back(t.name);
-  outcome.run_id = store.BeginRun(targets.front().study.experiment.name, config,
-                                  HostToJson(ReadHostInfo()));
+  outcome.run_id =
+      store.BeginRun(targets.front().study.experiment.name, config, HostToJson(ReadHostInfo()));
   const auto started = std::chrono::steady_clock::now();
 
   Shared shared{store, options, callbacks, outcome, {}, {}, 0, 0, {false}};
@@ -195,8 +195,7 @@ StudyOutcome RunStudyOnTargets(std::vector<StudyTarget>& targets, ResultStore& s
 
   outcome.wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  outcome.interrupted =
-      shared.stop || (callbacks.stop_requested && callbacks.stop_requested());
+  outcome.interrupted = shared.stop || (callbacks.stop_requested && callbacks.stop_requested());
   store.FinishRun(outcome.run_id, outcome.interrupted ? "interrupted" : "finished");
   return outcome;
 }

@@ -76,8 +76,8 @@ struct StudyTarget {
 struct TargetCallbacks {
   // Before a repetition runs on a target: its number among every target's
   // repetitions to run (from 1) and their count.
-  std::function<void(const std::string& target, const StudyPoint&, size_t repetition,
-                     size_t number, size_t count)>
+  std::function<void(const std::string& target, const StudyPoint&, size_t repetition, size_t number,
+                     size_t count)>
       on_start;
   // After a repetition was saved (ran, failed, or not run: target down).
   std::function<void(const std::string& target, const StudyPoint&, const PointResult&)> on_finish;

@@ -674,6 +674,23 @@ class Study(unittest.TestCase):
             cached = self.cached_model(host)
             self.assertEqual((cached.stat().st_ino, cached.stat().st_mtime_ns), stamps[host])
 
+    def test_slurm_through_the_login_node(self):
+        doc = json.loads(self.targets.read_text())
+        lab1 = next(t for t in doc["targets"] if t["name"] == "lab1")
+        # Steps run on nodes outside lab1's mount namespace, which do not see
+        # its home: the files are declared shared (they are, on this machine).
+        login = {"name": "login", "type": "slurm", "partition": "debug", "time": "5",
+                 "via": "lab1", "dli": DLI, "shared_files": True}
+        targets = C.root / "login-targets.yaml"
+        targets.write_text(json.dumps({"targets": [lab1, login]}, indent=1))
+        db = self.dir / "login.sqlite"
+        proc = self.dli("run", self.experiment("login"), "--targets", targets, "--only", "login",
+                        "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        points = stored(db)
+        self.assertEqual([(p[1], p[2]) for p in points], [("login", "ok")] * 4)
+        self.assertTrue(all(p[4].get("slurm_job") for p in points))
+
     def test_info_on_targets(self):
         proc = self.dli("info", "--targets", self.targets)
         self.assertEqual(proc.returncode, 0, proc.stderr)

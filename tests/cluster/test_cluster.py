@@ -400,7 +400,7 @@ class Executors(unittest.TestCase):
         print(f"\n{target}: wall_s per point {walls}", flush=True)
 
     def test_local(self):
-        self.assert_measured(self.points("here-plain"), "here-plain")
+        self.assert_measured(self.points("here-plain"), "local")
 
     def test_ssh_hosts(self):
         for target in ("lab1-dli", "lab2-dli"):
@@ -569,7 +569,7 @@ class SlurmTimeLimit(unittest.TestCase):
 
 def load_tests(loader, tests, pattern):
     suite = unittest.TestSuite()
-    for case in (Ssh, Executors, Containers, Slurm, SlurmTimeLimit):
+    for case in (Ssh, Executors, Containers, Slurm, Study, SlurmTimeLimit):
         suite.addTests(loader.loadTestsFromTestCase(case))
     return suite
 

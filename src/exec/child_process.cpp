@@ -147,7 +147,7 @@ ChildOutcome RunChild(const ChildCommand& command, const StdoutLineHandler& on_l
     if (err_text.size() > 2 * kTailBytes) err_text.erase(0, err_text.size() - kTailBytes);
   };
   while (pipes.out >= 0 || pipes.err >= 0) {
-    if (Interrupted()) {
+    if (Interrupted() && !command.after_interrupt) {
       outcome.interrupted = true;
       break;
     }

@@ -15,6 +15,9 @@ struct ChildCommand {
   std::vector<std::string> argv;  // argv[0] is looked up on PATH when it has no '/'
   std::string input;              // written to the child's stdin, which is then closed
   double timeout_s = 600;
+  // Runs to its end after Ctrl-C too: the clean-up that Ctrl-C calls for
+  // (scancel of an allocation, the end of an ssh connection).
+  bool after_interrupt = false;
 };
 
 struct ChildOutcome {

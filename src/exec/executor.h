@@ -13,12 +13,26 @@
 #include <vector>
 
 #include "core/backend.h"
+#include "core/host.h"
 #include "core/point.h"
 
 namespace dli {
 
 struct Target;
 struct Targets;
+
+// The node where an executor runs points: its host and its frameworks.
+struct NodeInfo {
+  HostInfo host;
+  std::vector<BackendInfo> backends;
+};
+
+// The error of a point that did not run because its target could not be
+// reached (ssh refused, host key, no allocation) starts with this.
+inline constexpr const char* kCannotReachTarget = "cannot reach target ";
+inline bool TargetUnreachable(const PointResult& r) {
+  return r.status == "failed" && r.error.rfind(kCannotReachTarget, 0) == 0;
+}
 
 // Called with the worker's progress ("300/1000 requests").
 using ProgressCallback = std::function<void(const std::string& progress)>;
@@ -33,6 +47,9 @@ class Executor {
   virtual std::vector<BackendInfo> DescribeBackends() = 0;
   // One framework; UsageError naming the known ones when it is unknown.
   virtual BackendInfo DescribeBackend(const std::string& framework) = 0;
+  // The node's host and every framework there; this host unless the
+  // executor runs points elsewhere. Throws when the node cannot be reached.
+  virtual NodeInfo DescribeNode() { return {ReadHostInfo(), DescribeBackends()}; }
   // Runs one point. A failing point (crash, timeout, framework error,
   // interrupt) is a result with its status, never an exception.
   virtual PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress = {}) = 0;
@@ -56,6 +73,8 @@ std::unique_ptr<Executor> MakeSshExecutor(const Targets& all, const Target& targ
 // first point and cancelled with the executor: the queue wait is not part of
 // any point's timeout. Results carry the job id.
 std::unique_ptr<Executor> MakeSlurmExecutor(const Targets& all, const Target& target);
+// A local target: this dli (or the target's), in its container if it has one.
+std::unique_ptr<Executor> MakeLocalTargetExecutor(const Targets& all, const Target& target);
 // The executor of any target; its results carry the target's name.
 std::unique_ptr<Executor> MakeTargetExecutor(const Targets& all, const Target& target);
 

@@ -1,5 +1,12 @@
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+
 #include "exec/child_process.h"
 #include "exec/executor.h"
+#include "exec/remote_commands.h"
+#include "exec/targets.h"
 #include "exec/worker_executor.h"
 
 namespace dli {
@@ -19,7 +26,55 @@ class LocalExecutor final : public WorkerExecutor {
   const std::string dli_;
 };
 
+// A local target: its own dli, maybe in a container, which gets the
+// model's folder mounted read-only and the model by path.
+class LocalTargetExecutor final : public WorkerExecutor {
+ public:
+  LocalTargetExecutor(const Targets& all, const Target& target)
+      : all_(all), target_(all_.Find(target.name)), self_(SelfExecutable()) {}
+
+  PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress) override {
+    PointResult r = WorkerExecutor::Run(spec, on_progress);
+    r.target = target_.name;
+    return r;
+  }
+
+ protected:
+  std::vector<std::string> WorkerCommand(const std::string& verb) const override {
+    return Command(verb, "");
+  }
+  std::vector<std::string> PointWorkerCommand(const PointSpec& placed) const override {
+    return Command("__worker", target_.container
+                                   ? std::filesystem::path(placed.model_path).parent_path().string()
+                                   : "");
+  }
+  PointSpec Place(const PointSpec& spec, const std::string&) override {
+    PointSpec placed = spec;
+    if (target_.container) placed.model_name.clear();  // by path: the image has no models
+    return placed;
+  }
+
+ private:
+  std::vector<std::string> Command(const std::string& verb, const std::string& model_dir) const {
+    WorkerPlace place;
+    place.self = self_;
+    place.name = "dli-" + std::to_string(getpid()) + "-" + std::to_string(++points_);
+    place.model_cache_dir = model_dir;
+    place.verb = verb;
+    return WorkerArgv(all_, target_, place);
+  }
+
+  const Targets all_;
+  const Target& target_;  // in all_
+  const std::string self_;
+  mutable std::atomic<long> points_{0};
+};
+
 }  // namespace
+
+std::unique_ptr<Executor> MakeLocalTargetExecutor(const Targets& all, const Target& target) {
+  return std::make_unique<LocalTargetExecutor>(all, target);
+}
 
 std::unique_ptr<Executor> MakeLocalExecutor() { return MakeLocalExecutor(SelfExecutable()); }
 

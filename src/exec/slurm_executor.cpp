@@ -1,12 +1,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 
 #include "core/text.h"
 #include "exec/child_process.h"
 #include "exec/executor.h"
+#include "exec/model_cache.h"
 #include "exec/remote_commands.h"
 #include "exec/targets.h"
 #include "exec/worker_executor.h"
@@ -32,13 +35,17 @@ class SlurmExecutor final : public WorkerExecutor {
  public:
   SlurmExecutor(const Targets& all, const Target& target)
       : all_(all), target_(all_.Find(target.name)), self_(SelfExecutable()) {
-    if (!target_.slurm.via.empty()) CheckTargetFiles(all_, all_.Find(target_.slurm.via));
+    if (target_.slurm.via.empty()) return;
+    const Target& login = all_.Find(target_.slurm.via);
+    CheckTargetFiles(all_, login);
+    // The models go to the login node's home, which its compute nodes share.
+    if (!target_.shared_files) models_ = std::make_unique<RemoteModelCache>(all_, login, "");
   }
 
   ~SlurmExecutor() override {
     if (job_id_.empty()) return;
     try {
-      RunChild({OnLoginNode(all_, target_, "", ScancelArgv(job_id_)), "", 30},
+      RunChild({OnLoginNode(all_, target_, "", ScancelArgv(job_id_)), "", 30, true},
                [](const std::string&) { return true; });
     } catch (const std::exception&) {  // the job ends at its time limit
     }
@@ -52,6 +59,11 @@ class SlurmExecutor final : public WorkerExecutor {
   BackendInfo DescribeBackend(const std::string& framework) override {
     Allocate();
     return WorkerExecutor::DescribeBackend(framework);
+  }
+
+  NodeInfo DescribeNode() override {
+    Allocate();
+    return WorkerExecutor::DescribeNode();
   }
 
   PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress) override {
@@ -71,15 +83,36 @@ class SlurmExecutor final : public WorkerExecutor {
 
  protected:
   std::vector<std::string> WorkerCommand(const std::string& verb) const override {
+    return Command(verb, "");
+  }
+
+  std::vector<std::string> PointWorkerCommand(const PointSpec& placed) const override {
+    if (!target_.container) return Command("__worker", "");
+    return Command("__worker",
+                   models_ ? models_->Folder()
+                           : std::filesystem::path(placed.model_path).parent_path().string());
+  }
+
+  PointSpec Place(const PointSpec& spec, const std::string& model_sha256) override {
+    if (models_)
+      return PlaceModelFiles(
+          spec, model_sha256, [this](const std::string& p) { return ModelSha256(p); }, *models_);
+    PointSpec placed = spec;
+    if (target_.container) placed.model_name.clear();  // by path: the image has no models
+    return placed;
+  }
+
+ private:
+  std::vector<std::string> Command(const std::string& verb, const std::string& model_dir) const {
     WorkerPlace place;
     place.self = self_;
     place.slurm_job_id = job_id_;
     place.name = "dli-" + std::to_string(getpid()) + "-" + std::to_string(++steps_);
+    place.model_cache_dir = model_dir;
     place.verb = verb;
     return WorkerArgv(all_, target_, place);
   }
 
- private:
   void Allocate() {
     const std::lock_guard<std::mutex> lock(allocate_mutex_);
     if (!job_id_.empty()) return;
@@ -91,7 +124,7 @@ class SlurmExecutor final : public WorkerExecutor {
     if (out.wait_status != 0 || !id) {
       const std::vector<std::string> lines = Lines(out.log_tail);
       throw std::runtime_error(
-          "no Slurm allocation for target " + target_.name + " (" +
+          kCannotReachTarget + target_.name + ": no Slurm allocation (" +
           (out.timed_out ? "still queued after 24 h" : DescribeExit(out.wait_status)) + ")" +
           (lines.empty() ? "" : ": " + lines.back()));
     }
@@ -101,6 +134,7 @@ class SlurmExecutor final : public WorkerExecutor {
   const Targets all_;
   const Target& target_;  // in all_
   const std::string self_;
+  std::unique_ptr<RemoteModelCache> models_;  // through the login node, unless files are shared
   std::mutex allocate_mutex_;
   std::string job_id_;
   mutable std::atomic<long> steps_{0};
@@ -121,7 +155,7 @@ std::unique_ptr<Executor> MakeTargetExecutor(const Targets& all, const Target& t
     case TargetType::kLocal:
       break;
   }
-  return MakeLocalExecutor(target.dli.empty() ? SelfExecutable() : target.dli);
+  return MakeLocalTargetExecutor(all, target);
 }
 
 }  // namespace dli

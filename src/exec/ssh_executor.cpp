@@ -9,6 +9,7 @@
 #include "core/text.h"
 #include "exec/child_process.h"
 #include "exec/executor.h"
+#include "exec/model_cache.h"
 #include "exec/remote_commands.h"
 #include "exec/targets.h"
 #include "exec/worker_executor.h"
@@ -25,19 +26,21 @@ std::string MakeControlDir() {
   return dir;
 }
 
-// Runs each point's worker on the host through ssh; the host's dli finds the
-// model at the same path (docs/CLUSTER.md: models are not copied yet).
+// Runs each point's worker on the host through ssh, with the model files
+// copied there by content first (unless the target shares this machine's
+// files).
 class SshExecutor final : public WorkerExecutor {
  public:
   SshExecutor(const Targets& all, const Target& target)
-      : all_(all), target_(all_.Find(target.name)), self_(SelfExecutable()) {
-    CheckTargetFiles(all_, target_);
-    control_dir_ = MakeControlDir();
-  }
+      : all_(all),
+        target_(all_.Find(target.name)),
+        self_(SelfExecutable()),
+        control_dir_((CheckTargetFiles(all_, target_), MakeControlDir())),
+        models_(all_, target_, control_dir_) {}
 
   ~SshExecutor() override {
     try {
-      RunChild({SshControlExitArgv(all_, target_, control_dir_), "", 10},
+      RunChild({SshControlExitArgv(all_, target_, control_dir_), "", 10, true},
                [](const std::string&) { return true; });
     } catch (const std::exception&) {  // nothing to end
     }
@@ -48,6 +51,7 @@ class SshExecutor final : public WorkerExecutor {
   PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress) override {
     PointResult r = WorkerExecutor::Run(spec, on_progress);
     r.target = target_.name;
+    if (TargetUnreachable(r)) return r;  // the model copy could not connect
     // ssh's own failures (refused, host key, authentication) exit with 255:
     // the point did not run, and ssh's last line says why.
     if (r.status == "crashed" && r.error == "worker exited with code 255") {
@@ -60,6 +64,21 @@ class SshExecutor final : public WorkerExecutor {
     return r;
   }
 
+  NodeInfo DescribeNode() override {
+    try {
+      return WorkerExecutor::DescribeNode();
+    } catch (const std::runtime_error& e) {
+      // ssh's own failure (exit 255): say which target, with ssh's last line.
+      static const std::string kSshFailed = "(exited with code 255)";
+      const std::string what = e.what();
+      const size_t at = what.find(kSshFailed);
+      if (at == std::string::npos) throw;
+      const std::string reason = Trim(what.substr(at + kSshFailed.size()));
+      throw std::runtime_error(kCannotReachTarget + target_.name +
+                               (reason.size() > 1 ? ": " + Trim(reason.substr(1)) : ""));
+    }
+  }
+
  protected:
   std::vector<std::string> WorkerCommand(const std::string& verb) const override {
     WorkerPlace place;
@@ -67,14 +86,24 @@ class SshExecutor final : public WorkerExecutor {
     place.control_dir = control_dir_;
     place.name = "dli-" + std::to_string(getpid()) + "-" + std::to_string(++points_);
     place.verb = verb;
+    if (target_.container) place.model_cache_dir = target_.shared_files ? "" : models_.Folder();
     return WorkerArgv(all_, target_, place);
+  }
+
+  PointSpec Place(const PointSpec& spec, const std::string& model_sha256) override {
+    return target_.shared_files
+               ? spec
+               : PlaceModelFiles(
+                     spec, model_sha256, [this](const std::string& p) { return ModelSha256(p); },
+                     models_);
   }
 
  private:
   const Targets all_;
   const Target& target_;  // in all_
   const std::string self_;
-  std::string control_dir_;
+  const std::string control_dir_;
+  RemoteModelCache models_;
   mutable std::atomic<long> points_{0};
 };
 

@@ -20,10 +20,10 @@ namespace {
 constexpr auto npos = std::string::npos;
 
 const std::set<std::string> kCommonKeys = {"name", "type", "container"};
-const std::set<std::string> kSshKeys = {"host",        "port", "user", "identity",
-                                        "known_hosts", "dli",  "jump", "slots"};
-const std::set<std::string> kSlurmKeys = {"partition",  "nodes",     "time", "account",
-                                          "constraint", "exclusive", "via",  "dli"};
+const std::set<std::string> kSshKeys = {"host", "port", "user",  "identity",    "known_hosts",
+                                        "dli",  "jump", "slots", "shared_files"};
+const std::set<std::string> kSlurmKeys = {"partition", "nodes", "time", "account",     "constraint",
+                                          "exclusive", "via",   "dli",  "shared_files"};
 const std::set<std::string> kContainerKeys = {"engine", "image", "network", "dli"};
 
 std::set<std::string> KeysOf(TargetType type) {
@@ -162,6 +162,7 @@ class TargetsReader {
     }
     if (e["jump"]) s.jump = r_.Scalar(e["jump"], "jump");
     if (e["slots"]) s.slots = static_cast<int>(r_.Int(e["slots"], "slots", 1));
+    if (e["shared_files"]) t.shared_files = r_.Bool(e["shared_files"], "shared_files");
   }
 
   void ReadSlurm(const YAML::Node& e, Target& t) const {
@@ -193,6 +194,7 @@ class TargetsReader {
     if (e["exclusive"]) s.exclusive = r_.Bool(e["exclusive"], "exclusive");
     if (e["via"]) s.via = r_.Scalar(e["via"], "via");
     if (e["dli"]) t.dli = RemoteProgram(e["dli"], t);
+    if (e["shared_files"]) t.shared_files = r_.Bool(e["shared_files"], "shared_files");
   }
 
   YamlReader r_;
@@ -248,6 +250,21 @@ int Target::Slots() const {
   if (type == TargetType::kSsh) return ssh.slots;
   if (type == TargetType::kSlurm) return slurm.nodes;
   return 1;
+}
+
+std::string TargetNode(const Target& t) {
+  switch (t.type) {
+    case TargetType::kSsh:
+      return t.ssh.user + "@" + t.ssh.host + ":" + std::to_string(t.ssh.port);
+    case TargetType::kSlurm:
+      return "slurm:" + t.slurm.partition + ":" +
+             (t.slurm.node_list.empty() ? std::to_string(t.slurm.nodes)
+                                        : Join(t.slurm.node_list, ",")) +
+             (t.slurm.via.empty() ? "" : "@" + t.slurm.via);
+    case TargetType::kLocal:
+      break;
+  }
+  return "local";
 }
 
 const Target& Targets::Find(const std::string& name) const {

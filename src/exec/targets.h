@@ -55,6 +55,9 @@ struct Target {
   SshSettings ssh;
   SlurmSettings slurm;
   std::optional<Container> container;
+  // ssh, slurm through a login node: the node sees this machine's model
+  // files at the same paths (a shared file system), so none is copied.
+  bool shared_files = false;
   std::string where;  // FILE:LINE:COL of the entry
 
   // Points this target runs at the same time.
@@ -68,6 +71,12 @@ struct Targets {
   // UsageError naming the known targets when none is called `name`.
   const Target& Find(const std::string& name) const;
 };
+
+// The machine a target measures on, as part of a point's resume identity:
+// "user@host:port" of an ssh target, "slurm:PARTITION:NODES[@login host]"
+// of a slurm one, "local" for this machine. Another host under the same
+// target name is another measurement.
+std::string TargetNode(const Target& target);
 
 // Reads and checks a targets file. Relative paths (identity, known_hosts)
 // resolve against the file's folder.

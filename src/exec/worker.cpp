@@ -1,13 +1,17 @@
 #include "exec/worker.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "accuracy/dataset.h"
 #include "accuracy/images.h"
@@ -247,7 +251,10 @@ int ServeProbe(std::istream& in, const EventWriter& emit) {
       return kExitOk;
     }
     const std::vector<std::string> found = FrameworksFound();
-    if (frameworks.empty()) frameworks = found;
+    if (frameworks.empty()) {
+      emit(HostEvent(ReadHostInfo()));  // the node as `dli info --targets` shows it
+      frameworks = found;
+    }
     for (const std::string& name : frameworks)
       if (std::find(found.begin(), found.end(), name) == found.end())
         FindBackend(name);  // throws the error that names the known frameworks
@@ -276,7 +283,18 @@ int ServeOnStdio(int (*serve)(std::istream&, const EventWriter&)) {
     std::fwrite(line.data(), 1, line.size(), events);
     std::fflush(events);
   };
+  // The coordinator gone (its ssh session ended, it was killed): nobody
+  // reads the events any more, so the worker ends instead of measuring on.
+  // A closed reading end shows as POLLERR (pipe) or POLLHUP (socket).
+  const auto done = std::make_shared<std::atomic<bool>>(false);
+  std::thread([events_fd, done] {
+    while (!*done) {
+      pollfd p{events_fd, 0, 0};
+      if (poll(&p, 1, 500) > 0 && !*done && (p.revents & (POLLERR | POLLHUP))) _exit(kExitFailed);
+    }
+  }).detach();
   const int code = serve(std::cin, emit);
+  *done = true;
   std::fclose(events);
   return code;
 }

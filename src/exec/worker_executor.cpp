@@ -111,8 +111,11 @@ const std::string& WorkerExecutor::ModelSha256(const std::string& path) {
 
 PointResult WorkerExecutor::Run(const PointSpec& spec, const ProgressCallback& on_progress) {
   std::string request;
+  PointSpec placed;
   try {
-    request = Request(EncodePointRequest(spec, ModelSha256(spec.model_path)));
+    const std::string& sha256 = ModelSha256(spec.model_path);
+    placed = Place(spec, sha256);
+    request = Request(EncodePointRequest(placed, sha256));
   } catch (const std::exception& e) {
     return Failed(spec, "failed", e.what());
   }
@@ -120,7 +123,7 @@ PointResult WorkerExecutor::Run(const PointSpec& spec, const ProgressCallback& o
   std::string worker_error;
   Conversation c;
   try {
-    c = Converse({WorkerCommand("__worker"), request, spec.timeout_s}, [&](const WorkerEvent& e) {
+    c = Converse({PointWorkerCommand(placed), request, spec.timeout_s}, [&](const WorkerEvent& e) {
       if (e.kind == WorkerEvent::Kind::kProgress && on_progress)
         on_progress(ProgressText(e.requests, e.of));
       if (e.kind == WorkerEvent::Kind::kResult) result = e.result;
@@ -147,13 +150,14 @@ PointResult WorkerExecutor::Run(const PointSpec& spec, const ProgressCallback& o
 }
 
 std::vector<BackendInfo> WorkerExecutor::Probe(const std::vector<std::string>& frameworks,
-                                               double timeout_s) {
+                                               double timeout_s, HostInfo* host) {
   std::vector<BackendInfo> described;
   std::string usage_error;
   const Conversation c =
       Converse({WorkerCommand("__probe"), Request(EncodeProbeRequest(frameworks)), timeout_s},
                [&](const WorkerEvent& e) {
                  if (e.kind == WorkerEvent::Kind::kBackend) described.push_back(e.backend);
+                 if (e.kind == WorkerEvent::Kind::kHost && host) *host = e.host;
                  if (e.kind == WorkerEvent::Kind::kError) usage_error = e.message;
                });
   if (!c.protocol_error.empty()) throw std::runtime_error(c.protocol_error);
@@ -182,6 +186,12 @@ std::vector<BackendInfo> WorkerExecutor::Probe(const std::vector<std::string>& f
 }
 
 std::vector<BackendInfo> WorkerExecutor::DescribeBackends() { return Probe({}, kProbeAllTimeoutS); }
+
+NodeInfo WorkerExecutor::DescribeNode() {
+  NodeInfo node;
+  node.backends = Probe({}, kProbeAllTimeoutS, &node.host);
+  return node;
+}
 
 BackendInfo WorkerExecutor::DescribeBackend(const std::string& framework) {
   return Probe({framework}, kProbeTimeoutS).front();

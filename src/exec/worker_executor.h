@@ -21,20 +21,35 @@ class WorkerExecutor : public Executor {
   std::vector<BackendInfo> DescribeBackends() override;
   BackendInfo DescribeBackend(const std::string& framework) override;
   PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress = {}) override;
+  // One `dli __probe` of every framework, which also reports its host.
+  NodeInfo DescribeNode() override;
 
  protected:
   // The command line that runs `dli <verb>` where the points run, with
   // verb "__worker" or "__probe": {"/usr/bin/dli", "__worker"}, or
   // {"ssh", "node1", "dli", "__worker"}.
   virtual std::vector<std::string> WorkerCommand(const std::string& verb) const = 0;
+  // The command of one point's worker, given the spec Place() made for it
+  // (a container mounts the folder of its model). Default: WorkerCommand.
+  virtual std::vector<std::string> PointWorkerCommand(const PointSpec& /*placed*/) const {
+    return WorkerCommand("__worker");
+  }
+  // The spec as the worker must see it where it runs: an executor that
+  // copies the model there names the copy. Throws (one line) when it cannot;
+  // the point then fails with that reason. Default: the spec as it is.
+  virtual PointSpec Place(const PointSpec& spec, const std::string& /*model_sha256*/) {
+    return spec;
+  }
+  // Each model file is hashed once per executor; points of a target with
+  // several slots run on threads of their own.
+  const std::string& ModelSha256(const std::string& path);
 
  private:
   // The frameworks' descriptions from one `dli __probe`; what it could not
   // describe (it crashed or hung) is described as unavailable, with why.
-  std::vector<BackendInfo> Probe(const std::vector<std::string>& frameworks, double timeout_s);
-  // Each model file is hashed once per executor; points of a target with
-  // several slots run on threads of their own.
-  const std::string& ModelSha256(const std::string& path);
+  // `host`: set when the worker reports its host (a probe of every framework).
+  std::vector<BackendInfo> Probe(const std::vector<std::string>& frameworks, double timeout_s,
+                                 HostInfo* host = nullptr);
   std::mutex model_sha256_mutex_;
   std::map<std::string, std::string> model_sha256_;
 };

@@ -187,6 +187,13 @@ json BackendEvent(const BackendInfo& backend) {
   return e;
 }
 
+json HostEvent(const HostInfo& host) {
+  json e = Message();
+  e["event"] = "host";
+  e["host"] = HostToJson(host);
+  return e;
+}
+
 json ErrorEvent(const std::string& message) {
   json e = Message();
   e["event"] = "error";
@@ -209,6 +216,9 @@ WorkerEvent DecodeEvent(const json& event) {
     } else if (type == "backend") {
       e.kind = WorkerEvent::Kind::kBackend;
       e.backend = BackendInfoFromJson(event.at("backend"));
+    } else if (type == "host") {
+      e.kind = WorkerEvent::Kind::kHost;
+      e.host = HostFromJson(event.at("host"));
     } else if (type == "error") {
       e.kind = WorkerEvent::Kind::kError;
       e.message = event.at("message");

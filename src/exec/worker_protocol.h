@@ -9,6 +9,7 @@
 //     {"protocol", "dli_version", "event": "progress", "requests": 300, "of": 1000}
 //     {"protocol", "dli_version", "event": "result", "result": {dli.result/1 point}}
 //     {"protocol", "dli_version", "event": "backend", "backend": {as in dli info --json}}
+//     {"protocol", "dli_version", "event": "host", "host": {as in results}}  (probe of all)
 //     {"protocol", "dli_version", "event": "error", "message": "..."}
 //   the worker's stderr is its log (frameworks print there).
 //
@@ -62,16 +63,18 @@ nlohmann::json EncodeProbeRequest(const std::vector<std::string>& frameworks);
 std::vector<std::string> DecodeProbeRequest(const nlohmann::json& request);
 
 struct WorkerEvent {
-  enum class Kind { kProgress, kResult, kBackend, kError };
+  enum class Kind { kProgress, kResult, kBackend, kHost, kError };
   Kind kind = Kind::kError;
   size_t requests = 0, of = 0;  // progress; of = 0 when the count is open
   PointResult result;           // result
   BackendInfo backend;          // backend
+  HostInfo host;                // host: the worker's own
   std::string message;          // error: why the request could not be served
 };
 nlohmann::json ProgressEvent(size_t requests, size_t of);
 nlohmann::json ResultEvent(const PointResult& result);
 nlohmann::json BackendEvent(const BackendInfo& backend);
+nlohmann::json HostEvent(const HostInfo& host);
 nlohmann::json ErrorEvent(const std::string& message);
 // Throws ProtocolError when the event comes from another protocol or dli
 // version ("worker speaks dli.worker/2, this dli speaks dli.worker/1") or is

@@ -23,7 +23,7 @@ namespace {
 // take a fraction of a performance point's time.
 class TimeLeft {
  public:
-  explicit TimeLeft(const std::vector<std::pair<const StudyPoint*, size_t>>& visits) {
+  explicit TimeLeft(const std::vector<StudyVisit>& visits) {
     for (const auto& [p, repetition] : visits) ++left_of_[p->planned.kind];
   }
   void Finished(const std::string& kind, double wall_s) {
@@ -53,7 +53,8 @@ class TimeLeft {
   size_t finished_ = 0;
 };
 
-// An accuracy point predicts every image of the data set.
+}  // namespace
+
 PointSpec SpecToRun(const StudyPoint& p, const std::vector<std::string>& dataset_files) {
   PointSpec spec = p.planned.spec;
   if (p.planned.kind == "accuracy") {
@@ -64,10 +65,8 @@ PointSpec SpecToRun(const StudyPoint& p, const std::vector<std::string>& dataset
   return spec;
 }
 
-// What RunStudy runs, in order: accuracy points first, then the performance
-// points' repetitions interleaved; finished repetitions are left out.
-std::vector<std::pair<const StudyPoint*, size_t>> Visits(const Study& study, uint32_t seed) {
-  std::vector<std::pair<const StudyPoint*, size_t>> visits;
+std::vector<StudyVisit> StudyVisits(const Study& study, uint32_t seed) {
+  std::vector<StudyVisit> visits;
   std::vector<const StudyPoint*> performance;
   for (const StudyPoint& p : study.points) {
     if (p.state == PointState::kSkip) continue;
@@ -91,7 +90,24 @@ std::vector<std::pair<const StudyPoint*, size_t>> Visits(const Study& study, uin
   return visits;
 }
 
-}  // namespace
+json StudyRunConfig(const Study& study, const StudyOptions& options, uint32_t seed) {
+  const Experiment& e = study.experiment;
+  json config = {{"file", std::filesystem::absolute(e.file).string()},
+                 {"name", e.name},
+                 {"db", options.db_path},
+                 {"points", study.points.size()},
+                 {"repetitions", e.repetitions}};
+  if (e.repetitions > 1) config["seed"] = seed;
+  if (!options.doctor.is_null()) config["doctor"] = options.doctor;
+  return config;
+}
+
+json StudyPointJson(const Study& study, const StudyPoint& p, const PointSpec& spec,
+                    const PointResult& r, bool save_samples) {
+  if (p.planned.kind != "accuracy") return ResultToJson(r, save_samples);
+  const int offset = spec.label_offset;
+  return AccuracyToJson(r, *study.dataset, offset, ScorePredictions(r, *study.dataset, offset));
+}
 
 size_t Study::RepetitionsToRun() const {
   size_t n = 0;
@@ -157,18 +173,12 @@ StudyOutcome RunStudy(const Study& planned, Executor& executor, ResultStore& sto
     for (const LabelledImage& li : study.dataset->items) dataset_files.push_back(li.path);
   StudyOutcome outcome;
   outcome.seed = options.seed ? *options.seed : NewStudySeed();
-  json config = {{"file", std::filesystem::absolute(e.file).string()},
-                 {"name", e.name},
-                 {"db", options.db_path},
-                 {"points", study.points.size()},
-                 {"repetitions", e.repetitions}};
-  if (e.repetitions > 1) config["seed"] = outcome.seed;
-  if (!options.doctor.is_null()) config["doctor"] = options.doctor;
+  const json config = StudyRunConfig(study, options, outcome.seed);
   auto stop_requested = [&] { return callbacks.stop_requested && callbacks.stop_requested(); };
 
   outcome.run_id = store.BeginRun(e.name, config, HostToJson(ReadHostInfo()));
   const auto started = std::chrono::steady_clock::now();
-  const std::vector<std::pair<const StudyPoint*, size_t>> visits = Visits(study, outcome.seed);
+  const std::vector<StudyVisit> visits = StudyVisits(study, outcome.seed);
   TimeLeft time_left(visits);
   double first_reference_ms = 0;
   for (const auto& [point, repetition] : visits) {
@@ -189,15 +199,8 @@ StudyOutcome RunStudy(const Study& planned, Executor& executor, ResultStore& sto
     ++outcome.finished;
     if (!r.ok()) ++outcome.failed;
     if (!r.flags.empty()) ++outcome.flagged;
-    json result;
-    if (p.planned.kind == "accuracy") {
-      const int offset = spec.label_offset;
-      result =
-          AccuracyToJson(r, *study.dataset, offset, ScorePredictions(r, *study.dataset, offset));
-    } else {
-      result = ResultToJson(r, options.save_samples);
-    }
-    store.SavePoint(outcome.run_id, p.planned.kind, p.repetition_keys.at(repetition), result);
+    store.SavePoint(outcome.run_id, p.planned.kind, p.repetition_keys.at(repetition),
+                    StudyPointJson(study, p, spec, r, options.save_samples));
     if (callbacks.on_finish) callbacks.on_finish(p, r);
   }
   outcome.wall_s =

@@ -97,6 +97,22 @@ struct StudyOutcome {
 StudyOutcome RunStudy(const Study& study, Executor& executor, ResultStore& store,
                       const StudyOptions& options, const StudyCallbacks& callbacks);
 
+// The pieces of RunStudy that RunStudyOnTargets (study/dispatch.h) shares.
+// A repetition of a point, as RunStudy visits them.
+using StudyVisit = std::pair<const StudyPoint*, size_t>;
+// What RunStudy runs, in order: accuracy points first, then the performance
+// points' repetitions interleaved (plan order with one repetition);
+// finished repetitions are left out.
+std::vector<StudyVisit> StudyVisits(const Study& study, uint32_t seed);
+// The spec a point runs with: an accuracy point predicts every image of the
+// data set (its files, `dataset_files`).
+PointSpec SpecToRun(const StudyPoint& p, const std::vector<std::string>& dataset_files);
+// The run's configuration as stored with it.
+nlohmann::json StudyRunConfig(const Study& study, const StudyOptions& options, uint32_t seed);
+// The stored document of a point's result (an accuracy point scored).
+nlohmann::json StudyPointJson(const Study& study, const StudyPoint& p, const PointSpec& spec,
+                              const PointResult& r, bool save_samples);
+
 // `dli bench`: each of `points` run `repetitions` times, each time in a fresh
 // worker, in the interleaved order of `seed` (the points' own order when
 // there is one repetition); each repetition's drift is taken against the

@@ -94,6 +94,25 @@ def stop_pid(pid, grace=10.0):
             time.sleep(0.05)
 
 
+def descendants(pid):
+    """PIDs of every live process below `pid`."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def comm(pid):
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
@@ -176,12 +195,25 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 """)
         Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
         self.log = self.dir / "sshd.log"
+        self.daemons = daemons
         # unshare and sh exec: the PID started is sshd's own.
-        self.proc = daemons.start(f"sshd-{name}", [
-            "unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
-            'mount --bind "$1" /root && exec /usr/sbin/sshd -D -e -f "$2"', "sh",
-            str(self.home), str(config)], self.log)
-        wait_for(lambda: self._listening(daemons), 10, f"sshd {name}")
+        self.argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+                     'mount --bind "$1" /root && exec /usr/sbin/sshd -D -e -f "$2"', "sh",
+                     str(self.home), str(config)]
+        self.start()
+
+    def start(self):
+        self.proc = self.daemons.start(f"sshd-{self.name}", self.argv, self.log)
+        wait_for(lambda: self._listening(self.daemons), 10, f"sshd {self.name}")
+
+    def kill(self):
+        """The host dies: sshd and every session it serves, at once (SIGKILL)."""
+        for pid in [self.proc.pid] + descendants(self.proc.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait(timeout=10)
 
     def _listening(self, daemons):
         daemons.check_running(self.proc, self.log)

@@ -14,8 +14,10 @@ Needs root: without it every test is skipped.
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -567,6 +569,259 @@ class SlurmTimeLimit(unittest.TestCase):
 
 def load_tests(loader, tests, pattern):
     suite = unittest.TestSuite()
-    for case in (Ssh, Executors, Containers, Slurm, SlurmTimeLimit):
+    for case in (Ssh, Executors, Containers, Slurm, Study, SlurmTimeLimit):
         suite.addTests(loader.loadTestsFromTestCase(case))
     return suite
+
+
+EXPERIMENT = """name: spread
+models: [{model}]
+frameworks: [testing]
+precisions: [FP32]
+batches: [1, 2]
+params:
+  testing: {{threads: [1, 2], sleep_ms: [{sleep_ms}]}}
+measure: {{iterations: {iterations}, warmup: 1}}
+"""
+
+
+def stored(db):
+    """(run id, target, status, error, result) of every stored point."""
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT run_id, status, result_json FROM points ORDER BY id").fetchall()
+    out = []
+    for run_id, status, text in rows:
+        r = json.loads(text)
+        out.append((run_id, r.get("target", "local"), status, r.get("error", ""), r))
+    return out
+
+
+class Study(unittest.TestCase):
+    """Whole studies through `dli run --targets` and `dli info --targets`:
+    the test backend on this machine, two ssh hosts, a two-node Slurm
+    partition, into one database."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = C.root / "study"
+        cls.dir.mkdir()
+        cls.model = cls.dir / "model.txt"
+        cls.model.write_text("1\n")
+        cls.sha = hashlib.sha256(cls.model.read_bytes()).hexdigest()
+        doc = json.loads(C.targets.read_text())
+        keep = {"here-plain": "here", "lab1-dli": "lab1", "lab2-dli": "lab2",
+                "cluster-dli": "cluster", "closed-dli": "closed",
+                "lab1-unknown-host": "lab1-unknown-host"}
+        targets = []
+        for t in doc["targets"]:
+            if t["name"] in keep:
+                t = dict(t, name=keep[t["name"]])
+                if t["name"] == "lab1-unknown-host":
+                    t["dli"] = DLI
+                targets.append(t)
+        cls.targets = C.root / "study-targets.yaml"  # keys/ lies beside it
+        cls.targets.write_text(json.dumps({"targets": targets}, indent=1))
+
+    def experiment(self, name, sleep_ms=0, iterations=5):
+        path = self.dir / f"{name}.yaml"
+        path.write_text(EXPERIMENT.format(model=self.model, sleep_ms=sleep_ms,
+                                          iterations=iterations))
+        return path
+
+    def dli(self, *args, timeout=180):
+        return run([DLI, *map(str, args)], timeout=timeout)
+
+    def cached_model(self, host):
+        return C.sshd[host].home / ".cache" / "dli" / "models" / self.sha / "model.txt"
+
+    def test_study_on_four_targets_into_one_database_and_models_sent_once(self):
+        db = self.dir / "four.sqlite"
+        only = "here,lab1,lab2,cluster"
+        proc = self.dli("run", self.experiment("four"), "--targets", self.targets, "--only", only,
+                        "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        for target in only.split(","):
+            self.assertRegex(proc.stderr, rf"\[\d+/16\] {target}: testing ")
+        points = stored(db)
+        self.assertEqual(len(points), 16)
+        self.assertEqual(len({p[0] for p in points}), 1)  # one run
+        per_target = {}
+        for _, target, status, error, r in points:
+            self.assertEqual(status, "ok", error)
+            self.assertTrue(r["host"]["hostname"])
+            per_target[target] = per_target.get(target, 0) + 1
+        self.assertEqual(per_target, {"here": 4, "lab1": 4, "lab2": 4, "cluster": 4})
+        jobs = {r.get("slurm_job") for _, t, _, _, r in points if t == "cluster"}
+        self.assertEqual(len(jobs), 1)
+        self.assertTrue(jobs.pop())
+
+        # The model went to each ssh host by content, once.
+        stamps = {}
+        for host in ("lab1", "lab2"):
+            cached = self.cached_model(host)
+            self.assertEqual(hashlib.sha256(cached.read_bytes()).hexdigest(), self.sha)
+            stamps[host] = (cached.stat().st_ino, cached.stat().st_mtime_ns)
+        # Resuming runs nothing; --rerun measures again and sends nothing.
+        proc = self.dli("run", self.experiment("four"), "--targets", self.targets, "--only",
+                        only, "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("finished 0 repetitions on 4 targets", proc.stdout)
+        proc = self.dli("run", self.experiment("four"), "--targets", self.targets, "--only",
+                        "lab1,lab2", "--db", db, "--rerun")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(len(stored(db)), 24)
+        for host in ("lab1", "lab2"):
+            cached = self.cached_model(host)
+            self.assertEqual((cached.stat().st_ino, cached.stat().st_mtime_ns), stamps[host])
+
+    def test_slurm_through_the_login_node(self):
+        doc = json.loads(self.targets.read_text())
+        lab1 = next(t for t in doc["targets"] if t["name"] == "lab1")
+        # Steps run on nodes outside lab1's mount namespace, which do not see
+        # its home: the files are declared shared (they are, on this machine).
+        login = {"name": "login", "type": "slurm", "partition": "debug", "time": "5",
+                 "via": "lab1", "dli": DLI, "shared_files": True}
+        targets = C.root / "login-targets.yaml"
+        targets.write_text(json.dumps({"targets": [lab1, login]}, indent=1))
+        db = self.dir / "login.sqlite"
+        proc = self.dli("run", self.experiment("login"), "--targets", targets, "--only", "login",
+                        "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        points = stored(db)
+        self.assertEqual([(p[1], p[2]) for p in points], [("login", "ok")] * 4)
+        self.assertTrue(all(p[4].get("slurm_job") for p in points))
+
+    def test_info_on_targets(self):
+        proc = self.dli("info", "--targets", self.targets)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        for target in ("here", "lab1", "lab2", "cluster"):
+            self.assertRegex(proc.stdout, rf"target {target} \(\w+\): reachable, dli ")
+        self.assertRegex(proc.stdout, r"target closed \(ssh\): unreachable: cannot reach target "
+                                      r"closed: .*Connection refused")
+        self.assertIn("testing", proc.stdout)
+        proc = self.dli("info", "--targets", self.targets, "--json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        doc = json.loads(proc.stdout)
+        by_name = {t["name"]: t for t in doc["targets"]}
+        self.assertTrue(by_name["lab2"]["reachable"])
+        self.assertTrue(by_name["lab2"]["host"]["hostname"])
+        self.assertIn("testing", [f["name"] for f in by_name["cluster"]["frameworks"]])
+        self.assertFalse(by_name["lab1-unknown-host"]["reachable"])
+        self.assertIn("Host key verification failed", by_name["lab1-unknown-host"]["error"])
+        self.assertEqual(doc["warnings"], [])
+
+    def refused(self, *args):
+        proc = self.dli("run", self.experiment("refused"), *args, "--db",
+                        self.dir / "refused.sqlite")
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, proc.stderr)
+        return lines[0]
+
+    def test_refusals_before_anything_runs(self):
+        line = self.refused("--targets", self.targets, "--only", "lab1-unknown-host")
+        self.assertRegex(line, r"target lab1-unknown-host is not usable: cannot reach target "
+                               r"lab1-unknown-host: Host key verification failed")
+        doc = json.loads(self.targets.read_text())
+        doc["targets"][1]["password"] = "hunter2"
+        password = self.dir / "password.yaml"
+        password.write_text(json.dumps(doc, indent=1))
+        line = self.refused("--targets", password)
+        self.assertIn("passwords are not accepted; use identity: with a key file", line)
+        line = self.refused("--targets", self.targets, "--only", "nowhere")
+        self.assertIn("unknown target 'nowhere'", line)
+        self.assertFalse((self.dir / "refused.sqlite").exists() and stored(self.dir / "refused.sqlite"))
+
+    def start_study(self, targets, experiment, db, *more):
+        proc = subprocess.Popen([DLI, "run", str(experiment), "--targets", str(targets),
+                                 "--db", str(db), *more], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=C.env, start_new_session=True)
+        C.background.append(proc)
+        return proc
+
+    def wait_for_lines(self, proc, pattern, count, timeout=60):
+        """Reads proc's stderr until `pattern` matched `count` lines."""
+        seen, read = 0, []
+        deadline = time.monotonic() + timeout
+        while seen < count:
+            self.assertLess(time.monotonic(), deadline, "".join(read))
+            line = proc.stderr.readline()
+            self.assertTrue(line, "".join(read))
+            read.append(line)
+            seen += bool(re.search(pattern, line))
+        return read
+
+    def test_host_dies_mid_study_and_resume_reruns_exactly_its_points(self):
+        lab3 = harness.Sshd(C.daemons, "lab3", env={"DLI_BACKEND_PATH": BACKENDS})
+        keys = C.root / "keys"
+        (keys / "known_hosts_lab3").write_text(lab3.known_hosts_line())
+        lab3.authorize(keys / "id_ed25519.pub")
+        targets = self.dir / "lab3-targets.yaml"  # in study/: keys are one folder up
+        targets.write_text(json.dumps({"targets": [
+            {"name": "here", "type": "local"},
+            {"name": "lab3", "type": "ssh", "host": "127.0.0.1", "port": lab3.port,
+             "user": "root", "identity": "../keys/id_ed25519",
+             "known_hosts": "../keys/known_hosts_lab3", "dli": DLI}]}))
+        experiment = self.experiment("dies", sleep_ms=100, iterations=8)  # about 1 s a point
+        db = self.dir / "dies.sqlite"
+        study = self.start_study(targets, experiment, db)
+        # lab3 finished its first point and started its second: the host dies.
+        self.wait_for_lines(study, r"\] lab3: ", 2)
+        lab3.kill()
+        out, err = study.communicate(timeout=120)
+        self.assertEqual(study.returncode, 1, out + err)
+        self.assertIn("failed: lab3: ", err)
+        points = stored(db)
+        self.assertEqual(len(points), 8, points)
+        here = [p for p in points if p[1] == "here"]
+        self.assertEqual([p[2] for p in here], ["ok"] * 4)
+        lab3_points = [p for p in points if p[1] == "lab3"]
+        ok = [p for p in lab3_points if p[2] == "ok"]
+        failed = [p for p in lab3_points if p[2] != "ok"]
+        self.assertGreaterEqual(len(ok), 1)
+        self.assertGreaterEqual(len(failed), 1)
+        for _, _, status, error, _ in failed:
+            self.assertEqual(status, "failed")
+            self.assertIn("cannot reach target lab3", error)
+            self.assertNotIn("\n", error)
+
+        lab3.start()  # the same port and host key
+        proc = self.dli("run", experiment, "--targets", targets, "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stdout, r"here \(.*\): 4 points, 0 to run, 4 already done")
+        self.assertRegex(proc.stdout, rf"lab3 \(.*\): 4 points, {len(failed)} to run, "
+                                      rf"{len(ok)} already done")
+        rerun = [p for p in stored(db) if p[0] != points[0][0]]
+        self.assertEqual(len(rerun), len(failed))
+        self.assertEqual({(p[1], p[2]) for p in rerun}, {("lab3", "ok")})
+
+    def test_interrupt_cancels_the_allocation_and_ends_the_remote_worker(self):
+        experiment = self.experiment("interrupted", sleep_ms=1000, iterations=30)
+        study = self.start_study(self.targets, experiment, self.dir / "interrupted.sqlite",
+                                 "--only", "lab1,cluster")
+        self.wait_for_lines(study, r"\] (lab1|cluster): ", 2)
+
+        def workers():
+            found = []
+            for pid in harness.descendants(C.sshd["lab1"].proc.pid):
+                try:
+                    if b"__worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                        found.append(pid)
+                except OSError:
+                    pass
+            return found
+
+        # Once its session ends the worker is no longer below sshd: follow its PID.
+        remote = harness.wait_for(workers, 20, "the worker on lab1")
+        jobs = run(["squeue", "--noheader", "--name=dli-" + str(study.pid), "--format=%i"])
+        job = jobs.stdout.strip()
+        self.assertTrue(job, jobs.stderr)
+        os.kill(study.pid, signal.SIGINT)
+        out, err = study.communicate(timeout=60)
+        self.assertEqual(study.returncode, 130, out + err)
+        self.assertIn("Run again to resume", out)
+        harness.wait_for(lambda: not any(map(harness.pid_alive, remote)), 10,
+                         "the worker on lab1 to end")
+        harness.wait_for(lambda: run(tool("state", job)).stdout.strip() in
+                         ("CANCELLED", "COMPLETED", ""), 20, "the allocation to end")

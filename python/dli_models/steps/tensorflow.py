@@ -9,9 +9,13 @@ the step fails. The TFLite file runs in LiteRT (ai-edge-litert), the
 interpreter that backends/tflite uses.
 """
 
+import contextlib
 import hashlib
+import io
 import os
+import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import List, Tuple
@@ -63,10 +67,24 @@ def convert_onnx(onnx_path: Path, saved_model_dir: Path,
         # The reference ONNX is already constant-folded by torch's exporter,
         # so onnx2tf's optional onnxsim pass (another compiled dependency)
         # is skipped.
-        onnx2tf.convert(input_onnx_file_path=str(source),
-                        output_folder_path=str(output),
-                        copy_onnx_input_output_names_to_tflite=True,
-                        not_use_onnxsim=True, non_verbose=True)
+        log = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(log):
+                onnx2tf.convert(input_onnx_file_path=str(source),
+                                output_folder_path=str(output),
+                                copy_onnx_input_output_names_to_tflite=True,
+                                not_use_onnxsim=True, non_verbose=True)
+        except (Exception, SystemExit) as error:
+            # onnx2tf logs the failing node and raises whatever the TensorFlow
+            # op raised: one line of both is the step's failure reason.
+            sys.stdout.write(log.getvalue())
+            node = re.search(r"onnx_op_name: (\S+)", log.getvalue())
+            message = (str(error).strip().splitlines() or [""])[0]
+            raise common.StepError(
+                f"onnx2tf {versions()[0]} cannot convert"
+                + (f" node {node.group(1)}" if node else "")
+                + f": {type(error).__name__}: {message}") from None
+        sys.stdout.write(log.getvalue())
         float32 = output / f"{onnx_path.stem}_float32.tflite"
         if not float32.exists():
             raise common.StepError(f"onnx2tf wrote no {float32.name}")

@@ -25,7 +25,7 @@ def _file(model: str) -> str:
 
 
 def _inputs(context: common.Context):
-    return [reference.weights_path(context)] + [
+    return reference.weight_files(context) + [
         context.expand(pattern) for pattern in common.CHECK_OUTPUTS]
 
 

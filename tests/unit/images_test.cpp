@@ -70,11 +70,6 @@ TEST(ImageFolder, NoDecodableImageIsAUsageError) {
   EXPECT_THROW(CheckImageFolder((dir.path() / "missing").string()), UsageError);
 }
 
-}  // namespace
-}  // namespace dli
-
-#endif  // DLI_HAVE_OPENCV
-
 // No preprocessing declared: images are refused, not run through a default.
 TEST(ImageFolder, UndeclaredPreprocessingIsRefused) {
   TempDir dir;
@@ -82,3 +77,8 @@ TEST(ImageFolder, UndeclaredPreprocessingIsRefused) {
   EXPECT_THROW(LoadImageFolder(dir.path().string(), Preprocessing{}, 10), UsageError);
   EXPECT_THROW(PreprocessImage((dir.path() / "a.png").string(), Preprocessing{}), UsageError);
 }
+
+}  // namespace
+}  // namespace dli
+
+#endif  // DLI_HAVE_OPENCV

@@ -22,6 +22,8 @@ UNCHANGED = {
     "GlobalMaxPool", "BatchNormalization", "MaxPool", "AveragePool",
     "Concat", "Reshape", "Transpose", "Identity", "Constant", "Softmax",
     "Shape", "Gather", "Sqrt", "Pow", "Exp", "Erf", "ReduceMean", "Dropout",
+    "Cast", "Slice", "Expand", "Where", "Equal", "ConstantOfShape", "Neg",
+    "Abs", "Min", "Max",
 }
 # Attributes newer opsets added, harmless at these values.
 DROPPABLE = {("Reshape", "allowzero"): 0,
@@ -94,6 +96,12 @@ def to_opset10(model):
             axes = [int(axis) for axis in constant(node.input[1], node).ravel()]
             del node.input[1:]
             node.attribute.append(helper.make_attribute("axes", axes))
+        elif node.op_type == "Softmax" and next(
+                (a.i for a in node.attribute if a.name == "axis"), -1) != -1:
+            # Before opset 13 Softmax flattens to 2-D at `axis`: the same
+            # only when that is the last axis.
+            raise common.StepError("Softmax over an axis other than the last "
+                                   "has no opset-10 form")
         elif node.op_type not in UNCHANGED | {"Unsqueeze", "Squeeze"}:
             raise common.StepError(f"operator {node.op_type} has no opset-10 "
                                    "form here")

@@ -336,7 +336,7 @@ def summary(metadata: dict) -> dict:
             "frameworks": sorted({framework for row in rows
                                   if row["status"] == "ok"
                                   for framework in row["frameworks"]}),
-            "failed": sorted({framework for row in rows
+            "missing": sorted({framework for row in rows
                               if row["status"] != "ok"
                               for framework in row["frameworks"]})}
 
@@ -355,8 +355,8 @@ def list_models(args) -> int:
     for model in models:
         print(f"{model['name']:20} {model['task']:21} "
               f"{model['preprocessing']:13} {','.join(model['frameworks'])}"
-              + (f" (failed: {','.join(model['failed'])})"
-                 if model["failed"] else ""))
+              + (f" (missing: {','.join(model['missing'])})"
+                 if model["missing"] else ""))
     return 0
 
 

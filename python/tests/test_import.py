@@ -165,7 +165,7 @@ class ImportTest(unittest.TestCase):
                   for model in json.loads(listing.stdout)["models"]}
         self.assertEqual(set(models), {"tiny", "einsum"})
         self.assertEqual(models["einsum"]["preprocessing"], "undeclared")
-        self.assertIn("mxnet", models["einsum"]["failed"])
+        self.assertIn("mxnet", models["einsum"]["missing"])
         text = models_cli(self.models_dir, "list").stdout
         self.assertRegex(text, r"(?m)^tiny +image_classification +imagenet ")
         shown = models_cli(self.models_dir, "show", "einsum", "--json")

@@ -121,7 +121,7 @@ const Preprocessing& RequirePreprocessing(const ModelMeta& meta, const std::stri
                         : std::string("declares no preprocessing")) +
                    ": set 'preprocessing' in " + (fs::path(meta.dir) / kMetaFile).string() +
                    " (`dli models import " + meta.name +
-                   " --force --preprocessing PRESET|FILE`, presets: " + kPreprocessingPresets +
+                   " --from FILE --force --preprocessing PRESET|FILE`, presets: " + kPreprocessingPresets +
                    "); without it the model is benchmarked on synthetic data only");
 }
 

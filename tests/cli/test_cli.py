@@ -515,7 +515,7 @@ class Models(Fixture):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         (model,) = json.loads(proc.stdout)["models"]
         self.assertEqual((model["name"], model["preprocessing"]), ("plain", "undeclared"))
-        self.assertEqual((model["frameworks"], model["failed"]), (["onnxruntime"], ["mxnet"]))
+        self.assertEqual((model["frameworks"], model["missing"]), (["onnxruntime"], ["mxnet"]))
         proc = run(["models", "show", "plain"])
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertRegex(proc.stdout, r"onnx-fp32 +onnxruntime +ok .* top-1 2/2")

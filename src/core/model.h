@@ -15,7 +15,9 @@ namespace dli {
 // then value = (pixel * scale - mean) / std per channel in color_order. There
 // is no default: a model declares it (model.json) or takes no images.
 struct Preprocessing {
-  std::string color_order;  // "RGB" or "BGR"
+  // Only the values of a declared() preprocessing mean anything; RGB here
+  // keeps an undeclared one a valid result document (docs/schema).
+  std::string color_order = "RGB";
   int resize_shorter = 0;
   int crop = 0;
   double scale = 0;

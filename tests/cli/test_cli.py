@@ -233,6 +233,9 @@ class Bench(Fixture):
 
     def test_real_images_fill_the_ring(self):
         photos = next(p for p in SAMPLE_PHOTOS if p.is_dir())
+        # Images need the model's declared preprocessing (there is no default).
+        (self.dir / "model.json").write_text(
+            '{"name": "model", "preprocessing": {"preset": "imagenet"}}')
         proc, doc = self.bench("--images", str(photos), "--batch", "2", "--iterations", "10")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         point = doc["results"][0]

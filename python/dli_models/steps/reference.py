@@ -41,7 +41,7 @@ def zoo_description(name: str) -> dict:
     path = ZOO_DIR / f"{name}.json"
     if not path.is_file():
         raise common.StepError(
-            f"no zoo model named {name!r}; known: " + ", ".join(sorted(MODELS)))
+            f"no reference model named {name!r}; known: " + ", ".join(sorted(MODELS)))
     return json.loads(path.read_text())
 
 
@@ -59,7 +59,7 @@ def reference_model(context: common.Context) -> ReferenceModel:
         return MODELS[context.model]
     except KeyError:
         raise common.StepError(
-            f"no zoo model named {context.model!r}; known: "
+            f"no reference model named {context.model!r}; known: "
             + ", ".join(sorted(MODELS)) + " (an imported model is prepared "
             "again with `dli models import --force`)") from None
 

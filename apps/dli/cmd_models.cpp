@@ -26,8 +26,7 @@ int RunModelsCli(int argc, char** argv) {
   if (!std::filesystem::exists(script))
     throw UsageError("model tool not found: " + script.string() +
                      " (set DLI_HOME to the DLI source folder)");
-  std::vector<std::string> cmd = {"/usr/bin/python3", script.string(), "--models-dir",
-                                  ModelsDir()};
+  std::vector<std::string> cmd = {"/usr/bin/python3", script.string(), "--models-dir", ModelsDir()};
   cmd.insert(cmd.end(), argv + 2, argv + argc);
   return ExitOf(RunForeground(cmd));
 }
@@ -64,8 +63,7 @@ int RunModels(int argc, char** argv) {
     return kExitOk;
   }
   if (args.positional().size() != 1 || args.positional()[0] != "prepare")
-    throw UsageError(
-        "expected `dli models prepare|import|list|show` (see dli models --help)");
+    throw UsageError("expected `dli models prepare|import|list|show` (see dli models --help)");
   std::vector<std::string> cmd = PrepareCommand();
   if (args.Has("model")) cmd.insert(cmd.end(), {"--model", args.Get("model")});
   if (args.Has("steps")) cmd.insert(cmd.end(), {"--steps", args.Get("steps")});

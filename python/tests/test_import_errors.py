@@ -6,7 +6,6 @@ import tempfile
 import unittest
 from pathlib import Path
 
-import support
 import test_import
 
 

@@ -79,8 +79,8 @@ Preprocessing PreprocessingPreset(const std::string& name) {
   } else if (name == "none") {
     return Preprocessing{};
   } else {
-    throw UsageError("unknown preprocessing preset '" + name + "'; presets: " +
-                     kPreprocessingPresets + ", or a JSON file");
+    throw UsageError("unknown preprocessing preset '" + name +
+                     "'; presets: " + kPreprocessingPresets + ", or a JSON file");
   }
   return pre;
 }
@@ -109,20 +109,22 @@ std::optional<ModelMeta> FindModelMeta(const std::string& name_or_path) {
   }
   const fs::path prepared = fs::path(ModelsDir()) / arg / kMetaFile;
   if (arg.filename() == arg && fs::exists(prepared)) return LoadModelMeta(prepared.string());
-  throw UsageError("model file not found: " + name_or_path + " (nor a prepared model of that name in " +
-                   ModelsDir() + "; see `dli models list`)");
+  throw UsageError("model file not found: " + name_or_path +
+                   " (nor a prepared model of that name in " + ModelsDir() +
+                   "; see `dli models list`)");
 }
 
 const Preprocessing& RequirePreprocessing(const ModelMeta& meta, const std::string& what) {
   if (meta.preprocessing.declared()) return meta.preprocessing;
-  throw UsageError(what + " needs images, but model '" + meta.name + "' " +
-                   (meta.preprocessing_preset == "none"
-                        ? std::string("declares preprocessing 'none' (no image input)")
-                        : std::string("declares no preprocessing")) +
-                   ": set 'preprocessing' in " + (fs::path(meta.dir) / kMetaFile).string() +
-                   " (`dli models import " + meta.name +
-                   " --from FILE --force --preprocessing PRESET|FILE`, presets: " + kPreprocessingPresets +
-                   "); without it the model is benchmarked on synthetic data only");
+  throw UsageError(
+      what + " needs images, but model '" + meta.name + "' " +
+      (meta.preprocessing_preset == "none"
+           ? std::string("declares preprocessing 'none' (no image input)")
+           : std::string("declares no preprocessing")) +
+      ": set 'preprocessing' in " + (fs::path(meta.dir) / kMetaFile).string() +
+      " (`dli models import " + meta.name +
+      " --from FILE --force --preprocessing PRESET|FILE`, presets: " + kPreprocessingPresets +
+      "); without it the model is benchmarked on synthetic data only");
 }
 
 const Preprocessing& RequirePreprocessing(const ResolvedModel& model, const std::string& what) {
@@ -130,8 +132,8 @@ const Preprocessing& RequirePreprocessing(const ResolvedModel& model, const std:
   throw UsageError(what + " needs images, but " + model.path +
                    " has no model.json declaring its preprocessing: import it with `dli models "
                    "import NAME --from " +
-                   model.path + " --preprocessing PRESET|FILE` (presets: " +
-                   kPreprocessingPresets + ") or pass --preprocessing");
+                   model.path + " --preprocessing PRESET|FILE` (presets: " + kPreprocessingPresets +
+                   ") or pass --preprocessing");
 }
 
 ModelMeta LoadModelMeta(const std::string& model_json) {

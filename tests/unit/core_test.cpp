@@ -194,7 +194,8 @@ TEST(Preprocessing, UndeclaredIsRefusedNamingTheSettingAndPresets) {
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
   // A preset name alone is completed from the preset; a partial explicit one is an error.
-  std::ofstream(dir.path() / "model.json") << R"({"name": "p", "preprocessing": {"preset": "caffe"}})";
+  std::ofstream(dir.path() / "model.json")
+      << R"({"name": "p", "preprocessing": {"preset": "caffe"}})";
   EXPECT_EQ(LoadModelMeta((dir.path() / "model.json").string()).preprocessing.color_order, "BGR");
   std::ofstream(dir.path() / "model.json") << R"({"name": "p", "preprocessing": {"crop": 224}})";
   EXPECT_THROW(LoadModelMeta((dir.path() / "model.json").string()), UsageError);

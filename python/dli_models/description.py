@@ -39,8 +39,9 @@ SPEC_KEYS = ("task", "preprocessing", "labels", "label_offset", "inputs",
              "weights")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 # The formats `dli models import --from` reads, by how the path ends.
-SOURCE_FORMATS = {".onnx": "onnx"}
-NOT_YET = {".pt": "TorchScript", ".pth": "TorchScript",
+SOURCE_FORMATS = {".onnx": "onnx", ".pt": "torchscript"}
+NOT_YET = {".pth": "a PyTorch checkpoint (script or trace the model and "
+                   "torch.jit.save it as .pt, or export ONNX)",
            ".tflite": "TFLite", ".xml": "OpenVINO IR",
            "-symbol.json": "MXNet symbol", ".params": "MXNet params"}
 

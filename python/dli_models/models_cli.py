@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # run as a script: make dli_models importable
 
 from dli_models import common, description, prepare  # noqa: E402
 
-INSPECT_VENV = "onnxruntime"
+INSPECT_VENV = "onnxruntime"  # onnx; TorchScript is read by Debian's torch
 
 
 class Parser(argparse.ArgumentParser):
@@ -87,13 +87,19 @@ def source_format(path: Path) -> str:
         f"{', '.join(description.SOURCE_FORMATS)}")
 
 
-def inspect_onnx(path: Path) -> dict:
-    python = common.interpreter_path(INSPECT_VENV)
+def inspect_source(path: Path, fmt: str, given: List[dict]) -> dict:
+    """What the file declares (inspect_onnx / inspect_torchscript)."""
+    if fmt == "onnx":
+        python = common.interpreter_path(INSPECT_VENV)
+        command = ["-m", "dli_models.inspect_onnx", str(path)]
+    else:
+        python = common.system_python()
+        command = ["-m", "dli_models.inspect_torchscript", str(path),
+                   json.dumps(given)]
     if not python.exists():
         raise common.StepError(f"{python} is missing: run scripts/setup.sh")
     result = subprocess.run(
-        [str(python), "-m", "dli_models.inspect_onnx", str(path)],
-        capture_output=True, text=True,
+        [str(python), *command], capture_output=True, text=True,
         env=dict(os.environ, PYTHONPATH=str(common.PYTHON_ROOT)))
     if result.returncode == 2:
         raise common.UsageError(result.stderr.strip().splitlines()[-1])
@@ -152,7 +158,13 @@ def sized_preprocessing(preprocessing: dict, input_meta: dict) -> dict:
     return preprocessing
 
 
-def build_model_json(args, spec: dict, source: Path, inspected: dict) -> dict:
+def given_inputs(args, spec: dict) -> List[dict]:
+    return [description.parse_input(str(value))
+            for value in list(spec.get("inputs") or []) + args.input]
+
+
+def build_model_json(args, spec: dict, source: Path, fmt: str,
+                     inspected: dict) -> dict:
     """Everything `dli models import` declares before any conversion."""
     def option(key, value):
         return value if value is not None else spec.get(key)
@@ -163,10 +175,7 @@ def build_model_json(args, spec: dict, source: Path, inspected: dict) -> dict:
             f"{len(inspected['outputs'])} outputs; DLI's backends take one "
             "input and one output today (multi-input models need plugin ABI "
             "v2)")
-    given = [description.parse_input(value) for value in args.input]
-    for value in spec.get("inputs") or []:
-        given.append(description.parse_input(str(value)))
-    input_meta = resolve_input(inspected["inputs"][0], given)
+    input_meta = resolve_input(inspected["inputs"][0], given_inputs(args, spec))
     output = inspected["outputs"][0]
     task = option("task", args.task) or "generic"
     if task not in description.TASKS:
@@ -176,10 +185,9 @@ def build_model_json(args, spec: dict, source: Path, inspected: dict) -> dict:
     metadata = {
         "schema": common.MODEL_SCHEMA, "name": args.name, "task": task,
         "origin": common.IMPORTED,
-        "source": {"format": "onnx", "file": f"source/{source.name}",
+        "source": {"format": fmt, "file": f"source/{source.name}",
                    "sha256": common.sha256_file(source),
-                   "imported_from": str(source.resolve()),
-                   "opset": inspected["opset"]},
+                   "imported_from": str(source.resolve())},
         "weights": option("weights", None) or "as imported (origin not "
                                                "declared)",
         "input": input_meta,
@@ -187,6 +195,8 @@ def build_model_json(args, spec: dict, source: Path, inspected: dict) -> dict:
                    "dtype": output["dtype"], "label_offset": label_offset},
         "formats": [],
     }
+    if inspected["opset"]:
+        metadata["source"]["opset"] = inspected["opset"]
     preprocessing = option("preprocessing", args.preprocessing)
     if isinstance(preprocessing, dict):
         metadata["preprocessing"] = dict(description.check_preprocessing(
@@ -237,8 +247,10 @@ def import_model(args) -> int:
                                 f"{models_dir}; --force replaces it")
     spec = description.read_spec(args.spec) if args.spec else {}
     source = args.source
-    source_format(source)
-    metadata = build_model_json(args, spec, source, inspect_onnx(source))
+    fmt = source_format(source)
+    metadata = build_model_json(
+        args, spec, source, fmt,
+        inspect_source(source, fmt, given_inputs(args, spec)))
     if (metadata["task"] == "image_classification"
             and "crop" in metadata.get("preprocessing", {})
             and not (models_dir / "_datasets" / "sample" / "manifest.txt"
@@ -290,25 +302,26 @@ def fan_out(context: common.Context) -> int:
                     on_failure=lambda step, reason: failures.update(
                         {step.name: reason}))
     hub = common.HUB_STEPS[common.IMPORTED]
-    for name in ("source_inputs", hub):
+    for name in ("source_inputs", "source_export", hub):
         if name in failures:
             print(f"import: the imported file cannot be run: {failures[name]}",
                   file=sys.stderr)
             return 1
+    metadata = common.read_model_json(context)
+    made = {entry["format"] for entry in metadata["formats"]}
     conversions = []
     for step in order:
-        if step.formats:
-            if step.name in failures:
-                record(conversions, step, "failed", failures[step.name])
-            else:
-                record(conversions, step, "ok")
+        if step.name in failures:
+            record(conversions, step, "failed", failures[step.name])
+        elif set(step.formats) & made:
+            record(conversions, step, "ok")
     for step in all_steps.values():
         if (step.formats and not step.optional and common.HUB in step.depends
-                and not step.serves(common.IMPORTED)):
+                and not step.serves(common.IMPORTED)
+                and not set(step.formats) & made):
             record(conversions, step, "unsupported",
                    f"no route from ONNX to {', '.join(step.formats)} here "
                    "(it needs the model's PyTorch code)")
-    metadata = common.read_model_json(context)
     metadata["conversions"] = conversions
     common.write_json_atomic(context.model_json, metadata)
     return 0

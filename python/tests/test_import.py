@@ -1,6 +1,6 @@
-"""`dli models import` end to end on tiny models made here: the fan-out to
-every converter with parity, a conversion failure recorded as a result, and
-`list` / `show` of the outcome."""
+"""`dli models import` end to end on tiny models made here (ONNX and
+TorchScript): the fan-out to every converter with parity, a conversion
+failure recorded as a result, and `list` / `show` of the outcome."""
 
 import json
 import subprocess
@@ -30,6 +30,11 @@ torch.onnx.export(net, torch.zeros(1, 3, 32, 32), sys.argv[1], opset_version=13,
                   input_names=["image"], output_names=["scores"],
                   dynamic_axes={"image": {0: "b"}, "scores": {0: "b"}})
 """
+# The same network traced and saved as TorchScript (no dli_io.json: the
+# import needs --input).
+TINY_TORCHSCRIPT = TINY_CLASSIFIER.split("torch.onnx.export")[0] + """
+torch.jit.save(torch.jit.trace(net, torch.zeros(1, 3, 32, 32)), sys.argv[1])
+"""
 # Einsum: ONNX Runtime, OpenVINO and onnx2tf have it, MXNet 1.9's importer
 # and the opset-10 form do not.
 EINSUM_MODEL = """
@@ -47,7 +52,7 @@ torch.onnx.export(Net().eval(), torch.zeros(1, 4, 8), sys.argv[1],
 """
 
 
-def make_onnx(code: str, path: Path) -> Path:
+def make_model(code: str, path: Path) -> Path:
     subprocess.run([str(common.system_python()), "-c", code, str(path)],
                    check=True, capture_output=True, timeout=120)
     return path
@@ -78,11 +83,16 @@ class ImportTest(unittest.TestCase):
         cls.models_dir = scratch_models_dir(root)
         cls.classifier = models_cli(
             cls.models_dir, "import", "tiny",
-            "--from", str(make_onnx(TINY_CLASSIFIER, root / "tiny.onnx")),
+            "--from", str(make_model(TINY_CLASSIFIER, root / "tiny.onnx")),
+            "--task", "image_classification", "--preprocessing", "imagenet")
+        cls.torchscript = models_cli(
+            cls.models_dir, "import", "tinypt",
+            "--from", str(make_model(TINY_TORCHSCRIPT, root / "tiny.pt")),
+            "--input", "image:1x3x32x32:float32",
             "--task", "image_classification", "--preprocessing", "imagenet")
         cls.generic = models_cli(
             cls.models_dir, "import", "einsum",
-            "--from", str(make_onnx(EINSUM_MODEL, root / "einsum.onnx")))
+            "--from", str(make_model(EINSUM_MODEL, root / "einsum.onnx")))
 
     @classmethod
     def tearDownClass(cls):
@@ -123,7 +133,23 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(statuses.pop("torchscript"), "unsupported")
         self.assertEqual(set(statuses.values()), {"ok"}, statuses)
         self.assertEqual(sorted(path.name for path in self.models_dir.iterdir()),
-                         ["_datasets", "einsum", "tiny"])
+                         ["_datasets", "einsum", "tiny", "tinypt"])
+
+    def test_torchscript_source_gets_all_seven_frameworks(self):
+        result = self.torchscript
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        metadata = self.metadata("tinypt")
+        self.assertEqual(metadata["source"]["format"], "torchscript")
+        frameworks = {framework for entry in metadata["formats"]
+                      for framework in entry["frameworks"]}
+        self.assertEqual(frameworks, {"onnxruntime", "openvino", "opencv",
+                                      "tensorflow", "tflite", "mxnet",
+                                      "pytorch"})
+        for entry in metadata["formats"]:
+            with self.subTest(format=entry["id"]):
+                self.assertEqual(entry["parity"]["top1_equal"], 9)
+        self.assertEqual({c["status"] for c in metadata["conversions"]},
+                         {"ok"}, metadata["conversions"])
 
     def test_missing_operator_fails_that_format_only(self):
         result = self.generic
@@ -154,7 +180,7 @@ class ImportTest(unittest.TestCase):
 
     def test_model_json_follows_the_schema(self):
         import jsonschema
-        for name in ("tiny", "einsum"):
+        for name in ("tiny", "tinypt", "einsum"):
             with self.subTest(model=name):
                 jsonschema.validate(self.metadata(name), SCHEMA)
 
@@ -163,7 +189,7 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(listing.returncode, 0, listing.stderr)
         models = {model["name"]: model
                   for model in json.loads(listing.stdout)["models"]}
-        self.assertEqual(set(models), {"tiny", "einsum"})
+        self.assertEqual(set(models), {"tiny", "tinypt", "einsum"})
         self.assertEqual(models["einsum"]["preprocessing"], "undeclared")
         self.assertIn("mxnet", models["einsum"]["missing"])
         text = models_cli(self.models_dir, "list").stdout

@@ -15,7 +15,7 @@ class ImportErrorsTest(unittest.TestCase):
     def setUpClass(cls):
         cls.scratch = tempfile.TemporaryDirectory()
         cls.root = Path(cls.scratch.name)
-        cls.onnx = test_import.make_onnx(test_import.TINY_CLASSIFIER,
+        cls.onnx = test_import.make_model(test_import.TINY_CLASSIFIER,
                                          cls.root / "tiny.onnx")
 
     @classmethod
@@ -88,6 +88,12 @@ class ImportErrorsTest(unittest.TestCase):
                                    b"label_ofset: 1\n")
         self.assert_refused(f"{spec}:4:1: unknown key 'label_ofset'", "m",
                             "--from", str(self.onnx), "--spec", str(spec))
+
+    def test_torchscript_without_input_shape(self):
+        pt = test_import.make_model(test_import.TINY_TORCHSCRIPT,
+                                   self.work / "m.pt")
+        self.assert_refused("TorchScript keeps no input shape", "m", "--from",
+                            str(pt))
 
     def test_unknown_preset(self):
         self.assert_refused("neither a preset (imagenet, inception, caffe, "

@@ -25,7 +25,7 @@ STEP = common.Step(
     interpreter="onnxruntime",
     description="run the imported ONNX file in ONNX Runtime: the reference "
                 "outputs of every parity check",
-    depends=("source_inputs",),
+    depends=("source_inputs", "source_export"),
     origin=common.IMPORTED,
     formats=("onnx",), frameworks=("onnxruntime", "openvino"),
     converter="(the imported file)",
@@ -54,11 +54,22 @@ def run(context: common.Context) -> None:
     import numpy
     import onnxruntime
     metadata = common.read_model_json(context)
-    source = context.model_dir / metadata["source"]["file"]
     hub = common.hub_onnx(context)
+    names, inputs, _ = load_inputs(context)
+    if metadata["source"]["format"] == "torchscript":
+        # source_export made the hub and the reference outputs: this checks
+        # the export.
+        names, inputs, reference = common.load_check_set(context)
+        parity = common.compare_with_reference(
+            f"exported ONNX in ONNX Runtime {onnxruntime.__version__}",
+            run_onnx(hub, metadata["input"]["name"], inputs), reference,
+            names, max_abs_diff=1e-3)
+        register(context, metadata, hub, parity, "torch.onnx.export",
+                 metadata["source"]["exporter_version"])
+        return
+    source = context.model_dir / metadata["source"]["file"]
     common.write_file_atomic(hub, lambda temporary: shutil.copyfile(
         source, temporary))
-    names, inputs, _ = load_inputs(context)
     try:
         outputs = run_onnx(hub, metadata["input"]["name"], inputs)
     except Exception as error:  # ONNX Runtime's errors have no common type
@@ -71,6 +82,14 @@ def run(context: common.Context) -> None:
     common.write_file_atomic(folder / common.CHECK_SOURCE,
                              lambda temporary: temporary.write_text(what + "\n"))
     print(f"{what}: output {list(outputs.shape)} on {len(names)} inputs")
+    register(context, metadata, hub, {"inputs": len(names),
+                                      "top1_equal": len(names),
+                                      "max_abs_diff": 0.0, "limit": None},
+             "(the imported file)", "-")
+
+
+def register(context: common.Context, metadata: dict, hub, parity: dict,
+             converter: str, converter_version: str) -> None:
     version = opset(hub)
     frameworks = ["onnxruntime", "openvino"]
     if version <= OPENCV_MAX_OPSET:
@@ -78,10 +97,9 @@ def run(context: common.Context) -> None:
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="onnx-fp32", format=common.ONNX_FORMAT, precision="FP32",
         path=str(hub.relative_to(context.model_dir)), frameworks=frameworks,
-        converter="(the imported file)", converter_version="-",
+        converter=converter, converter_version=converter_version,
         layout=metadata["input"].get("layout") or "NCHW", opset=version,
-        parity={"inputs": len(names), "top1_equal": len(names),
-                "max_abs_diff": 0.0, "limit": None})])
+        parity=parity)])
 
 
 def load_inputs(context: common.Context):

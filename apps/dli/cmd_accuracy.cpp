@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/host.h"
+#include "core/model.h"
 #include "core/text.h"
 #include "report/report.h"
 
@@ -28,6 +29,8 @@ int RunAccuracy(int argc, char** argv) {
              {"labels", "FILE", "ImageNet-val layout: `file label` lines"},
              {"classes", "FILE", "class-folder layout: folder name -> class index"},
              {"label-offset", "N", "output index = label + N (default: model metadata, else 0)"},
+             {"preprocessing", "PRESET|FILE",
+              "instead of the model's: imagenet, inception, caffe or a JSON file"},
              {"limit", "N", "use at most N images"},
              {"batch", "N", "batch size of the inference (default 1)"},
              {"json", "FILE", "write results as JSON (schema dli.accuracy/1)"},
@@ -44,6 +47,21 @@ int RunAccuracy(int argc, char** argv) {
   request.batch = static_cast<int>(args.GetInt("batch", 1, 1));
   if (args.Has("label-offset"))
     request.label_offset = static_cast<int>(args.GetInt("label-offset", 0, 0));
+  // Refused before the dataset is read: without a declared preprocessing
+  // any number would be another model's.
+  if (args.Has("preprocessing")) {
+    request.preprocessing = PreprocessingFrom(args.Get("preprocessing"));
+    if (!request.preprocessing->declared())
+      throw UsageError(std::string("dli accuracy needs images: --preprocessing none declares no "
+                                   "image input; presets: ") +
+                       kPreprocessingPresets + ", or a JSON file");
+  } else if (auto meta = FindModelMeta(request.model)) {
+    RequirePreprocessing(*meta, "dli accuracy");
+  } else {
+    ResolvedModel bare;
+    bare.path = request.model;
+    RequirePreprocessing(bare, "dli accuracy");
+  }
   DatasetOptions dataset_options;
   dataset_options.labels_file = args.Get("labels");
   dataset_options.classes_file = args.Get("classes");

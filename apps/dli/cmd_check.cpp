@@ -44,6 +44,7 @@ int RunCheck(int argc, char** argv) {
     throw UsageError("no prepared model '" + request.model + "' in " + ModelsDir() +
                      " (run `dli models prepare`)");
   const ModelMeta meta = LoadModelMeta(meta_file);
+  RequirePreprocessing(meta, "dli check");
   request.images_dir =
       args.Get("images", (std::filesystem::path(ModelsDir()) / "_datasets" / "sample").string());
   CheckImageFolder(request.images_dir);

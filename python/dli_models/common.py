@@ -39,6 +39,11 @@ class StepError(Exception):
     """A failure the user can act on: reported as one line, no traceback."""
 
 
+class UsageError(Exception):
+    """Bad input on the command line or in a file it names: one line, exit 2,
+    nothing written."""
+
+
 def system_python() -> Path:
     return Path(os.environ.get("DLI_SYSTEM_PYTHON", "/usr/bin/python3"))
 
@@ -75,6 +80,26 @@ class Context:
             repo=REPO_ROOT))
 
 
+ZOO, IMPORTED, ANY = "zoo", "imported", "any"
+HUB = "hub"
+HUB_STEPS = {ZOO: "reference", IMPORTED: "source"}
+
+
+def model_origin(context: "Context") -> str:
+    """IMPORTED when model.json says the model came from `dli models import`,
+    else ZOO (the reference step writes the zoo's model.json)."""
+    try:
+        origin = json.loads(context.model_json.read_text()).get("origin")
+    except (FileNotFoundError, json.JSONDecodeError):
+        return ZOO
+    return IMPORTED if origin == IMPORTED else ZOO
+
+
+def hub_onnx(context: "Context") -> Path:
+    """The ONNX file every converter starts from."""
+    return context.model_dir / "onnx" / f"{context.model}.onnx"
+
+
 # A step lists files either as patterns for Context.expand or, when the list
 # depends on the machine (a file inside a venv, the photos of the sample
 # set), as a function of the context.
@@ -94,6 +119,12 @@ class Step:
     optional: the step runs only when named with --steps, never in a plain
       prepare: the optimisation steps need a calibration set that
       `dli optimize` writes first (docs/OPTIMIZE.md).
+    origin: which models the step serves: ZOO (built from pretrained
+      weights in python), IMPORTED (`dli models import`) or ANY. A
+      dependency on HUB is the step that makes the model's ONNX file and
+      check set: `reference` for the zoo, `source` for an imported model.
+    formats, frameworks, converter: what the step makes and with what, so a
+      failed or inapplicable step is still a row of `dli models show`.
     """
     name: str
     interpreter: str
@@ -102,6 +133,13 @@ class Step:
     inputs: PathList = ()
     outputs: PathList = ()
     optional: bool = False
+    origin: str = "any"
+    formats: Tuple[str, ...] = ()
+    frameworks: Tuple[str, ...] = ()
+    converter: str = ""
+
+    def serves(self, origin: str) -> bool:
+        return self.origin in (ANY, origin)
 
     def input_paths(self, context: Context) -> List[Path]:
         return _resolve(self.inputs, context)
@@ -140,7 +178,7 @@ def step_main(step: Step, run: Callable[[Context], None]) -> None:
     args = parser.parse_args()
     try:
         run(Context(args.models_dir.resolve(), args.model))
-    except StepError as error:
+    except (StepError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
 
@@ -298,8 +336,9 @@ CHECK_OUTPUTS = ("{model_dir}/reference/check_images.txt",
 
 
 def load_check_set(context: Context):
-    """Returns (photo names, input batch NCHW float32, PyTorch logits)."""
+    """Returns (photo names, input batch NCHW float32, reference outputs)."""
     import numpy
+    global REFERENCE_NAME
     folder = context.model_dir / CHECK_DIR
     try:
         names = (folder / "check_images.txt").read_text().split()
@@ -308,25 +347,34 @@ def load_check_set(context: Context):
     except FileNotFoundError as error:
         raise StepError(f"{error.filename} is missing: run the reference "
                         "step first") from None
+    if (folder / CHECK_SOURCE).exists():
+        REFERENCE_NAME = (folder / CHECK_SOURCE).read_text().strip()
     return names, inputs, logits
+
+
+# What made the check set's outputs: PyTorch for the zoo, the imported source
+# file run by its framework for an imported model (reference/source.txt).
+REFERENCE_NAME = "PyTorch"
+CHECK_SOURCE = "source.txt"
 
 
 def compare_with_reference(what: str, logits, reference, names: Sequence[str],
                            max_abs_diff: float = None,
-                           min_top1_agreement: float = 1.0) -> None:
+                           min_top1_agreement: float = 1.0) -> dict:
     """Prints how `logits` agree with the PyTorch logits and raises when
     fewer than min_top1_agreement of the top-1 classes are equal (default:
     any differs) or, if max_abs_diff is given, a logit differs more."""
     import numpy
     logits = numpy.asarray(logits, dtype=numpy.float64)
+    reference = numpy.asarray(reference, dtype=numpy.float64)
     if logits.shape != reference.shape:
         raise StepError(f"{what}: output shape {list(logits.shape)}, "
                         f"expected {list(reference.shape)}")
-    top1 = logits.argmax(axis=1)
-    reference_top1 = reference.argmax(axis=1)
+    top1 = logits.reshape(len(logits), -1).argmax(axis=1)
+    reference_top1 = reference.reshape(len(reference), -1).argmax(axis=1)
     largest_diff = float(numpy.abs(logits - reference).max())
     agree = int((top1 == reference_top1).sum())
-    print(f"{what} vs PyTorch: top-1 equal on {agree}/{len(names)} photos, "
+    print(f"{what} vs {REFERENCE_NAME}: top-1 equal on {agree}/{len(names)} photos, "
           f"max |logit diff| = {largest_diff:.3g}"
           + (f" (limit {max_abs_diff:g})" if max_abs_diff is not None else ""))
     mismatches = [f"{name}: {int(got)} instead of {int(want)}"
@@ -335,8 +383,11 @@ def compare_with_reference(what: str, logits, reference, names: Sequence[str],
     if mismatches and agree >= min_top1_agreement * len(names):
         print("  top-1 differs on " + "; ".join(mismatches))
     elif mismatches:
-        raise StepError(f"{what} disagrees with PyTorch on top-1: "
+        raise StepError(f"{what} disagrees with {REFERENCE_NAME} on top-1: "
                         + "; ".join(mismatches))
     if max_abs_diff is not None and largest_diff > max_abs_diff:
         raise StepError(f"{what}: max |logit diff| {largest_diff:.3g} exceeds "
                         f"the limit {max_abs_diff:g}")
+    return {"inputs": len(names), "top1_equal": agree,
+            "max_abs_diff": float(f"{largest_diff:.3g}"),
+            "limit": max_abs_diff}

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 if __package__ in (None, ""):  # run as a script: make dli_models importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -56,19 +56,21 @@ def discover_steps() -> Dict[str, common.Step]:
         found[step.name] = step
     for step in found.values():
         for dependency in step.depends:
-            if dependency not in found:
+            if dependency not in found and dependency != common.HUB:
                 raise common.StepError(f"step {step.name!r} depends on "
                                        f"unknown step {dependency!r}")
     return found
 
 
-def run_order(steps: Dict[str, common.Step],
-              selected: List[str]) -> List[common.Step]:
+def run_order(steps: Dict[str, common.Step], selected: List[str],
+              origin: str = common.ZOO) -> List[common.Step]:
     """The selected steps and everything they depend on, dependencies first,
-    otherwise in name order."""
+    otherwise in name order. A dependency on common.HUB is the step that
+    makes the ONNX file of a model of this origin."""
     order, done, visiting = [], set(), set()
 
     def visit(name: str) -> None:
+        name = common.HUB_STEPS[origin] if name == common.HUB else name
         if name in done:
             return
         if name in visiting:
@@ -203,9 +205,23 @@ def run_step(context: common.Context,
 
 
 def prepare(context: common.Context, steps: List[common.Step],
-            force_names: set) -> int:
+            force_names: set,
+            on_failure: Optional[Callable[[common.Step, str], None]] = None
+            ) -> int:
+    """Runs the steps in order. Without on_failure the first failure stops
+    it (exit status 1); with it, a failure is reported to on_failure and the
+    steps that do not depend on the failed one still run."""
+    failed = set()
     for number, step in enumerate(steps, 1):
         progress = f"[{number}/{len(steps)}] {step.name} ..."
+        hub = common.HUB_STEPS[common.model_origin(context)]
+        blocked = [name for name in step.depends
+                   if (hub if name == common.HUB else name) in failed]
+        if blocked:
+            failed.add(step.name)
+            print(f"{progress} not run (a step it needs failed)", flush=True)
+            on_failure(step, "not run: the step making its input failed")
+            continue
         reason = "forced" if step.name in force_names else stale_reason(
             context, step)
         if reason is None:
@@ -219,6 +235,10 @@ def prepare(context: common.Context, steps: List[common.Step],
             print(progress, end="")
         if not ok:
             print(f" failed after {elapsed:.1f} s", flush=True)
+            if on_failure is not None:
+                failed.add(step.name)
+                on_failure(step, last_line)
+                continue
             print(f"prepare: step {step.name} failed: {last_line}",
                   file=sys.stderr)
             return 1
@@ -254,7 +274,10 @@ def main(argv: List[str] = None) -> int:
                         help="list the steps and whether each is up to date")
     args = parser.parse_args(argv)
     try:
-        steps = discover_steps()
+        context = common.Context(args.models_dir.resolve(), args.model)
+        origin = common.model_origin(context)
+        steps = {name: step for name, step in discover_steps().items()
+                 if step.serves(origin)}
         selected = (args.steps.split(",") if args.steps else
                     [name for name, step in steps.items()
                      if not step.optional or args.list])
@@ -263,8 +286,7 @@ def main(argv: List[str] = None) -> int:
             print(f"prepare: unknown step {', '.join(unknown)}; known steps: "
                   f"{', '.join(sorted(steps))}", file=sys.stderr)
             return 2
-        context = common.Context(args.models_dir.resolve(), args.model)
-        order = run_order(steps, selected)
+        order = run_order(steps, selected, origin)
         if args.list:
             list_steps(context, order)
             return 0

@@ -27,7 +27,8 @@ class AgreementTest(unittest.TestCase):
         cls.photos = common.read_sample_manifest(cls.context.sample_dir)
         network, _ = reference.load_network(cls.context)
         cls.inputs = torch.stack([
-            reference.preprocess(cls.context.sample_dir / name)
+            reference.preprocess(cls.context.sample_dir / name,
+                                 reference.model_io(cls.context)[2])
             for name, _ in cls.photos])
         with torch.no_grad():
             cls.logits = network(cls.inputs).numpy()

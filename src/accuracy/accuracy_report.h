@@ -29,6 +29,7 @@ struct AccuracyRequest {
   std::vector<std::string> precisions;  // upper case
   int batch = 1;
   std::optional<int> label_offset;  // instead of the model's
+  std::optional<Preprocessing> preprocessing;  // instead of the model's (--preprocessing)
 };
 
 struct AccuracyReport {

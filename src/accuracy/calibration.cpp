@@ -60,7 +60,7 @@ std::string ImagesNpy(const ImageSet& set, const std::string& layout) {
 
 CalibrationSet MakeCalibrationSet(const ModelMeta& meta, const std::string& dir, size_t samples,
                                   std::ostream& log) {
-  const ImageSet set = LoadImageFolder(dir, meta.preprocessing,
+  const ImageSet set = LoadImageFolder(dir, RequirePreprocessing(meta, "a calibration set"),
                                        samples > 0 ? samples : kDefaultMaxCalibrationImages);
   if (set.images.size() < samples)
     throw UsageError("calibration folder " + dir + " has " + std::to_string(set.images.size()) +

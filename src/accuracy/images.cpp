@@ -19,6 +19,19 @@ namespace fs = std::filesystem;
 
 namespace dli {
 
+namespace {
+
+// Images without a declared preprocessing would silently become another
+// model's inputs: callers check with RequirePreprocessing first.
+void RequireDeclared(const Preprocessing& pre) {
+  if (!pre.declared())
+    throw UsageError(std::string("images need the model's preprocessing, which it does not "
+                                 "declare (presets: ") +
+                     kPreprocessingPresets + ")");
+}
+
+}  // namespace
+
 std::vector<std::string> ListImageFiles(const std::string& dir) {
   static const std::vector<std::string> kExtensions = {".jpg",  ".jpeg", ".png",  ".bmp",
                                                        ".webp", ".tif",  ".tiff", ".ppm"};
@@ -39,6 +52,7 @@ std::vector<std::string> ListImageFiles(const std::string& dir) {
 bool ImageDecodingAvailable() { return true; }
 
 HwcImage PreprocessImage(const std::string& path, const Preprocessing& pre) {
+  RequireDeclared(pre);
   cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
   if (bgr.empty()) throw std::runtime_error("cannot decode image " + path);
   cv::Mat img;
@@ -83,11 +97,13 @@ HwcImage PreprocessImage(const std::string&, const Preprocessing&) {
 #endif
 
 void CheckImageFolder(const std::string& dir) {
+  // Only whether a file decodes matters here, not a model's recipe.
+  static const Preprocessing kDecodeProbe{"RGB", 8, 8, 1.0};
   if (!fs::is_directory(dir)) throw UsageError("image folder not found: " + dir);
   const std::vector<std::string> files = ListImageFiles(dir);
   for (const std::string& file : files) {
     try {
-      PreprocessImage(file, Preprocessing{});
+      PreprocessImage(file, kDecodeProbe);
       return;
     } catch (const std::runtime_error&) {
       if (!ImageDecodingAvailable()) throw;
@@ -100,6 +116,7 @@ void CheckImageFolder(const std::string& dir) {
 }
 
 DecodedImages PreprocessFiles(const std::vector<std::string>& files, const Preprocessing& pre) {
+  RequireDeclared(pre);  // here, not per file: it is not a decoding error
   std::vector<std::optional<HwcImage>> slots(files.size());
   std::vector<std::string> errors(files.size());
   std::atomic<size_t> next{0};
@@ -132,6 +149,7 @@ DecodedImages PreprocessFiles(const std::vector<std::string>& files, const Prepr
 
 ImageSet LoadImageFolder(const std::string& dir, const Preprocessing& pre, size_t max_images) {
   if (!fs::is_directory(dir)) throw UsageError("image folder not found: " + dir);
+  RequireDeclared(pre);
   if (!ImageDecodingAvailable()) PreprocessImage("", pre);  // throws the explanation
   const std::vector<std::string> files = ListImageFiles(dir);
   ImageSet set;

@@ -42,7 +42,99 @@ std::optional<fs::path> FindMetaNear(const fs::path& file) {
   return std::nullopt;
 }
 
+// Every field is required: a partial declaration must not be completed
+// with another model's values.
+Preprocessing ParsePreprocessing(const json& p) {
+  Preprocessing pre;
+  pre.color_order = p.at("color_order").get<std::string>();
+  pre.resize_shorter = p.at("resize_shorter").get<int>();
+  pre.crop = p.at("crop").get<int>();
+  pre.scale = p.at("scale").get<double>();
+  pre.mean = p.at("mean").get<std::array<double, 3>>();
+  pre.std = p.at("std").get<std::array<double, 3>>();
+  if (pre.color_order != "RGB" && pre.color_order != "BGR")
+    throw UsageError("preprocessing color_order must be RGB or BGR, not " + pre.color_order);
+  if (pre.crop <= 0 || pre.resize_shorter < pre.crop)
+    throw UsageError("preprocessing needs crop > 0 and resize_shorter >= crop");
+  return pre;
+}
+
+Preprocessing PreprocessingPreset(const std::string& name) {
+  Preprocessing pre;
+  pre.resize_shorter = 256;
+  pre.crop = 224;
+  if (name == "imagenet") {  // torchvision's recipe
+    pre.color_order = "RGB";
+    pre.scale = 1.0 / 255.0;
+    pre.mean = {0.485, 0.456, 0.406};
+    pre.std = {0.229, 0.224, 0.225};
+  } else if (name == "inception") {  // RGB scaled to [-1, 1]
+    pre.color_order = "RGB";
+    pre.scale = 1.0 / 127.5;
+    pre.mean = {1, 1, 1};
+  } else if (name == "caffe") {  // BGR 0-255 minus the ImageNet mean
+    pre.color_order = "BGR";
+    pre.scale = 1.0;
+    pre.mean = {103.939, 116.779, 123.68};
+  } else if (name == "none") {
+    return Preprocessing{};
+  } else {
+    throw UsageError("unknown preprocessing preset '" + name +
+                     "'; presets: " + kPreprocessingPresets + ", or a JSON file");
+  }
+  return pre;
+}
+
 }  // namespace
+
+Preprocessing PreprocessingFrom(const std::string& preset_or_file) {
+  if (!fs::is_regular_file(preset_or_file)) return PreprocessingPreset(preset_or_file);
+  std::ifstream in(preset_or_file);
+  try {
+    return ParsePreprocessing(json::parse(in));
+  } catch (const json::exception& e) {
+    throw UsageError("preprocessing file " + preset_or_file + ": " + e.what());
+  } catch (const UsageError& e) {
+    throw UsageError("preprocessing file " + preset_or_file + ": " + e.what());
+  }
+}
+
+std::optional<ModelMeta> FindModelMeta(const std::string& name_or_path) {
+  const fs::path arg(name_or_path);
+  if (fs::is_directory(arg) && fs::exists(arg / kMetaFile))
+    return LoadModelMeta((arg / kMetaFile).string());
+  if (fs::exists(arg)) {
+    if (auto meta = FindMetaNear(fs::absolute(arg))) return LoadModelMeta(meta->string());
+    return std::nullopt;
+  }
+  const fs::path prepared = fs::path(ModelsDir()) / arg / kMetaFile;
+  if (arg.filename() == arg && fs::exists(prepared)) return LoadModelMeta(prepared.string());
+  throw UsageError("model file not found: " + name_or_path +
+                   " (nor a prepared model of that name in " + ModelsDir() +
+                   "; see `dli models list`)");
+}
+
+const Preprocessing& RequirePreprocessing(const ModelMeta& meta, const std::string& what) {
+  if (meta.preprocessing.declared()) return meta.preprocessing;
+  throw UsageError(
+      what + " needs images, but model '" + meta.name + "' " +
+      (meta.preprocessing_preset == "none"
+           ? std::string("declares preprocessing 'none' (no image input)")
+           : std::string("declares no preprocessing")) +
+      ": set 'preprocessing' in " + (fs::path(meta.dir) / kMetaFile).string() +
+      " (`dli models import " + meta.name +
+      " --from FILE --force --preprocessing PRESET|FILE`, presets: " + kPreprocessingPresets +
+      "); without it the model is benchmarked on synthetic data only");
+}
+
+const Preprocessing& RequirePreprocessing(const ResolvedModel& model, const std::string& what) {
+  if (model.meta) return RequirePreprocessing(*model.meta, what);
+  throw UsageError(what + " needs images, but " + model.path +
+                   " has no model.json declaring its preprocessing: import it with `dli models "
+                   "import NAME --from " +
+                   model.path + " --preprocessing PRESET|FILE` (presets: " + kPreprocessingPresets +
+                   ") or pass --preprocessing");
+}
 
 ModelMeta LoadModelMeta(const std::string& model_json) {
   std::ifstream in(model_json);
@@ -56,15 +148,13 @@ ModelMeta LoadModelMeta(const std::string& model_json) {
     if (auto labels = Get<std::string>(j, "labels", ""); !labels.empty())
       m.labels_path = (fs::path(m.dir) / labels).string();
     if (j.contains("output")) m.label_offset = Get<int>(j["output"], "label_offset", 0);
-    if (j.contains("preprocessing")) {
-      const json& p = j["preprocessing"];
-      Preprocessing& pre = m.preprocessing;
-      pre.color_order = Get<std::string>(p, "color_order", pre.color_order);
-      pre.resize_shorter = Get<int>(p, "resize_shorter", pre.resize_shorter);
-      pre.crop = Get<int>(p, "crop", pre.crop);
-      pre.scale = Get<double>(p, "scale", pre.scale);
-      pre.mean = Get<std::array<double, 3>>(p, "mean", pre.mean);
-      pre.std = Get<std::array<double, 3>>(p, "std", pre.std);
+    if (auto p = j.find("preprocessing"); p != j.end() && !p->is_null()) {
+      m.preprocessing_preset = Get<std::string>(*p, "preset", "explicit");
+      if (p->contains("crop")) {
+        m.preprocessing = ParsePreprocessing(*p);
+      } else if (m.preprocessing_preset != "explicit") {
+        m.preprocessing = PreprocessingPreset(m.preprocessing_preset);
+      }
     }
     for (const json& f : Get<json>(j, "formats", json::array())) {
       ModelFormat fmt;

@@ -11,14 +11,28 @@
 
 namespace dli {
 
+// How an image becomes a model input: resize the shorter side, centre crop,
+// then value = (pixel * scale - mean) / std per channel in color_order. There
+// is no default: a model declares it (model.json) or takes no images.
 struct Preprocessing {
+  // Only the values of a declared() preprocessing mean anything; RGB here
+  // keeps an undeclared one a valid result document (docs/schema).
   std::string color_order = "RGB";
-  int resize_shorter = 256;
-  int crop = 224;
-  double scale = 1.0 / 255.0;
-  std::array<double, 3> mean = {0.485, 0.456, 0.406};
-  std::array<double, 3> std = {0.229, 0.224, 0.225};
+  int resize_shorter = 0;
+  int crop = 0;
+  double scale = 0;
+  std::array<double, 3> mean = {0, 0, 0};
+  std::array<double, 3> std = {1, 1, 1};
+
+  bool declared() const { return crop > 0; }
 };
+
+// The presets of `dli models import --preprocessing` (docs/MODELS.md).
+inline constexpr const char* kPreprocessingPresets = "imagenet, inception, caffe, none";
+
+// A preset (imagenet, inception, caffe; none gives an undeclared one) or a
+// JSON file with the six fields; throws UsageError naming the presets.
+Preprocessing PreprocessingFrom(const std::string& preset_or_file);
 
 struct ModelFormat {
   std::string id, format, precision, path, weights, layout;
@@ -32,7 +46,8 @@ struct ModelMeta {
   std::string dir;          // absolute folder of model.json
   std::string labels_path;  // absolute, may be empty
   int label_offset = 0;
-  Preprocessing preprocessing;
+  Preprocessing preprocessing;       // declared() false: the model takes no images
+  std::string preprocessing_preset;  // as model.json names it; empty when undeclared
   std::vector<ModelFormat> formats;
 };
 
@@ -51,6 +66,16 @@ struct ResolvedModel {
   std::string format;   // format id from the metadata, or the extension
   std::optional<ModelMeta> meta;
 };
+
+// The metadata of a prepared model's name or folder, or the model.json near a
+// model file; nullopt for a file without one. Throws UsageError when nothing
+// of that name exists.
+std::optional<ModelMeta> FindModelMeta(const std::string& name_or_path);
+
+// The model's image preprocessing for `what` (e.g. "dli accuracy"), or a
+// UsageError naming the missing setting, the presets and how to declare one.
+const Preprocessing& RequirePreprocessing(const ModelMeta& meta, const std::string& what);
+const Preprocessing& RequirePreprocessing(const ResolvedModel& model, const std::string& what);
 
 // `name_or_path` is a model file, a folder holding model.json, or the name of
 // a prepared model under ModelsDir(). For a prepared model the first format

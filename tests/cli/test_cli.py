@@ -233,6 +233,9 @@ class Bench(Fixture):
 
     def test_real_images_fill_the_ring(self):
         photos = next(p for p in SAMPLE_PHOTOS if p.is_dir())
+        # Images need the model's declared preprocessing (there is no default).
+        (self.dir / "model.json").write_text(
+            '{"name": "model", "preprocessing": {"preset": "imagenet"}}')
         proc, doc = self.bench("--images", str(photos), "--batch", "2", "--iterations", "10")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         point = doc["results"][0]
@@ -585,6 +588,68 @@ class MeasurementLock(Fixture):
         self.assertEqual(after.returncode, 0, after.stderr)
 
 
+class Models(Fixture):
+    """dli models list/show on a models folder written here, and the refusal
+    of image commands for a model that declares no preprocessing."""
+
+    def setUp(self):
+        super().setUp()
+        self.models = self.dir / "models"
+        model = self.models / "plain"
+        model.mkdir(parents=True)
+        (model / "m.onnx").write_text("onnx")
+        (model / "model.json").write_text(json.dumps({
+            "schema": "dli.model/1", "name": "plain", "task": "generic",
+            "origin": "imported",
+            "formats": [{"id": "onnx-fp32", "format": "onnx", "precision": "FP32",
+                         "path": "m.onnx", "frameworks": ["onnxruntime"],
+                         "converter": "(the imported file)", "converter_version": "-",
+                         "parity": {"inputs": 2, "top1_equal": 2, "max_abs_diff": 0.0}}],
+            "conversions": [{"step": "mxnet", "formats": ["mxnet_symbol"],
+                             "frameworks": ["mxnet"], "converter": "mxnet.contrib.onnx",
+                             "status": "failed", "reason": "No conversion function for Einsum"}]}))
+        os.environ["DLI_MODELS_DIR"] = str(self.models)
+
+    def tearDown(self):
+        del os.environ["DLI_MODELS_DIR"]
+        super().tearDown()
+
+    assert_usage_error = BadInput.assert_usage_error
+
+    def test_list_and_show(self):
+        proc = run(["models", "list", "--json"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        (model,) = json.loads(proc.stdout)["models"]
+        self.assertEqual((model["name"], model["preprocessing"]), ("plain", "undeclared"))
+        self.assertEqual((model["frameworks"], model["missing"]), (["onnxruntime"], ["mxnet"]))
+        proc = run(["models", "show", "plain"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertRegex(proc.stdout, r"onnx-fp32 +onnxruntime +ok .* top-1 2/2")
+        self.assertRegex(proc.stdout, r"mxnet +mxnet +failed .* No conversion function for Einsum")
+        self.assert_usage_error(["models", "show", "nothing"], "no model 'nothing'")
+
+    def test_accuracy_and_check_refuse_a_model_without_preprocessing(self):
+        for command in (["accuracy", "--framework", "testing", "--dataset", str(self.dir)],
+                        ["check"]):
+            with self.subTest(command=command[0]):
+                self.assert_usage_error([*command, "--model", "plain"],
+                                        "model 'plain' declares no preprocessing")
+                proc = run([*command, "--model", "plain"])
+                self.assertIn("presets: imagenet, inception, caffe, none", proc.stderr)
+        self.assert_usage_error(["accuracy", "--model", str(self.model), "--framework", "testing",
+                                 "--dataset", str(self.dir)],
+                                "has no model.json declaring its preprocessing")
+        self.assert_usage_error(["accuracy", "--model", "plain", "--framework", "testing",
+                                 "--dataset", str(self.dir), "--preprocessing", "vgg"],
+                                "unknown preprocessing preset 'vgg'")
+
+    def test_import_bad_input_is_one_line(self):
+        self.assert_usage_error(["models", "import", "x", "--from", str(self.dir / "m.h5")],
+                                "no such file")
+        self.assert_usage_error(["models", "import", "plain", "--from", str(self.model)],
+                                "already exists")
+
+
 class RealBackends(Fixture):
     """`dli bench` of the prepared reference model on every available framework."""
 
@@ -660,7 +725,8 @@ torch.onnx.export(model, torch.zeros(1, 3, 224, 224), "{onnx}", opset_version=10
                   input_names=["input"], output_names=["logits"],
                   dynamic_axes={{"input": {{0: "batch"}}, "logits": {{0: "batch"}}}})
 """], check=True, capture_output=True)
-        proc, doc = self.accuracy("--model", str(onnx), "--framework", "onnxruntime")
+        proc, doc = self.accuracy("--model", str(onnx), "--framework", "onnxruntime",
+                                  "--preprocessing", "imagenet")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertLessEqual(doc["results"][0]["top1"], 1)
 

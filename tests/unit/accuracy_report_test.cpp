@@ -28,6 +28,7 @@ class AccuracyRun : public ::testing::Test {
   AccuracyRun() {
     std::ofstream(dir.path() / "model.json") << R"({
       "name": "tiny", "labels": "labels.txt", "output": {"label_offset": 1},
+      "preprocessing": {"preset": "imagenet"},
       "formats": [
         {"id": "onnx", "format": "onnx", "precision": "FP32", "path": "tiny.onnx",
          "frameworks": ["onnxruntime", "openvino"]},

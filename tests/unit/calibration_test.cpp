@@ -71,6 +71,7 @@ class CalibrationFolder : public ::testing::Test {
     std::ofstream(photos / "q.jpg") << "not a jpeg";
     meta.name = "tiny";
     meta.dir = dir.path().string();
+    meta.preprocessing.color_order = "RGB";
     meta.preprocessing.resize_shorter = 4;
     meta.preprocessing.crop = 4;
     meta.preprocessing.scale = 1;

@@ -162,6 +162,45 @@ TEST_F(ModelDir, FileFindsItsMetadata) {
   EXPECT_EQ(r.meta->name, "mnv2");
 }
 
+TEST(Preprocessing, PresetsAndNoDefault) {
+  const Preprocessing imagenet = PreprocessingFrom("imagenet");
+  EXPECT_EQ(imagenet.color_order, "RGB");
+  EXPECT_EQ(imagenet.resize_shorter, 256);
+  EXPECT_EQ(imagenet.crop, 224);
+  EXPECT_DOUBLE_EQ(imagenet.std[0], 0.229);
+  const Preprocessing inception = PreprocessingFrom("inception");
+  EXPECT_DOUBLE_EQ(0 * inception.scale - inception.mean[0], -1.0);  // [-1, 1]
+  EXPECT_DOUBLE_EQ(255 * inception.scale - inception.mean[0], 1.0);
+  const Preprocessing caffe = PreprocessingFrom("caffe");
+  EXPECT_EQ(caffe.color_order, "BGR");
+  EXPECT_DOUBLE_EQ(caffe.mean[0], 103.939);
+  EXPECT_FALSE(PreprocessingFrom("none").declared());
+  EXPECT_FALSE(Preprocessing{}.declared());
+  EXPECT_THROW(PreprocessingFrom("vgg"), UsageError);
+}
+
+TEST(Preprocessing, UndeclaredIsRefusedNamingTheSettingAndPresets) {
+  TempDir dir;
+  std::ofstream(dir.path() / "model.json") << R"({"name": "plain", "formats": []})";
+  const ModelMeta meta = LoadModelMeta((dir.path() / "model.json").string());
+  EXPECT_FALSE(meta.preprocessing.declared());
+  try {
+    RequirePreprocessing(meta, "dli accuracy");
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("'preprocessing'"), std::string::npos) << message;
+    EXPECT_NE(message.find("imagenet, inception, caffe, none"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  // A preset name alone is completed from the preset; a partial explicit one is an error.
+  std::ofstream(dir.path() / "model.json")
+      << R"({"name": "p", "preprocessing": {"preset": "caffe"}})";
+  EXPECT_EQ(LoadModelMeta((dir.path() / "model.json").string()).preprocessing.color_order, "BGR");
+  std::ofstream(dir.path() / "model.json") << R"({"name": "p", "preprocessing": {"crop": 224}})";
+  EXPECT_THROW(LoadModelMeta((dir.path() / "model.json").string()), UsageError);
+}
+
 TEST_F(ModelDir, MissingPrecisionNamesWhatExists) {
   try {
     ResolveModel(root.string(), "openvino", "INT8");

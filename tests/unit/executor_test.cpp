@@ -98,6 +98,7 @@ TEST_F(Executors, LocalPredictKeepsTheCallersFileNames) {
   ASSERT_TRUE(cv::imwrite((set / "b.png").string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(9, 9, 9))));
   PointSpec spec = testing::TestingPoint();
   spec.mode = "predict";
+  spec.preprocessing = PreprocessingFrom("imagenet");
   spec.input.files = {(set / "." / "a.png").string(), (set / "b.png").string()};
   const PointResult r = MakeLocalExecutor(DLI_BIN)->Run(spec);
   ASSERT_EQ(r.status, "ok") << r.error;

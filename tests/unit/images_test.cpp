@@ -20,7 +20,7 @@ TEST(Preprocess, NormalisesUniformImageExactly) {
   const std::string path = (dir.path() / "u.png").string();
   cv::Mat bgr(30, 40, CV_8UC3, cv::Scalar(0, 128, 255));  // B=0 G=128 R=255
   ASSERT_TRUE(cv::imwrite(path, bgr));
-  Preprocessing pre;
+  Preprocessing pre = PreprocessingFrom("imagenet");
   pre.resize_shorter = 16;
   pre.crop = 8;
   const HwcImage im = PreprocessImage(path, pre);
@@ -42,7 +42,7 @@ TEST(Preprocess, CentreCropOfWideImage) {
   cv::Mat img(10, 40, CV_8UC3, cv::Scalar(0, 0, 0));
   img(cv::Rect(20, 0, 20, 10)).setTo(cv::Scalar(255, 255, 255));
   ASSERT_TRUE(cv::imwrite(path, img));
-  Preprocessing pre;
+  Preprocessing pre = PreprocessingFrom("imagenet");
   pre.resize_shorter = 10;
   pre.crop = 10;
   pre.mean = {0, 0, 0};
@@ -56,7 +56,7 @@ TEST(ImageFolder, UndecodableFilesAreSkippedAndCounted) {
   TempDir dir;
   cv::imwrite((dir.path() / "a.png").string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(1, 2, 3)));
   std::ofstream(dir.path() / "b.jpg") << "not a jpeg";
-  const ImageSet set = LoadImageFolder(dir.path().string(), Preprocessing{}, 10);
+  const ImageSet set = LoadImageFolder(dir.path().string(), PreprocessingFrom("imagenet"), 10);
   EXPECT_EQ(set.images.size(), 1u);
   ASSERT_EQ(set.skipped.size(), 1u);
   EXPECT_NE(set.skipped[0].find("b.jpg"), std::string::npos);
@@ -65,9 +65,17 @@ TEST(ImageFolder, UndecodableFilesAreSkippedAndCounted) {
 TEST(ImageFolder, NoDecodableImageIsAUsageError) {
   TempDir dir;
   std::ofstream(dir.path() / "b.jpg") << "not a jpeg";
-  EXPECT_THROW(LoadImageFolder(dir.path().string(), Preprocessing{}, 10), UsageError);
+  EXPECT_THROW(LoadImageFolder(dir.path().string(), PreprocessingFrom("imagenet"), 10), UsageError);
   EXPECT_THROW(CheckImageFolder(dir.path().string()), UsageError);
   EXPECT_THROW(CheckImageFolder((dir.path() / "missing").string()), UsageError);
+}
+
+// No preprocessing declared: images are refused, not run through a default.
+TEST(ImageFolder, UndeclaredPreprocessingIsRefused) {
+  TempDir dir;
+  cv::imwrite((dir.path() / "a.png").string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(1, 2, 3)));
+  EXPECT_THROW(LoadImageFolder(dir.path().string(), Preprocessing{}, 10), UsageError);
+  EXPECT_THROW(PreprocessImage((dir.path() / "a.png").string(), Preprocessing{}), UsageError);
 }
 
 }  // namespace

@@ -147,6 +147,9 @@ TEST_F(StudyRun, AccuracyPointsScoreTheDataSetFirst) {
   for (const char* name : {"a.png", "b.png"})
     ASSERT_TRUE(cv::imwrite((photos / name).string(), cv::Mat(32, 48, CV_8UC3, cv::Scalar(9))));
   std::ofstream(photos / "manifest.txt") << "a.png\t0\nb.png\t0\n";
+  // Images need the model's declared preprocessing (there is no default).
+  std::ofstream(dir.path() / "model.json")
+      << R"({"name": "model", "preprocessing": {"preset": "imagenet"}})";
   const Study study = Plan("threads: [1]", "accuracy: {dataset: " + photos.string() + "}\n");
   ASSERT_EQ(study.points.size(), 6u);
   EXPECT_EQ(study.points[0].planned.kind, "accuracy");

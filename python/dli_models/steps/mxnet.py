@@ -4,6 +4,8 @@ the newer mxnet.onnx package of 1.9.1 only exports).
 
 Two adjustments make the importer and the C predict API work with today's
 ONNX export:
+- MXNet's importer reads constant operands (Clip's min and max since opset
+  11) only from initializers: Constant nodes become initializers.
 - MXNet's importer looks every initializer up among the graph inputs, as
   ONNX IR version 3 required; torch exports IR >= 4, where initializers are
   not inputs. The step lists them as inputs (valid ONNX in every IR version)
@@ -45,7 +47,9 @@ STEP = common.Step(
     name="mxnet",
     interpreter="mxnet",
     description="import the ONNX file into MXNet (symbol + params)",
-    depends=("reference",),
+    depends=(common.HUB,),
+    formats=("mxnet_symbol",), frameworks=("mxnet",),
+    converter="mxnet.contrib.onnx.import_model",
     inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS,
     outputs=(f"{{model_dir}}/{symbol_file('{model}')}",
              f"{{model_dir}}/{params_file('{model}')}"),
@@ -57,6 +61,16 @@ def import_onnx(onnx_path: Path):
     import onnx
     from mxnet.contrib import onnx as onnx_mxnet
     model = onnx.load(str(onnx_path))
+    # MXNet's importer reads Clip's min/max (opset >= 11) and other constant
+    # operands only from initializers: Constant nodes become initializers.
+    for node in [node for node in model.graph.node
+                 if node.op_type == "Constant" and len(node.attribute) == 1
+                 and node.attribute[0].name == "value"]:
+        tensor = onnx.TensorProto()
+        tensor.CopyFrom(node.attribute[0].t)
+        tensor.name = node.output[0]
+        model.graph.initializer.append(tensor)
+        model.graph.node.remove(node)
     listed = {value.name for value in model.graph.input}
     for initializer in model.graph.initializer:
         if initializer.name not in listed:
@@ -116,7 +130,7 @@ def run(context: common.Context) -> None:
     metadata = common.read_model_json(context)
     input_name = metadata["input"]["name"]
     names, inputs, reference = common.load_check_set(context)
-    onnx_path = context.model_dir / "onnx" / f"{context.model}.onnx"
+    onnx_path = common.hub_onnx(context)
 
     symbol, arg_params, aux_params = import_onnx(onnx_path)
     data_inputs = [name for name in symbol.list_inputs()
@@ -131,14 +145,14 @@ def run(context: common.Context) -> None:
 
     outputs = infer(context.model_dir / checkpoint_prefix(context.model),
                     input_name, inputs)
-    common.compare_with_reference(f"MXNet {mxnet.__version__}", outputs,
+    parity = common.compare_with_reference(f"MXNet {mxnet.__version__}", outputs,
                                   reference, names, max_abs_diff=MAX_ABS_DIFF)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id=FORMAT_ID, format="mxnet_symbol", precision="FP32",
         path=symbol_file(context.model),
         weights=params_file(context.model), frameworks=FRAMEWORKS,
         converter="mxnet.contrib.onnx.import_model",
-        converter_version=mxnet.__version__)])
+        converter_version=mxnet.__version__, parity=parity)])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ STEP = common.Step(
     description="convert the reference ONNX file to FP16 with "
                 "onnxconverter-common",
     depends=("reference",),
+    origin=common.ZOO,
     inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS
     + optimization.CODE_INPUTS,
     outputs=(f"{{model_dir}}/{onnx_int8.onnx_file('{model}', PRECISION)}",),

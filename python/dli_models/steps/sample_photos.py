@@ -42,6 +42,7 @@ STEP = common.Step(
     name="sample_photos",
     interpreter=common.SYSTEM_INTERPRETER,
     description="copy the labelled sample photos out of Debian packages",
+    origin=common.ZOO,
     inputs=_inputs,
     outputs=_outputs,
 )

@@ -9,9 +9,13 @@ the step fails. The TFLite file runs in LiteRT (ai-edge-litert), the
 interpreter that backends/tflite uses.
 """
 
+import contextlib
 import hashlib
+import io
 import os
+import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import List, Tuple
@@ -33,7 +37,9 @@ STEP = common.Step(
     interpreter="tensorflow",
     description="convert the ONNX file to a TensorFlow SavedModel and TFLite "
                 "FP32 (NHWC) with onnx2tf",
-    depends=("reference",),
+    depends=(common.HUB,),
+    formats=("tensorflow_savedmodel", "tflite"),
+    frameworks=("tensorflow", "tflite"), converter="onnx2tf",
     inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS,
     outputs=(f"{{model_dir}}/{SAVED_MODEL_DIR}/saved_model.pb",
              f"{{model_dir}}/{SAVED_MODEL_DIR}/variables/variables.index",
@@ -61,10 +67,24 @@ def convert_onnx(onnx_path: Path, saved_model_dir: Path,
         # The reference ONNX is already constant-folded by torch's exporter,
         # so onnx2tf's optional onnxsim pass (another compiled dependency)
         # is skipped.
-        onnx2tf.convert(input_onnx_file_path=str(source),
-                        output_folder_path=str(output),
-                        copy_onnx_input_output_names_to_tflite=True,
-                        not_use_onnxsim=True, non_verbose=True)
+        log = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(log):
+                onnx2tf.convert(input_onnx_file_path=str(source),
+                                output_folder_path=str(output),
+                                copy_onnx_input_output_names_to_tflite=True,
+                                not_use_onnxsim=True, non_verbose=True)
+        except (Exception, SystemExit) as error:
+            # onnx2tf logs the failing node and raises whatever the TensorFlow
+            # op raised: one line of both is the step's failure reason.
+            sys.stdout.write(log.getvalue())
+            node = re.search(r"onnx_op_name: (\S+)", log.getvalue())
+            message = (str(error).strip().splitlines() or [""])[0]
+            raise common.StepError(
+                f"onnx2tf {versions()[0]} cannot convert"
+                + (f" node {node.group(1)}" if node else "")
+                + f": {type(error).__name__}: {message}") from None
+        sys.stdout.write(log.getvalue())
         float32 = output / f"{onnx_path.stem}_float32.tflite"
         if not float32.exists():
             raise common.StepError(f"onnx2tf wrote no {float32.name}")
@@ -122,7 +142,7 @@ def run_onnx(onnx_path: Path, input_name: str, nchw_batch):
     return session.run(None, {input_name: nchw_batch})[0]
 
 
-def check(what: str, logits, onnx_logits, reference, names: List[str]) -> None:
+def check(what: str, logits, onnx_logits, reference, names: List[str]) -> dict:
     """Fails the step unless `logits` match ONNX Runtime on the source ONNX
     and the PyTorch logits (same top-1, max |diff| <= MAX_ABS_DIFF)."""
     import numpy
@@ -135,8 +155,8 @@ def check(what: str, logits, onnx_logits, reference, names: List[str]) -> None:
         raise common.StepError(f"{what} disagrees with the source ONNX "
                                f"(max |logit diff| {diff:.3g}, top-1 "
                                f"{'equal' if same_top1 else 'different'})")
-    common.compare_with_reference(what, logits, reference, names,
-                                  max_abs_diff=MAX_ABS_DIFF)
+    return common.compare_with_reference(what, logits, reference, names,
+                                         max_abs_diff=MAX_ABS_DIFF)
 
 
 def versions() -> Tuple[str, str]:
@@ -148,7 +168,7 @@ def run(context: common.Context) -> None:
     import numpy
     names, inputs, reference = common.load_check_set(context)
     metadata = common.read_model_json(context)
-    onnx_path = context.model_dir / "onnx" / f"{context.model}.onnx"
+    onnx_path = common.hub_onnx(context)
     saved_model_dir = context.model_dir / SAVED_MODEL_DIR
     tflite_path = context.model_dir / tflite_file(context.model)
 
@@ -159,10 +179,10 @@ def run(context: common.Context) -> None:
 
     nhwc = numpy.ascontiguousarray(inputs.transpose(0, 2, 3, 1))
     onnx_logits = run_onnx(onnx_path, metadata["input"]["name"], inputs)
-    check(f"TensorFlow {tensorflow_version} SavedModel",
+    saved_model_parity = check(f"TensorFlow {tensorflow_version} SavedModel",
           run_saved_model(saved_model_dir, nhwc), onnx_logits, reference, names)
-    check("TFLite FP32 in LiteRT", run_tflite(tflite_path, nhwc),
-          onnx_logits, reference, names)
+    tflite_parity = check("TFLite FP32 in LiteRT", run_tflite(tflite_path, nhwc),
+                          onnx_logits, reference, names)
 
     converter = dict(converter="onnx2tf", converter_version=onnx2tf_version,
                      tensorflow_version=tensorflow_version, layout="NHWC",
@@ -171,10 +191,11 @@ def run(context: common.Context) -> None:
                    "path": SAVED_MODEL_DIR,
                    "frameworks": ["tensorflow"], **converter,
                    "sha256": folder_sha256(saved_model_dir),
-                   "sha256_of": "folder: sorted '<relative path> <sha256>' lines"}
+                   "sha256_of": "folder: sorted '<relative path> <sha256>' lines",
+                   "parity": saved_model_parity}
     tflite = common.format_entry(
         context, id=TFLITE_ID, format="tflite", path=tflite_file(context.model),
-        frameworks=["tflite"], **converter)
+        frameworks=["tflite"], parity=tflite_parity, **converter)
     common.register_formats(context, STEP.name, [saved_model, tflite])
 
 

@@ -25,7 +25,7 @@ def _file(model: str) -> str:
 
 
 def _inputs(context: common.Context):
-    return [reference.weights_path(context)] + [
+    return reference.weight_files(context) + [
         context.expand(pattern) for pattern in common.CHECK_OUTPUTS]
 
 
@@ -33,7 +33,10 @@ STEP = common.Step(
     name="torchscript",
     interpreter=common.SYSTEM_INTERPRETER,
     description="trace the PyTorch model to TorchScript",
-    depends=("reference",),
+    depends=(common.HUB,),
+    origin=common.ZOO,
+    formats=("torchscript",), frameworks=("pytorch",),
+    converter="torch.jit.trace",
     inputs=_inputs,
     outputs=(f"{{model_dir}}/{_file('{model}')}",),
 )
@@ -69,13 +72,14 @@ def run(context: common.Context) -> None:
         traced = torch.jit.trace(network, example)
     path = context.model_dir / _file(context.model)
     save_torchscript(traced, path, metadata["input"], metadata["output"])
-    common.compare_with_reference(f"TorchScript (torch {torch.__version__})",
-                                  infer(path, inputs), logits, names,
-                                  max_abs_diff=MAX_ABS_DIFF)
+    parity = common.compare_with_reference(
+        f"TorchScript (torch {torch.__version__})", infer(path, inputs),
+        logits, names, max_abs_diff=MAX_ABS_DIFF)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id=FORMAT_ID, format="torchscript", precision="FP32",
         path=_file(context.model), frameworks=FRAMEWORKS,
-        converter="torch.jit.trace", converter_version=torch.__version__)])
+        converter="torch.jit.trace", converter_version=torch.__version__,
+        parity=parity)])
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ STEP = common.Step(
     description="quantize the PyTorch model to INT8 (FX graph mode, onednn) "
                 "and trace it to TorchScript (calibration set of dli optimize)",
     depends=("reference",),
+    origin=common.ZOO,
     inputs=_inputs,
     outputs=(f"{{model_dir}}/{_file('{model}')}",),
     optional=True,

@@ -1,0 +1,161 @@
+"""The model description: what `dli models import` and the zoo declare about
+a model before any conversion (docs/MODELS.md, docs/schema/model.schema.json).
+
+Standard library only (PyYAML, from Debian's python3-yaml, only to read a
+--spec file): the orchestrator and every step read it.
+"""
+
+import json
+import re
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from dli_models import common
+
+TASKS = ("image_classification", "generic")
+# value = (pixel * scale - mean) / std, per channel in `color_order`.
+PRESETS: Dict[str, Optional[dict]] = {
+    # torchvision's ImageNet recipe.
+    "imagenet": {"color_order": "RGB", "resize_shorter": 256, "crop": 224,
+                 "scale": 1 / 255, "mean": [0.485, 0.456, 0.406],
+                 "std": [0.229, 0.224, 0.225]},
+    # Inception / TF-slim: RGB scaled to [-1, 1].
+    "inception": {"color_order": "RGB", "resize_shorter": 256, "crop": 224,
+                  "scale": 1 / 127.5, "mean": [1.0, 1.0, 1.0],
+                  "std": [1.0, 1.0, 1.0]},
+    # Caffe: BGR 0-255 minus the ImageNet per-channel mean (BGR order).
+    "caffe": {"color_order": "BGR", "resize_shorter": 256, "crop": 224,
+              "scale": 1.0, "mean": [103.939, 116.779, 123.68],
+              "std": [1.0, 1.0, 1.0]},
+    # Declared on purpose: the model takes no images (synthetic data only).
+    "none": None,
+}
+PREPROCESSING_KEYS = ("color_order", "resize_shorter", "crop", "scale",
+                      "mean", "std")
+DTYPES = ("float32", "float16", "int64", "int32", "int8", "uint8", "bool")
+LAYOUTS = ("NCHW", "NHWC", "NC", "ANY")
+# The keys a --spec file may hold: the command line's options.
+SPEC_KEYS = ("task", "preprocessing", "labels", "label_offset", "inputs",
+             "weights")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+# The formats `dli models import --from` reads, by how the path ends.
+SOURCE_FORMATS = {".onnx": "onnx", ".pt": "torchscript"}
+NOT_YET = {".pth": "a PyTorch checkpoint (script or trace the model and "
+                   "torch.jit.save it as .pt, or export ONNX)",
+           ".tflite": "TFLite", ".xml": "OpenVINO IR",
+           "-symbol.json": "MXNet symbol", ".params": "MXNet params"}
+
+
+def preprocessing_for(value: str, base: Path = Path.cwd()) -> Tuple[str, Optional[dict]]:
+    """(preset name or file, explicit preprocessing) of a --preprocessing
+    value: a preset name or a JSON file with the six keys."""
+    if value in PRESETS:
+        return value, PRESETS[value]
+    path = (base / value) if not Path(value).is_absolute() else Path(value)
+    if not path.is_file():
+        raise common.UsageError(
+            f"--preprocessing {value}: neither a preset ("
+            f"{', '.join(PRESETS)}) nor a file")
+    try:
+        explicit = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise common.UsageError(f"{path}:{error.lineno}:{error.colno}: "
+                                f"{error.msg}") from None
+    return "file", check_preprocessing(explicit, str(path))
+
+
+def check_preprocessing(explicit, where: str) -> dict:
+    if not isinstance(explicit, dict):
+        raise common.UsageError(f"{where}: preprocessing must be an object "
+                                f"with {', '.join(PREPROCESSING_KEYS)}")
+    unknown = sorted(set(explicit) - set(PREPROCESSING_KEYS))
+    missing = [key for key in PREPROCESSING_KEYS if key not in explicit]
+    if unknown or missing:
+        raise common.UsageError(
+            f"{where}: preprocessing " + "; ".join(filter(None, [
+                unknown and f"unknown keys {', '.join(unknown)}",
+                missing and f"missing keys {', '.join(missing)}"])))
+    if explicit["color_order"] not in ("RGB", "BGR"):
+        raise common.UsageError(f"{where}: color_order must be RGB or BGR")
+    for key in ("mean", "std"):
+        if (not isinstance(explicit[key], list) or len(explicit[key]) != 3
+                or not all(isinstance(v, (int, float)) for v in explicit[key])):
+            raise common.UsageError(f"{where}: {key} must be 3 numbers")
+    return explicit
+
+
+def parse_input(value: str) -> dict:
+    """NAME:SHAPE:DTYPE[:LAYOUT], SHAPE as 1x3x224x224 (-1 or ? = any)."""
+    parts = value.split(":")
+    if len(parts) not in (3, 4) or not parts[0]:
+        raise common.UsageError(f"--input {value}: expected "
+                                "NAME:SHAPE:DTYPE[:LAYOUT], e.g. "
+                                "input:-1x3x224x224:float32:NCHW")
+    try:
+        shape = [-1 if dim in ("?", "-1") else int(dim)
+                 for dim in parts[1].split("x")]
+    except ValueError:
+        raise common.UsageError(f"--input {value}: shape {parts[1]!r} is not "
+                                "dimensions joined by x") from None
+    if parts[2] not in DTYPES:
+        raise common.UsageError(f"--input {value}: dtype {parts[2]!r}; "
+                                f"known: {', '.join(DTYPES)}")
+    layout = parts[3] if len(parts) == 4 else None
+    if layout is not None and layout not in LAYOUTS:
+        raise common.UsageError(f"--input {value}: layout {layout!r}; known: "
+                                f"{', '.join(LAYOUTS)}")
+    return {"name": parts[0], "shape": shape, "dtype": parts[2],
+            "layout": layout}
+
+
+def read_spec(path: Path) -> dict:
+    """A YAML (or JSON) model description; unknown keys are errors that name
+    FILE:LINE:COL, as experiment files do."""
+    import yaml
+    try:
+        text = path.read_text()
+        root = yaml.compose(text)
+    except OSError as error:
+        raise common.UsageError(f"cannot read --spec {path}: "
+                                f"{error.strerror}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise common.UsageError(f"{where}: {getattr(error, 'problem', error)}") from None
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise common.UsageError(f"{path}:1:1: a spec is a mapping of "
+                                f"{', '.join(SPEC_KEYS)}")
+    for key, _ in root.value:
+        if key.value not in SPEC_KEYS:
+            raise common.UsageError(
+                f"{path}:{key.start_mark.line + 1}:{key.start_mark.column + 1}"
+                f": unknown key '{key.value}'; known: {', '.join(SPEC_KEYS)}")
+    return yaml.safe_load(text)
+
+
+def matrix(model_json: dict) -> List[dict]:
+    """One row per format the model can have: the `formats` entries that
+    were made and the `conversions` that failed or do not apply."""
+    rows = []
+    for entry in model_json.get("formats", []):
+        rows.append({"id": entry["id"], "format": entry["format"],
+                     "precision": entry.get("precision", "FP32"),
+                     "frameworks": entry.get("frameworks", []),
+                     "status": entry.get("status", "ok"),
+                     "reason": entry.get("reason", ""),
+                     "converter": entry.get("converter", ""),
+                     "converter_version": entry.get("converter_version", ""),
+                     "parity": entry.get("parity")})
+    for conversion in model_json.get("conversions", []):
+        if conversion["status"] != "ok":
+            rows.append({"id": conversion["step"], "format":
+                         ",".join(conversion.get("formats", [])),
+                         "precision": "FP32",
+                         "frameworks": conversion.get("frameworks", []),
+                         "status": conversion["status"],
+                         "reason": conversion.get("reason", ""),
+                         "converter": conversion.get("converter", ""),
+                         "converter_version": "", "parity": None})
+    return rows

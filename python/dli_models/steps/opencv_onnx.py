@@ -1,0 +1,156 @@
+"""The opset-10 form of a model's ONNX file when it is newer, for OpenCV 4.6's importer
+(which reads Clip only with min/max attributes, ONNX's form up to opset 10).
+
+onnx.version_converter cannot do it (1.20 has no down-adapters for ops whose
+newer versions only added types, e.g. "No Adapter To Version $12 for Relu"),
+so this step rewrites the graph itself: operators whose float semantics did
+not change since opset 10 are kept as they are, Clip, Unsqueeze and Squeeze
+get their constant operands back as attributes, and anything else fails the
+step with the operator's name. ONNX Runtime then checks the result against
+the source's outputs.
+"""
+
+from dli_models import common
+from dli_models.steps import source
+
+MAX_ABS_DIFF = 1e-4
+# Same meaning for float tensors in opset 10 as in opsets 11-17 (newer
+# versions widened types or added attributes checked below).
+UNCHANGED = {
+    "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
+    "HardSigmoid", "Conv", "Gemm", "MatMul", "Flatten", "GlobalAveragePool",
+    "GlobalMaxPool", "BatchNormalization", "MaxPool", "AveragePool",
+    "Concat", "Reshape", "Transpose", "Identity", "Constant", "Softmax",
+    "Shape", "Gather", "Sqrt", "Pow", "Exp", "Erf", "ReduceMean", "Dropout",
+    "Cast", "Slice", "Expand", "Where", "Equal", "ConstantOfShape", "Neg",
+    "Abs", "Min", "Max",
+}
+# Attributes newer opsets added, harmless at these values.
+DROPPABLE = {("Reshape", "allowzero"): 0,
+             ("BatchNormalization", "training_mode"): 0}
+
+
+def _file(model: str) -> str:
+    return f"onnx/{model}-opset10.onnx"
+
+
+def hub_opset(context: common.Context) -> int:
+    """The hub ONNX file's opset as model.json records it (0 if unknown)."""
+    try:
+        formats = common.read_model_json(context).get("formats", [])
+    except common.StepError:
+        return 0
+    return next((entry.get("opset", 0) for entry in formats
+                 if entry["id"] == "onnx-fp32"), 0)
+
+
+def _outputs(context: common.Context):
+    if hub_opset(context) <= source.OPENCV_MAX_OPSET:
+        return []  # OpenCV reads the hub file itself
+    return [context.model_dir / _file(context.model)]
+
+
+STEP = common.Step(
+    name="opencv_onnx",
+    interpreter="onnxruntime",
+    description="rewrite an ONNX file above opset 10 to opset 10 for OpenCV 4.6",
+    depends=(common.HUB,),
+    formats=("onnx",), frameworks=("opencv",),
+    converter="dli opset-10 rewrite",
+    inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS,
+    outputs=_outputs,
+)
+
+
+def to_opset10(model):
+    """The model rewritten to opset 10, or StepError naming what has no
+    opset-10 form."""
+    from onnx import helper, numpy_helper
+    graph = model.graph
+    constants = {tensor.name: numpy_helper.to_array(tensor)
+                 for tensor in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant" and node.attribute[0].name == "value":
+            constants[node.output[0]] = numpy_helper.to_array(
+                node.attribute[0].t)
+
+    def constant(name: str, node):
+        if name not in constants:
+            raise common.StepError(f"{node.op_type} node {node.name!r} has a "
+                                   "computed operand; opset 10 needs it "
+                                   "constant")
+        return constants[name]
+
+    for node in graph.node:
+        if node.domain not in ("", "ai.onnx"):
+            raise common.StepError(f"operator {node.domain}.{node.op_type} "
+                                   "has no opset-10 form")
+        if node.op_type == "Clip":
+            bounds = [(attribute, float(constant(name, node)))
+                      for attribute, name in zip(("min", "max"), node.input[1:])
+                      if name]
+            del node.input[1:]
+            node.attribute.extend(helper.make_attribute(attribute, value)
+                                  for attribute, value in bounds)
+        elif node.op_type in ("Unsqueeze", "Squeeze") and len(node.input) > 1:
+            axes = [int(axis) for axis in constant(node.input[1], node).ravel()]
+            del node.input[1:]
+            node.attribute.append(helper.make_attribute("axes", axes))
+        elif node.op_type == "Softmax" and next(
+                (a.i for a in node.attribute if a.name == "axis"), -1) != -1:
+            # Before opset 13 Softmax flattens to 2-D at `axis`: the same
+            # only when that is the last axis.
+            raise common.StepError("Softmax over an axis other than the last "
+                                   "has no opset-10 form")
+        elif node.op_type not in UNCHANGED | {"Unsqueeze", "Squeeze"}:
+            raise common.StepError(f"operator {node.op_type} has no opset-10 "
+                                   "form here")
+        for attribute in list(node.attribute):
+            if DROPPABLE.get((node.op_type, attribute.name)) == attribute.i:
+                node.attribute.remove(attribute)
+    used = {name for node in graph.node for name in node.input}
+    for node in [node for node in graph.node if node.op_type == "Constant"
+                 and node.output[0] not in used]:
+        graph.node.remove(node)
+    del model.opset_import[:]
+    model.opset_import.append(helper.make_opsetid("", 10))
+    return model
+
+
+def run(context: common.Context) -> None:
+    import onnx
+    hub = common.hub_onnx(context)
+    path = context.model_dir / _file(context.model)
+    version = source.opset(hub)
+    if version <= source.OPENCV_MAX_OPSET:
+        print(f"the ONNX file is opset {version}: OpenCV reads it as it is")
+        common.register_formats(context, STEP.name, [])
+        return
+    converted = to_opset10(onnx.load(str(hub)))
+    try:
+        onnx.checker.check_model(converted)
+    except onnx.checker.ValidationError as error:
+        raise common.StepError("the opset-10 rewrite is not valid ONNX: "
+                               + str(error).strip().splitlines()[0]) from None
+    common.write_file_atomic(path, lambda temporary: onnx.save(
+        converted, str(temporary)))
+    metadata = common.read_model_json(context)
+    names, inputs, reference = common.load_check_set(context)
+    try:
+        outputs = source.run_onnx(path, metadata["input"]["name"], inputs)
+    except Exception as error:  # ONNX Runtime's errors have no common type
+        raise common.StepError("ONNX Runtime cannot run the opset-10 form: "
+                               + str(error).strip().splitlines()[0]) from None
+    parity = common.compare_with_reference(
+        "opset-10 ONNX in ONNX Runtime", outputs, reference, names,
+        max_abs_diff=MAX_ABS_DIFF)
+    common.register_formats(context, STEP.name, [common.format_entry(
+        context, id="onnx-opset10-fp32", format=common.ONNX_FORMAT,
+        precision="FP32", path=_file(context.model), frameworks=["opencv"],
+        converter="dli opset-10 rewrite", converter_version=f"onnx "
+        f"{onnx.__version__}", layout=metadata["input"].get("layout") or
+        "NCHW", opset=10, parity=parity)])
+
+
+if __name__ == "__main__":
+    common.step_main(STEP, run)

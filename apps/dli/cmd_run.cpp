@@ -22,6 +22,7 @@
 #include "store/store.h"
 #include "study/dispatch.h"
 #include "study/runner.h"
+#include "study/tuning.h"
 
 namespace fs = std::filesystem;
 
@@ -124,6 +125,12 @@ int RunOnTargets(const Args& args, const Experiment& experiment) {
   const std::string db_path = args.Get("db", "results/dli.sqlite");
   if (fs::path(db_path).has_parent_path()) fs::create_directories(fs::path(db_path).parent_path());
   ResultStore store(db_path);
+  const bool has_local = std::any_of(selected.begin(), selected.end(),
+                                     [](const Target& t) { return t.type == TargetType::kLocal; });
+  // Measurements on this machine (tuning included) must not overlap another dli's.
+  std::optional<MeasurementLock> lock;
+  if (has_local && !args.Has("dry-run")) lock.emplace(TakeMeasurementLock(args.Has("no-wait")));
+  InstallInterruptHandler();
   std::vector<StudyTarget> targets;
   size_t repetitions_to_run = 0;
   std::cout << "experiment " << experiment.name << " on " << selected.size() << " targets\n";
@@ -131,6 +138,12 @@ int RunOnTargets(const Args& args, const Experiment& experiment) {
     DescribedExecutor planner(*raw[i], described[i].node->backends);
     FrameworkCatalog frameworks(planner);
     StudyTarget t{selected[i].name, selected[i].Slots(), raw[i], PlanStudy(experiment, frameworks)};
+    // With `tune:`, each target tunes on its own hardware, one after another,
+    // before any target measures (a dry run only shows the plan).
+    if (!args.Has("dry-run"))
+      t.study =
+          TuneStudy(t.study, *raw[i], TuningFile(db_path, t.name),
+                    [&](const std::string& line) { std::cerr << t.name << ": " << line << "\n"; });
     KeyStudyForTarget(t.study, t.name, TargetNode(selected[i]));
     if (!args.Has("rerun")) MarkFinished(t.study, store);
     std::cout << "  " << t.name << " (" << described[i].node->host.hostname << ", "
@@ -144,16 +157,9 @@ int RunOnTargets(const Args& args, const Experiment& experiment) {
   }
   if (args.Has("dry-run")) return kExitOk;
 
-  const bool has_local = std::any_of(selected.begin(), selected.end(),
-                                     [](const Target& t) { return t.type == TargetType::kLocal; });
   StudyOptions options{
       db_path, args.Has("save-samples"), SeedOption(args.Get("seed")),
       has_local ? DoctorToJson(DiagnoseMachine(kRunDoctorSeconds)) : nlohmann::json()};
-  // Measurements on this machine must not overlap another dli's.
-  std::optional<MeasurementLock> lock;
-  if (has_local) lock.emplace(TakeMeasurementLock(args.Has("no-wait")));
-
-  InstallInterruptHandler();
   const size_t k = experiment.repetitions;
   TargetCallbacks callbacks;
   callbacks.on_start = [&](const std::string& target, const StudyPoint& p, size_t repetition,
@@ -246,7 +252,7 @@ int RunExperiment(int argc, char** argv) {
   // The machine as the study finds it, before this process holds the lock
   // (the doctor reports another holder of it).
   StudyOptions options{db_path, args.Has("save-samples"), seed,
-                       DoctorToJson(DiagnoseMachine(kRunDoctorSeconds))};
+                       DoctorToJson(DiagnoseMachine(kRunDoctorSeconds)), !args.Has("rerun")};
   const MeasurementLock lock = TakeMeasurementLock(args.Has("no-wait"));
 
   InstallInterruptHandler();

@@ -165,8 +165,9 @@ void MarkFinished(Study& study, ResultStore& store) {
 StudyOutcome RunStudy(const Study& planned, Executor& executor, ResultStore& store,
                       const StudyOptions& options, const StudyCallbacks& callbacks) {
   // With `tune:`, the tuned points join the plan first (study/tuning.h).
-  const Study study = TuneStudy(planned, executor, store, TuningFile(options.db_path),
-                                [](const std::string& line) { std::cerr << line << "\n"; });
+  Study study = TuneStudy(planned, executor, TuningFile(options.db_path),
+                          [](const std::string& line) { std::cerr << line << "\n"; });
+  if (options.resume) MarkFinished(study, store);
   const Experiment& e = study.experiment;
   std::vector<std::string> dataset_files;
   if (study.dataset)

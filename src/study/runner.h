@@ -76,6 +76,10 @@ struct StudyOptions {
   // Recorded in the run's configuration as "doctor" when not null
   // (DoctorToJson of the machine before the study).
   nlohmann::json doctor;
+  // Skip the repetitions the store already holds (false: `--rerun`). The
+  // planned points are marked by the caller (MarkFinished); this covers the
+  // points tuning adds.
+  bool resume = true;
 };
 
 struct StudyOutcome {

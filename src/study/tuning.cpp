@@ -178,8 +178,9 @@ json TuneToJson(const tune::Space& space, const tune::Result& result, const Poin
           {"trials", std::move(trials)}};
 }
 
-std::string TuningFile(const std::string& db_path) {
-  return db_path.empty() ? "" : db_path + ".tuning.json";
+std::string TuningFile(const std::string& db_path, const std::string& target) {
+  if (db_path.empty()) return "";
+  return db_path + (target.empty() ? "" : ".target-" + target) + ".tuning.json";
 }
 
 namespace {
@@ -341,8 +342,7 @@ std::string GroupLine(const json& g) {
 
 }  // namespace
 
-Study TuneStudy(const Study& planned, Executor& executor, ResultStore& store,
-                const std::string& tuning_file,
+Study TuneStudy(const Study& planned, Executor& executor, const std::string& tuning_file,
                 const std::function<void(const std::string&)>& log) {
   const Experiment& e = planned.experiment;
   if (!e.tune) return planned;
@@ -389,13 +389,12 @@ Study TuneStudy(const Study& planned, Executor& executor, ResultStore& store,
         added.push_back(std::move(p));
   const std::vector<std::string> keys = ResumeKeys(added, e.dataset);
   for (size_t i = 0; i < added.size(); ++i) {
+    // Not marked finished here: resuming (MarkFinished) is the caller's choice.
     StudyPoint p{added[i], keys[i], PointState::kRun, {}, {}};
     for (size_t r = 0; r < e.repetitions; ++r) {
       p.repetition_keys.push_back(RepetitionKey(p.key, r));
-      p.repetition_done.push_back(store.HasFinished(p.repetition_keys.back()));
+      p.repetition_done.push_back(false);
     }
-    if (std::count(p.repetition_done.begin(), p.repetition_done.end(), false) == 0)
-      p.state = PointState::kDone;
     study.points.push_back(std::move(p));
   }
   if (!added.empty())

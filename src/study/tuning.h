@@ -54,8 +54,9 @@ nlohmann::json TuneToJson(const tune::Space& space, const tune::Result& result,
 // requests; none at tune::kUnset).
 ParamList TunedParams(const tune::Config& config);
 
-// Where a study keeps its tuning outcomes: next to the results database.
-std::string TuningFile(const std::string& db_path);
+// Where a study keeps its tuning outcomes: next to the results database, one
+// file per target of `dli run --targets` (each tunes on its own hardware).
+std::string TuningFile(const std::string& db_path, const std::string& target = "");
 
 // The tuning phase of a study with `tune:`; without it, `planned` as is.
 // Tunes each framework x device x precision of the runnable performance
@@ -67,11 +68,12 @@ std::string TuningFile(const std::string& db_path);
 // are part of every configuration). Returns the study with, per tuned mode:
 // with tune.points "all", each planned point's twin with the tuned
 // parameters added; and the tuned configuration itself with and without
-// the tuned parameters, where the study has no such point. Added points
-// resume like planned ones (`store`). `log` gets the progress lines. An
+// the tuned parameters, where the study has no such point. Added points are
+// left to run: marking what the store already holds (MarkFinished) is the
+// caller's choice, as for planned points. `log` gets the progress lines. An
 // interrupt returns `planned` as is.
-Study TuneStudy(const Study& planned, Executor& executor, ResultStore& store,
-                const std::string& tuning_file, const std::function<void(const std::string&)>& log);
+Study TuneStudy(const Study& planned, Executor& executor, const std::string& tuning_file,
+                const std::function<void(const std::string&)>& log);
 
 }  // namespace dli
 

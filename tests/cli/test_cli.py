@@ -527,6 +527,18 @@ class Tune(Fixture):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("tuned before", proc.stderr)
         self.assertIn("finished 0 points", proc.stdout)
+        # Through a targets file, each target tunes on its own hardware.
+        targets = self.dir / "targets.yaml"
+        targets.write_text("targets:\n  - {name: here, type: local}\n")
+        proc = run(["run", str(exp), "--db", str(db), "--targets", str(targets)])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("here: tuning testing CPU FP32:", proc.stderr)
+        self.assertTrue(Path(str(db) + ".target-here.tuning.json").exists())
+        with sqlite3.connect(db) as con:
+            here = [json.loads(r[0]) for r in con.execute("select result_json from points")]
+        here = [p for p in here if p.get("target") == "here"]
+        self.assertIn((4, "throughput", 3), {(p["spec"]["batch"], p["spec"]["measure"]["mode"],
+                                             p["spec"]["measure"]["requests"]) for p in here})
 
 
 class MeasurementLock(Fixture):

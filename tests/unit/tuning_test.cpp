@@ -259,7 +259,7 @@ TEST_F(TunedStudy, AddsTheTunedPointsAndDoesNotTuneTwice) {
   const Study planned = Plan("{budget: 3, batches: [1, 4], requests: [1, 3], min_measure: 0.2}");
   ASSERT_EQ(planned.points.size(), 4u);
   const std::string file = TuningFile(db);
-  const Study tuned = TuneStudy(planned, *executor, store, file, log);
+  const Study tuned = TuneStudy(planned, *executor, file, log);
   ASSERT_TRUE(std::filesystem::exists(file));
   // Each request sleeps 20 ms: batch 4 with 3 requests in flight is the
   // best throughput configuration, added with the study's own parameters
@@ -293,7 +293,7 @@ TEST_F(TunedStudy, AddsTheTunedPointsAndDoesNotTuneTwice) {
    private:
     Executor& inner_;
   } refusing(*executor);
-  const Study again = TuneStudy(planned, refusing, store, file, log);
+  const Study again = TuneStudy(planned, refusing, file, log);
   EXPECT_EQ(again.points.size(), tuned.points.size());
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines[0].find("tuned before"), std::string::npos) << lines[0];
@@ -305,12 +305,17 @@ TEST_F(TunedStudy, AddsTheTunedPointsAndDoesNotTuneTwice) {
   const StudyOutcome outcome = RunStudy(planned, *executor, store, options, {});
   EXPECT_EQ(outcome.finished, tuned.points.size());
   EXPECT_EQ(outcome.failed, 0u);
+  // Resumed, nothing is left; without resuming (--rerun) the added points
+  // are measured again too.
+  EXPECT_EQ(RunStudy(planned, *executor, store, options, {}).finished, 0u);
+  options.resume = false;
+  EXPECT_EQ(RunStudy(planned, *executor, store, options, {}).finished, tuned.points.size());
 }
 
 TEST_F(TunedStudy, ABudgetBelowOneRoundNamesTheMinimum) {
   const Study planned = Plan("{budget: 1, batches: [1, 4], requests: [1, 3], min_measure: 0.2}");
   try {
-    TuneStudy(planned, *executor, store, TuningFile(db), log);
+    TuneStudy(planned, *executor, TuningFile(db), log);
     FAIL() << "expected a UsageError";
   } catch (const UsageError& e) {
     // 2 latency + 4 throughput configurations x 0.2 s.
@@ -326,7 +331,7 @@ TEST_F(TunedStudy, WithoutTuneThePlanIsUnchanged) {
   std::ofstream(path) << "models: [" << model << "]\nframeworks: [testing]\nbatches: [1]\n";
   FrameworkCatalog frameworks(*executor);
   const Study planned = PlanStudy(LoadExperiment(path), frameworks);
-  const Study same = TuneStudy(planned, *executor, store, TuningFile(db), log);
+  const Study same = TuneStudy(planned, *executor, TuningFile(db), log);
   EXPECT_EQ(same.points.size(), planned.points.size());
   EXPECT_TRUE(lines.empty());
   EXPECT_FALSE(std::filesystem::exists(TuningFile(db)));

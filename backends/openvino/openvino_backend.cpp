@@ -18,6 +18,8 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <openvino/op/parameter.hpp>
+#include <openvino/op/relu.hpp>
 #include <openvino/openvino.hpp>
 #include <optional>
 #include <stdexcept>
@@ -83,6 +85,26 @@ std::string TbbInUse() {
   }
   dlclose(tbb);
   return text;
+}
+
+// What the THROUGHPUT hint chooses on the CPU here, read from a one-layer
+// model compiled with it (the CPU plugin sizes streams from the cores, so
+// MobileNetV2 gets the same); "" when it cannot be compiled.
+std::string CpuThroughputDefaults() {
+  try {
+    auto input = std::make_shared<ov::op::v0::Parameter>(ov::element::f32, ov::Shape{1, 3, 8, 8});
+    auto relu = std::make_shared<ov::op::v0::Relu>(input);
+    auto model = std::make_shared<ov::Model>(ov::OutputVector{relu}, ov::ParameterVector{input});
+    const ov::CompiledModel compiled = SharedCore().compile_model(
+        model, "CPU", ov::hint::performance_mode(ov::hint::PerformanceMode::THROUGHPUT));
+    return "THROUGHPUT hint on CPU here: " +
+           std::to_string(compiled.get_property(ov::num_streams).num) +
+           " streams, OPTIMAL_NUMBER_OF_INFER_REQUESTS " +
+           std::to_string(compiled.get_property(ov::optimal_number_of_infer_requests)) +
+           " (throughput mode's --requests)";
+  } catch (const std::exception&) {
+    return "";
+  }
 }
 
 dli_dtype ToDliType(const ov::element::Type& type, const std::string& what) {
@@ -308,7 +330,7 @@ class OpenVinoSession : public sdk::Session {
   void ReportOptimalRequests(int requests) const {
     try {
       const uint32_t optimal = compiled_.get_property(ov::optimal_number_of_infer_requests);
-      const int streams = compiled_.get_property(ov::num_streams);
+      const int streams = compiled_.get_property(ov::num_streams).num;
       if (optimal != static_cast<uint32_t>(requests))
         std::fprintf(stderr,
                      "openvino: %d requests on %d streams; the compiled model's "
@@ -367,7 +389,9 @@ struct OpenVinoBackend {
                 ")";
       } catch (...) {
       }
-      return text + "; TBB " + TbbInUse();
+      text += "; TBB " + TbbInUse();
+      const std::string throughput = CpuThroughputDefaults();
+      return throughput.empty() ? text : text + "; " + throughput;
     }();
     return notes.c_str();
   }

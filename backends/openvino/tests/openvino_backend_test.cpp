@@ -30,6 +30,8 @@ TEST(OpenVinoBackend, ProbeReportsVersionDevicesAndParams) {
   EXPECT_NE(std::string(api.devices()).find("CPU"), std::string::npos);
   EXPECT_STREQ(api.precisions(), "FP32,FP16,INT8");
   EXPECT_NE(std::string(api.notes()).find("TBB 2021."), std::string::npos) << api.notes();
+  EXPECT_NE(std::string(api.notes()).find("OPTIMAL_NUMBER_OF_INFER_REQUESTS"), std::string::npos)
+      << api.notes();
   // Where the test runner preloads a TBB (as Debian's OpenCV does inside
   // `dli`), OpenVINO must report running on that one.
   if (const char* preloaded = std::getenv("LD_PRELOAD"))

@@ -59,7 +59,10 @@ int RunBench(int argc, char** argv) {
   const BackendInfo backend = FrameworkCatalog(*executor).Require(base.framework);
   ValidateAgainstBackend(backend, base);
   if (IsThroughput(base))
-    if (const std::string err = ThroughputRefusal(backend); !err.empty()) throw UsageError(err);
+    for (const std::string& err :
+         {ThroughputRefusal(backend),
+          ValidateRequestCount(base.measure.requests, backend.max_requests)})
+      if (!err.empty()) throw UsageError(err);
 
   ApplyModel(base, ResolveModel(model_arg, base.framework, base.precision));
 

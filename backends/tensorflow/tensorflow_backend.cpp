@@ -6,6 +6,10 @@
 // fetch; it is read from the MetaGraphDef that TF_LoadSessionFromSavedModel
 // returns (saved_model_proto.h). Each ring-buffer batch is wrapped once in a
 // TF_Tensor over the core's memory, so infer() is TF_SessionRun alone.
+//
+// Throughput mode: TF_SessionRun is thread-safe on one session, so each
+// request slot runs it from the core's thread for that slot (infer_request),
+// with a bound input, output and status of its own.
 #include <tensorflow/c/c_api.h>
 
 #include <cstdlib>
@@ -159,6 +163,22 @@ class TensorFlowSession : public dli::sdk::Session {
     run_status_.Check("TF_SessionRun failed");
   }
 
+  void OpenRequests(size_t n) override { requests_ = std::vector<Request>(n); }
+
+  void BindRequest(size_t slot, size_t index) override {
+    requests_[slot].bound = inputs_[index].get();
+    requests_[slot].output.reset();
+  }
+
+  void InferRequest(size_t slot) override {
+    Request& r = requests_[slot];
+    TF_Tensor* result = nullptr;
+    TF_SessionRun(session_.get(), nullptr, &input_, &r.bound, 1, &output_, &result, 1, nullptr, 0,
+                  nullptr, r.status.get());
+    r.output.reset(result);
+    r.status.Check("TF_SessionRun failed");
+  }
+
   void ReadOutput(float* dst, size_t n_values) override {
     if (TF_TensorType(output_tensor_.get()) != TF_FLOAT)
       throw std::runtime_error("the model's output is not float32");
@@ -209,12 +229,20 @@ class TensorFlowSession : public dli::sdk::Session {
   TF_Tensor* bound_ = nullptr;
   TensorPtr output_tensor_;
   Status run_status_;
+  struct Request {
+    TF_Tensor* bound = nullptr;
+    TensorPtr output;
+    Status status;
+  };
+  std::vector<Request> requests_;
 };
 
 struct TensorFlowBackend {
   static constexpr const char* kName = "tensorflow";
   static constexpr const char* kDisplayName = "TensorFlow";
   static constexpr const char* kModelFormats = "TensorFlow SavedModel (folder)";
+  static constexpr unsigned kRequestCalls = dli::sdk::kConcurrentRequests;
+  static constexpr size_t kMaxRequests = 0;
 
   static void Probe() {}
   static const char* Version() { return TF_Version(); }

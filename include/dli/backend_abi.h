@@ -20,6 +20,11 @@
  * Timing boundary: the core times only infer(). Everything a framework needs
  * to do before a request (binding the next ring-buffer batch) happens in
  * bind(), which is not timed.
+ *
+ * Throughput mode (since ABI version 3): a backend may expose its own way of
+ * keeping several requests in flight on one session through the optional
+ * request calls at the end of dli_backend. With them NULL, the core opens one
+ * session per request and drives each from a thread of its own.
  */
 #ifndef DLI_BACKEND_ABI_H
 #define DLI_BACKEND_ABI_H
@@ -31,7 +36,7 @@
 extern "C" {
 #endif
 
-#define DLI_BACKEND_ABI_VERSION 2u
+#define DLI_BACKEND_ABI_VERSION 3u
 #define DLI_BACKEND_ENTRY_SYMBOL "dli_backend_get"
 #define DLI_MAX_RANK 8
 
@@ -72,7 +77,10 @@ typedef struct dli_model_spec {
   const char* device;       /* e.g. "CPU" */
   const char* precision;    /* e.g. "FP32", "FP16", "INT8" */
   int32_t batch;            /* >= 1 */
-  const dli_kv* params;     /* validated against the backend's dli_param_info */
+  /* 0 in latency mode; in throughput mode the number of requests the core
+   * will keep in flight (so a framework can size its streams or pools). */
+  int32_t requests;
+  const dli_kv* params; /* validated against the backend's dli_param_info */
   size_t n_params;
 } dli_model_spec;
 
@@ -125,6 +133,33 @@ typedef struct dli_backend {
    * Calls out of this order, or with other sizes, fail with an error. */
   int (*read_output)(dli_session* s, float* dst, size_t n_values, char* err, size_t err_size);
   void (*close)(dli_session* s);
+
+  /* ---- Request slots for throughput mode (optional) ----
+   *
+   * The most requests one session (or, without the calls below, one process
+   * of sessions) can keep in flight; 0 = no limit of the backend's own. */
+  size_t max_requests;
+  /* Either all of open_requests and bind_request plus infer_request and/or
+   * the pair start_request + wait_request are set, or all are NULL.
+   *
+   * open_requests: after set_inputs(), makes `n` request slots (0..n-1)
+   * sharing the session's model; replaces earlier slots. bind_request: makes
+   * batch `index` the input of the idle `slot` (not timed). The caller binds,
+   * starts or infers only on an idle slot, and never calls the latency-mode
+   * bind/infer/read_output while slots exist. */
+  int (*open_requests)(dli_session* s, size_t n, char* err, size_t err_size);
+  int (*bind_request)(dli_session* s, size_t slot, size_t index, char* err, size_t err_size);
+  /* A synchronous forward pass on `slot`; thread-safe: the core calls it for
+   * distinct slots from several threads at once (one per slot). */
+  int (*infer_request)(dli_session* s, size_t slot, char* err, size_t err_size);
+  /* Asynchronous pair, called from one thread: start_request starts the
+   * slot's request and returns at once; wait_request blocks until one
+   * started request has finished and writes its slot to *slot (each started
+   * request is reported exactly once). When that request failed, it returns
+   * DLI_ERROR with *slot set; when the call itself fails, *slot is
+   * (size_t)-1. The core prefers this pair to infer_request. */
+  int (*start_request)(dli_session* s, size_t slot, char* err, size_t err_size);
+  int (*wait_request)(dli_session* s, size_t* slot, char* err, size_t err_size);
 } dli_backend;
 
 typedef const dli_backend* (*dli_backend_get_fn)(void);

@@ -34,6 +34,18 @@ and the session object:
     Writes the last output, as float32, into the caller's buffer (called
     only after an infer, with room for exactly the output's values).
 
+Throughput mode (several requests in flight on one session):
+
+``open_requests(n: int) -> list of n callables``
+    Called after ``set_inputs``; makes ``n`` request slots and returns each
+    slot's forward pass, a callable without arguments like ``infer``. The
+    bridge calls them from one thread per slot at the same time, each
+    holding the GIL only until the framework releases it (ONNX Runtime's
+    ``run`` and LiteRT's ``invoke`` do), so a slot needs state of its own
+    (an IOBinding, an interpreter).
+``bind_request(slot: int, index: int)``
+    Makes batch ``index`` the input of ``slot``'s next call. Not timed.
+
 The C++ SDK checks the order and the arguments of these calls, so the
 module holds none of that bookkeeping.
 

@@ -84,14 +84,19 @@ class OnnxRuntimeSession:
                        _shape(input_node, batch))
         self._output = (output_node.name, _dtype(output_node),
                         _shape(output_node, batch))
-        self._output_array = numpy.empty(self._output[2], self._output[1])
-        self._binding = self._session.io_binding()
-        self._binding.bind_ortvalue_output(
-            output_node.name,
-            onnxruntime.OrtValue.ortvalue_from_numpy(self._output_array))
+        self._output_array, self._binding = self._new_binding()
         self._values = []
+        self._slot_bindings = []
         self.infer = functools.partial(self._session.run_with_iobinding,
                                        self._binding)
+
+    def _new_binding(self):
+        """An IOBinding with an output array of its own."""
+        array = numpy.empty(self._output[2], self._output[1])
+        binding = self._session.io_binding()
+        binding.bind_ortvalue_output(
+            self._output[0], onnxruntime.OrtValue.ortvalue_from_numpy(array))
+        return array, binding
 
     def input_info(self):
         return _bridge.tensor_info(*self._input)
@@ -109,6 +114,17 @@ class OnnxRuntimeSession:
 
     def bind(self, index: int):
         self._binding.bind_ortvalue_input(self._input[0], self._values[index])
+
+    def open_requests(self, n: int):
+        # Run() is thread-safe on one session (onnxruntime_perf_test -c N
+        # does the same); each slot binds its own input and output.
+        self._slot_bindings = [self._new_binding() for _ in range(n)]
+        return [functools.partial(self._session.run_with_iobinding, binding)
+                for _, binding in self._slot_bindings]
+
+    def bind_request(self, slot: int, index: int):
+        self._slot_bindings[slot][1].bind_ortvalue_input(
+            self._input[0], self._values[index])
 
     def read_output(self, out):
         _bridge.copy_output(out, self._output_array)

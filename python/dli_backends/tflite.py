@@ -45,26 +45,12 @@ class TfliteSession:
     def __init__(self, spec: dict):
         path = spec["model_path"]
         _bridge.require_model_file(path, ".tflite", "TFLite model (.tflite)")
+        self._path = path
+        self._batch = spec["batch"]
         # num_threads=None is LiteRT's own default, which its Python API
         # turns into 1 thread (ai_edge_litert/interpreter.py).
-        threads = _bridge.int_param(spec["params"], "threads")
-        # The default op resolver applies the XNNPACK delegate to the graph.
-        try:
-            self._interpreter = Interpreter(model_path=path,
-                                            num_threads=threads)
-        except ValueError as error:  # LiteRT's message omits the file
-            raise ValueError(f"cannot load TFLite model '{path}': "
-                             f"{error}") from None
-        interpreter = self._interpreter
-        details = _bridge.single_tensor(interpreter.get_input_details(),
-                                        "input", path)
-        _bridge.single_tensor(interpreter.get_output_details(), "output", path)
-        self._input_index = details["index"]
-        shape = list(details["shape"])
-        if shape and shape[0] != spec["batch"]:
-            shape[0] = spec["batch"]
-            interpreter.resize_tensor_input(self._input_index, shape)
-        interpreter.allocate_tensors()
+        self._threads = _bridge.int_param(spec["params"], "threads")
+        interpreter = self._interpreter = self._new_interpreter()
         self._input = interpreter.get_input_details()[0]
         self._output = interpreter.get_output_details()[0]
         # DLI prepares float32 batches; a full-integer model (INT8/UINT8
@@ -73,7 +59,29 @@ class TfliteSession:
         self._input_dtype = (numpy.float32 if is_quantized(self._input)
                              else self._input["dtype"])
         self._arrays = []
+        self._slots = []
         self.infer = interpreter.invoke
+
+    def _new_interpreter(self):
+        """The model loaded and allocated at the session's batch."""
+        path = self._path
+        # The default op resolver applies the XNNPACK delegate to the graph.
+        try:
+            interpreter = Interpreter(model_path=path,
+                                      num_threads=self._threads)
+        except ValueError as error:  # LiteRT's message omits the file
+            raise ValueError(f"cannot load TFLite model '{path}': "
+                             f"{error}") from None
+        details = _bridge.single_tensor(interpreter.get_input_details(),
+                                        "input", path)
+        _bridge.single_tensor(interpreter.get_output_details(), "output", path)
+        self._input_index = details["index"]
+        shape = list(details["shape"])
+        if shape and shape[0] != self._batch:
+            shape[0] = self._batch
+            interpreter.resize_tensor_input(self._input_index, shape)
+        interpreter.allocate_tensors()
+        return interpreter
 
     def input_info(self):
         return _bridge.tensor_info(self._input["name"], self._input_dtype,
@@ -93,6 +101,15 @@ class TfliteSession:
     def bind(self, index: int):
         # set_tensor copies into the interpreter's input buffer: untimed here.
         self._interpreter.set_tensor(self._input_index, self._arrays[index])
+
+    def open_requests(self, n: int):
+        # An Interpreter is not thread-safe: one per slot, each invoke()
+        # releasing the GIL while it computes.
+        self._slots = [self._new_interpreter() for _ in range(n)]
+        return [interpreter.invoke for interpreter in self._slots]
+
+    def bind_request(self, slot: int, index: int):
+        self._slots[slot].set_tensor(self._input_index, self._arrays[index])
 
     def read_output(self, out):
         _bridge.copy_output(out, dequantize(

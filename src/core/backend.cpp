@@ -153,7 +153,78 @@ std::vector<float> Session::ReadOutput() {
   return out;
 }
 
+bool Session::HasAsyncRequests() const {
+  return api_->open_requests && api_->bind_request && api_->start_request && api_->wait_request;
+}
+
+bool Session::HasConcurrentRequests() const {
+  return api_->open_requests && api_->bind_request && api_->infer_request;
+}
+
+void Session::OpenRequests(size_t n) {
+  if (!HasAsyncRequests() && !HasConcurrentRequests())
+    throw std::logic_error(std::string(api_->name) + " has no request calls");
+  DLI_CHECK_CALL(api_->open_requests(handle_, n, err_, sizeof(err_)));
+}
+
+void Session::BindRequest(size_t slot, size_t batch_index) {
+  DLI_CHECK_CALL(api_->bind_request(handle_, slot, batch_index, err_, sizeof(err_)));
+}
+
+// Runs on several threads at once: its own error buffer, not err_.
+void Session::InferRequest(size_t slot) {
+  char err[2048] = "";
+  if (api_->infer_request(handle_, slot, err, sizeof(err)) != DLI_OK)
+    throw std::runtime_error(err[0] ? err : "backend error");
+}
+
+void Session::StartRequest(size_t slot) {
+  DLI_CHECK_CALL(api_->start_request(handle_, slot, err_, sizeof(err_)));
+}
+
+std::pair<size_t, std::string> Session::WaitRequest() {
+  size_t slot = static_cast<size_t>(-1);
+  err_[0] = '\0';
+  if (api_->wait_request(handle_, &slot, err_, sizeof(err_)) == DLI_OK) return {slot, ""};
+  const std::string error = err_[0] ? err_ : "request failed";
+  if (slot == static_cast<size_t>(-1)) throw std::runtime_error(error);
+  return {slot, error};
+}
+
 #undef DLI_CHECK_CALL
+
+AsyncSessionRequests::AsyncSessionRequests(Session& session, size_t slots, Clock clock)
+    : session_(session), slots_(slots), clock_(std::move(clock)) {
+  session_.OpenRequests(slots);
+}
+
+Completion AsyncSessionRequests::WaitAny() {
+  auto [slot, error] = session_.WaitRequest();
+  Completion c;
+  c.end_ms = clock_();
+  c.slot = slot;
+  c.error = std::move(error);
+  return c;
+}
+
+ConcurrentSessionRequests::ConcurrentSessionRequests(Session& session, size_t slots)
+    : session_(session) {
+  session_.OpenRequests(slots);
+}
+
+std::string RequestCallsText(const BackendInfo& info) {
+  std::string text;
+  if (info.request_calls == "async")
+    text = "asynchronous requests on one session";
+  else if (info.request_calls == "concurrent")
+    text = "concurrent requests on one session, a thread each";
+  else if (info.notes.rfind("python bridge", 0) == 0)
+    return "none (calls from one thread only)";
+  else
+    text = "one session per request, a thread each";
+  if (info.max_requests > 0) text += " (at most " + std::to_string(info.max_requests) + ")";
+  return text;
+}
 
 // ----------------------------------------------------------------- BackendLibrary
 
@@ -195,6 +266,13 @@ BackendInfo BackendLibrary::Describe() const {
   info.display_name = api_->display_name;
   info.path = path_;
   info.model_formats = api_->model_formats;
+  info.max_requests = api_->max_requests;
+  if (api_->open_requests && api_->bind_request) {
+    if (api_->start_request && api_->wait_request)
+      info.request_calls = "async";
+    else if (api_->infer_request)
+      info.request_calls = "concurrent";
+  }
   for (size_t i = 0; i < api_->n_params; ++i) {
     const dli_param_info& p = api_->params[i];
     auto text = [](const char* field) { return std::string(field ? field : ""); };
@@ -209,6 +287,8 @@ BackendInfo BackendLibrary::Describe() const {
   }
   info.version = api_->framework_version();
   info.notes = api_->notes();
+  info.notes +=
+      (info.notes.empty() ? "" : "; ") + std::string("throughput mode: ") + RequestCallsText(info);
   info.devices = Split(api_->devices(), ',');
   info.precisions = Split(api_->precisions(), ',');
   return info;
@@ -223,6 +303,7 @@ std::unique_ptr<Session> BackendLibrary::Open(const OpenArgs& args) const {
   spec.device = args.device.c_str();
   spec.precision = args.precision.c_str();
   spec.batch = args.batch;
+  spec.requests = args.requests;
   spec.params = kvs.data();
   spec.n_params = kvs.size();
   dli_session* handle = nullptr;

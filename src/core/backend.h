@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "core/measure.h"
+#include "core/slot_threads.h"
+#include "core/throughput.h"
 #include "dli/backend_abi.h"
 
 namespace dli {
@@ -33,7 +35,14 @@ struct BackendInfo {
   std::vector<std::string> devices;
   std::vector<std::string> precisions;
   std::vector<ParamDesc> params;
+  // Throughput mode's mechanism (RequestCallsText): "async" or "concurrent"
+  // request calls on one session, or "" for one session per request.
+  std::string request_calls;
+  size_t max_requests = 0;  // 0 = no limit of the backend's own
 };
+
+// What `dli info` and the docs say about a backend's throughput mechanism.
+std::string RequestCallsText(const BackendInfo& info);
 
 // A backend found on disk: a built library, or a marker that says why it was
 // not built.
@@ -75,6 +84,17 @@ class Session : public InferenceTarget {
   void Infer() override;
   std::vector<float> ReadOutput();
 
+  // The request calls of backend_abi.h; each throws when the backend has
+  // none or the call fails.
+  bool HasAsyncRequests() const;
+  bool HasConcurrentRequests() const;
+  void OpenRequests(size_t n);
+  void BindRequest(size_t slot, size_t batch_index);
+  void InferRequest(size_t slot);  // thread-safe across slots
+  void StartRequest(size_t slot);
+  // The slot of the next finished request and its error ("" when it ran).
+  std::pair<size_t, std::string> WaitRequest();
+
  private:
   friend class BackendLibrary;
   Session(const dli_backend* api, dli_session* handle);
@@ -100,6 +120,7 @@ class BackendLibrary {
   struct OpenArgs {
     std::string model_path, weights_path, device, precision;
     int batch = 1;
+    int requests = 0;  // 0 in latency mode, else the requests in flight
     ParamList params;
   };
   std::unique_ptr<Session> Open(const OpenArgs& args) const;
@@ -109,6 +130,35 @@ class BackendLibrary {
   void* handle_;
   const dli_backend* api_;
   std::string path_;
+};
+
+// Throughput mode on the backend's asynchronous request calls: one session,
+// `slots` requests. The slots are opened by the constructor.
+class AsyncSessionRequests : public AsyncInferenceTarget {
+ public:
+  AsyncSessionRequests(Session& session, size_t slots, Clock clock = SteadyClockMs);
+  size_t Slots() const override { return slots_; }
+  void Bind(size_t slot, size_t batch_index) override { session_.BindRequest(slot, batch_index); }
+  void Start(size_t slot) override { session_.StartRequest(slot); }
+  // The completion time is read when wait_request returns.
+  Completion WaitAny() override;
+
+ private:
+  Session& session_;
+  size_t slots_;
+  Clock clock_;
+};
+
+// Throughput mode on the backend's thread-safe infer_request: one session,
+// request slots opened by the constructor, driven by ThreadPerSlot.
+class ConcurrentSessionRequests : public ConcurrentInferenceTarget {
+ public:
+  ConcurrentSessionRequests(Session& session, size_t slots);
+  void Bind(size_t slot, size_t batch_index) override { session_.BindRequest(slot, batch_index); }
+  void Infer(size_t slot) override { session_.InferRequest(slot); }
+
+ private:
+  Session& session_;
 };
 
 size_t ElementCount(const dli_tensor_info& t);

@@ -167,10 +167,12 @@ nlohmann::json ResultsDocument(const std::vector<PointResult>& results, const Ho
 // backend declares; throws UsageError naming the valid choices.
 void ValidateAgainstBackend(const BackendInfo& info, const PointSpec& spec);
 
-// Throughput mode drives one session per request, each from its own thread
-// (InstancePerSlot + ThreadPerSlot). "" when the backend allows that, else
-// the reason it cannot: the Python-bridged backends (their notes start with
-// "python bridge") accept calls only from the thread that started Python.
+// Throughput mode uses the backend's request calls where it has them (one
+// session), else one session per request, each from its own thread
+// (InstancePerSlot + ThreadPerSlot). "" when the backend allows one of them,
+// else the reason it cannot: a Python-bridged backend (notes starting with
+// "python bridge") without request calls accepts calls only from the thread
+// that started Python.
 std::string ThroughputRefusal(const BackendInfo& info);
 // The measurement options' own checks: the mode's name and the request
 // count (ValidateRequestCount); one line for the user, "" when fine.

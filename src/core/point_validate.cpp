@@ -38,7 +38,7 @@ void ValidateAgainstBackend(const BackendInfo& info, const PointSpec& spec) {
 }
 
 std::string ThroughputRefusal(const BackendInfo& info) {
-  if (info.notes.rfind("python bridge", 0) == 0)
+  if (info.request_calls.empty() && info.notes.rfind("python bridge", 0) == 0)
     return "throughput mode: " + info.name +
            " runs through embedded Python and accepts calls from one thread only";
   return "";

@@ -24,6 +24,8 @@ json BackendInfoToJson(const BackendInfo& p) {
           {"model_formats", p.model_formats},
           {"notes", p.notes},
           {"params", params},
+          {"request_calls", p.request_calls},
+          {"max_requests", p.max_requests},
           {"library", p.path}};
 }
 
@@ -39,6 +41,8 @@ BackendInfo BackendInfoFromJson(const json& j) {
   p.model_formats = j.at("model_formats");
   p.notes = j.at("notes");
   p.path = j.at("library");
+  p.request_calls = j.value("request_calls", "");
+  p.max_requests = j.value("max_requests", size_t{0});
   for (const json& d : j.at("params"))
     p.params.push_back({d.at("name"), d.at("type"), d.at("default"), d.at("choices"), d.at("help"),
                         d.at("min"), d.at("max")});

@@ -117,22 +117,36 @@ Measurement MeasureRecorded(Session& session, size_t n_batches, const PointSpec&
   });
 }
 
-// Throughput mode: `first` and requests-1 more sessions of the same model,
-// each fed the same ring of batches and driven by a thread of its own.
+// Throughput mode on the backend's own mechanism where it has one: its
+// asynchronous request calls, or its thread-safe infer_request driven by a
+// thread per slot, both on `first` alone. Otherwise `first` and requests-1
+// more sessions of the same model, each fed the same ring of batches and
+// driven by a thread of its own.
 void MeasureThroughput(const PointSpec& spec, const BackendLibrary& backend,
                        const BackendLibrary::OpenArgs& args, Session& first,
                        const BatchSet& batches, const PointProgress& on_progress, PointResult& r) {
+  const size_t requests = spec.measure.requests;
   std::vector<std::unique_ptr<Session>> more;
-  std::vector<InferenceTarget*> instances = {&first};
-  for (size_t i = 1; i < spec.measure.requests; ++i) {
-    more.push_back(backend.Open(args));
-    more.back()->SetInputs(batches.Pointers(), batches.batch_bytes());
-    instances.push_back(more.back().get());
+  std::unique_ptr<ConcurrentInferenceTarget> slots;
+  std::unique_ptr<AsyncInferenceTarget> target;
+  if (first.HasAsyncRequests()) {
+    target = std::make_unique<AsyncSessionRequests>(first, requests);
+  } else {
+    if (first.HasConcurrentRequests()) {
+      slots = std::make_unique<ConcurrentSessionRequests>(first, requests);
+    } else {
+      std::vector<InferenceTarget*> instances = {&first};
+      for (size_t i = 1; i < requests; ++i) {
+        more.push_back(backend.Open(args));
+        more.back()->SetInputs(batches.Pointers(), batches.batch_bytes());
+        instances.push_back(more.back().get());
+      }
+      slots = std::make_unique<InstancePerSlot>(instances);
+    }
+    target = std::make_unique<ThreadPerSlot>(*slots, requests);
   }
-  InstancePerSlot slots(instances);
-  ThreadPerSlot target(slots, instances.size());
   const ThroughputMeasurement m = RecordMachine(r, [&] {
-    return RunThroughputMeasurement(target, batches.size(), spec.measure, SteadyClockMs,
+    return RunThroughputMeasurement(*target, batches.size(), spec.measure, SteadyClockMs,
                                     [&](size_t n) {
                                       if (on_progress && n % 100 == 0)
                                         on_progress(n, spec.measure.stop.iterations);
@@ -179,13 +193,19 @@ PointResult RunPointInProcess(const PointSpec& spec, const PointProgress& on_pro
     if (spec.mode != "predict") {
       if (const std::string err = ValidateMeasureMode(spec.measure); !err.empty())
         throw std::runtime_error(err);
-      if (IsThroughput(spec))
+      if (IsThroughput(spec)) {
         if (const std::string err = ThroughputRefusal(info); !err.empty())
           throw std::runtime_error(err);
+        if (const std::string err = ValidateRequestCount(spec.measure.requests, info.max_requests);
+            !err.empty())
+          throw std::runtime_error(err);
+      }
     }
 
-    BackendLibrary::OpenArgs args{spec.model_path, spec.weights_path, spec.device,
-                                  spec.precision,  spec.batch,        spec.params};
+    BackendLibrary::OpenArgs args{spec.model_path, spec.weights_path, spec.device, spec.precision,
+                                  spec.batch};
+    args.requests = IsThroughput(spec) ? static_cast<int>(spec.measure.requests) : 0;
+    args.params = spec.params;
     const auto load_start = std::chrono::steady_clock::now();
     std::unique_ptr<Session> session = backend->Open(args);
     r.load_ms = MsSince(load_start);

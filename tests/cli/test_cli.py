@@ -126,6 +126,8 @@ class BadInput(Fixture):
                                 "latency mode runs one request at a time")
         self.assert_usage_error(self.bench_args("--mode", "burst"),
                                 "unknown measurement mode 'burst'")
+        self.assert_usage_error(self.bench_args("--mode", "throughput", "--requests", "17"),
+                                "this backend keeps at most 16 requests in flight; asked for 17")
 
     def test_unknown_parameter_and_bad_choice(self):
         self.assert_usage_error(self.bench_args("--param", "turbo=1"), "no parameter 'turbo'")
@@ -230,6 +232,24 @@ class Bench(Fixture):
             fps[requests] = t["fps"]
         self.assertGreater(fps[2] / fps[1], 1.5)
         self.assertLess(fps[2] / fps[1], 2.3)
+
+    def test_four_native_requests_give_about_four_times_the_rate(self):
+        # The testing backend's own request calls, on one session: each
+        # request sleeps 20 ms, so 4 in flight finish about 4 times as fast.
+        fps = {}
+        for requests in (1, 4):
+            proc, doc = self.bench("--mode", "throughput", "--requests", str(requests),
+                                   "--param", "sleep_ms=20", "--iterations", "40",
+                                   "--warmup", "1", "--save-samples")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            point = doc["results"][0]
+            t = point["throughput"]
+            self.assertEqual(t["completed"], 40)
+            self.assertEqual(len(point["samples_ms"]), 40)
+            self.assertGreater(t["window_ms"], 40 * 20 / requests * 0.99)
+            self.assertGreaterEqual(min(point["samples_ms"]), 20)
+            fps[requests] = t["fps"]
+        self.assertGreater(fps[4] / fps[1], 0.7 * 4)
 
     def test_real_images_fill_the_ring(self):
         photos = next(p for p in SAMPLE_PHOTOS if p.is_dir())
@@ -691,6 +711,31 @@ class RealBackends(Fixture):
                     self.assertEqual(point["output_shape"], f"[{point['batch']},1000]")
                 tested.append(fw)
         self.assertTrue(tested, "no available framework has an FP32 reference model")
+
+    def test_throughput_mode_on_every_available_backend(self):
+        # Each backend's own mechanism (docs/METHODOLOGY.md, "Throughput
+        # mode"); one refused up front says why in one line.
+        proc = run(["info", "--json"], backend_dirs=(PRODUCT_BACKENDS,))
+        frameworks = [fw["name"] for fw in json.loads(proc.stdout)["frameworks"]
+                      if fw["available"]]
+        if not frameworks or not (SOURCE / "models" / "mobilenet_v2" / "model.json").exists():
+            self.skipTest("no framework backend built or reference model not prepared")
+        for fw in frameworks:
+            with self.subTest(framework=fw):
+                proc, doc = self.bench("--mode", "throughput", "--requests", "2",
+                                       "--iterations", "20", "--warmup", "1", "--save-samples",
+                                       model="mobilenet_v2", framework=fw,
+                                       backend_dirs=(PRODUCT_BACKENDS,))
+                if proc.returncode == 2:
+                    self.assertIn("throughput mode:", proc.stderr)
+                    self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+                    continue
+                self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
+                jsonschema.validate(doc, SCHEMA)
+                t = doc["results"][0]["throughput"]
+                self.assertEqual(t["completed"], 20)
+                self.assertGreater(t["window_ms"], 0)
+                self.assertGreater(t["fps"], 0)
 
 
 class Quality(Fixture):

@@ -42,8 +42,20 @@ TEST(OnnxRuntimeBackend, RingBufferBatchesAreBoundInTurn) {
   ExpectRingBufferBatchesBoundInTurn(TestBackend(), Tiny());
 }
 
-TEST(OnnxRuntimeBackend, CallsFromAnotherThreadAreRefused) {
-  ExpectCallsFromAnotherThreadAreRefused(TestBackend(), Tiny());
+TEST(OnnxRuntimeBackend, CallsFromAnotherThreadWork) {
+  ExpectCallsFromAnotherThreadWork(TestBackend(), Tiny());
+}
+
+TEST(OnnxRuntimeBackend, ThroughputModeRunsConcurrentRequestsOnOneSession) {
+  const dli_backend& api = TestBackend();
+  EXPECT_NE(api.infer_request, nullptr);
+  EXPECT_EQ(api.start_request, nullptr);
+  ExpectRequestsComplete(api, Tiny().Request(1), 4, 40);
+  ExpectRequestsComplete(api, Tiny().Request(2), 2, 10);
+}
+
+TEST(OnnxRuntimeBackend, ThroughputModeOnMobileNetV2) {
+  ExpectRequestsCompleteOnMobileNetV2(TestBackend(), "onnxruntime", 2, 20);
 }
 
 TEST(OnnxRuntimeBackend, MobileNetV2MatchesPyTorchOnRealPhotos) {

@@ -30,13 +30,16 @@ TEST(OpenVinoBackend, ProbeReportsVersionDevicesAndParams) {
   EXPECT_NE(std::string(api.devices()).find("CPU"), std::string::npos);
   EXPECT_STREQ(api.precisions(), "FP32,FP16,INT8");
   EXPECT_NE(std::string(api.notes()).find("TBB 2021."), std::string::npos) << api.notes();
+  EXPECT_NE(std::string(api.notes()).find("OPTIMAL_NUMBER_OF_INFER_REQUESTS"), std::string::npos)
+      << api.notes();
   // Where the test runner preloads a TBB (as Debian's OpenCV does inside
   // `dli`), OpenVINO must report running on that one.
   if (const char* preloaded = std::getenv("LD_PRELOAD"))
     EXPECT_NE(std::string(api.notes()).find(preloaded), std::string::npos) << api.notes();
 
   EXPECT_EQ(ParamNames(api), "threads streams hint pinning infer_precision ");
-  EXPECT_STREQ(api.params[2].default_value, "LATENCY");
+  // LATENCY in latency mode, THROUGHPUT in throughput mode.
+  EXPECT_STREQ(api.params[2].default_value, "");
   EXPECT_STREQ(api.params[2].choices, "LATENCY|THROUGHPUT|NONE");
 }
 
@@ -73,6 +76,19 @@ TEST(OpenVinoBackend, ParametersReachTheCompiledModel) {
   EXPECT_LE(
       TinyMaxDiff(TestBackend(), Tiny("tiny_fp32.xml"), {{"streams", "AUTO"}, {"hint", "NONE"}}),
       1e-4f);
+}
+
+TEST(OpenVinoBackend, ThroughputModeRunsAsyncRequestsOnOneCompiledModel) {
+  const dli_backend& api = TestBackend();
+  EXPECT_NE(api.start_request, nullptr);
+  EXPECT_NE(api.wait_request, nullptr);
+  EXPECT_EQ(api.max_requests, 0u);
+  ExpectRequestsComplete(api, Tiny("tiny_fp32.xml").Request(1), 4, 40);
+  ExpectRequestsComplete(api, Tiny("tiny_fp32.xml").Request(2, {{"streams", "2"}}), 2, 10);
+}
+
+TEST(OpenVinoBackend, ThroughputModeOnMobileNetV2) {
+  ExpectRequestsCompleteOnMobileNetV2(TestBackend(), "openvino", 2, 20);
 }
 
 TEST(OpenVinoBackend, RingBufferBatchesAreBoundInTurn) {

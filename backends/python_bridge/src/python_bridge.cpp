@@ -41,23 +41,22 @@ std::string ModuleName(const BackendConfig& config) {
   return std::string("dli_backends.") + config.name;
 }
 
-// The only C++ -> Python call of the timed region. The no-op measurement
-// below goes through this same function, so the overhead notes() reports is
-// the one every infer() pays.
+// The only C++ -> Python call of the timed region, GIL included. The no-op
+// measurement below goes through this same function, so the overhead notes()
+// reports is the one every infer() pays.
 void CallWithoutArguments(PyObject* callable) {
-  RequireGil();
+  Gil gil;
   PyObject* result = PyObject_CallNoArgs(callable);
   if (result == nullptr) ThrowPythonError();
   Py_DECREF(result);
 }
 
+// The callers of these hold a Gil (every entry point below takes one).
 PyRef CallMethod(PyObject* object, const char* method) {
-  RequireGil();
   return Check(PyObject_CallMethod(object, method, nullptr));
 }
 
 PyRef CallMethod(PyObject* object, const char* method, PyObject* argument) {
-  RequireGil();
   return Check(
       PyObject_CallMethodOneArg(object, Check(PyUnicode_FromString(method)).get(), argument));
 }
@@ -112,6 +111,7 @@ PyRef SpecToDict(const sdk::Spec& spec) {
 
 class PythonSession : public sdk::Session {
  public:
+  // Called with a Gil held.
   explicit PythonSession(PyRef session)
       : session_(std::move(session)),
         infer_(Check(PyObject_GetAttrString(session_.get(), "infer"))) {
@@ -120,26 +120,27 @@ class PythonSession : public sdk::Session {
   }
 
   ~PythonSession() override {
-    // The GIL never leaves the thread that started Python; from any other
-    // thread, leaking the session is safer than touching Python.
-    if (!PyGILState_Check()) {
-      session_.Abandon();
-      infer_.Abandon();
-      batches_.Abandon();
-    }
+    Gil gil;
+    slot_infer_.clear();
+    infer_ = PyRef();
+    batches_ = PyRef();
+    session_ = PyRef();
   }
 
   dli_tensor_info InputInfo() override {
+    Gil gil;
     return ParseTensorInfo(CallMethod(session_.get(), "input_info").get(), "input_info");
   }
 
   dli_tensor_info OutputInfo() override {
+    Gil gil;
     return ParseTensorInfo(CallMethod(session_.get(), "output_info").get(), "output_info");
   }
 
   // Hands Python read-only memoryviews over the caller's batches: the
   // module wraps them as numpy arrays without a copy.
   void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
+    Gil gil;
     PyRef views = Check(PyList_New(static_cast<Py_ssize_t>(n_batches)));
     for (size_t i = 0; i < n_batches; ++i) {
       PyObject* view = PyMemoryView_FromMemory(static_cast<char*>(const_cast<void*>(batches[i])),
@@ -152,6 +153,7 @@ class PythonSession : public sdk::Session {
   }
 
   void Bind(size_t index) override {
+    Gil gil;
     PyRef position = Check(PyLong_FromSize_t(index));
     CallMethod(session_.get(), "bind", position.get());
   }
@@ -161,6 +163,7 @@ class PythonSession : public sdk::Session {
   // Python writes the float32 output straight into `dst` through a writable
   // memoryview, released before returning so no reference to it survives.
   void ReadOutput(float* dst, size_t n_values) override {
+    Gil gil;
     PyRef view = Check(PyMemoryView_FromMemory(reinterpret_cast<char*>(dst),
                                                static_cast<Py_ssize_t>(n_values * sizeof(float)),
                                                PyBUF_WRITE));
@@ -168,10 +171,47 @@ class PythonSession : public sdk::Session {
     CallMethod(view.get(), "release");
   }
 
+  // Throughput mode: the module's open_requests(n) returns one callable per
+  // slot (its infer); the core calls them from a thread per slot, each
+  // taking the GIL, which the frameworks release while they compute.
+  void OpenRequests(size_t n) override {
+    Gil gil;
+    if (!PyObject_HasAttrString(session_.get(), "open_requests"))
+      throw std::runtime_error("this bridged backend has no open_requests()");
+    PyRef count = Check(PyLong_FromSize_t(n));
+    PyRef callables =
+        Check(PySequence_Fast(CallMethod(session_.get(), "open_requests", count.get()).get(),
+                              "open_requests() must return a sequence of callables"));
+    if (static_cast<size_t>(PySequence_Fast_GET_SIZE(callables.get())) != n)
+      throw std::runtime_error("open_requests(" + std::to_string(n) + ") returned " +
+                               std::to_string(PySequence_Fast_GET_SIZE(callables.get())) +
+                               " callables");
+    slot_infer_.clear();
+    for (size_t slot = 0; slot < n; ++slot) {
+      PyObject* callable = PySequence_Fast_GET_ITEM(callables.get(), static_cast<Py_ssize_t>(slot));
+      if (!PyCallable_Check(callable))
+        throw std::runtime_error("open_requests() returned a non-callable for slot " +
+                                 std::to_string(slot));
+      Py_INCREF(callable);
+      slot_infer_.emplace_back(callable);
+    }
+  }
+
+  void BindRequest(size_t slot, size_t index) override {
+    Gil gil;
+    PyRef arguments =
+        Check(Py_BuildValue("(nn)", static_cast<Py_ssize_t>(slot), static_cast<Py_ssize_t>(index)));
+    PyRef bind = Check(PyObject_GetAttrString(session_.get(), "bind_request"));
+    Check(PyObject_CallObject(bind.get(), arguments.get()));
+  }
+
+  void InferRequest(size_t slot) override { CallWithoutArguments(slot_infer_[slot].get()); }
+
  private:
   PyRef session_;
   PyRef infer_;
   PyRef batches_;
+  std::vector<PyRef> slot_infer_;
 };
 
 // Calls a no-op Python method through CallWithoutArguments, the path of
@@ -179,9 +219,14 @@ class PythonSession : public sdk::Session {
 double MeasureBridgeCallMicroseconds() {
   constexpr int kWarmupCalls = 1000;
   constexpr int kTimedCalls = 20000;
-  PyRef bridge = Check(PyImport_ImportModule("dli_backends._bridge"));
-  PyRef target = CallMethod(bridge.get(), "NoOpSession");
-  PyRef no_op = Check(PyObject_GetAttrString(target.get(), "infer"));
+  PyRef bridge, target, no_op;
+  {
+    Gil gil;
+    bridge = Check(PyImport_ImportModule("dli_backends._bridge"));
+    target = CallMethod(bridge.get(), "NoOpSession");
+    no_op = Check(PyObject_GetAttrString(target.get(), "infer"));
+  }
+  // No GIL held here, as around every infer(): each call takes it.
   for (int i = 0; i < kWarmupCalls; ++i) CallWithoutArguments(no_op.get());
   std::vector<double> durations(kTimedCalls);
   for (double& duration : durations) {
@@ -189,6 +234,12 @@ double MeasureBridgeCallMicroseconds() {
     CallWithoutArguments(no_op.get());
     duration =
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+  }
+  {
+    Gil gil;
+    no_op = PyRef();
+    target = PyRef();
+    bridge = PyRef();
   }
   auto middle = durations.begin() + kTimedCalls / 2;
   std::nth_element(durations.begin(), middle, durations.end());
@@ -202,6 +253,7 @@ void Probe(const BackendConfig& config) {
                    FromEnvironment("DLI_PYTHON_DIR", DLI_BRIDGE_PYTHON_DIR));
   BridgeState& state = State();
   if (state.module != nullptr) return;
+  Gil gil;
   PyRef module = Check(PyImport_ImportModule(ModuleName(config).c_str()));
   state.version = Str(CallMethod(module.get(), "version").get());
   state.module = module.get();
@@ -231,6 +283,7 @@ const char* Notes(const BackendConfig& config) {
 
 std::unique_ptr<sdk::Session> Open(const BackendConfig& config, const sdk::Spec& spec) {
   Probe(config);
+  Gil gil;
   PyRef arguments = SpecToDict(spec);
   return std::make_unique<PythonSession>(CallMethod(State().module, "open", arguments.get()));
 }

@@ -99,12 +99,29 @@ PyRef Check(PyObject* new_reference) {
   return PyRef(new_reference);
 }
 
-void RequireGil() {
-  if (!PyGILState_Check())
-    throw std::runtime_error(
-        "the Python bridge was called from a thread other than the one that "
-        "started Python, which holds the GIL");
+namespace {
+
+// A thread's Python thread state, kept for the thread's life: without it,
+// each PyGILState_Release that drops the last hold would delete the state and
+// the next call create it again.
+struct ThreadStateKeeper {
+  ThreadStateKeeper() {
+    const PyGILState_STATE state = PyGILState_Ensure();
+    (void)state;  // never released: the state stays until the process exits
+    PyEval_SaveThread();
+  }
+};
+
+}  // namespace
+
+Gil::Gil() {
+  if (!PyGILState_Check()) {
+    thread_local ThreadStateKeeper keeper;
+  }
+  state_ = PyGILState_Ensure();
 }
+
+Gil::~Gil() { PyGILState_Release(state_); }
 
 void StartInterpreter(const std::string& venv_dir, const std::string& python_dir) {
   if (!Py_IsInitialized()) {
@@ -112,8 +129,10 @@ void StartInterpreter(const std::string& venv_dir, const std::string& python_dir
     PyObject* path = PySys_GetObject("path");  // borrowed
     PyRef folder = Check(PyUnicode_DecodeFSDefault(python_dir.c_str()));
     if (path == nullptr || PyList_Insert(path, 0, folder.get()) != 0) ThrowPythonError();
+    folder = PyRef();
+    PyEval_SaveThread();
   }
-  RequireGil();
+  Gil gil;
   // One interpreter per process: a second bridged backend with another
   // environment (or a venv path logic surprise) must not run silently.
   const std::string prefix = SysAttribute("prefix");

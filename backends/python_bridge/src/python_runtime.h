@@ -45,14 +45,25 @@ class PyRef {
 PyRef Check(PyObject* new_reference);
 
 // Starts CPython with `venv_dir` as its virtual environment and `python_dir`
-// first on sys.path, unless it runs already; then this thread holds the GIL
-// for the rest of the process. Throws when the environment is missing or
+// first on sys.path, unless it runs already, and releases the GIL (take a
+// Gil to call Python). Throws when the environment is missing or
 // Python already runs with another environment.
 void StartInterpreter(const std::string& venv_dir, const std::string& python_dir);
 
-// Throws unless the calling thread holds the GIL (the thread that started
-// Python keeps it; see docs/backends/python_bridge.md).
-void RequireGil();
+// Holds the GIL for its scope, on any thread: every call into Python takes
+// one. No thread keeps the GIL between calls (StartInterpreter releases it),
+// so the frameworks' own threads and the core's request threads can run
+// Python while a call of another thread waits in the framework.
+class Gil {
+ public:
+  Gil();
+  ~Gil();
+  Gil(const Gil&) = delete;
+  Gil& operator=(const Gil&) = delete;
+
+ private:
+  PyGILState_STATE state_;
+};
 
 // UTF-8 text of str(object).
 std::string Str(PyObject* object);

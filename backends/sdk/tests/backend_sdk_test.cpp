@@ -109,5 +109,36 @@ TEST_F(Adapter, AFailedInferLeavesNoOutputToRead) {
   EXPECT_EQ(session.error(), "read_output() called before infer()");
 }
 
+TEST_F(Adapter, RequestSlotsAreCheckedForTheBackend) {
+  const dli_backend& api = TestBackend();
+  EXPECT_EQ(api.max_requests, 16u);
+  ExpectRequestsComplete(api, Request({{"sleep_ms", "1"}}), 4, 20);
+
+  BackendSession session(api, Request());
+  ASSERT_TRUE(session.ok()) << session.error();
+  char err[512] = {};
+  size_t slot = 0;
+  EXPECT_EQ(api.open_requests(session.handle(), 2, err, sizeof(err)), DLI_ERROR);
+  EXPECT_STREQ(err, "open_requests() called before set_inputs()");
+  const std::vector<float> batch(3 * 224 * 224);
+  ASSERT_TRUE(session.SetInputs({batch.data()}, batch.size() * sizeof(float)));
+  EXPECT_EQ(api.open_requests(session.handle(), 17, err, sizeof(err)), DLI_ERROR);
+  EXPECT_STREQ(err, "17 requests asked; testing holds at most 16");
+  ASSERT_EQ(api.open_requests(session.handle(), 2, err, sizeof(err)), DLI_OK) << err;
+  EXPECT_EQ(api.start_request(session.handle(), 0, err, sizeof(err)), DLI_ERROR);
+  EXPECT_STREQ(err, "request slot 0 started before bind");
+  EXPECT_EQ(api.bind_request(session.handle(), 2, 0, err, sizeof(err)), DLI_ERROR);
+  EXPECT_STREQ(err, "request slot 2 does not exist; 2 were opened");
+  EXPECT_EQ(api.wait_request(session.handle(), &slot, err, sizeof(err)), DLI_ERROR);
+  EXPECT_STREQ(err, "wait_request() called with no request started");
+  EXPECT_EQ(slot, static_cast<size_t>(-1));
+  ASSERT_EQ(api.bind_request(session.handle(), 1, 0, err, sizeof(err)), DLI_OK) << err;
+  ASSERT_EQ(api.start_request(session.handle(), 1, err, sizeof(err)), DLI_OK) << err;
+  EXPECT_EQ(api.bind_request(session.handle(), 1, 0, err, sizeof(err)), DLI_ERROR);
+  EXPECT_STREQ(err, "request slot 1 is still running");
+  ASSERT_EQ(api.wait_request(session.handle(), &slot, err, sizeof(err)), DLI_OK) << err;
+  EXPECT_EQ(slot, 1u);
+}
+
 }  // namespace
 }  // namespace dli::testing

@@ -85,6 +85,18 @@ TEST(TensorFlowBackend, RejectsBadInput) {
             std::string::npos);
 }
 
+TEST(TensorFlowBackend, ThroughputModeRunsConcurrentSessionRuns) {
+  const dli_backend& api = TestBackend();
+  EXPECT_NE(api.infer_request, nullptr);
+  EXPECT_EQ(api.start_request, nullptr);
+  ExpectRequestsComplete(api, Tiny().Request(1), 4, 40);
+  ExpectRequestsComplete(api, Tiny().Request(2), 2, 10);
+}
+
+TEST(TensorFlowBackend, ThroughputModeOnMobileNetV2) {
+  ExpectRequestsCompleteOnMobileNetV2(TestBackend(), "tensorflow", 2, 20);
+}
+
 TEST(TensorFlowBackend, MobileNetV2AgreesWithReferenceAtBatch1) {
   ExpectAgreesWithCheckSet(TestBackend(), "tensorflow", 1, 1e-3f);
 }

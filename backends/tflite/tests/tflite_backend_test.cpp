@@ -37,8 +37,20 @@ TEST(TfliteBackend, RingBufferBatchesAreBoundInTurn) {
   ExpectRingBufferBatchesBoundInTurn(TestBackend(), Tiny());
 }
 
-TEST(TfliteBackend, CallsFromAnotherThreadAreRefused) {
-  ExpectCallsFromAnotherThreadAreRefused(TestBackend(), Tiny());
+TEST(TfliteBackend, CallsFromAnotherThreadWork) {
+  ExpectCallsFromAnotherThreadWork(TestBackend(), Tiny());
+}
+
+TEST(TfliteBackend, ThroughputModeRunsConcurrentRequestsOnOneSession) {
+  const dli_backend& api = TestBackend();
+  EXPECT_NE(api.infer_request, nullptr);
+  EXPECT_EQ(api.start_request, nullptr);
+  ExpectRequestsComplete(api, Tiny().Request(1), 4, 40);
+  ExpectRequestsComplete(api, Tiny().Request(2), 2, 10);
+}
+
+TEST(TfliteBackend, ThroughputModeOnMobileNetV2) {
+  ExpectRequestsCompleteOnMobileNetV2(TestBackend(), "tflite", 2, 20);
 }
 
 TEST(TfliteBackend, MobileNetV2MatchesPyTorchOnRealPhotos) {

@@ -29,6 +29,10 @@ struct Backend {
   static constexpr const char* kName = Traits::kName;
   static constexpr const char* kDisplayName = Traits::kDisplayName;
   static constexpr const char* kModelFormats = Traits::kModelFormats;
+  // Throughput mode: one callable per slot from the module's open_requests,
+  // run from a thread per slot (python_bridge.h).
+  static constexpr unsigned kRequestCalls = sdk::kConcurrentRequests;
+  static constexpr size_t kMaxRequests = 0;
   static constexpr BackendConfig kConfig{Traits::kName, DLI_PYTHON_VENV_NAME, Traits::kDevices,
                                          Traits::kPrecisions};
 

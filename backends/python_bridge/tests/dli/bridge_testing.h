@@ -83,21 +83,18 @@ inline void ExpectBridgeOverheadBelowOnePercent(const dli_backend& api,
   EXPECT_LT(overhead, latency / 100) << api.notes();
 }
 
-// The thread that started Python keeps the GIL: a call from another thread
-// is refused with a message instead of deadlocking.
-inline void ExpectCallsFromAnotherThreadAreRefused(const dli_backend& api, const TinyModel& tiny) {
+// No thread keeps the GIL between calls: a session opened on one thread
+// runs on another (as the request threads of throughput mode do) and back.
+inline void ExpectCallsFromAnotherThreadWork(const dli_backend& api, const TinyModel& tiny) {
   const FloatArray input = tiny.Input();
   BackendSession session(api, tiny.Request(1));
   ASSERT_TRUE(session.ok()) << session.error();
   ASSERT_TRUE(session.Run({input.Slice(0, 1)}).has_value()) << session.error();
   char err[512] = {};
-  int status = DLI_OK;
+  int status = DLI_ERROR;
   std::thread other([&] { status = api.infer(session.handle(), err, sizeof(err)); });
   other.join();
-  EXPECT_EQ(status, DLI_ERROR);
-  EXPECT_NE(std::string(err).find("thread other than the one that started Python"),
-            std::string::npos)
-      << err;
+  EXPECT_EQ(status, DLI_OK) << err;
   EXPECT_TRUE(session.Run({input.Slice(0, 1)}).has_value()) << session.error();
 }
 

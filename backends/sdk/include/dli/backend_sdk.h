@@ -24,6 +24,9 @@
 //     static const char* Notes();
 //     static const dli_param_info* Params(size_t* n);
 //     static std::unique_ptr<dli::sdk::Session> Open(const dli::sdk::Spec&);
+//     // Optional, for throughput mode on one session (see Session below):
+//     static constexpr unsigned kRequestCalls = dli::sdk::kAsyncRequests;
+//     static constexpr size_t kMaxRequests = 0;  // 0 = no limit
 //   };
 //   DLI_DEFINE_BACKEND(MyBackend)
 #ifndef DLI_BACKEND_SDK_H
@@ -37,6 +40,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -52,6 +56,7 @@ struct Spec {
   std::string device;
   std::string precision;
   int batch = 1;
+  int requests = 0;  // 0 in latency mode, else the requests kept in flight
   std::map<std::string, std::string> params;
 
   // The value the user set, or `fallback` when the key is absent or empty
@@ -98,6 +103,41 @@ class Session {
   // Only after a successful Infer since the last Bind; n_values is the
   // element count of OutputInfo().
   virtual void ReadOutput(float* dst, size_t n_values) = 0;
+
+  // Request slots (backend_abi.h, "Request slots"), used only when the
+  // Backend declares kRequestCalls: kConcurrentRequests needs OpenRequests,
+  // BindRequest and InferRequest, kAsyncRequests OpenRequests, BindRequest,
+  // StartRequest and WaitRequest. The adapter checks slot numbers, batch
+  // indices and the order of calls per slot before they arrive here.
+  //
+  // After SetInputs; n >= 1 slots, replacing earlier ones.
+  virtual void OpenRequests(size_t /*n*/) { Unsupported("open_requests"); }
+  virtual void BindRequest(size_t /*slot*/, size_t /*index*/) { Unsupported("bind_request"); }
+  // Called for distinct slots from several threads at once.
+  virtual void InferRequest(size_t /*slot*/) { Unsupported("infer_request"); }
+  virtual void StartRequest(size_t /*slot*/) { Unsupported("start_request"); }
+  // Blocks until one started request finishes and returns its slot; throws
+  // RequestFailed for a request that failed.
+  virtual size_t WaitRequest() {
+    Unsupported("wait_request");
+    return 0;
+  }
+
+ private:
+  [[noreturn]] static void Unsupported(const char* call) {
+    throw std::logic_error(std::string(call) + "() is not implemented by this backend");
+  }
+};
+
+// Which request calls a Backend's kRequestCalls declares (bit flags).
+constexpr unsigned kConcurrentRequests = 1;
+constexpr unsigned kAsyncRequests = 2;
+
+// Thrown by WaitRequest for a request that finished with an error.
+struct RequestFailed : std::runtime_error {
+  RequestFailed(size_t failed_slot, const std::string& message)
+      : std::runtime_error(message), slot(failed_slot) {}
+  size_t slot;
 };
 
 // Builds a dli_tensor_info from a name, dtype, layout and shape.
@@ -166,7 +206,27 @@ struct SessionState {
                                " values; caller expected " + std::to_string(n_values));
   }
 
+  // Request slots: each is idle, bound (a batch set, may start) or busy.
+  enum class Slot { kIdle, kBound, kBusy };
+  Slot& IdleSlot(size_t slot) {
+    if (slot >= slots.size())
+      throw std::runtime_error("request slot " + std::to_string(slot) + " does not exist; " +
+                               std::to_string(slots.size()) + " were opened");
+    if (slots[slot] == Slot::kBusy)
+      throw std::runtime_error("request slot " + std::to_string(slot) + " is still running");
+    return slots[slot];
+  }
+  Slot& BoundSlot(size_t slot) {
+    Slot& state = IdleSlot(slot);
+    if (state != Slot::kBound)
+      throw std::runtime_error("request slot " + std::to_string(slot) + " started before bind");
+    return state;
+  }
+
   std::unique_ptr<Session> session;
+  // Set only by the thread that owns the slot at the time (the caller's
+  // handoff between threads orders these writes).
+  std::vector<Slot> slots;
   size_t n_batches = 0;      // of the last successful SetInputs
   bool bound = false;        // a successful Bind since then
   bool inferred = false;     // a successful Infer since the last Bind
@@ -197,6 +257,17 @@ int Guard(char* err, size_t err_size, F&& body) noexcept {
 template <typename Backend>
 void CheckSpec(const Spec& spec);
 
+template <typename Backend, typename = void>
+struct RequestTraits {
+  static constexpr unsigned kCalls = 0;
+  static constexpr size_t kMax = 0;
+};
+template <typename Backend>
+struct RequestTraits<Backend, std::void_t<decltype(Backend::kRequestCalls)>> {
+  static constexpr unsigned kCalls = Backend::kRequestCalls;
+  static constexpr size_t kMax = Backend::kMaxRequests;
+};
+
 template <typename Backend>
 struct BackendTable {
   static SessionState& State(dli_session* s) { return *reinterpret_cast<SessionState*>(s); }
@@ -212,6 +283,7 @@ struct BackendTable {
       spec.device = c->device ? c->device : "CPU";
       spec.precision = c->precision ? c->precision : "FP32";
       spec.batch = c->batch;
+      spec.requests = c->requests;
       for (size_t i = 0; i < c->n_params; ++i) spec.params[c->params[i].key] = c->params[i].value;
       CheckSpec<Backend>(spec);
       auto state = std::make_unique<SessionState>(Backend::Open(spec));
@@ -256,6 +328,75 @@ struct BackendTable {
       state.session->ReadOutput(dst, values);
     });
   }
+  static int OpenRequests(dli_session* s, size_t count, char* err, size_t n) {
+    return Guard(err, n, [&] {
+      SessionState& state = State(s);
+      if (state.n_batches == 0)
+        throw std::runtime_error("open_requests() called before set_inputs()");
+      if (count == 0) throw std::runtime_error("open_requests() needs at least one slot");
+      const size_t max = RequestTraits<Backend>::kMax;
+      if (max > 0 && count > max)
+        throw std::runtime_error(std::to_string(count) + " requests asked; " + Backend::kName +
+                                 " holds at most " + std::to_string(max));
+      for (SessionState::Slot slot : state.slots)
+        if (slot == SessionState::Slot::kBusy)
+          throw std::runtime_error("open_requests() called while requests run");
+      state.slots.clear();
+      state.session->OpenRequests(count);
+      state.slots.assign(count, SessionState::Slot::kIdle);
+    });
+  }
+  static int BindRequest(dli_session* s, size_t slot, size_t index, char* err, size_t n) {
+    return Guard(err, n, [&] {
+      SessionState& state = State(s);
+      SessionState::Slot& slot_state = state.IdleSlot(slot);
+      state.BeginBind(index);
+      slot_state = SessionState::Slot::kIdle;
+      state.session->BindRequest(slot, index);
+      slot_state = SessionState::Slot::kBound;
+    });
+  }
+  static int InferRequest(dli_session* s, size_t slot, char* err, size_t n) {
+    return Guard(err, n, [&] {
+      SessionState& state = State(s);
+      state.BoundSlot(slot);
+      state.session->InferRequest(slot);
+    });
+  }
+  static int StartRequest(dli_session* s, size_t slot, char* err, size_t n) {
+    return Guard(err, n, [&] {
+      SessionState& state = State(s);
+      SessionState::Slot& slot_state = state.BoundSlot(slot);
+      state.session->StartRequest(slot);
+      slot_state = SessionState::Slot::kBusy;
+    });
+  }
+  static int WaitRequest(dli_session* s, size_t* slot, char* err, size_t n) {
+    *slot = static_cast<size_t>(-1);
+    return Guard(err, n, [&] {
+      SessionState& state = State(s);
+      bool any_busy = false;
+      for (SessionState::Slot one : state.slots)
+        any_busy = any_busy || one == SessionState::Slot::kBusy;
+      if (!any_busy) throw std::runtime_error("wait_request() called with no request started");
+      size_t done = 0;
+      try {
+        done = state.session->WaitRequest();
+      } catch (const RequestFailed& failed) {
+        if (failed.slot < state.slots.size()) {
+          state.slots[failed.slot] = SessionState::Slot::kIdle;
+          *slot = failed.slot;
+        }
+        throw;
+      }
+      if (done >= state.slots.size() || state.slots[done] != SessionState::Slot::kBusy)
+        throw std::runtime_error("the backend reported request slot " + std::to_string(done) +
+                                 ", which was not running");
+      // Still bound: the slot may run the same batch again.
+      state.slots[done] = SessionState::Slot::kBound;
+      *slot = done;
+    });
+  }
   static void Close(dli_session* s) noexcept {
     try {
       delete &State(s);
@@ -284,6 +425,17 @@ struct BackendTable {
       p.infer = &Infer;
       p.read_output = &ReadOutput;
       p.close = &Close;
+      constexpr unsigned calls = RequestTraits<Backend>::kCalls;
+      p.max_requests = RequestTraits<Backend>::kMax;
+      if (calls != 0) {
+        p.open_requests = &OpenRequests;
+        p.bind_request = &BindRequest;
+      }
+      if (calls & kConcurrentRequests) p.infer_request = &InferRequest;
+      if (calls & kAsyncRequests) {
+        p.start_request = &StartRequest;
+        p.wait_request = &WaitRequest;
+      }
       return p;
     }();
     return &table;

@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +26,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -175,6 +178,7 @@ struct OpenRequest {
   std::string model_path, weights_path;
   std::string device = "CPU", precision = "FP32";
   int batch = 1;
+  int requests = 0;  // > 0 opens the session for throughput mode
   std::vector<std::pair<std::string, std::string>> params;
 };
 
@@ -190,6 +194,7 @@ class BackendSession {
     spec.device = request.device.c_str();
     spec.precision = request.precision.c_str();
     spec.batch = request.batch;
+    spec.requests = request.requests;
     spec.params = kv.data();
     spec.n_params = kv.size();
     if (api_.open(&spec, &session_, err_, sizeof(err_)) != DLI_OK) {
@@ -612,6 +617,96 @@ inline void ExpectCommonInputErrors(const dli_backend& api, const OpenRequest& v
 
   ExpectParamTableEnforced(api, valid);
   ExpectCallOrderAndSizesChecked(api, valid);
+}
+
+// Throughput mode through the backend's own request calls: a session opened
+// for `requests` requests in flight runs `total` requests (a multiple of
+// `requests`) over two ring-buffer batches of zeros, with its asynchronous
+// pair when it has one, else with a thread per slot around infer_request.
+// Every request completes exactly once and the window is timed; the rate is
+// printed.
+inline void ExpectRequestsComplete(const dli_backend& api, OpenRequest request, size_t requests,
+                                   size_t total) {
+  ASSERT_NE(api.open_requests, nullptr) << api.name << " has no request calls";
+  ASSERT_EQ(total % requests, 0u);
+  request.requests = static_cast<int>(requests);
+  BackendSession session(api, request);
+  ASSERT_TRUE(session.ok()) << session.error();
+  const dli_tensor_info input = session.Input();
+  size_t values = 1;
+  for (int i = 0; i < input.rank; ++i) values *= static_cast<size_t>(input.shape[i]);
+  const std::vector<unsigned char> zeros(values * (input.dtype == DLI_DTYPE_F32 ? 4 : 1));
+  ASSERT_TRUE(session.SetInputs({zeros.data(), zeros.data()}, zeros.size())) << session.error();
+  char err[2048] = {};
+  dli_session* s = session.handle();
+  ASSERT_EQ(api.open_requests(s, requests, err, sizeof(err)), DLI_OK) << err;
+  std::vector<size_t> per_slot(requests, 0);
+  const auto start = std::chrono::steady_clock::now();
+  size_t completed = 0;
+  if (api.start_request != nullptr && api.wait_request != nullptr) {
+    size_t started = 0;
+    std::vector<bool> running(requests, false);
+    for (size_t slot = 0; slot < requests; ++slot, ++started) {
+      ASSERT_EQ(api.bind_request(s, slot, started % 2, err, sizeof(err)), DLI_OK) << err;
+      ASSERT_EQ(api.start_request(s, slot, err, sizeof(err)), DLI_OK) << err;
+      running[slot] = true;
+    }
+    while (completed < total) {
+      size_t slot = 0;
+      ASSERT_EQ(api.wait_request(s, &slot, err, sizeof(err)), DLI_OK) << err;
+      ASSERT_LT(slot, requests);
+      ASSERT_TRUE(running[slot]) << "slot " << slot << " reported twice";
+      running[slot] = false;
+      ++per_slot[slot];
+      ++completed;
+      if (started < total) {
+        ASSERT_EQ(api.bind_request(s, slot, started % 2, err, sizeof(err)), DLI_OK) << err;
+        ASSERT_EQ(api.start_request(s, slot, err, sizeof(err)), DLI_OK) << err;
+        running[slot] = true;
+        ++started;
+      }
+    }
+  } else {
+    ASSERT_NE(api.infer_request, nullptr);
+    std::atomic<size_t> failures{0};
+    std::vector<std::thread> threads;
+    for (size_t slot = 0; slot < requests; ++slot)
+      threads.emplace_back([&, slot] {
+        char thread_err[2048] = {};
+        for (size_t i = 0; i < total / requests; ++i) {
+          if (api.bind_request(s, slot, i % 2, thread_err, sizeof(thread_err)) != DLI_OK ||
+              api.infer_request(s, slot, thread_err, sizeof(thread_err)) != DLI_OK) {
+            ++failures;
+            return;
+          }
+          ++per_slot[slot];
+        }
+      });
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(failures.load(), 0u);
+    for (size_t n : per_slot) completed += n;
+  }
+  const double window_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(completed, total);
+  for (size_t slot = 0; slot < requests; ++slot) EXPECT_GT(per_slot[slot], 0u) << "slot " << slot;
+  EXPECT_GT(window_s, 0);
+  std::printf("%s: %zu requests on %zu slots in %.3f s: %.1f requests/s\n", api.name, completed,
+              requests, window_s, completed / window_s);
+}
+
+// ExpectRequestsComplete on MobileNetV2 as prepared for `framework` (FP32,
+// batch 1); skips with the reason when it is not prepared.
+inline void ExpectRequestsCompleteOnMobileNetV2(const dli_backend& api,
+                                                const std::string& framework, size_t requests,
+                                                size_t total) {
+  const std::filesystem::path models_dir = RequiredEnv("DLI_MODELS_DIR");
+  const auto format = FindPreparedFormat(models_dir, "mobilenet_v2", framework, "FP32");
+  if (!format) GTEST_SKIP() << "mobilenet_v2 is not prepared for " << framework << " FP32";
+  OpenRequest request;
+  request.model_path = format->path;
+  request.weights_path = format->weights;
+  ExpectRequestsComplete(api, request, requests, total);
 }
 
 }  // namespace dli::testing

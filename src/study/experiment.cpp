@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/model.h"
 #include "core/text.h"
+#include "core/throughput.h"
 #include "core/yaml_reader.h"
 
 namespace fs = std::filesystem;
@@ -300,6 +301,8 @@ std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
                 p.measure = measure;
                 std::string why = skip;
                 if (why.empty() && IsThroughput(p)) why = ThroughputRefusal(info);
+                if (why.empty() && IsThroughput(p))
+                  why = ValidateRequestCount(p.measure.requests, info.max_requests);
                 performance.push_back({"performance", p, why});
               }
         }

@@ -78,7 +78,13 @@ Space LaunchSpace(const BackendInfo& info, const SpaceRequest& request) {
   if (throughput) {
     if (request.requests.empty()) throw UsageError("nothing to tune: no request count");
     Axis requests{"requests", {}, IndexOf(request.requests, size_t{1})};
-    for (size_t r : request.requests) requests.values.push_back(std::to_string(r));
+    for (size_t r : request.requests) {
+      // More requests than the backend holds would only fail.
+      if (info.max_requests > 0 && r > info.max_requests)
+        throw UsageError(info.name + " holds at most " + std::to_string(info.max_requests) +
+                         " requests in flight; cannot tune requests=" + std::to_string(r));
+      requests.values.push_back(std::to_string(r));
+    }
     const std::string latency_requests = requests.values[requests.default_index];
     space.admissible = [latency_requests](const Config& c) {
       return ConfigValue(c, "mode") == kThroughputMode ||

@@ -140,13 +140,16 @@ TEST_F(ExperimentFile, ModesAndRequestsAxes) {
   BackendInfo bridged = Fast();
   bridged.name = "bridged";
   bridged.notes = "python bridge no-op call: 1 us";
-  const std::vector<PlannedPoint> plan =
-      PlanExperiment(e, {{"fast", Fast()}, {"bridged", bridged}});
+  BackendInfo fast = Fast();
+  fast.max_requests = 2;
+  const std::vector<PlannedPoint> plan = PlanExperiment(e, {{"fast", fast}, {"bridged", bridged}});
   // Per framework: one latency point, three throughput points.
   ASSERT_EQ(plan.size(), 8u);
   EXPECT_EQ(MeasureModeText(plan[0].spec), "latency");
   EXPECT_EQ(MeasureModeText(plan[3].spec), "throughput x4");
-  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(plan[i].skip_reason, "") << i;
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(plan[i].skip_reason, "") << i;
+  // More requests than the backend holds: skipped with the reason.
+  EXPECT_NE(plan[3].skip_reason.find("at most 2"), std::string::npos) << plan[3].skip_reason;
   EXPECT_EQ(plan[4].skip_reason, "");  // latency mode on one thread is fine
   EXPECT_NE(plan[5].skip_reason.find("calls from one thread only"), std::string::npos);
   EXPECT_NE(ErrorOf("models: [m]\nframeworks: [fast]\nrequests: [2]\n")

@@ -29,4 +29,10 @@ dli_venv tensorflow -- \
   psutil==5.9.5 \
   ai-edge-quantizer==0.10.0 immutabledict==4.3.1 litert-lm-builder==0.18.1 \
   scipy==1.13.1
-dli_pip_nodeps tensorflow tf-keras==2.21.0 onnx2tf==1.29.24
+# tf2onnx 1.17.0 converts an imported SavedModel or .tflite to the ONNX hub
+# (python/dli_models/convert_source.py). It pins protobuf~=3.20, which
+# TensorFlow 2.21 and onnx 1.19 are far past; its real imports (numpy, onnx,
+# protobuf, flatbuffers, requests) are all here, and it converts and checks
+# with the versions above (docs/MODELS.md), so it goes in without
+# dependencies too.
+dli_pip_nodeps tensorflow tf-keras==2.21.0 onnx2tf==1.29.24 tf2onnx==1.17.0

@@ -151,7 +151,8 @@ def mxnet_export(symbol: Path, params: Path, given: list, out: Path) -> dict:
                              + first_line(str(error) or type(error).__name__)
                              ) from None
     name, inputs = check_inputs(out)
-    block = mxnet.gluon.SymbolBlock.imports(str(symbol), [data[0]], str(params))
+    block = mxnet.gluon.SymbolBlock.imports(str(symbol), [data[0]],
+                                            str(params))
     source_outputs = [block(mxnet.nd.array(batch)).asnumpy()
                       for batch in inputs]
     evaluator = ReferenceEvaluator(str(out))

@@ -118,7 +118,8 @@ def mxnet_pair(path: Path) -> Dict[str, Path]:
                 f"{prefix}-NNNN.params beside it")
         return {"file": path, "params": params[-1]}
     stem = path.name[:-len(".params")]
-    prefix = stem.rsplit("-", 1)[0] if stem.rsplit("-", 1)[-1].isdigit() else stem
+    head, _, epoch = stem.rpartition("-")
+    prefix = head if head and epoch.isdigit() else stem
     symbol = path.parent / f"{prefix}-symbol.json"
     if not symbol.is_file():
         raise common.UsageError(f"{path}: MXNet parameters need their graph "
@@ -134,9 +135,11 @@ def convert_source(fmt: str, files: Dict[str, Path], given: List[dict],
     python = common.interpreter_path(CONVERTER_VENVS[fmt])
     if not python.exists():
         raise common.StepError(f"{python} is missing: run scripts/setup.sh")
-    arguments = ([str(files["file"])] if fmt == "openvino_ir" else
-                 [str(files["file"]), str(files["params"]), json.dumps(given),
-                  str(hub)] if fmt == "mxnet" else [str(files["file"]), str(hub)])
+    arguments = [str(files["file"])]
+    if fmt == "mxnet":
+        arguments += [str(files["params"]), json.dumps(given), str(hub)]
+    elif fmt != "openvino_ir":
+        arguments.append(str(hub))
     result = subprocess.run(
         [str(python), "-m", "dli_models.convert_source", fmt, *arguments],
         capture_output=True, text=True,
@@ -403,7 +406,8 @@ def fan_out(context: common.Context) -> int:
     steps = {name: step for name, step in all_steps.items()
              if step.serves(common.IMPORTED) and not step.optional}
     order = prepare.run_order(steps, list(steps), common.IMPORTED)
-    from_ir = common.read_model_json(context)["source"]["format"] == "openvino_ir"
+    source = common.read_model_json(context)["source"]
+    from_ir = source["format"] == "openvino_ir"
     if from_ir:  # the IR is the only format: nothing converts from it
         skipped = [step for step in order if step.formats
                    and step.name not in (IR_STEP, "source_export")]

@@ -53,9 +53,10 @@ def run_in(venv: str, code: str, *arguments) -> None:
 
 
 def has_tf2onnx() -> bool:
-    site = common.interpreter_path("tensorflow")
-    return site.exists() and subprocess.run(
-        [str(site), "-c", "import tf2onnx"], capture_output=True).returncode == 0
+    python = common.interpreter_path("tensorflow")
+    return python.exists() and subprocess.run(
+        [str(python), "-c", "import tf2onnx"],
+        capture_output=True).returncode == 0
 
 
 def frameworks(metadata: dict) -> set:
@@ -140,7 +141,8 @@ class ImportFormatsTest(unittest.TestCase):
     def test_mxnet_symbol_and_params(self):
         metadata = self.assert_converted("mx", "mxnet",
                                          "mxnet.onnx.export_model", 2)
-        self.assertEqual(metadata["source"]["file"], "source/gluon-symbol.json")
+        self.assertEqual(metadata["source"]["file"],
+                         "source/gluon-symbol.json")
         self.assertEqual(metadata["source"]["params"],
                          "source/gluon-0000.params")
 
@@ -150,8 +152,8 @@ class ImportFormatsTest(unittest.TestCase):
         (entry,) = metadata["formats"]
         self.assertEqual((entry["id"], entry["frameworks"]),
                          ("openvino-ir-fp32", ["openvino"]))
-        self.assertEqual(entry["sanity"], {"inputs": 2, "output_shape": [2, 10],
-                                           "finite": True})
+        self.assertEqual(entry["sanity"], {
+            "inputs": 2, "output_shape": [2, 10], "finite": True})
         statuses = {c["status"] for c in metadata["conversions"]
                     if c["step"] != "source_ir"}
         self.assertEqual(statuses, {"unsupported"})

@@ -24,7 +24,8 @@ def is_ir(context: common.Context) -> bool:
 def _outputs(context: common.Context):
     if not is_ir(context):
         return []
-    return [context.model_dir / openvino_ir.ir_file(context.model, "FP32", ".xml"),
+    xml = openvino_ir.ir_file(context.model, "FP32", ".xml")
+    return [context.model_dir / xml,
             context.model_dir / "reference" / "check_logits.npy"]
 
 

@@ -49,9 +49,10 @@ int RunModels(int argc, char** argv) {
           "): its\npretrained weights exported to ONNX and converted to each framework's format "
           "with\nthat framework's own tools, plus models/<name>/model.json. Idempotent: finished\n"
           "steps are skipped unless --force.\n"
-          "import takes a user's ONNX or TorchScript model, converts it to every framework's\n"
-          "format the same way and checks each against the file; a failed conversion is\n"
-          "recorded, not fatal.\n"
+          "import takes a user's model (ONNX, TorchScript .pt, SavedModel folder, .tflite,\n"
+          "MXNet -symbol.json + .params, OpenVINO .xml + .bin), converts it to every\n"
+          "framework's format the same way through ONNX (an OpenVINO IR stays OpenVINO's only)\n"
+          "and checks each against the file; a failed conversion is recorded, not fatal.\n"
           "list and show print the models and each one's format x framework matrix.",
       {{"model", "NAME", "model to prepare (default mobilenet_v2)"},
        {"steps", "LIST", "only these steps (comma-separated; see --list)"},

@@ -39,11 +39,14 @@ SPEC_KEYS = ("task", "preprocessing", "labels", "label_offset", "inputs",
              "weights")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 # The formats `dli models import --from` reads, by how the path ends.
-SOURCE_FORMATS = {".onnx": "onnx", ".pt": "torchscript"}
+# A TensorFlow SavedModel is a folder (with saved_model.pb); an MXNet model
+# is a -symbol.json and a .params file, an OpenVINO IR an .xml and a .bin,
+# named by either file.
+SOURCE_FORMATS = {".onnx": "onnx", ".pt": "torchscript", ".tflite": "tflite",
+                  "-symbol.json": "mxnet", ".params": "mxnet",
+                  ".xml": "openvino_ir"}
 NOT_YET = {".pth": "a PyTorch checkpoint (script or trace the model and "
-                   "torch.jit.save it as .pt, or export ONNX)",
-           ".tflite": "TFLite", ".xml": "OpenVINO IR",
-           "-symbol.json": "MXNet symbol", ".params": "MXNet params"}
+                   "torch.jit.save it as .pt, or export ONNX)"}
 
 
 def preprocessing_for(value: str, base: Path = Path.cwd()) -> Tuple[str, Optional[dict]]:
@@ -147,7 +150,8 @@ def matrix(model_json: dict) -> List[dict]:
                      "reason": entry.get("reason", ""),
                      "converter": entry.get("converter", ""),
                      "converter_version": entry.get("converter_version", ""),
-                     "parity": entry.get("parity")})
+                     "parity": entry.get("parity"),
+                     "sanity": entry.get("sanity")})
     for conversion in model_json.get("conversions", []):
         if conversion["status"] != "ok":
             rows.append({"id": conversion["step"], "format":
@@ -157,5 +161,6 @@ def matrix(model_json: dict) -> List[dict]:
                          "status": conversion["status"],
                          "reason": conversion.get("reason", ""),
                          "converter": conversion.get("converter", ""),
-                         "converter_version": "", "parity": None})
+                         "converter_version": "", "parity": None,
+                         "sanity": None})
     return rows

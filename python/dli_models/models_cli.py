@@ -13,6 +13,7 @@ left in the models folder).
 """
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Optional, Tuple
 
 if __package__ in (None, ""):  # run as a script: make dli_models importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,6 +29,13 @@ if __package__ in (None, ""):  # run as a script: make dli_models importable
 from dli_models import common, description, prepare  # noqa: E402
 
 INSPECT_VENV = "onnxruntime"  # onnx; TorchScript is read by Debian's torch
+# The sources converted to the ONNX hub at import (convert_source.py), and
+# the venv that runs each converter; an IR is read in OpenVINO's.
+CONVERTER_VENVS = {"tensorflow": "tensorflow", "tflite": "tensorflow",
+                   "mxnet": "mxnet", "openvino_ir": "openvino"}
+IR_STEP = "source_ir"
+NO_ROUTE_FROM_IR = ("no converter from OpenVINO IR to ONNX exists (OpenVINO "
+                    "reads IR, nothing here writes another format from it)")
 
 
 class Parser(argparse.ArgumentParser):
@@ -64,19 +72,28 @@ def parser() -> argparse.ArgumentParser:
 
 # ----------------------------------------------------------------- import
 
-def source_format(path: Path) -> str:
+def source_format(path: Path) -> Tuple[str, Dict[str, Path]]:
+    """The format of --from PATH and its files: `file` (what PATH names, or
+    the symbol of an MXNet pair) and the companion `params` / `weights`."""
     if path.is_dir():
         if (path / "saved_model.pb").exists():
-            raise common.UsageError(f"{path}: importing a TensorFlow "
-                                    "SavedModel is not supported yet; export "
-                                    "it to ONNX (tf2onnx) and import that")
+            return "tensorflow", {"file": path}
         raise common.UsageError(f"{path} is a folder but no TensorFlow "
                                 "SavedModel (no saved_model.pb in it)")
     if not path.is_file():
         raise common.UsageError(f"--from {path}: no such file")
     for suffix, fmt in description.SOURCE_FORMATS.items():
         if path.name.endswith(suffix):
-            return fmt
+            if fmt == "mxnet":
+                return fmt, mxnet_pair(path)
+            if fmt == "openvino_ir":
+                weights = path.with_suffix(".bin")
+                if not weights.is_file():
+                    raise common.UsageError(
+                        f"{path}: an OpenVINO IR needs its weights "
+                        f"{weights.name} beside it")
+                return fmt, {"file": path, "weights": weights}
+            return fmt, {"file": path}
     for suffix, what in description.NOT_YET.items():
         if path.name.endswith(suffix):
             raise common.UsageError(f"{path}: importing {what} is not "
@@ -85,6 +102,55 @@ def source_format(path: Path) -> str:
     raise common.UsageError(
         f"{path}: unknown model file extension; known: "
         f"{', '.join(description.SOURCE_FORMATS)}")
+
+
+def mxnet_pair(path: Path) -> Dict[str, Path]:
+    """PREFIX-symbol.json and PREFIX-EPOCH.params (what HybridBlock.export
+    writes) or PREFIX.params, from either file."""
+    if path.name.endswith("-symbol.json"):
+        prefix = path.name[:-len("-symbol.json")]
+        params = sorted(path.parent.glob(f"{prefix}-[0-9]*.params")) or [
+            candidate for candidate in [path.parent / f"{prefix}.params"]
+            if candidate.is_file()]
+        if not params:
+            raise common.UsageError(
+                f"{path}: an MXNet symbol needs its parameters "
+                f"{prefix}-NNNN.params beside it")
+        return {"file": path, "params": params[-1]}
+    stem = path.name[:-len(".params")]
+    head, _, epoch = stem.rpartition("-")
+    prefix = head if head and epoch.isdigit() else stem
+    symbol = path.parent / f"{prefix}-symbol.json"
+    if not symbol.is_file():
+        raise common.UsageError(f"{path}: MXNet parameters need their graph "
+                                f"{symbol.name} beside them")
+    return {"file": symbol, "params": path}
+
+
+def convert_source(fmt: str, files: Dict[str, Path], given: List[dict],
+                   hub: Path) -> dict:
+    """Runs convert_source.py in the converter's venv: the ONNX hub of a
+    SavedModel, .tflite or MXNet source (its converter, version and check),
+    or what an IR declares."""
+    python = common.interpreter_path(CONVERTER_VENVS[fmt])
+    if not python.exists():
+        raise common.StepError(f"{python} is missing: run scripts/setup.sh")
+    arguments = [str(files["file"])]
+    if fmt == "mxnet":
+        arguments += [str(files["params"]), json.dumps(given), str(hub)]
+    elif fmt != "openvino_ir":
+        arguments.append(str(hub))
+    result = subprocess.run(
+        [str(python), "-m", "dli_models.convert_source", fmt, *arguments],
+        capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=str(common.PYTHON_ROOT),
+                 TF_CPP_MIN_LOG_LEVEL="3"))
+    last = (result.stderr.strip().splitlines() or ["?"])[-1]
+    if result.returncode == 2:
+        raise common.UsageError(last)
+    if result.returncode != 0:
+        raise common.StepError(f"cannot convert {files['file']}: {last}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def inspect_source(path: Path, fmt: str, given: List[dict]) -> dict:
@@ -186,7 +252,7 @@ def build_model_json(args, spec: dict, source: Path, fmt: str,
         "schema": common.MODEL_SCHEMA, "name": args.name, "task": task,
         "origin": common.IMPORTED,
         "source": {"format": fmt, "file": f"source/{source.name}",
-                   "sha256": common.sha256_file(source),
+                   "sha256": source_sha256(source),
                    "imported_from": str(source.resolve())},
         "weights": option("weights", None) or "as imported (origin not "
                                                "declared)",
@@ -195,7 +261,7 @@ def build_model_json(args, spec: dict, source: Path, fmt: str,
                    "dtype": output["dtype"], "label_offset": label_offset},
         "formats": [],
     }
-    if inspected["opset"]:
+    if inspected["opset"] and fmt == "onnx":
         metadata["source"]["opset"] = inspected["opset"]
     preprocessing = option("preprocessing", args.preprocessing)
     if isinstance(preprocessing, dict):
@@ -217,6 +283,18 @@ def build_model_json(args, spec: dict, source: Path, fmt: str,
                 f"{label_offset}: expected {classes - label_offset}")
         metadata["labels"] = common.LABELS_FILE
     return metadata
+
+
+def source_sha256(path: Path) -> str:
+    """A file's sha256, or a SavedModel folder's: over its files' relative
+    paths and sha256s, in order."""
+    if not path.is_dir():
+        return common.sha256_file(path)
+    digest = hashlib.sha256()
+    for file in sorted(item for item in path.rglob("*") if item.is_file()):
+        digest.update(str(file.relative_to(path)).encode() + b"\0")
+        digest.update(bytes.fromhex(common.sha256_file(file)))
+    return digest.hexdigest()
 
 
 def read_labels(path: Path) -> List[str]:
@@ -246,11 +324,34 @@ def import_model(args) -> int:
         raise common.UsageError(f"model {args.name!r} already exists in "
                                 f"{models_dir}; --force replaces it")
     spec = description.read_spec(args.spec) if args.spec else {}
-    source = args.source
-    fmt = source_format(source)
-    metadata = build_model_json(
-        args, spec, source, fmt,
-        inspect_source(source, fmt, given_inputs(args, spec)))
+    fmt, files = source_format(args.source)
+    with tempfile.TemporaryDirectory() as converted:
+        hub = Path(converted) / "hub.onnx"
+        conversion = None
+        given = given_inputs(args, spec)
+        if fmt == "openvino_ir":
+            inspected = convert_source(fmt, files, given, hub)
+        elif fmt in CONVERTER_VENVS:
+            conversion = convert_source(fmt, files, given, hub)
+            inspected = inspect_source(hub, "onnx", given)
+        else:
+            inspected = inspect_source(files["file"], fmt, given)
+        metadata = build_model_json(args, spec, files["file"], fmt, inspected)
+        if conversion:
+            metadata["source"].update(conversion)
+        for key in ("params", "weights"):
+            if key in files:
+                metadata["source"][key] = f"source/{files[key].name}"
+        return write_import(args, spec, metadata, files,
+                            hub if conversion else None)
+
+
+def write_import(args, spec: dict, metadata: dict, files: Dict[str, Path],
+                 hub: Optional[Path]) -> int:
+    """Builds the model in a scratch folder of models/ and renames it to
+    models/NAME when every step that must work did."""
+    models_dir = args.models_dir.resolve()
+    target = models_dir / args.name
     if (metadata["task"] == "image_classification"
             and "crop" in metadata.get("preprocessing", {})
             and not (models_dir / "_datasets" / "sample" / "manifest.txt"
@@ -267,7 +368,15 @@ def import_model(args) -> int:
             (scratch / "_datasets").symlink_to(models_dir / "_datasets")
         context = common.Context(scratch, args.name)
         (context.model_dir / "source").mkdir(parents=True)
-        shutil.copyfile(source, context.model_dir / metadata["source"]["file"])
+        for path in files.values():
+            copy = context.model_dir / "source" / path.name
+            if path.is_dir():
+                shutil.copytree(path, copy)
+            else:
+                shutil.copyfile(path, copy)
+        if hub is not None:
+            common.hub_onnx(context).parent.mkdir(parents=True)
+            shutil.copyfile(hub, common.hub_onnx(context))
         if "labels" in metadata:
             labels = read_labels(Path(spec.get("labels") or args.labels))
             (context.model_dir / common.LABELS_FILE).write_text(
@@ -297,12 +406,19 @@ def fan_out(context: common.Context) -> int:
     steps = {name: step for name, step in all_steps.items()
              if step.serves(common.IMPORTED) and not step.optional}
     order = prepare.run_order(steps, list(steps), common.IMPORTED)
+    source = common.read_model_json(context)["source"]
+    from_ir = source["format"] == "openvino_ir"
+    if from_ir:  # the IR is the only format: nothing converts from it
+        skipped = [step for step in order if step.formats
+                   and step.name not in (IR_STEP, "source_export")]
+        order = [step for step in order
+                 if step.name in ("source_inputs", IR_STEP)]
     failures = {}
     prepare.prepare(context, order, set(),
                     on_failure=lambda step, reason: failures.update(
                         {step.name: reason}))
     hub = common.HUB_STEPS[common.IMPORTED]
-    for name in ("source_inputs", "source_export", hub):
+    for name in ("source_inputs", "source_export", hub, IR_STEP):
         if name in failures:
             print(f"import: the imported file cannot be run: {failures[name]}",
                   file=sys.stderr)
@@ -322,6 +438,9 @@ def fan_out(context: common.Context) -> int:
             record(conversions, step, "unsupported",
                    f"no route from ONNX to {', '.join(step.formats)} here "
                    "(it needs the model's PyTorch code)")
+    if from_ir:
+        for step in skipped:
+            record(conversions, step, "unsupported", NO_ROUTE_FROM_IR)
     metadata["conversions"] = conversions
     common.write_json_atomic(context.model_json, metadata)
     return 0
@@ -373,7 +492,10 @@ def list_models(args) -> int:
     return 0
 
 
-def parity_text(parity) -> str:
+def parity_text(parity, sanity=None) -> str:
+    if sanity:
+        return (f"sanity: finite outputs {sanity['output_shape']} on "
+                f"{sanity['inputs']} inputs (nothing to compare with)")
     if not parity:
         return "-"
     return (f"top-1 {parity['top1_equal']}/{parity['inputs']}, max diff "
@@ -390,7 +512,8 @@ def print_matrix(metadata: dict) -> None:
         for framework in row["frameworks"] or ["-"]:
             converter = " ".join(filter(None, [row["converter"],
                                                row["converter_version"]]))
-            detail = (parity_text(row["parity"]) if row["status"] == "ok"
+            detail = (parity_text(row["parity"], row.get("sanity"))
+                      if row["status"] == "ok"
                       else row["reason"])
             print(f"  {row['id']:26} {framework:12} {row['status']:11} "
                   f"{converter:32} {detail}")

@@ -22,11 +22,16 @@
 # converter's) makes the TFLite INT8/UINT8 models of dli optimize
 # (python/dli_models/tflite_quantization.py); it requires exactly the
 # ai-edge-litert above. Its other requirements are pinned beside it.
+# tf2onnx converts an imported SavedModel or .tflite to the ONNX hub
+# (python/dli_models/convert_source.py); 1.17.0 requires only numpy, onnx,
+# protobuf >= 3.20, flatbuffers and requests, all satisfied by the pins
+# here (checked: it converts and matches TensorFlow 2.21 and LiteRT on the
+# tests' models).
 dli_venv tensorflow -- \
   tensorflow-cpu==2.21.0 numpy==1.26.4 protobuf==7.36.2 \
   ai-edge-litert==2.3.0 onnxruntime==1.23.0 \
   onnx==1.19.1 onnx-graphsurgeon==0.5.8 sng4onnx==2.0.1 sne4onnx==2.0.1 \
   psutil==5.9.5 \
   ai-edge-quantizer==0.10.0 immutabledict==4.3.1 litert-lm-builder==0.18.1 \
-  scipy==1.13.1
+  scipy==1.13.1 tf2onnx==1.17.0
 dli_pip_nodeps tensorflow tf-keras==2.21.0 onnx2tf==1.29.24

@@ -3,7 +3,9 @@ check set to give the outputs every converted file is compared with.
 
 `dli models import` copies the user's file to source/; this step copies it
 to onnx/<model>.onnx unchanged (the file every converter reads), runs it and
-registers it. OpenCV 4.6 reads it too when its opset is 10 or less; newer
+registers it. A SavedModel, .tflite or MXNet source was converted to
+onnx/<model>.onnx by the import itself (convert_source.py): this step runs
+and registers that file. OpenCV 4.6 reads it too when its opset is 10 or less; newer
 files get an opset-10 form from the opencv_onnx step.
 """
 
@@ -67,9 +69,11 @@ def run(context: common.Context) -> None:
         register(context, metadata, hub, parity, "torch.onnx.export",
                  metadata["source"]["exporter_version"])
         return
-    source = context.model_dir / metadata["source"]["file"]
-    common.write_file_atomic(hub, lambda temporary: shutil.copyfile(
-        source, temporary))
+    converter = metadata["source"].get("converter")
+    if converter is None:  # an ONNX source: the hub is the file itself
+        source = context.model_dir / metadata["source"]["file"]
+        common.write_file_atomic(hub, lambda temporary: shutil.copyfile(
+            source, temporary))
     try:
         outputs = run_onnx(hub, metadata["input"]["name"], inputs)
     except Exception as error:  # ONNX Runtime's errors have no common type
@@ -82,6 +86,12 @@ def run(context: common.Context) -> None:
     common.write_file_atomic(folder / common.CHECK_SOURCE,
                              lambda temporary: temporary.write_text(what + "\n"))
     print(f"{what}: output {list(outputs.shape)} on {len(names)} inputs")
+    if converter is not None:
+        # `dli models import` converted the source (convert_source.py) and
+        # checked the ONNX file against the source framework then.
+        register(context, metadata, hub, metadata["source"]["check"],
+                 converter, metadata["source"]["converter_version"])
+        return
     register(context, metadata, hub, {"inputs": len(names),
                                       "top1_equal": len(names),
                                       "max_abs_diff": 0.0, "limit": None},

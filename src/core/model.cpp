@@ -148,6 +148,7 @@ ModelMeta LoadModelMeta(const std::string& model_json) {
     if (auto labels = Get<std::string>(j, "labels", ""); !labels.empty())
       m.labels_path = (fs::path(m.dir) / labels).string();
     if (j.contains("output")) m.label_offset = Get<int>(j["output"], "label_offset", 0);
+    if (j.contains("weights") && j["weights"].is_string()) m.weights = j["weights"];
     if (auto p = j.find("preprocessing"); p != j.end() && !p->is_null()) {
       m.preprocessing_preset = Get<std::string>(*p, "preset", "explicit");
       if (p->contains("crop")) {

@@ -48,7 +48,11 @@ struct ModelMeta {
   int label_offset = 0;
   Preprocessing preprocessing;       // declared() false: the model takes no images
   std::string preprocessing_preset;  // as model.json names it; empty when undeclared
+  // Where the weights came from: "pretrained: <package>", "seeded
+  // initialisation, performance only", or what an import declared.
+  std::string weights;
   std::vector<ModelFormat> formats;
+  bool seeded() const { return weights.rfind("seeded", 0) == 0; }
 };
 
 // DLI_HOME, else the source tree this binary was built from.

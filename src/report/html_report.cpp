@@ -9,6 +9,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "core/error.h"
+#include "core/model.h"
 #include "core/point.h"
 #include "core/repeated_point.h"
 #include "core/stats.h"
@@ -493,6 +495,23 @@ std::string Figure(const char* id, const std::string& svg, const std::string& ca
          "</figcaption>\n</figure>\n";
 }
 
+// A note naming the models whose model.json (docs/MODELS.md) says their
+// weights were seeded, not trained: their figures are timings only. Empty
+// when there are none, or when a model's metadata is not on this machine.
+std::string SeededWeightsNote(const std::set<std::string>& models) {
+  std::vector<std::string> seeded;
+  for (const std::string& name : models) {
+    try {
+      if (const auto meta = FindModelMeta(name); meta && meta->seeded()) seeded.push_back(name);
+    } catch (const UsageError&) {
+    }
+  }
+  if (seeded.empty()) return "";
+  return "<p class=\"warning\">Seeded weights, performance only: " + EscapeXml(Join(seeded, ", ")) +
+         " (no package here ships trained weights for " + (seeded.size() > 1 ? "them" : "it") +
+         "; their speed is real, their predictions mean nothing).</p>\n";
+}
+
 std::string HostSection(const ReportInput& in, const std::vector<PerfPoint>& perf,
                         const std::vector<AccuracyPoint>& accuracy) {
   std::ostringstream out;
@@ -568,6 +587,9 @@ std::string HostSection(const ReportInput& in, const std::vector<PerfPoint>& per
       rows.push_back(
           {Text(name), Text(format), Text(path), {"<code>" + EscapeXml(sha) + "</code>", false}});
     out << Table({"model", "format", "file", "SHA-256"}, rows);
+    std::set<std::string> names;
+    for (const auto& m : models) names.insert(std::get<0>(m));
+    out << SeededWeightsNote(names);
   }
   if (in.dataset.is_object() && !in.dataset.empty()) {
     out << "<h3>Accuracy data set</h3>\n";
@@ -810,6 +832,8 @@ std::string ModelsSection(const std::vector<ViewPoint>& views) {
   bool any_flagged = false;
   out << PivotHtml(ModelsTable(views), &FpsOnly, &any_flagged);
   if (any_flagged) out << FlagLegend();
+  const std::vector<std::string> names = Models(views);
+  out << SeededWeightsNote({names.begin(), names.end()});
   return out.str();
 }
 

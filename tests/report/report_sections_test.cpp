@@ -6,7 +6,11 @@
 // committing).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
@@ -284,7 +288,36 @@ std::vector<PointResult> TwoModels() {
           LatencyResult("tflite", "FP32", 1, 0, resnet_failed)};
 }
 
+// DLI_MODELS_DIR set to a fresh folder for the lifetime of the object, so
+// the report reads model.json files of the test's making only.
+class ModelsDirFor {
+ public:
+  ModelsDirFor()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("dli-report-models-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(dir_);
+    if (const char* old = std::getenv("DLI_MODELS_DIR")) old_ = old;
+    ::setenv("DLI_MODELS_DIR", dir_.c_str(), 1);
+  }
+  ~ModelsDirFor() {
+    if (old_)
+      ::setenv("DLI_MODELS_DIR", old_->c_str(), 1);
+    else
+      ::unsetenv("DLI_MODELS_DIR");
+    std::filesystem::remove_all(dir_);
+  }
+  void Write(const std::string& model, const std::string& model_json) {
+    std::filesystem::create_directories(dir_ / model);
+    std::ofstream(dir_ / model / "model.json") << model_json;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  std::optional<std::string> old_;
+};
+
 TEST(Models, CrossModelTableAndFiguresPerModel) {
+  ModelsDirFor no_metadata;
   const RenderedReport report = Render(TwoModels());
   ExpectGolden("models.html", Section(report.html, "models"));
   const std::string models = Section(report.html, "models");
@@ -307,6 +340,19 @@ TEST(Models, CrossModelTableAndFiguresPerModel) {
   EXPECT_EQ(MarkupProblem(report.html, {"meta"}), "");
   // One model: no table, the four figures as before.
   EXPECT_EQ(RenderReport(testing::Fixture(), {}).html.find("id=\"models\""), std::string::npos);
+  EXPECT_EQ(report.html.find("Seeded weights"), std::string::npos);
+}
+
+TEST(Models, SeededWeightsAreLabelled) {
+  ModelsDirFor models;
+  models.Write("resnet50",
+               R"({"name": "resnet50", "weights": "seeded initialisation, performance only"})");
+  models.Write("mobilenet_v2", R"({"name": "mobilenet_v2", "weights": "pretrained: fdet"})");
+  const RenderedReport report = Render(TwoModels());
+  const std::string note = "Seeded weights, performance only: resnet50 (";
+  EXPECT_NE(Section(report.html, "models").find(note), std::string::npos);
+  EXPECT_EQ(CountOf(report.html, note), 2u) << "in the table across models and beside the files";
+  EXPECT_EQ(MarkupProblem(report.html, {"meta"}), "");
 }
 
 }  // namespace

@@ -25,6 +25,13 @@
  * keeping several requests in flight on one session through the optional
  * request calls at the end of dli_backend. With them NULL, the core opens one
  * session per request and drives each from a thread of its own.
+ *
+ * Inputs and outputs (since ABI version 4): a model has any number of named
+ * inputs and outputs, each with its own dtype. Input i of ring-buffer batch b
+ * is batches[b * n_inputs + i]; output j is read by index, as float32.
+ * Dimensions the model file leaves open (other than the batch) come from the
+ * spec's `shapes`; a backend that cannot resolve one fails open() naming the
+ * input and the dimension.
  */
 #ifndef DLI_BACKEND_ABI_H
 #define DLI_BACKEND_ABI_H
@@ -36,13 +43,23 @@
 extern "C" {
 #endif
 
-#define DLI_BACKEND_ABI_VERSION 3u
+#define DLI_BACKEND_ABI_VERSION 4u
 #define DLI_BACKEND_ENTRY_SYMBOL "dli_backend_get"
 #define DLI_MAX_RANK 8
 
 enum { DLI_OK = 0, DLI_ERROR = 1 };
 
-typedef enum dli_dtype { DLI_DTYPE_F32 = 0, DLI_DTYPE_U8 = 1, DLI_DTYPE_I8 = 2 } dli_dtype;
+/* Element types. Sizes: F32, I32 4 bytes; I64 8; F16 2 (IEEE half, as the
+ * bits); U8, I8, BOOL 1 (BOOL: 0 or 1). */
+typedef enum dli_dtype {
+  DLI_DTYPE_F32 = 0,
+  DLI_DTYPE_U8 = 1,
+  DLI_DTYPE_I8 = 2,
+  DLI_DTYPE_F16 = 3,
+  DLI_DTYPE_I32 = 4,
+  DLI_DTYPE_I64 = 5,
+  DLI_DTYPE_BOOL = 6
+} dli_dtype;
 
 typedef enum dli_layout {
   DLI_LAYOUT_NCHW = 0,
@@ -70,6 +87,15 @@ typedef struct dli_kv {
   const char* value;
 } dli_kv;
 
+/* The full shape of one input, batch dimension included (dims[0] always
+ * equals spec.batch), for models whose file leaves dimensions open. The core
+ * resolves it from the model description or the user's --shape. */
+typedef struct dli_input_shape {
+  const char* name;
+  int32_t rank;
+  int64_t dims[DLI_MAX_RANK];
+} dli_input_shape;
+
 /* What to load and how: one test point without its batches. */
 typedef struct dli_model_spec {
   const char* model_path;   /* the model file (.xml, .onnx, .pt, ...) */
@@ -82,6 +108,10 @@ typedef struct dli_model_spec {
   int32_t requests;
   const dli_kv* params; /* validated against the backend's dli_param_info */
   size_t n_params;
+  /* Shapes of the inputs with open dimensions (any subset, by name; may be
+   * empty). A name the model does not have fails open(). */
+  const dli_input_shape* shapes;
+  size_t n_shapes;
 } dli_model_spec;
 
 typedef struct dli_tensor_info {
@@ -89,7 +119,7 @@ typedef struct dli_tensor_info {
   dli_dtype dtype;
   dli_layout layout;
   int32_t rank;
-  int64_t shape[DLI_MAX_RANK]; /* batch dimension already set to spec.batch */
+  int64_t shape[DLI_MAX_RANK]; /* resolved: batch = spec.batch, no open dims */
 } dli_tensor_info;
 
 typedef struct dli_session dli_session; /* opaque, owned by the backend */
@@ -115,23 +145,32 @@ typedef struct dli_backend {
 
   /* Load (and compile) the model. Timed by the core as load time. */
   int (*open)(const dli_model_spec* spec, dli_session** out, char* err, size_t err_size);
-  int (*input_info)(dli_session* s, dli_tensor_info* out, char* err, size_t err_size);
-  int (*output_info)(dli_session* s, dli_tensor_info* out, char* err, size_t err_size);
-  /* All ring-buffer batches (at least one), prepared in input_info's dtype
-   * and layout, each batch_bytes long (exactly the input's size). The
-   * backend may wrap them in framework tensors here. */
-  int (*set_inputs)(dli_session* s, const void* const* batches, size_t n_batches,
-                    size_t batch_bytes, char* err, size_t err_size);
+  /* How many inputs and outputs the open model has (each >= 1), fixed for
+   * the session's life. */
+  int (*io_counts)(dli_session* s, size_t* n_inputs, size_t* n_outputs, char* err,
+                   size_t err_size);
+  /* Input or output `index` (< its count), in the model's own order. */
+  int (*input_info)(dli_session* s, size_t index, dli_tensor_info* out, char* err,
+                    size_t err_size);
+  int (*output_info)(dli_session* s, size_t index, dli_tensor_info* out, char* err,
+                     size_t err_size);
+  /* All ring-buffer batches (n_batches >= 1): batches[b * n_inputs + i] is
+   * input i of batch b, in input_info(i)'s dtype and layout, exactly that
+   * input's size in bytes. The backend may wrap them in framework tensors
+   * here. */
+  int (*set_inputs)(dli_session* s, const void* const* batches, size_t n_batches, char* err,
+                    size_t err_size);
   /* Make batch `index` (< n_batches) the input of the next infer(). Not
    * timed. */
   int (*bind)(dli_session* s, size_t index, char* err, size_t err_size);
   /* One synchronous forward pass, after a bind(). The only call inside the
    * timer. */
   int (*infer)(dli_session* s, char* err, size_t err_size);
-  /* Copy the output of the infer() since the last bind(), converted to
-   * float32, into dst (n_values = product of output_info's shape).
+  /* Copy output `index` of the infer() since the last bind(), converted to
+   * float32, into dst (n_values = product of output_info(index)'s shape).
    * Calls out of this order, or with other sizes, fail with an error. */
-  int (*read_output)(dli_session* s, float* dst, size_t n_values, char* err, size_t err_size);
+  int (*read_output)(dli_session* s, size_t index, float* dst, size_t n_values, char* err,
+                     size_t err_size);
   void (*close)(dli_session* s);
 
   /* ---- Request slots for throughput mode (optional) ----

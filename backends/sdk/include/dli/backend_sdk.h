@@ -58,6 +58,9 @@ struct Spec {
   int batch = 1;
   int requests = 0;  // 0 in latency mode, else the requests kept in flight
   std::map<std::string, std::string> params;
+  // Full shapes (batch first) of inputs whose file leaves dimensions open,
+  // by input name; see ResolveShape.
+  std::map<std::string, std::vector<int64_t>> shapes;
 
   // The value the user set, or `fallback` when the key is absent or empty
   // (an empty value means "not set", see dli/param_check.h).
@@ -90,19 +93,21 @@ struct Spec {
 class Session {
  public:
   virtual ~Session() = default;
-  // Fixed for the session's life.
-  virtual dli_tensor_info InputInfo() = 0;
-  virtual dli_tensor_info OutputInfo() = 0;
-  // n_batches >= 1 batches of exactly the input's size in bytes, valid until
-  // the session closes; replaces the batches of an earlier call.
-  virtual void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) = 0;
+  // Every input and output in the model's order (at least one of each),
+  // shapes resolved (ResolveShape); asked once, right after Open.
+  virtual std::vector<dli_tensor_info> Inputs() = 0;
+  virtual std::vector<dli_tensor_info> Outputs() = 0;
+  // n_batches >= 1 batches; batches[b * n_inputs + i] is input i of batch b,
+  // exactly that input's size in bytes, valid until the session closes.
+  // Replaces the batches of an earlier call.
+  virtual void SetInputs(const void* const* batches, size_t n_batches) = 0;
   // index < n_batches of the last successful SetInputs.
   virtual void Bind(size_t index) = 0;
   // Only after a successful Bind.
   virtual void Infer() = 0;
-  // Only after a successful Infer since the last Bind; n_values is the
-  // element count of OutputInfo().
-  virtual void ReadOutput(float* dst, size_t n_values) = 0;
+  // Only after a successful Infer since the last Bind; output < the number
+  // of outputs and n_values its element count.
+  virtual void ReadOutput(size_t output, float* dst, size_t n_values) = 0;
 
   // Request slots (backend_abi.h, "Request slots"), used only when the
   // Backend declares kRequestCalls: kConcurrentRequests needs OpenRequests,
@@ -169,24 +174,167 @@ inline size_t ElementCount(const dli_tensor_info& t) {
   return n;
 }
 
-inline size_t DtypeSize(dli_dtype dtype) { return dtype == DLI_DTYPE_F32 ? sizeof(float) : 1; }
+inline size_t DtypeSize(dli_dtype dtype) {
+  switch (dtype) {
+    case DLI_DTYPE_F32:
+    case DLI_DTYPE_I32:
+      return 4;
+    case DLI_DTYPE_I64:
+      return 8;
+    case DLI_DTYPE_F16:
+      return 2;
+    case DLI_DTYPE_U8:
+    case DLI_DTYPE_I8:
+    case DLI_DTYPE_BOOL:
+      return 1;
+  }
+  throw std::runtime_error("unknown dtype " + std::to_string(static_cast<int>(dtype)));
+}
+
+inline const char* DtypeName(dli_dtype dtype) {
+  switch (dtype) {
+    case DLI_DTYPE_F32: return "f32";
+    case DLI_DTYPE_U8: return "u8";
+    case DLI_DTYPE_I8: return "i8";
+    case DLI_DTYPE_F16: return "f16";
+    case DLI_DTYPE_I32: return "i32";
+    case DLI_DTYPE_I64: return "i64";
+    case DLI_DTYPE_BOOL: return "bool";
+  }
+  return "?";
+}
+
+inline std::string ShapeText(const std::vector<int64_t>& dims) {
+  std::string text;
+  for (size_t i = 0; i < dims.size(); ++i)
+    text += (i ? "x" : "") + (dims[i] < 0 ? std::string("?") : std::to_string(dims[i]));
+  return text;
+}
+
+// The shape input `name` runs with, from the model file's `file_dims` (a
+// negative value is an open dimension): the batch dimension (first) becomes
+// spec.batch; a shape the spec gives for this input fills the others and
+// must agree with every dimension the file fixes. Throws, naming the input
+// and dimension, when one stays open.
+inline std::vector<int64_t> ResolveShape(const Spec& spec, const std::string& name,
+                                         const std::vector<int64_t>& file_dims) {
+  std::vector<int64_t> dims = file_dims;
+  auto given = spec.shapes.find(name);
+  if (given != spec.shapes.end()) {
+    if (given->second.size() != file_dims.size())
+      throw std::runtime_error("shape " + ShapeText(given->second) + " for input '" + name +
+                               "' has rank " + std::to_string(given->second.size()) +
+                               "; the model's input is " + ShapeText(file_dims));
+    for (size_t i = 1; i < dims.size(); ++i) {
+      if (file_dims[i] >= 0 && file_dims[i] != given->second[i])
+        throw std::runtime_error("shape " + ShapeText(given->second) + " for input '" + name +
+                                 "' contradicts the model's " + ShapeText(file_dims));
+      dims[i] = given->second[i];
+    }
+  }
+  if (!dims.empty()) dims[0] = spec.batch;
+  for (size_t i = 1; i < dims.size(); ++i)
+    if (dims[i] < 0)
+      throw std::runtime_error("input '" + name + "' (" + ShapeText(file_dims) +
+                               ") leaves dimension " + std::to_string(i) +
+                               " open; give its shape (dli bench --shape " + name +
+                               "=..., or the model description)");
+  return dims;
+}
+
+namespace detail {
+inline float HalfToFloat(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exponent = (h >> 10) & 0x1fu;
+  uint32_t mantissa = h & 0x3ffu;
+  uint32_t bits;
+  if (exponent == 0) {
+    if (mantissa == 0) {
+      bits = sign;
+    } else {  // subnormal: normalise
+      exponent = 127 - 15 + 1;
+      while ((mantissa & 0x400u) == 0) {
+        mantissa <<= 1;
+        --exponent;
+      }
+      bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
+    }
+  } else if (exponent == 0x1f) {
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  } else {
+    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+  }
+  float value;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
+}  // namespace detail
+
+// Copies n values of `dtype` at `src` into dst as float32 (ReadOutput's
+// conversion for outputs that are not f32).
+inline void CopyAsFloat(const void* src, dli_dtype dtype, size_t n, float* dst) {
+  switch (dtype) {
+    case DLI_DTYPE_F32:
+      std::memcpy(dst, src, n * sizeof(float));
+      return;
+    case DLI_DTYPE_F16: {
+      const auto* p = static_cast<const uint16_t*>(src);
+      for (size_t i = 0; i < n; ++i) dst[i] = detail::HalfToFloat(p[i]);
+      return;
+    }
+    case DLI_DTYPE_I32: {
+      const auto* p = static_cast<const int32_t*>(src);
+      for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(p[i]);
+      return;
+    }
+    case DLI_DTYPE_I64: {
+      const auto* p = static_cast<const int64_t*>(src);
+      for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(p[i]);
+      return;
+    }
+    case DLI_DTYPE_U8:
+    case DLI_DTYPE_BOOL: {
+      const auto* p = static_cast<const uint8_t*>(src);
+      for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(p[i]);
+      return;
+    }
+    case DLI_DTYPE_I8: {
+      const auto* p = static_cast<const int8_t*>(src);
+      for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(p[i]);
+      return;
+    }
+  }
+  throw std::runtime_error("unknown dtype " + std::to_string(static_cast<int>(dtype)));
+}
 
 // An open session with the ring-buffer bookkeeping the adapter keeps for it.
 struct SessionState {
-  explicit SessionState(std::unique_ptr<Session> s) : session(std::move(s)) {}
+  // Asks the session for its inputs and outputs once; a model without one
+  // of each is refused.
+  explicit SessionState(std::unique_ptr<Session> s)
+      : session(std::move(s)), inputs(session->Inputs()), outputs(session->Outputs()) {
+    if (inputs.empty()) throw std::runtime_error("the model has no inputs");
+    if (outputs.empty()) throw std::runtime_error("the model has no outputs");
+  }
 
-  // Throws unless set_inputs() got at least one batch of exactly the input's
-  // size in bytes; then forgets the earlier batches and what was bound.
-  void BeginSetInputs(size_t batches, size_t batch_bytes) {
+  // Throws unless set_inputs() got at least one batch; then forgets the
+  // earlier batches and what was bound.
+  void BeginSetInputs(size_t batches) {
     n_batches = 0;
     bound = inferred = false;
     if (batches == 0) throw std::runtime_error("set_inputs() got no batches");
-    const dli_tensor_info input = session->InputInfo();
-    const size_t expected = ElementCount(input) * DtypeSize(input.dtype);
-    if (batch_bytes != expected)
-      throw std::runtime_error("input batches are " + std::to_string(batch_bytes) +
-                               " bytes; input '" + input.name + "' needs " +
-                               std::to_string(expected));
+  }
+  const dli_tensor_info& Output(size_t index) const {
+    if (index >= outputs.size())
+      throw std::runtime_error("output " + std::to_string(index) + " does not exist; the model has " +
+                               std::to_string(outputs.size()));
+    return outputs[index];
+  }
+  const dli_tensor_info& Input(size_t index) const {
+    if (index >= inputs.size())
+      throw std::runtime_error("input " + std::to_string(index) + " does not exist; the model has " +
+                               std::to_string(inputs.size()));
+    return inputs[index];
   }
   void BeginBind(size_t index) {
     if (index >= n_batches)
@@ -198,12 +346,14 @@ struct SessionState {
     if (!bound) throw std::runtime_error("infer() called before bind()");
     inferred = false;
   }
-  void BeginReadOutput(size_t n_values) {
+  void BeginReadOutput(size_t index, size_t n_values) {
     if (!inferred) throw std::runtime_error("read_output() called before infer()");
-    if (output_values == 0) output_values = ElementCount(session->OutputInfo());
-    if (n_values != output_values)
-      throw std::runtime_error("output has " + std::to_string(output_values) +
-                               " values; caller expected " + std::to_string(n_values));
+    const dli_tensor_info& output = Output(index);
+    const size_t values = ElementCount(output);
+    if (n_values != values)
+      throw std::runtime_error("output '" + std::string(output.name) + "' has " +
+                               std::to_string(values) + " values; caller expected " +
+                               std::to_string(n_values));
   }
 
   // Request slots: each is idle, bound (a batch set, may start) or busy.
@@ -224,13 +374,13 @@ struct SessionState {
   }
 
   std::unique_ptr<Session> session;
+  const std::vector<dli_tensor_info> inputs, outputs;
   // Set only by the thread that owns the slot at the time (the caller's
   // handoff between threads orders these writes).
   std::vector<Slot> slots;
   size_t n_batches = 0;      // of the last successful SetInputs
   bool bound = false;        // a successful Bind since then
   bool inferred = false;     // a successful Infer since the last Bind
-  size_t output_values = 0;  // ElementCount(OutputInfo()), once asked
 };
 
 inline void WriteError(char* err, size_t err_size, const char* message) {
@@ -285,23 +435,37 @@ struct BackendTable {
       spec.batch = c->batch;
       spec.requests = c->requests;
       for (size_t i = 0; i < c->n_params; ++i) spec.params[c->params[i].key] = c->params[i].value;
+      for (size_t i = 0; i < c->n_shapes; ++i) {
+        const dli_input_shape& shape = c->shapes[i];
+        if (shape.name == nullptr || shape.rank < 1 || shape.rank > DLI_MAX_RANK)
+          throw std::runtime_error("a shape in the spec has no name or a rank outside 1.." +
+                                   std::to_string(DLI_MAX_RANK));
+        spec.shapes[shape.name].assign(shape.dims, shape.dims + shape.rank);
+      }
       CheckSpec<Backend>(spec);
       auto state = std::make_unique<SessionState>(Backend::Open(spec));
       *out = reinterpret_cast<dli_session*>(state.release());
     });
   }
-  static int InputInfo(dli_session* s, dli_tensor_info* out, char* err, size_t n) {
-    return Guard(err, n, [&] { *out = State(s).session->InputInfo(); });
+  static int IoCounts(dli_session* s, size_t* n_inputs, size_t* n_outputs, char* err,
+                      size_t n) {
+    return Guard(err, n, [&] {
+      *n_inputs = State(s).inputs.size();
+      *n_outputs = State(s).outputs.size();
+    });
   }
-  static int OutputInfo(dli_session* s, dli_tensor_info* out, char* err, size_t n) {
-    return Guard(err, n, [&] { *out = State(s).session->OutputInfo(); });
+  static int InputInfo(dli_session* s, size_t index, dli_tensor_info* out, char* err, size_t n) {
+    return Guard(err, n, [&] { *out = State(s).Input(index); });
   }
-  static int SetInputs(dli_session* s, const void* const* b, size_t nb, size_t bytes, char* err,
-                       size_t n) {
+  static int OutputInfo(dli_session* s, size_t index, dli_tensor_info* out, char* err,
+                        size_t n) {
+    return Guard(err, n, [&] { *out = State(s).Output(index); });
+  }
+  static int SetInputs(dli_session* s, const void* const* b, size_t nb, char* err, size_t n) {
     return Guard(err, n, [&] {
       SessionState& state = State(s);
-      state.BeginSetInputs(nb, bytes);
-      state.session->SetInputs(b, nb, bytes);
+      state.BeginSetInputs(nb);
+      state.session->SetInputs(b, nb);
       state.n_batches = nb;
     });
   }
@@ -321,11 +485,12 @@ struct BackendTable {
       state.inferred = true;
     });
   }
-  static int ReadOutput(dli_session* s, float* dst, size_t values, char* err, size_t n) {
+  static int ReadOutput(dli_session* s, size_t index, float* dst, size_t values, char* err,
+                        size_t n) {
     return Guard(err, n, [&] {
       SessionState& state = State(s);
-      state.BeginReadOutput(values);
-      state.session->ReadOutput(dst, values);
+      state.BeginReadOutput(index, values);
+      state.session->ReadOutput(index, dst, values);
     });
   }
   static int OpenRequests(dli_session* s, size_t count, char* err, size_t n) {
@@ -418,6 +583,7 @@ struct BackendTable {
       p.notes = &Backend::Notes;
       p.params = Backend::Params(&p.n_params);
       p.open = &Open;
+      p.io_counts = &IoCounts;
       p.input_info = &InputInfo;
       p.output_info = &OutputInfo;
       p.set_inputs = &SetInputs;

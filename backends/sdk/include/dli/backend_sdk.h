@@ -317,6 +317,22 @@ struct SessionState {
     if (outputs.empty()) throw std::runtime_error("the model has no outputs");
   }
 
+  // Throws when `shapes` (the spec's) names an input the model does not
+  // have: a misspelt name would otherwise leave its shape unused.
+  void RequireInputsNamed(const std::map<std::string, std::vector<int64_t>>& shapes) const {
+    for (const auto& given : shapes) {
+      std::string names;
+      bool found = false;
+      for (const dli_tensor_info& input : inputs) {
+        found = found || given.first == input.name;
+        names += (names.empty() ? "" : ", ") + std::string(input.name);
+      }
+      if (!found)
+        throw std::runtime_error("a shape is given for input '" + given.first +
+                                 "', which the model does not have (its inputs: " + names + ")");
+    }
+  }
+
   // Throws unless set_inputs() got at least one batch; then forgets the
   // earlier batches and what was bound.
   void BeginSetInputs(size_t batches) {
@@ -444,6 +460,7 @@ struct BackendTable {
       }
       CheckSpec<Backend>(spec);
       auto state = std::make_unique<SessionState>(Backend::Open(spec));
+      state->RequireInputsNamed(spec.shapes);
       *out = reinterpret_cast<dli_session*>(state.release());
     });
   }

@@ -49,8 +49,24 @@ struct FloatArray {
   }
 };
 
-// Reads a .npy file written by numpy.save of a float32 array.
-inline FloatArray ReadNpy(const std::string& path) {
+// An array of any dtype read from a .npy file (C order, little endian):
+// numpy's type code ("<f4", "<i8", "|u1", ...) and the raw bytes.
+struct NpyArray {
+  std::vector<int64_t> shape;
+  std::string descr;
+  std::vector<unsigned char> bytes;
+
+  size_t Rows() const { return shape.empty() ? 0 : static_cast<size_t>(shape[0]); }
+  // Rows [first, first + count) as one contiguous block of bytes.
+  std::vector<unsigned char> Slice(size_t first, size_t count) const {
+    const size_t row_bytes = Rows() == 0 ? 0 : bytes.size() / Rows();
+    const auto begin = bytes.begin() + static_cast<ptrdiff_t>(first * row_bytes);
+    return {begin, begin + static_cast<ptrdiff_t>(count * row_bytes)};
+  }
+};
+
+// Reads a .npy file written by numpy.save of an array of a fixed-size dtype.
+inline NpyArray ReadNpyBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path);
   char magic[8];
@@ -67,10 +83,15 @@ inline FloatArray ReadNpy(const std::string& path) {
   }
   std::string header(header_size, '\0');
   in.read(header.data(), header_size);
-  if (header.find("'descr': '<f4'") == std::string::npos ||
-      header.find("'fortran_order': False") == std::string::npos)
-    throw std::runtime_error(path + ": expected a C-order float32 array");
-  FloatArray array;
+  if (header.find("'fortran_order': False") == std::string::npos)
+    throw std::runtime_error(path + ": expected a C-order array");
+  NpyArray array;
+  const size_t descr = header.find('\'', header.find("'descr'") + 7);
+  array.descr = header.substr(descr + 1, header.find('\'', descr + 1) - descr - 1);
+  const size_t item_size =
+      array.descr.size() < 3 ? 0 : std::strtoul(array.descr.c_str() + 2, nullptr, 10);
+  if (array.descr[0] == '>' || item_size == 0)
+    throw std::runtime_error(path + ": unsupported dtype " + array.descr);
   const size_t open = header.find('(', header.find("'shape'"));
   const size_t close = header.find(')', open);
   std::string dims = header.substr(open + 1, close - open - 1);
@@ -86,10 +107,21 @@ inline FloatArray ReadNpy(const std::string& path) {
     count *= static_cast<size_t>(dim);
     cursor = end;
   }
-  array.values.resize(count);
-  in.read(reinterpret_cast<char*>(array.values.data()),
-          static_cast<std::streamsize>(count * sizeof(float)));
+  array.bytes.resize(count * item_size);
+  in.read(reinterpret_cast<char*>(array.bytes.data()),
+          static_cast<std::streamsize>(array.bytes.size()));
   if (!in) throw std::runtime_error(path + " is shorter than its header says");
+  return array;
+}
+
+// Reads a .npy file written by numpy.save of a float32 array.
+inline FloatArray ReadNpy(const std::string& path) {
+  const NpyArray raw = ReadNpyBytes(path);
+  if (raw.descr != "<f4") throw std::runtime_error(path + ": expected a float32 array");
+  FloatArray array;
+  array.shape = raw.shape;
+  array.values.resize(raw.bytes.size() / sizeof(float));
+  std::memcpy(array.values.data(), raw.bytes.data(), raw.bytes.size());
   return array;
 }
 
@@ -180,7 +212,33 @@ struct OpenRequest {
   int batch = 1;
   int requests = 0;  // > 0 opens the session for throughput mode
   std::vector<std::pair<std::string, std::string>> params;
+  // Full shapes (batch first) of inputs with open dimensions, by name.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
 };
+
+inline size_t ElementCount(const dli_tensor_info& t) {
+  size_t n = 1;
+  for (int i = 0; i < t.rank; ++i) n *= static_cast<size_t>(t.shape[i]);
+  return n;
+}
+
+inline size_t ByteSize(const dli_tensor_info& t) {
+  switch (t.dtype) {
+    case DLI_DTYPE_I64:
+      return ElementCount(t) * 8;
+    case DLI_DTYPE_F32:
+    case DLI_DTYPE_I32:
+      return ElementCount(t) * 4;
+    case DLI_DTYPE_F16:
+      return ElementCount(t) * 2;
+    default:
+      return ElementCount(t);
+  }
+}
+
+inline std::vector<int64_t> Shape(const dli_tensor_info& t) {
+  return std::vector<int64_t>(t.shape, t.shape + t.rank);
+}
 
 // One open session; errors come back as text so that tests can check them.
 class BackendSession {
@@ -197,6 +255,16 @@ class BackendSession {
     spec.requests = request.requests;
     spec.params = kv.data();
     spec.n_params = kv.size();
+    std::vector<dli_input_shape> shapes;
+    for (const auto& [name, dims] : request.shapes) {
+      dli_input_shape shape{};
+      shape.name = name.c_str();
+      shape.rank = static_cast<int32_t>(dims.size());
+      std::copy(dims.begin(), dims.end(), shape.dims);
+      shapes.push_back(shape);
+    }
+    spec.shapes = shapes.data();
+    spec.n_shapes = shapes.size();
     if (api_.open(&spec, &session_, err_, sizeof(err_)) != DLI_OK) {
       session_ = nullptr;
       error_ = err_;
@@ -215,42 +283,64 @@ class BackendSession {
   // The message of the last failed call ("" when none failed).
   const std::string& error() const { return error_; }
 
-  dli_tensor_info Input() { return Info(api_.input_info); }
-  dli_tensor_info Output() { return Info(api_.output_info); }
+  size_t InputCount() { return Counts().first; }
+  size_t OutputCount() { return Counts().second; }
+  dli_tensor_info Input(size_t index = 0) { return Info(api_.input_info, index); }
+  dli_tensor_info Output(size_t index = 0) { return Info(api_.output_info, index); }
 
   // The single ABI calls; false with error() set when they fail.
-  bool SetInputs(const std::vector<const void*>& batches, size_t batch_bytes) {
-    return Check(
-        api_.set_inputs(session_, batches.data(), batches.size(), batch_bytes, err_, sizeof(err_)));
+  // batches[b * InputCount() + i] is input i of batch b.
+  bool SetInputs(const std::vector<const void*>& batches) {
+    const size_t inputs = InputCount();
+    return Check(api_.set_inputs(session_, batches.data(), inputs ? batches.size() / inputs : 0,
+                                 err_, sizeof(err_)));
   }
   bool Bind(size_t index) { return Check(api_.bind(session_, index, err_, sizeof(err_))); }
   bool Infer() { return Check(api_.infer(session_, err_, sizeof(err_))); }
-  bool ReadOutput(std::vector<float>& out) {
-    return Check(api_.read_output(session_, out.data(), out.size(), err_, sizeof(err_)));
+  bool ReadOutput(std::vector<float>& out, size_t index = 0) {
+    return Check(api_.read_output(session_, index, out.data(), out.size(), err_, sizeof(err_)));
   }
 
-  // set_inputs with `batches`, then bind/infer/read_output on each of them in
-  // turn; returns the outputs one after another, or nullopt on an error.
+  // set_inputs with the one-input `batches`, then bind/infer/read_output on
+  // each of them in turn; returns output 0 of each, one after another, or
+  // nullopt on an error.
   std::optional<std::vector<float>> Run(const std::vector<std::vector<float>>& batches) {
     std::vector<const void*> pointers;
     for (const auto& batch : batches) pointers.push_back(batch.data());
-    if (!SetInputs(pointers, batches.at(0).size() * sizeof(float))) return std::nullopt;
-    const dli_tensor_info output = Output();
-    size_t per_batch = 1;
-    for (int i = 0; i < output.rank; ++i) per_batch *= static_cast<size_t>(output.shape[i]);
-    std::vector<float> outputs, one(per_batch);
-    for (size_t i = 0; i < batches.size(); ++i) {
-      if (!Bind(i) || !Infer() || !ReadOutput(one)) return std::nullopt;
-      outputs.insert(outputs.end(), one.begin(), one.end());
+    const auto outputs = RunAll(pointers);
+    if (!outputs) return std::nullopt;
+    return outputs->at(0);
+  }
+
+  // set_inputs with `batches` (as SetInputs takes them), then
+  // bind/infer/read_output on each batch in turn; returns every output j as
+  // the values of all batches one after another, or nullopt on an error.
+  std::optional<std::vector<std::vector<float>>> RunAll(const std::vector<const void*>& batches) {
+    if (!SetInputs(batches)) return std::nullopt;
+    const size_t n_outputs = OutputCount();
+    std::vector<std::vector<float>> outputs(n_outputs);
+    for (size_t b = 0; b < batches.size() / InputCount(); ++b) {
+      if (!Bind(b) || !Infer()) return std::nullopt;
+      for (size_t j = 0; j < n_outputs; ++j) {
+        std::vector<float> one(ElementCount(Output(j)));
+        if (!ReadOutput(one, j)) return std::nullopt;
+        outputs[j].insert(outputs[j].end(), one.begin(), one.end());
+      }
     }
     return outputs;
   }
 
  private:
-  using InfoFn = int (*)(dli_session*, dli_tensor_info*, char*, size_t);
-  dli_tensor_info Info(InfoFn fn) {
+  std::pair<size_t, size_t> Counts() {
+    size_t inputs = 0, outputs = 0;
+    if (!Check(api_.io_counts(session_, &inputs, &outputs, err_, sizeof(err_))))
+      throw std::runtime_error("io_counts failed: " + error_);
+    return {inputs, outputs};
+  }
+  using InfoFn = int (*)(dli_session*, size_t, dli_tensor_info*, char*, size_t);
+  dli_tensor_info Info(InfoFn fn, size_t index) {
     dli_tensor_info info{};
-    if (!Check(fn(session_, &info, err_, sizeof(err_))))
+    if (!Check(fn(session_, index, &info, err_, sizeof(err_))))
       throw std::runtime_error("tensor info failed: " + error_);
     return info;
   }
@@ -347,6 +437,7 @@ struct TinyModel {
   std::optional<std::string> output_name;  // checked when set
   std::string expected_file = "expected.npy";
   std::string precision = "FP32";
+  dli_dtype output_dtype = DLI_DTYPE_F32;  // as the model file declares it
 
   OpenRequest Request(int batch, const Params& params = {}) const {
     OpenRequest request = TinyRequest(model_file, batch, params);
@@ -379,7 +470,7 @@ inline float TinyMaxDiff(const dli_backend& api, const TinyModel& tiny, const Pa
     EXPECT_EQ(std::vector<int64_t>(in.shape, in.shape + in.rank), tiny.InputShape(batch));
     const dli_tensor_info out = session.Output();
     if (tiny.output_name) EXPECT_STREQ(out.name, tiny.output_name->c_str());
-    EXPECT_EQ(out.dtype, DLI_DTYPE_F32);
+    EXPECT_EQ(out.dtype, tiny.output_dtype);
     EXPECT_EQ(std::vector<int64_t>(out.shape, out.shape + out.rank),
               (std::vector<int64_t>{batch, tiny.classes}));
     const auto outputs = session.Run(SplitBatches(input, batch));
@@ -411,6 +502,73 @@ inline void ExpectInputShapeNeeded(const dli_backend& api, const TinyModel& tiny
   BackendSession session(api, tiny.Request(2, params));
   ASSERT_TRUE(session.ok()) << session.error();
   ExpectTinyOutputs(session, tiny, max_abs_diff);
+}
+
+// A test model with several inputs and outputs in DLI_TEST_TINY_DIR: for
+// each input a .npy file with two samples (rows) in the input's dtype, and
+// for each output the float32 values its generator computed for them.
+struct MultiIoModel {
+  struct Tensor {
+    std::string name;
+    dli_dtype dtype;
+    std::vector<int64_t> dims;  // without the batch dimension
+    std::string file;           // .npy of 2 rows
+    bool open = false;          // an input whose file leaves non-batch dims open
+  };
+  std::string model_file;
+  std::vector<Tensor> inputs, outputs;
+
+  // A request at `batch` giving the shapes of the open inputs.
+  OpenRequest Request(int batch, const Params& params = {}) const {
+    OpenRequest request = TinyRequest(model_file, batch, params);
+    for (const Tensor& input : inputs) {
+      if (!input.open) continue;
+      std::vector<int64_t> shape{batch};
+      shape.insert(shape.end(), input.dims.begin(), input.dims.end());
+      request.shapes.emplace_back(input.name, shape);
+    }
+    return request;
+  }
+};
+
+// Runs both samples at batch 1 and at batch 2: every input and output is
+// described in the model's order with its name, dtype and shape, and every
+// output is within max_abs_diff of the expected values.
+inline void ExpectMultiIoMatches(const dli_backend& api, const MultiIoModel& model,
+                                 float max_abs_diff, const Params& params = {}) {
+  std::vector<NpyArray> inputs;
+  for (const auto& input : model.inputs) inputs.push_back(ReadNpyBytes(TinyFile(input.file)));
+  for (int batch : {1, 2}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    BackendSession session(api, model.Request(batch, params));
+    ASSERT_TRUE(session.ok()) << session.error();
+    ASSERT_EQ(session.InputCount(), model.inputs.size());
+    ASSERT_EQ(session.OutputCount(), model.outputs.size());
+    const auto expect_described = [batch](const dli_tensor_info& info,
+                                          const MultiIoModel::Tensor& tensor) {
+      EXPECT_EQ(info.name, tensor.name);
+      EXPECT_EQ(info.dtype, tensor.dtype) << tensor.name;
+      std::vector<int64_t> shape{batch};
+      shape.insert(shape.end(), tensor.dims.begin(), tensor.dims.end());
+      EXPECT_EQ(Shape(info), shape) << tensor.name;
+    };
+    for (size_t i = 0; i < model.inputs.size(); ++i)
+      expect_described(session.Input(i), model.inputs[i]);
+    for (size_t j = 0; j < model.outputs.size(); ++j)
+      expect_described(session.Output(j), model.outputs[j]);
+
+    std::vector<std::vector<unsigned char>> slices;
+    for (size_t first = 0; first + batch <= 2; first += batch)
+      for (const NpyArray& input : inputs) slices.push_back(input.Slice(first, batch));
+    std::vector<const void*> batches;
+    for (const auto& slice : slices) batches.push_back(slice.data());
+    const auto outputs = session.RunAll(batches);
+    ASSERT_TRUE(outputs.has_value()) << session.error();
+    for (size_t j = 0; j < model.outputs.size(); ++j)
+      EXPECT_LE(MaxAbsDiff(outputs->at(j), ReadNpy(TinyFile(model.outputs[j].file)).values),
+                max_abs_diff)
+          << model.outputs[j].name;
+  }
 }
 
 // Three ring-buffer batches (input 1, input 0, input 1) bound in turn: each
@@ -546,14 +704,17 @@ inline void ExpectParamTableEnforced(const dli_backend& api, const OpenRequest& 
 inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenRequest& valid) {
   BackendSession session(api, valid);
   ASSERT_TRUE(session.ok()) << session.error();
-  const dli_tensor_info input = session.Input();
-  size_t values = 1;
-  for (int i = 0; i < input.rank; ++i) values *= static_cast<size_t>(input.shape[i]);
-  const size_t batch_bytes = values * (input.dtype == DLI_DTYPE_F32 ? sizeof(float) : 1);
-  const std::vector<unsigned char> zeros(batch_bytes);
+  // One batch of zeros: every input's bytes.
+  std::vector<std::vector<unsigned char>> zeros;
+  std::vector<const void*> batch;
+  for (size_t i = 0; i < session.InputCount(); ++i) {
+    zeros.emplace_back(ByteSize(session.Input(i)));
+    batch.push_back(zeros.back().data());
+  }
+  std::vector<const void*> two_batches = batch;
+  two_batches.insert(two_batches.end(), batch.begin(), batch.end());
   const dli_tensor_info output = session.Output();
-  size_t output_values = 1;
-  for (int i = 0; i < output.rank; ++i) output_values *= static_cast<size_t>(output.shape[i]);
+  const size_t output_values = ElementCount(output);
   std::vector<float> out(output_values);
 
   EXPECT_FALSE(session.Bind(0));
@@ -563,14 +724,10 @@ inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenReq
   EXPECT_FALSE(session.ReadOutput(out));
   EXPECT_EQ(session.error(), "read_output() called before infer()");
 
-  EXPECT_FALSE(session.SetInputs({}, batch_bytes));
+  EXPECT_FALSE(session.SetInputs({}));
   EXPECT_EQ(session.error(), "set_inputs() got no batches");
-  EXPECT_FALSE(session.SetInputs({zeros.data()}, batch_bytes + 1));
-  EXPECT_EQ(session.error(), "input batches are " + std::to_string(batch_bytes + 1) +
-                                 " bytes; input '" + input.name + "' needs " +
-                                 std::to_string(batch_bytes));
 
-  ASSERT_TRUE(session.SetInputs({zeros.data(), zeros.data()}, batch_bytes)) << session.error();
+  ASSERT_TRUE(session.SetInputs(two_batches)) << session.error();
   EXPECT_FALSE(session.Bind(2));
   EXPECT_EQ(session.error(), "batch index 2 is out of range; 2 batches were set");
   ASSERT_TRUE(session.Bind(1)) << session.error();
@@ -579,12 +736,17 @@ inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenReq
   ASSERT_TRUE(session.Infer()) << session.error();
   std::vector<float> short_out(output_values - 1);
   EXPECT_FALSE(session.ReadOutput(short_out));
-  EXPECT_EQ(session.error(), "output has " + std::to_string(output_values) +
-                                 " values; caller expected " + std::to_string(output_values - 1));
+  EXPECT_EQ(session.error(), "output '" + std::string(output.name) + "' has " +
+                                 std::to_string(output_values) + " values; caller expected " +
+                                 std::to_string(output_values - 1));
+  const size_t n_outputs = session.OutputCount();
+  EXPECT_FALSE(session.ReadOutput(out, n_outputs));
+  EXPECT_EQ(session.error(), "output " + std::to_string(n_outputs) +
+                                 " does not exist; the model has " + std::to_string(n_outputs));
   EXPECT_TRUE(session.ReadOutput(out)) << session.error();
 
   // A failed set_inputs() forgets the batches set before it.
-  EXPECT_FALSE(session.SetInputs({zeros.data()}, batch_bytes - 1));
+  EXPECT_FALSE(session.SetInputs({}));
   EXPECT_FALSE(session.Bind(0));
   EXPECT_EQ(session.error(), "batch index 0 is out of range; 0 batches were set");
   EXPECT_FALSE(session.Infer());
@@ -632,11 +794,13 @@ inline void ExpectRequestsComplete(const dli_backend& api, OpenRequest request, 
   request.requests = static_cast<int>(requests);
   BackendSession session(api, request);
   ASSERT_TRUE(session.ok()) << session.error();
-  const dli_tensor_info input = session.Input();
-  size_t values = 1;
-  for (int i = 0; i < input.rank; ++i) values *= static_cast<size_t>(input.shape[i]);
-  const std::vector<unsigned char> zeros(values * (input.dtype == DLI_DTYPE_F32 ? 4 : 1));
-  ASSERT_TRUE(session.SetInputs({zeros.data(), zeros.data()}, zeros.size())) << session.error();
+  // Two ring-buffer batches of zeros in every input.
+  std::vector<std::vector<unsigned char>> zeros;
+  std::vector<const void*> batches;
+  for (size_t i = 0; i < session.InputCount(); ++i) zeros.emplace_back(ByteSize(session.Input(i)));
+  for (int b = 0; b < 2; ++b)
+    for (const auto& input : zeros) batches.push_back(input.data());
+  ASSERT_TRUE(session.SetInputs(batches)) << session.error();
   char err[2048] = {};
   dli_session* s = session.handle();
   ASSERT_EQ(api.open_requests(s, requests, err, sizeof(err)), DLI_OK) << err;

@@ -6,9 +6,9 @@
 // THROUGHPUT hint and N as its request count, as benchmark_app -hint
 // throughput -nireq N does.
 //
-// Every ring-buffer batch is wrapped once as an ov::Tensor over the core's
-// memory (set_inputs); bind() only swaps the request's input tensor, so the
-// timed infer() copies nothing on our side.
+// Every input of every ring-buffer batch is wrapped once as an ov::Tensor
+// over the core's memory (set_inputs); bind() only swaps the request's input
+// tensors, so the timed infer() copies nothing on our side.
 #include <dlfcn.h>
 
 #include <condition_variable>
@@ -16,6 +16,7 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <openvino/op/parameter.hpp>
@@ -107,19 +108,32 @@ std::string CpuThroughputDefaults() {
   }
 }
 
-dli_dtype ToDliType(const ov::element::Type& type, const std::string& what) {
+// The DLI dtype of a port's element type. A bf16 output (there is no DLI
+// bf16) is described as f32, which is what read_output widens it to.
+dli_dtype ToDliType(const ov::element::Type& type, const std::string& what, bool is_output) {
   if (type == ov::element::f32) return DLI_DTYPE_F32;
-  if (type == ov::element::u8) return DLI_DTYPE_U8;
+  if (type == ov::element::f16) return DLI_DTYPE_F16;
+  if (type == ov::element::i32) return DLI_DTYPE_I32;
+  if (type == ov::element::i64) return DLI_DTYPE_I64;
   if (type == ov::element::i8) return DLI_DTYPE_I8;
+  if (type == ov::element::u8) return DLI_DTYPE_U8;
+  if (type == ov::element::boolean) return DLI_DTYPE_BOOL;
+  if (is_output && type == ov::element::bf16) return DLI_DTYPE_F32;
   throw std::runtime_error("openvino: " + what + " has element type " + type.get_type_name() +
-                           "; DLI feeds f32, u8 or i8 inputs");
+                           "; DLI handles f32, f16, i32, i64, i8, u8 and boolean");
 }
 
 std::string PortName(const ov::Output<const ov::Node>& port) {
   return port.get_names().empty() ? "" : port.get_any_name();
 }
 
-dli_tensor_info DescribePort(const ov::Output<const ov::Node>& port, dli_dtype dtype) {
+dli_tensor_info DescribePort(const ov::Output<const ov::Node>& port, bool is_output) {
+  const std::string what = (is_output ? "output '" : "input '") + PortName(port) + "'";
+  const dli_dtype dtype = ToDliType(port.get_element_type(), what, is_output);
+  if (port.get_partial_shape().is_dynamic())
+    throw std::runtime_error("openvino: " + what + " has shape " +
+                             port.get_partial_shape().to_string() +
+                             " after reshaping the inputs; DLI needs outputs of a known size");
   const ov::Shape& dims = port.get_shape();
   const std::vector<int64_t> shape(dims.begin(), dims.end());
   // A layout stored in the IR wins over guessing from the channel count.
@@ -190,40 +204,42 @@ ov::AnyMap CompileConfig(const Spec& spec) {
   return config;
 }
 
-// The model with its one input's batch dimension set to `batch`.
-std::shared_ptr<ov::Model> ReadAndReshape(const ModelFiles& files, int batch) {
+// The model with every input reshaped to the shape the test point runs:
+// the batch dimension set to spec.batch, other open ones from spec.shapes.
+std::shared_ptr<ov::Model> ReadAndReshape(const ModelFiles& files, const Spec& spec) {
   std::shared_ptr<ov::Model> model = Ov("cannot read '" + files.model + "'", [&] {
     return SharedCore().read_model(files.model, files.weights);
   });
-  if (model->inputs().size() != 1 || model->outputs().size() != 1)
-    throw std::runtime_error("openvino: the model has " + std::to_string(model->inputs().size()) +
-                             " inputs and " + std::to_string(model->outputs().size()) +
-                             " outputs; DLI runs models with one input and one output");
-  ov::PartialShape shape = model->input().get_partial_shape();
-  if (shape.rank().is_dynamic() || shape.rank().get_length() < 1)
-    throw std::runtime_error("openvino: input shape " + shape.to_string() +
-                             " has no batch dimension");
-  shape[0] = batch;
-  if (shape.is_dynamic())
-    throw std::runtime_error("openvino: input shape " + shape.to_string() +
-                             " has dynamic dimensions besides the batch; DLI "
-                             "needs a model with a fixed input size");
-  Ov("cannot reshape the model to batch " + std::to_string(batch), [&] { model->reshape(shape); });
+  std::map<ov::Output<ov::Node>, ov::PartialShape> shapes;
+  for (const ov::Output<ov::Node>& input : model->inputs()) {
+    const std::string name = input.get_names().empty() ? "" : input.get_any_name();
+    const ov::PartialShape& file_shape = input.get_partial_shape();
+    if (file_shape.rank().is_dynamic() || file_shape.rank().get_length() < 1)
+      throw std::runtime_error("openvino: input '" + name + "' has shape " +
+                               file_shape.to_string() + ", which has no batch dimension");
+    std::vector<int64_t> dims;
+    for (const ov::Dimension& dim : file_shape)
+      dims.push_back(dim.is_static() ? dim.get_length() : -1);
+    const std::vector<int64_t> resolved = sdk::ResolveShape(spec, name, dims);
+    shapes[input] = ov::PartialShape(std::vector<ov::Dimension>(resolved.begin(), resolved.end()));
+  }
+  Ov("cannot reshape the model to batch " + std::to_string(spec.batch),
+     [&] { model->reshape(shapes); });
   return model;
 }
 
 class OpenVinoSession : public sdk::Session {
  public:
   OpenVinoSession(const Spec& spec, const ModelFiles& files, const ov::AnyMap& config) {
-    const std::shared_ptr<ov::Model> model = ReadAndReshape(files, spec.batch);
+    const std::shared_ptr<ov::Model> model = ReadAndReshape(files, spec);
     compiled_ = Ov("cannot compile the model for " + spec.device,
                    [&] { return SharedCore().compile_model(model, spec.device, config); });
     request_ =
         Ov("cannot create an infer request", [&] { return compiled_.create_infer_request(); });
-    const ov::Output<const ov::Node> input = compiled_.input();
-    input_info_ =
-        DescribePort(input, ToDliType(input.get_element_type(), "input '" + PortName(input) + "'"));
-    output_info_ = DescribePort(compiled_.output(), DLI_DTYPE_F32);
+    for (const ov::Output<const ov::Node>& input : compiled_.inputs())
+      inputs_info_.push_back(DescribePort(input, false));
+    for (const ov::Output<const ov::Node>& output : compiled_.outputs())
+      outputs_info_.push_back(DescribePort(output, true));
     if (spec.requests > 0) ReportOptimalRequests(spec.requests);
   }
 
@@ -236,23 +252,22 @@ class OpenVinoSession : public sdk::Session {
     }
   }
 
-  dli_tensor_info InputInfo() override { return input_info_; }
-  dli_tensor_info OutputInfo() override { return output_info_; }
+  std::vector<dli_tensor_info> Inputs() override { return inputs_info_; }
+  std::vector<dli_tensor_info> Outputs() override { return outputs_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches, size_t) override {
-    const ov::Output<const ov::Node> input = compiled_.input();
-    inputs_.clear();
-    for (size_t i = 0; i < n_batches; ++i) {
+  void SetInputs(const void* const* batches, size_t n_batches) override {
+    const std::vector<ov::Output<const ov::Node>> inputs = compiled_.inputs();
+    batches_.clear();
+    for (size_t i = 0; i < n_batches * inputs.size(); ++i) {
       // The tensor borrows the core's memory, which outlives the session;
       // OpenVINO only reads inputs.
-      inputs_.emplace_back(input.get_element_type(), input.get_shape(),
-                           const_cast<void*>(batches[i]));
+      const ov::Output<const ov::Node>& input = inputs[i % inputs.size()];
+      batches_.emplace_back(input.get_element_type(), input.get_shape(),
+                            const_cast<void*>(batches[i]));
     }
   }
 
-  void Bind(size_t index) override {
-    Ov("cannot bind the input", [&] { request_.set_input_tensor(inputs_[index]); });
-  }
+  void Bind(size_t index) override { BindTo(request_, index); }
 
   void Infer() override {
     Ov("inference failed", [&] { request_.infer(); });
@@ -283,9 +298,7 @@ class OpenVinoSession : public sdk::Session {
     }
   }
 
-  void BindRequest(size_t slot, size_t index) override {
-    Ov("cannot bind the input", [&] { requests_[slot].set_input_tensor(inputs_[index]); });
-  }
+  void BindRequest(size_t slot, size_t index) override { BindTo(requests_[slot], index); }
 
   void StartRequest(size_t slot) override {
     Ov("cannot start a request", [&] { requests_[slot].start_async(); });
@@ -300,29 +313,29 @@ class OpenVinoSession : public sdk::Session {
     return slot;
   }
 
-  void ReadOutput(float* dst, size_t n_values) override {
+  void ReadOutput(size_t index, float* dst, size_t n_values) override {
     const ov::Tensor output =
-        Ov("cannot get the output", [&] { return request_.get_output_tensor(); });
+        Ov("cannot get the output", [&] { return request_.get_output_tensor(index); });
     if (output.get_size() != n_values)
-      throw std::runtime_error("output has " + std::to_string(output.get_size()) +
-                               " values; caller expected " + std::to_string(n_values));
-    const ov::element::Type type = output.get_element_type();
-    if (type == ov::element::f32) {
-      std::memcpy(dst, output.data<const float>(), n_values * sizeof(float));
-    } else if (type == ov::element::f16) {
-      Widen(output.data<const ov::float16>(), dst, n_values);
-    } else if (type == ov::element::bf16) {
-      Widen(output.data<const ov::bfloat16>(), dst, n_values);
+      throw std::runtime_error("output '" + std::string(outputs_info_[index].name) + "' has " +
+                               std::to_string(output.get_size()) + " values; caller expected " +
+                               std::to_string(n_values));
+    if (output.get_element_type() == ov::element::bf16) {
+      const ov::bfloat16* values = output.data<const ov::bfloat16>();
+      for (size_t i = 0; i < n_values; ++i) dst[i] = static_cast<float>(values[i]);
     } else {
-      throw std::runtime_error("openvino: output element type " + type.get_type_name() +
-                               " cannot be read as float32");
+      sdk::CopyAsFloat(output.data(), outputs_info_[index].dtype, n_values, dst);
     }
   }
 
  private:
-  template <typename Half>
-  static void Widen(const Half* src, float* dst, size_t n) {
-    for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]);
+  // Makes every input of ring-buffer batch `index` the input of `request`.
+  void BindTo(ov::InferRequest& request, size_t index) {
+    const size_t n_inputs = inputs_info_.size();
+    Ov("cannot bind the input", [&] {
+      for (size_t i = 0; i < n_inputs; ++i)
+        request.set_input_tensor(i, batches_[index * n_inputs + i]);
+    });
   }
 
   // A request count other than the compiled model's own optimum is the
@@ -346,9 +359,8 @@ class OpenVinoSession : public sdk::Session {
   std::mutex mutex_;
   std::condition_variable finished_;
   std::deque<std::pair<size_t, std::string>> done_;
-  dli_tensor_info input_info_{};
-  dli_tensor_info output_info_{};
-  std::vector<ov::Tensor> inputs_;
+  std::vector<dli_tensor_info> inputs_info_, outputs_info_;
+  std::vector<ov::Tensor> batches_;  // input i of batch b at b * n_inputs + i
 };
 
 struct OpenVinoBackend {

@@ -64,8 +64,44 @@ TEST(OpenVinoBackend, Fp16ModelAtDeviceDefaultPrecisionStaysClose) {
 }
 
 TEST(OpenVinoBackend, Float16OutputIsWidenedToFloat32) {
+  TinyModel tiny = Tiny("tiny_f16_output.xml");
+  tiny.output_dtype = DLI_DTYPE_F16;
   // Outputs of magnitude < 1 rounded to float16: error < 2^-12.
-  EXPECT_LE(TinyMaxDiff(TestBackend(), Tiny("tiny_f16_output.xml")), 2.5e-4f);
+  EXPECT_LE(TinyMaxDiff(TestBackend(), tiny), 2.5e-4f);
+}
+
+// The model of make_test_irs.py with two inputs (int64 ids of open length,
+// float32 features) and two outputs (float32, int64), at length 5.
+MultiIoModel MultiIo(const std::string& file = "multi_io.xml") {
+  return {file,
+          {{"ids", DLI_DTYPE_I64, {5}, "multi_ids.npy", true},
+           {"x", DLI_DTYPE_F32, {3}, "multi_x.npy"}},
+          {{"pooled", DLI_DTYPE_F32, {3}, "multi_pooled.npy"},
+           {"scaled_ids", DLI_DTYPE_I64, {5}, "multi_scaled_ids.npy"}}};
+}
+
+TEST(OpenVinoBackend, MultiInputModelMatchesNumpyAtBatch1And2) {
+  ExpectMultiIoMatches(TestBackend(), MultiIo(), 1e-5f);
+}
+
+TEST(OpenVinoBackend, OpenInputDimensionsComeFromTheSpec) {
+  const dli_backend& api = TestBackend();
+  EXPECT_EQ(OpenError(api, TinyRequest("multi_io.xml")),
+            "input 'ids' (?x?) leaves dimension 1 open; give its shape (dli bench --shape "
+            "ids=..., or the model description)");
+  OpenRequest contradicting = MultiIo().Request(1);
+  contradicting.shapes.push_back({"x", {1, 4}});
+  EXPECT_EQ(OpenError(api, contradicting), "shape 1x4 for input 'x' contradicts the model's ?x3");
+  OpenRequest unknown = MultiIo().Request(1);
+  unknown.shapes.push_back({"mask", {1, 5}});
+  EXPECT_EQ(OpenError(api, unknown),
+            "a shape is given for input 'mask', which the model does not have (its inputs: ids, "
+            "x)");
+  ExpectCallOrderAndSizesChecked(api, MultiIo().Request(2));
+}
+
+TEST(OpenVinoBackend, ThroughputModeRunsAllInputsPerRequest) {
+  ExpectRequestsComplete(TestBackend(), MultiIo().Request(2), 2, 10);
 }
 
 TEST(OpenVinoBackend, ParametersReachTheCompiledModel) {

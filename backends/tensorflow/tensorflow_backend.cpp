@@ -6,10 +6,11 @@
 // fetch; it is read from the MetaGraphDef that TF_LoadSessionFromSavedModel
 // returns (saved_model_proto.h). Each ring-buffer batch is wrapped once in a
 // TF_Tensor over the core's memory, so infer() is TF_SessionRun alone.
+// Every signature input and output takes part, in the order of their keys.
 //
 // Throughput mode: TF_SessionRun is thread-safe on one session, so each
 // request slot runs it from the core's thread for that slot (infer_request),
-// with a bound input, output and status of its own.
+// with bound inputs, outputs and a status of its own.
 #include <tensorflow/c/c_api.h>
 
 #include <cstdlib>
@@ -99,6 +100,51 @@ void RequireSavedModel(const std::string& dir) {
                              "TensorFlow SavedModel folder");
 }
 
+// The DLI dtype of a TensorFlow element type.
+dli_dtype ToDliType(TF_DataType type, const std::string& what) {
+  switch (type) {
+    case TF_FLOAT:
+      return DLI_DTYPE_F32;
+    case TF_HALF:
+      return DLI_DTYPE_F16;
+    case TF_INT32:
+      return DLI_DTYPE_I32;
+    case TF_INT64:
+      return DLI_DTYPE_I64;
+    case TF_INT8:
+      return DLI_DTYPE_I8;
+    case TF_UINT8:
+      return DLI_DTYPE_U8;
+    case TF_BOOL:
+      return DLI_DTYPE_BOOL;
+    default:
+      throw std::runtime_error(
+          "signature tensor '" + what + "' has TensorFlow type " +
+          std::to_string(static_cast<int>(type)) +
+          "; DLI handles float32, float16, int32, int64, int8, uint8 and bool");
+  }
+}
+
+TF_DataType ToTfType(dli_dtype dtype) {
+  switch (dtype) {
+    case DLI_DTYPE_F32:
+      return TF_FLOAT;
+    case DLI_DTYPE_F16:
+      return TF_HALF;
+    case DLI_DTYPE_I32:
+      return TF_INT32;
+    case DLI_DTYPE_I64:
+      return TF_INT64;
+    case DLI_DTYPE_I8:
+      return TF_INT8;
+    case DLI_DTYPE_U8:
+      return TF_UINT8;
+    case DLI_DTYPE_BOOL:
+      return TF_BOOL;
+  }
+  throw std::logic_error("unknown dtype");
+}
+
 class TensorFlowSession : public dli::sdk::Session {
  public:
   explicit TensorFlowSession(const Spec& spec) : graph_(TF_NewGraph()) {
@@ -120,118 +166,182 @@ class TensorFlowSession : public dli::sdk::Session {
                                                 status.get()));
     status.Check("cannot load SavedModel '" + spec.model_path + "' with tag 'serve'");
 
+    // The signature's tensors in the order of their keys: a signature is a
+    // map, and TensorFlow's own tools list it sorted too.
     const dli::tensorflow::SignatureTensors tensors =
         dli::tensorflow::FindSignature(meta_graph->data, meta_graph->length, signature);
-    if (tensors.inputs.size() != 1 || tensors.outputs.empty())
+    if (tensors.inputs.empty() || tensors.outputs.empty())
       throw std::runtime_error("signature '" + signature + "' has " +
                                std::to_string(tensors.inputs.size()) + " inputs and " +
                                std::to_string(tensors.outputs.size()) +
-                               " outputs; expected one input and at least one output");
-    // With several outputs, the first by key is the one read back.
-    input_ = Describe(tensors.inputs[0], spec.batch, &input_info_);
-    output_ = Describe(tensors.outputs[0], spec.batch, &output_info_);
+                               " outputs; expected at least one of each");
+    for (const auto& tensor : tensors.inputs) {
+      input_ports_.push_back(GraphOutput(tensor));
+      std::vector<int64_t> dims = GraphTensorShape(graph_.get(), input_ports_.back());
+      // An input of unknown rank takes its rank from a shape in the spec.
+      auto given = spec.shapes.find(tensor.first);
+      if (dims.empty() && given != spec.shapes.end()) dims.assign(given->second.size(), -1);
+      if (dims.empty())
+        throw std::runtime_error("signature tensor '" + tensor.first + "' has no known rank");
+      const std::vector<int64_t> shape = dli::sdk::ResolveShape(spec, tensor.first, dims);
+      inputs_info_.push_back(dli::sdk::MakeTensorInfo(
+          tensor.first, ToDliType(TF_OperationOutputType(input_ports_.back()), tensor.first),
+          dli::sdk::GuessImageLayout(shape), shape));
+    }
+    bool sizes_known = true;
+    for (const auto& tensor : tensors.outputs) {
+      output_ports_.push_back(GraphOutput(tensor));
+      std::vector<int64_t> shape = GraphTensorShape(graph_.get(), output_ports_.back());
+      if (!shape.empty() && shape[0] < 0) shape[0] = spec.batch;
+      for (int64_t dim : shape) sizes_known = sizes_known && dim >= 0;
+      sizes_known = sizes_known && !shape.empty();
+      outputs_info_.push_back(dli::sdk::MakeTensorInfo(
+          tensor.first, ToDliType(TF_OperationOutputType(output_ports_.back()), tensor.first),
+          DLI_LAYOUT_OTHER, shape));
+    }
+    results_.resize(output_ports_.size());
+    outputs_.resize(output_ports_.size());
+    // The graph leaves the size of an output open when it follows an input's
+    // open dimension: one run on zeros, here in open(), measures it.
+    if (!sizes_known) MeasureOutputShapes();
   }
 
-  dli_tensor_info InputInfo() override { return input_info_; }
-  dli_tensor_info OutputInfo() override { return output_info_; }
+  std::vector<dli_tensor_info> Inputs() override { return inputs_info_; }
+  std::vector<dli_tensor_info> Outputs() override { return outputs_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
-    inputs_.clear();
-    for (size_t i = 0; i < n_batches; ++i) {
+  void SetInputs(const void* const* batches, size_t n_batches) override {
+    const size_t n_inputs = inputs_info_.size();
+    batches_.clear();
+    batch_tensors_.clear();
+    for (size_t i = 0; i < n_batches * n_inputs; ++i) {
+      const dli_tensor_info& input = inputs_info_[i % n_inputs];
       // Zero copy when the batch is aligned as Eigen wants (the core's
       // batches are 64-byte aligned); otherwise TF_NewTensor copies it once,
       // here, outside the timed call.
-      TF_Tensor* tensor =
-          TF_NewTensor(TF_FLOAT, input_info_.shape, input_info_.rank, const_cast<void*>(batches[i]),
-                       batch_bytes, &KeepCallerMemory, nullptr);
+      TF_Tensor* tensor = TF_NewTensor(
+          ToTfType(input.dtype), input.shape, input.rank, const_cast<void*>(batches[i]),
+          dli::sdk::ElementCount(input) * dli::sdk::DtypeSize(input.dtype), &KeepCallerMemory,
+          nullptr);
       if (tensor == nullptr)
-        throw std::runtime_error("TF_NewTensor failed for input batch " + std::to_string(i));
-      inputs_.emplace_back(tensor);
+        throw std::runtime_error("TF_NewTensor failed for input '" + std::string(input.name) +
+                                 "' of batch " + std::to_string(i / n_inputs));
+      batches_.emplace_back(tensor);
+      batch_tensors_.push_back(tensor);
     }
   }
 
   void Bind(size_t index) override {
-    bound_ = inputs_[index].get();
-    output_tensor_.reset();  // freed here, not inside the timed call
+    bound_ = &batch_tensors_[index * inputs_info_.size()];
+    for (TensorPtr& output : outputs_) output.reset();  // freed here, not inside the timed call
   }
 
-  void Infer() override {
-    TF_Tensor* result = nullptr;
-    TF_SessionRun(session_.get(), nullptr, &input_, &bound_, 1, &output_, &result, 1, nullptr, 0,
-                  nullptr, run_status_.get());
-    output_tensor_.reset(result);
-    run_status_.Check("TF_SessionRun failed");
-  }
+  void Infer() override { Run(bound_, results_, outputs_, run_status_); }
 
-  void OpenRequests(size_t n) override { requests_ = std::vector<Request>(n); }
+  void OpenRequests(size_t n) override {
+    requests_ = std::vector<Request>(n);
+    for (Request& r : requests_) {
+      r.results.resize(output_ports_.size());
+      r.outputs.resize(output_ports_.size());
+    }
+  }
 
   void BindRequest(size_t slot, size_t index) override {
-    requests_[slot].bound = inputs_[index].get();
-    requests_[slot].output.reset();
+    requests_[slot].bound = &batch_tensors_[index * inputs_info_.size()];
+    for (TensorPtr& output : requests_[slot].outputs) output.reset();
   }
 
   void InferRequest(size_t slot) override {
     Request& r = requests_[slot];
-    TF_Tensor* result = nullptr;
-    TF_SessionRun(session_.get(), nullptr, &input_, &r.bound, 1, &output_, &result, 1, nullptr, 0,
-                  nullptr, r.status.get());
-    r.output.reset(result);
-    r.status.Check("TF_SessionRun failed");
+    Run(r.bound, r.results, r.outputs, r.status);
   }
 
-  void ReadOutput(float* dst, size_t n_values) override {
-    if (TF_TensorType(output_tensor_.get()) != TF_FLOAT)
-      throw std::runtime_error("the model's output is not float32");
-    const size_t bytes = TF_TensorByteSize(output_tensor_.get());
-    if (bytes != n_values * sizeof(float))
-      throw std::runtime_error("output has " + std::to_string(bytes / sizeof(float)) +
-                               " values; caller expected " + std::to_string(n_values));
-    std::memcpy(dst, TF_TensorData(output_tensor_.get()), bytes);
+  void ReadOutput(size_t index, float* dst, size_t n_values) override {
+    const dli_tensor_info& info = outputs_info_[index];
+    TF_Tensor* output = outputs_[index].get();
+    const size_t bytes = TF_TensorByteSize(output);
+    if (TF_TensorType(output) != ToTfType(info.dtype) ||
+        bytes != n_values * dli::sdk::DtypeSize(info.dtype))
+      throw std::runtime_error("output '" + std::string(info.name) + "' came back with " +
+                               std::to_string(bytes) + " bytes of type " +
+                               std::to_string(static_cast<int>(TF_TensorType(output))) +
+                               "; expected " + std::to_string(n_values) + " values of " +
+                               dli::sdk::DtypeName(info.dtype));
+    dli::sdk::CopyAsFloat(TF_TensorData(output), info.dtype, n_values, dst);
   }
 
  private:
-  // Resolves a signature tensor to its graph output and fills `info` with
-  // the batch dimension set.
-  TF_Output Describe(const std::pair<std::string, std::string>& tensor, int batch,
-                     dli_tensor_info* info) {
+  // One TF_SessionRun with every input of `inputs` and every output into
+  // `outputs`; `results` is their preallocated C array.
+  void Run(TF_Tensor* const* inputs, std::vector<TF_Tensor*>& results,
+           std::vector<TensorPtr>& outputs, Status& status) {
+    TF_SessionRun(session_.get(), nullptr, input_ports_.data(), inputs,
+                  static_cast<int>(input_ports_.size()), output_ports_.data(), results.data(),
+                  static_cast<int>(output_ports_.size()), nullptr, 0, nullptr, status.get());
+    for (size_t j = 0; j < results.size(); ++j) {
+      outputs[j].reset(results[j]);
+      results[j] = nullptr;
+    }
+    status.Check("TF_SessionRun failed");
+  }
+
+  // Sets every output's shape to what one run on all-zero inputs returns.
+  void MeasureOutputShapes() {
+    std::vector<TensorPtr> zeros;
+    std::vector<TF_Tensor*> inputs;
+    for (const dli_tensor_info& input : inputs_info_) {
+      const size_t bytes = dli::sdk::ElementCount(input) * dli::sdk::DtypeSize(input.dtype);
+      zeros.emplace_back(TF_AllocateTensor(ToTfType(input.dtype), input.shape, input.rank, bytes));
+      std::memset(TF_TensorData(zeros.back().get()), 0, bytes);
+      inputs.push_back(zeros.back().get());
+    }
+    Status status;
+    try {
+      Run(inputs.data(), results_, outputs_, status);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(
+          std::string("cannot learn the output shapes (the graph leaves them open) from a run on "
+                      "zeros: ") +
+          e.what());
+    }
+    for (size_t j = 0; j < outputs_.size(); ++j) {
+      dli_tensor_info& info = outputs_info_[j];
+      info.rank = TF_NumDims(outputs_[j].get());
+      if (info.rank > DLI_MAX_RANK)
+        throw std::runtime_error("output '" + std::string(info.name) + "' has rank " +
+                                 std::to_string(info.rank) + ", more than " +
+                                 std::to_string(DLI_MAX_RANK));
+      for (int d = 0; d < info.rank; ++d) info.shape[d] = TF_Dim(outputs_[j].get(), d);
+      outputs_[j].reset();
+    }
+  }
+
+  // The graph tensor a signature entry (key, "op:index") names.
+  TF_Output GraphOutput(const std::pair<std::string, std::string>& tensor) {
     const auto [op_name, index] = dli::tensorflow::SplitTensorName(tensor.second);
     TF_Operation* op = TF_GraphOperationByName(graph_.get(), op_name.c_str());
     if (op == nullptr)
       throw std::runtime_error("signature tensor '" + tensor.first + "' names operation '" +
                                op_name + "', which is not in the graph");
-    const TF_Output output{op, index};
-    if (TF_OperationOutputType(output) != TF_FLOAT)
-      throw std::runtime_error("signature tensor '" + tensor.first +
-                               "' is not float32; this backend runs FP32 "
-                               "models");
-    std::vector<int64_t> shape = GraphTensorShape(graph_.get(), output);
-    if (shape.empty())
-      throw std::runtime_error("signature tensor '" + tensor.first + "' has no known rank");
-    shape[0] = batch;
-    for (int64_t dim : shape)
-      if (dim < 1)
-        throw std::runtime_error("signature tensor '" + tensor.first +
-                                 "' has a dimension of unknown size besides "
-                                 "the batch");
-    *info = dli::sdk::MakeTensorInfo(tensor.first, DLI_DTYPE_F32, dli::sdk::GuessImageLayout(shape),
-                                     shape);
-    return output;
+    return TF_Output{op, index};
   }
 
   // Declared after graph_, so the session closes before the graph goes.
   std::unique_ptr<TF_Graph, GraphDeleter> graph_;
   std::unique_ptr<TF_Session, SessionDeleter> session_;
-  TF_Output input_{};
-  TF_Output output_{};
-  dli_tensor_info input_info_{};
-  dli_tensor_info output_info_{};
-  std::vector<TensorPtr> inputs_;
-  TF_Tensor* bound_ = nullptr;
-  TensorPtr output_tensor_;
+  std::vector<TF_Output> input_ports_, output_ports_;  // in signature order
+  std::vector<dli_tensor_info> inputs_info_, outputs_info_;
+  // Input i of ring-buffer batch b at b * n_inputs + i; batch_tensors_ is
+  // the C array TF_SessionRun reads a batch's inputs from.
+  std::vector<TensorPtr> batches_;
+  std::vector<TF_Tensor*> batch_tensors_;
+  TF_Tensor* const* bound_ = nullptr;
+  std::vector<TF_Tensor*> results_;
+  std::vector<TensorPtr> outputs_;
   Status run_status_;
   struct Request {
-    TF_Tensor* bound = nullptr;
-    TensorPtr output;
+    TF_Tensor* const* bound = nullptr;
+    std::vector<TF_Tensor*> results;
+    std::vector<TensorPtr> outputs;
     Status status;
   };
   std::vector<Request> requests_;

@@ -85,6 +85,41 @@ TEST(TensorFlowBackend, RejectsBadInput) {
             std::string::npos);
 }
 
+// The SavedModel of make_tiny_model.py with three inputs (int64 ids of open
+// length, bool, float32) and two outputs (float32, int64), at length 5.
+MultiIoModel MultiIo() {
+  return {"multi_savedmodel",
+          {{"ids", DLI_DTYPE_I64, {5}, "multi_ids.npy", true},
+           {"keep", DLI_DTYPE_BOOL, {}, "multi_keep.npy"},
+           {"x", DLI_DTYPE_F32, {3}, "multi_x.npy"}},
+          {{"pooled", DLI_DTYPE_F32, {3}, "multi_pooled.npy"},
+           {"scaled_ids", DLI_DTYPE_I64, {5}, "multi_scaled_ids.npy"}}};
+}
+
+TEST(TensorFlowBackend, MultiInputModelMatchesNumpyAtBatch1And2) {
+  ExpectMultiIoMatches(TestBackend(), MultiIo(), 1e-5f);
+}
+
+TEST(TensorFlowBackend, OpenInputDimensionsComeFromTheSpec) {
+  const dli_backend& api = TestBackend();
+  EXPECT_EQ(OpenError(api, TinyRequest("multi_savedmodel")),
+            "input 'ids' (?x?) leaves dimension 1 open; give its shape (dli bench --shape "
+            "ids=..., or the model description)");
+  OpenRequest contradicting = MultiIo().Request(1);
+  contradicting.shapes.push_back({"x", {1, 4}});
+  EXPECT_EQ(OpenError(api, contradicting), "shape 1x4 for input 'x' contradicts the model's ?x3");
+  OpenRequest unknown = MultiIo().Request(1);
+  unknown.shapes.push_back({"mask", {1, 5}});
+  EXPECT_EQ(OpenError(api, unknown),
+            "a shape is given for input 'mask', which the model does not have (its inputs: ids, "
+            "keep, x)");
+  ExpectCallOrderAndSizesChecked(api, MultiIo().Request(2));
+}
+
+TEST(TensorFlowBackend, ThroughputModeRunsAllInputsPerRequest) {
+  ExpectRequestsComplete(TestBackend(), MultiIo().Request(2), 2, 10);
+}
+
 TEST(TensorFlowBackend, ThroughputModeRunsConcurrentSessionRuns) {
   const dli_backend& api = TestBackend();
   EXPECT_NE(api.infer_request, nullptr);

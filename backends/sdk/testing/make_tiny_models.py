@@ -8,6 +8,13 @@ Run with Debian's /usr/bin/python3 (python3-torch). Writes into OUT_DIR:
   expected.npy                  float32 [2,10], torch's output for input.npy
   expected_fp16_weights.npy     the same with every weight rounded to float16
   not_a_model.onnx              text, for the tests of unreadable files
+  multi_io.onnx                 two inputs [batch, seq], "ids" int64 and
+                                "mask" float32, two float32 outputs [batch,
+                                seq], "masked" and "scaled" (seq = 5 when run;
+                                the ids become float32 first: OpenCV 4.6
+                                gets int64 arithmetic with constants wrong)
+  multi_onnx_*.npy              two samples of each input and numpy's
+                                outputs for them (float32)
 
 Weights and inputs come from a fixed seed, so the files are reproducible.
 """
@@ -92,6 +99,33 @@ def write_caffe(model, out_dir):
     (out_dir / "tiny.caffemodel").write_bytes(net)
 
 
+class MultiIo(torch.nn.Module):
+    """masked = float(ids) * mask; scaled = 2 * float(ids) + 1."""
+
+    def forward(self, ids, mask):
+        ids = ids.float()
+        return ids * mask, ids * 2 + 1
+
+
+def write_multi_io(out_dir):
+    rng = numpy.random.default_rng(11)
+    seq = 5
+    ids = rng.integers(0, 1000, (BATCH, seq), dtype=numpy.int64)
+    mask = rng.standard_normal((BATCH, seq)).astype(numpy.float32)
+    open_dims = {0: "batch", 1: "seq"}
+    with torch.no_grad():
+        torch.onnx.export(MultiIo().eval(), (torch.from_numpy(ids), torch.from_numpy(mask)),
+                          str(out_dir / "multi_io.onnx"), opset_version=11,
+                          input_names=["ids", "mask"], output_names=["masked", "scaled"],
+                          dynamic_axes={name: open_dims
+                                        for name in ("ids", "mask", "masked", "scaled")})
+    numpy.save(out_dir / "multi_onnx_ids.npy", ids)
+    numpy.save(out_dir / "multi_onnx_mask.npy", mask)
+    # numpy's own computation, not torch's.
+    numpy.save(out_dir / "multi_onnx_masked.npy", (ids * mask).astype(numpy.float32))
+    numpy.save(out_dir / "multi_onnx_scaled.npy", (2 * ids + 1).astype(numpy.float32))
+
+
 def main(out_dir):
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,6 +143,7 @@ def main(out_dir):
             p.copy_(p.half().float())
         numpy.save(out_dir / "expected_fp16_weights.npy", model(x).numpy())
     (out_dir / "not_a_model.onnx").write_text("this is not an ONNX model\n")
+    write_multi_io(out_dir)
 
 
 if __name__ == "__main__":

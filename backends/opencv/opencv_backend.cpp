@@ -2,10 +2,19 @@
 // There is no Caffe framework on Debian 12 or PyPI, so OpenCV's Caffe
 // importer is how DLI runs Caffe models at all.
 //
-// bind() hands the next ring-buffer batch to Net::setInput, which copies it
-// into the network's input blob (untimed); infer() is Net::forward only.
+// bind() hands each input of the next ring-buffer batch to Net::setInput,
+// which copies it into the network's input blob (untimed); infer() is
+// Net::forward of every output only.
+//
+// OpenCV DNN computes in float32 and its input blobs are float32 in
+// practice, so inputs of other dtypes (int64 token ids, say) are converted to
+// float32 once, in set_inputs (untimed); an integer that float32 cannot hold
+// exactly (beyond 2^24) fails set_inputs rather than run on a rounded value.
+// Outputs come back as float32 whatever the model file declares.
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -100,16 +109,45 @@ std::string ParallelFramework() {
   return info.substr(begin, info.find('\n', begin) - begin);
 }
 
-// A network as read from disk, with the input shape its file declares
-// (batch dimension -1 when the file leaves it free).
+// A network as read from disk, with its inputs in the net's order (names,
+// dtypes and the shapes the file declares, -1 where it leaves a dimension
+// free) and the names of its outputs in the model's order.
 struct LoadedNet {
+  struct Input {
+    std::string name;
+    dli_dtype dtype = DLI_DTYPE_F32;
+    std::vector<int64_t> dims;
+  };
   cv::dnn::Net net;
-  std::string input_name;
-  std::vector<int64_t> input_shape;
+  std::vector<Input> inputs;
+  std::vector<std::string> outputs;
 };
 
+dli_dtype OnnxDtype(int elem_type, const std::string& input) {
+  switch (elem_type) {
+    case onnx::TensorProto::FLOAT:
+      return DLI_DTYPE_F32;
+    case onnx::TensorProto::FLOAT16:
+      return DLI_DTYPE_F16;
+    case onnx::TensorProto::INT32:
+      return DLI_DTYPE_I32;
+    case onnx::TensorProto::INT64:
+      return DLI_DTYPE_I64;
+    case onnx::TensorProto::INT8:
+      return DLI_DTYPE_I8;
+    case onnx::TensorProto::UINT8:
+      return DLI_DTYPE_U8;
+    case onnx::TensorProto::BOOL:
+      return DLI_DTYPE_BOOL;
+  }
+  throw std::runtime_error("opencv: input '" + input + "' has ONNX element type " +
+                           std::to_string(elem_type) +
+                           "; DLI handles float32, float16, int32, int64, int8, uint8 and bool");
+}
+
 // OpenCV 4.6 keeps no input shape for an ONNX model whose batch is dynamic,
-// so the graph's input is read from the file with the ONNX library.
+// so the graph's inputs and outputs are read from the file with the ONNX
+// library.
 LoadedNet ReadOnnx(const std::string& path) {
   onnx::ModelProto model;
   std::ifstream file(path, std::ios::binary);
@@ -119,21 +157,24 @@ LoadedNet ReadOnnx(const std::string& path) {
   std::set<std::string> initializers;
   for (const onnx::TensorProto& tensor : model.graph().initializer())
     initializers.insert(tensor.name());
-  std::vector<const onnx::ValueInfoProto*> inputs;
-  for (const onnx::ValueInfoProto& input : model.graph().input())
-    if (!initializers.count(input.name())) inputs.push_back(&input);
-  if (inputs.size() != 1)
-    throw std::runtime_error("opencv: '" + path + "' has " + std::to_string(inputs.size()) +
-                             " inputs; DLI runs models with one input");
-  const onnx::TypeProto_Tensor& tensor = inputs[0]->type().tensor_type();
-  if (tensor.elem_type() != onnx::TensorProto::FLOAT)
-    throw std::runtime_error("opencv: input '" + inputs[0]->name() +
-                             "' is not float32; OpenCV DNN takes float32 inputs");
   LoadedNet loaded;
-  loaded.input_name = inputs[0]->name();
-  for (const onnx::TensorShapeProto_Dimension& dim : tensor.shape().dim())
-    loaded.input_shape.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+  for (const onnx::ValueInfoProto& input : model.graph().input()) {
+    if (initializers.count(input.name())) continue;
+    const onnx::TypeProto_Tensor& tensor = input.type().tensor_type();
+    LoadedNet::Input described{input.name(), OnnxDtype(tensor.elem_type(), input.name()), {}};
+    for (const onnx::TensorShapeProto_Dimension& dim : tensor.shape().dim())
+      described.dims.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+    loaded.inputs.push_back(std::move(described));
+  }
+  for (const onnx::ValueInfoProto& output : model.graph().output())
+    loaded.outputs.push_back(output.name());
   loaded.net = Cv("cannot read '" + path + "'", [&] { return cv::dnn::readNetFromONNX(path); });
+  // OpenCV names a layer after its node's first output; a graph output that
+  // is another output of its node has no layer to fetch it from.
+  for (const std::string& output : loaded.outputs)
+    if (loaded.net.getLayerId(output) < 0)
+      throw std::runtime_error("opencv: output '" + output + "' of '" + path +
+                               "' is not the first output of its node; OpenCV DNN cannot fetch it");
   return loaded;
 }
 
@@ -149,7 +190,9 @@ LoadedNet ReadCaffe(const std::string& prototxt, const std::string& caffemodel) 
     throw std::runtime_error("opencv: '" + prototxt +
                              "' declares no single input shape (input_shape "
                              "or an Input layer)");
-  loaded.input_shape.assign(declared[0].begin(), declared[0].end());
+  // OpenCV does not say what a Caffe input is called; "" sets the only one.
+  loaded.inputs.push_back({"", DLI_DTYPE_F32, {declared[0].begin(), declared[0].end()}});
+  loaded.outputs = loaded.net.getUnconnectedOutLayersNames();
   return loaded;
 }
 
@@ -176,80 +219,110 @@ ModelFiles CheckModelFiles(const Spec& spec) {
   throw std::runtime_error("opencv: cannot read '" + spec.model_path + "': expected " + kFormats);
 }
 
+// A float32 blob with the values of an input of another dtype. Integers
+// must survive the conversion exactly.
+cv::Mat ToFloatBlob(const void* values, const dli_tensor_info& input) {
+  const std::vector<int> sizes(input.shape, input.shape + input.rank);
+  cv::Mat blob(input.rank, sizes.data(), CV_32F);
+  const size_t n = sdk::ElementCount(input);
+  float* converted = blob.ptr<float>();
+  sdk::CopyAsFloat(values, input.dtype, n, converted);
+  if (input.dtype != DLI_DTYPE_I64 && input.dtype != DLI_DTYPE_I32) return blob;  // all exact
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t value = input.dtype == DLI_DTYPE_I64 ? static_cast<const int64_t*>(values)[i]
+                                                       : static_cast<const int32_t*>(values)[i];
+    if (std::fabs(converted[i]) > 16777216.0f || static_cast<int64_t>(converted[i]) != value)
+      throw std::runtime_error("opencv: input '" + std::string(input.name) + "' holds " +
+                               std::to_string(value) +
+                               ", which float32 cannot hold exactly; OpenCV DNN computes in "
+                               "float32 (integers up to 2^24)");
+  }
+  return blob;
+}
+
 class OpenCvSession : public sdk::Session {
  public:
   OpenCvSession(const Spec& spec, LoadedNet loaded, cv::dnn::Backend backend,
                 cv::dnn::Target target)
-      : net_(std::move(loaded.net)) {
-    std::vector<int64_t> shape = loaded.input_shape;
-    if (shape.empty()) throw std::runtime_error("opencv: the model's input has no dimensions");
-    shape[0] = spec.batch;
-    for (int64_t dim : shape)
-      if (dim < 1)
-        throw std::runtime_error("opencv: input '" + loaded.input_name +
-                                 "' has dynamic dimensions besides the batch; "
-                                 "DLI needs a model with a fixed input size");
+      : net_(std::move(loaded.net)), output_names_(std::move(loaded.outputs)) {
+    std::vector<cv::dnn::MatShape> input_shapes;
+    for (const LoadedNet::Input& input : loaded.inputs) {
+      if (input.dims.empty())
+        throw std::runtime_error("opencv: input '" + input.name + "' has no dimensions");
+      const std::vector<int64_t> shape = sdk::ResolveShape(spec, input.name, input.dims);
+      for (size_t i = 1; i < shape.size(); ++i)
+        if (shape[i] < 1)
+          throw std::runtime_error("opencv: input '" + input.name + "' has dimension " +
+                                   std::to_string(i) + " of size " + std::to_string(shape[i]));
+      inputs_info_.push_back(sdk::MakeTensorInfo(
+          input.name, input.dtype, shape.size() == 4 ? DLI_LAYOUT_NCHW : DLI_LAYOUT_OTHER, shape));
+      input_shapes.emplace_back(shape.begin(), shape.end());
+    }
     Cv("cannot select the backend and target", [&] {
       net_.setPreferableBackend(backend);
       net_.setPreferableTarget(target);
     });
 
-    const std::vector<std::string> outputs = net_.getUnconnectedOutLayersNames();
-    if (outputs.size() != 1)
-      throw std::runtime_error("opencv: the model has " + std::to_string(outputs.size()) +
-                               " outputs; DLI runs models with one output");
-    output_name_ = outputs[0];
     // Shape inference only: the first forward() allocates the network's
     // buffers, and the core measures that as the first inference.
-    const cv::dnn::MatShape input_shape(shape.begin(), shape.end());
-    std::vector<cv::dnn::MatShape> unused, output_shapes;
-    Cv("cannot infer the output shape", [&] {
-      net_.getLayerShapes(input_shape, net_.getLayerId(output_name_), unused, output_shapes);
-    });
-    input_info_ =
-        sdk::MakeTensorInfo(loaded.input_name, DLI_DTYPE_F32,
-                            shape.size() == 4 ? DLI_LAYOUT_NCHW : DLI_LAYOUT_OTHER, shape);
-    output_info_ = sdk::MakeTensorInfo(
-        output_name_, DLI_DTYPE_F32, DLI_LAYOUT_OTHER,
-        std::vector<int64_t>(output_shapes.at(0).begin(), output_shapes.at(0).end()));
+    for (const std::string& output : output_names_) {
+      std::vector<cv::dnn::MatShape> unused, output_shapes;
+      Cv("cannot infer the shape of output '" + output + "'", [&] {
+        net_.getLayerShapes(input_shapes, net_.getLayerId(output), unused, output_shapes);
+      });
+      outputs_info_.push_back(sdk::MakeTensorInfo(
+          output, DLI_DTYPE_F32, DLI_LAYOUT_OTHER,
+          std::vector<int64_t>(output_shapes.at(0).begin(), output_shapes.at(0).end())));
+    }
   }
 
-  dli_tensor_info InputInfo() override { return input_info_; }
-  dli_tensor_info OutputInfo() override { return output_info_; }
+  std::vector<dli_tensor_info> Inputs() override { return inputs_info_; }
+  std::vector<dli_tensor_info> Outputs() override { return outputs_info_; }
 
-  void SetInputs(const void* const* batches, size_t n_batches, size_t) override {
-    const std::vector<int> sizes(input_info_.shape, input_info_.shape + input_info_.rank);
-    inputs_.clear();
-    for (size_t i = 0; i < n_batches; ++i) {
-      // A header over the core's memory; setInput only reads it.
-      inputs_.emplace_back(input_info_.rank, sizes.data(), CV_32F, const_cast<void*>(batches[i]));
+  void SetInputs(const void* const* batches, size_t n_batches) override {
+    const size_t n_inputs = inputs_info_.size();
+    blobs_.clear();
+    for (size_t i = 0; i < n_batches * n_inputs; ++i) {
+      const dli_tensor_info& input = inputs_info_[i % n_inputs];
+      const std::vector<int> sizes(input.shape, input.shape + input.rank);
+      // A float32 batch is wrapped in a header over the core's memory, which
+      // setInput only reads.
+      blobs_.push_back(input.dtype == DLI_DTYPE_F32 ? cv::Mat(input.rank, sizes.data(), CV_32F,
+                                                              const_cast<void*>(batches[i]))
+                                                    : ToFloatBlob(batches[i], input));
     }
   }
 
   void Bind(size_t index) override {
-    Cv("cannot set the input", [&] { net_.setInput(inputs_[index]); });
+    const size_t n_inputs = inputs_info_.size();
+    Cv("cannot set the input", [&] {
+      for (size_t i = 0; i < n_inputs; ++i)
+        net_.setInput(blobs_[index * n_inputs + i], inputs_info_[i].name);
+    });
   }
 
   void Infer() override {
-    Cv("inference failed", [&] { net_.forward(output_, output_name_); });
+    Cv("inference failed", [&] { net_.forward(outputs_, output_names_); });
   }
 
-  void ReadOutput(float* dst, size_t n_values) override {
-    if (output_.total() != n_values)
-      throw std::runtime_error("output has " + std::to_string(output_.total()) +
-                               " values; caller expected " + std::to_string(n_values));
-    if (output_.type() != CV_32F || !output_.isContinuous())
-      throw std::runtime_error("opencv: output is not a dense float32 blob");
-    std::memcpy(dst, output_.ptr<float>(), n_values * sizeof(float));
+  void ReadOutput(size_t index, float* dst, size_t n_values) override {
+    const cv::Mat& output = outputs_.at(index);
+    if (output.total() != n_values)
+      throw std::runtime_error("output '" + output_names_[index] + "' has " +
+                               std::to_string(output.total()) + " values; caller expected " +
+                               std::to_string(n_values));
+    if (output.type() != CV_32F || !output.isContinuous())
+      throw std::runtime_error("opencv: output '" + output_names_[index] +
+                               "' is not a dense float32 blob");
+    std::memcpy(dst, output.ptr<float>(), n_values * sizeof(float));
   }
 
  private:
   cv::dnn::Net net_;
-  std::string output_name_;
-  dli_tensor_info input_info_{};
-  dli_tensor_info output_info_{};
-  std::vector<cv::Mat> inputs_;
-  cv::Mat output_;
+  std::vector<std::string> output_names_;  // the model's order
+  std::vector<dli_tensor_info> inputs_info_, outputs_info_;
+  std::vector<cv::Mat> blobs_;  // input i of batch b at b * n_inputs + i
+  std::vector<cv::Mat> outputs_;
 };
 
 struct OpenCvBackend {

@@ -50,6 +50,44 @@ TEST(OpenCvBackend, MobileNetV2MatchesPyTorchOnRealPhotos) {
   ExpectAgreesWithCheckSetAtBatch1And2(TestBackend(), "opencv", 1e-4f);
 }
 
+// multi_io.onnx of make_tiny_models.py: int64 ids and a float32 mask of open
+// length in, float32 "masked" and "scaled" out, at length 5.
+MultiIoModel MultiIo() {
+  return {"multi_io.onnx",
+          {{"ids", DLI_DTYPE_I64, {5}, "multi_onnx_ids.npy", true},
+           {"mask", DLI_DTYPE_F32, {5}, "multi_onnx_mask.npy", true}},
+          {{"masked", DLI_DTYPE_F32, {5}, "multi_onnx_masked.npy"},
+           {"scaled", DLI_DTYPE_F32, {5}, "multi_onnx_scaled.npy"}}};
+}
+
+TEST(OpenCvBackend, MultiInputOnnxMatchesNumpyAtBatch1And2) {
+  ExpectMultiIoMatches(TestBackend(), MultiIo(), 1e-4f);
+}
+
+TEST(OpenCvBackend, OpenInputDimensionsComeFromTheSpec) {
+  const dli_backend& api = TestBackend();
+  EXPECT_EQ(OpenError(api, TinyRequest("multi_io.onnx")),
+            "input 'ids' (?x?) leaves dimension 1 open; give its shape (dli bench --shape "
+            "ids=..., or the model description)");
+  OpenRequest unknown = MultiIo().Request(1);
+  unknown.shapes.push_back({"tokens", {1, 5}});
+  EXPECT_EQ(OpenError(api, unknown),
+            "a shape is given for input 'tokens', which the model does not have (its inputs: ids, "
+            "mask)");
+  ExpectCallOrderAndSizesChecked(api, MultiIo().Request(2));
+}
+
+TEST(OpenCvBackend, IntegersFloat32CannotHoldAreRefused) {
+  BackendSession session(TestBackend(), MultiIo().Request(1));
+  ASSERT_TRUE(session.ok()) << session.error();
+  const int64_t ids[5] = {1, 2, 16777217, 4, 5};
+  const float mask[5] = {};
+  EXPECT_FALSE(session.SetInputs({ids, mask}));
+  EXPECT_EQ(session.error(),
+            "opencv: input 'ids' holds 16777217, which float32 cannot hold exactly; OpenCV DNN "
+            "computes in float32 (integers up to 2^24)");
+}
+
 TEST(OpenCvBackend, CommonBadInputsAreRejected) {
   ExpectCommonInputErrors(TestBackend(), TinyRequest("tiny.onnx"));
 }

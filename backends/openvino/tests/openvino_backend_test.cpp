@@ -84,6 +84,17 @@ TEST(OpenVinoBackend, MultiInputModelMatchesNumpyAtBatch1And2) {
   ExpectMultiIoMatches(TestBackend(), MultiIo(), 1e-5f);
 }
 
+TEST(OpenVinoBackend, MultiInputOnnxMatchesNumpyAtBatch1And2) {
+  // multi_io.onnx of make_tiny_models.py.
+  ExpectMultiIoMatches(TestBackend(),
+                       {"multi_io.onnx",
+                        {{"ids", DLI_DTYPE_I64, {5}, "multi_onnx_ids.npy", true},
+                         {"mask", DLI_DTYPE_F32, {5}, "multi_onnx_mask.npy", true}},
+                        {{"masked", DLI_DTYPE_F32, {5}, "multi_onnx_masked.npy"},
+                         {"scaled", DLI_DTYPE_F32, {5}, "multi_onnx_scaled.npy"}}},
+                       1e-4f);
+}
+
 TEST(OpenVinoBackend, OpenInputDimensionsComeFromTheSpec) {
   const dli_backend& api = TestBackend();
   EXPECT_EQ(OpenError(api, TinyRequest("multi_io.xml")),

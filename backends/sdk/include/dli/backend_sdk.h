@@ -328,8 +328,8 @@ struct SessionState {
         names += (names.empty() ? "" : ", ") + std::string(input.name);
       }
       if (!found)
-        throw std::runtime_error("a shape is given for input '" + given.first +
-                                 "', which the model does not have (its inputs: " + names + ")");
+        throw std::runtime_error("the model has no input '" + given.first +
+                                 "'; its inputs: " + names);
     }
   }
 

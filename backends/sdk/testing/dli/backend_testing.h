@@ -222,22 +222,19 @@ inline size_t ElementCount(const dli_tensor_info& t) {
   return n;
 }
 
+// Bytes of one batch of `t` (dli_dtype sizes, backend_abi.h).
 inline size_t ByteSize(const dli_tensor_info& t) {
   switch (t.dtype) {
-    case DLI_DTYPE_I64:
-      return ElementCount(t) * 8;
     case DLI_DTYPE_F32:
     case DLI_DTYPE_I32:
-      return ElementCount(t) * 4;
+      return 4 * ElementCount(t);
+    case DLI_DTYPE_I64:
+      return 8 * ElementCount(t);
     case DLI_DTYPE_F16:
-      return ElementCount(t) * 2;
+      return 2 * ElementCount(t);
     default:
       return ElementCount(t);
   }
-}
-
-inline std::vector<int64_t> Shape(const dli_tensor_info& t) {
-  return std::vector<int64_t>(t.shape, t.shape + t.rank);
 }
 
 // One open session; errors come back as text so that tests can check them.
@@ -283,17 +280,21 @@ class BackendSession {
   // The message of the last failed call ("" when none failed).
   const std::string& error() const { return error_; }
 
-  size_t InputCount() { return Counts().first; }
-  size_t OutputCount() { return Counts().second; }
-  dli_tensor_info Input(size_t index = 0) { return Info(api_.input_info, index); }
-  dli_tensor_info Output(size_t index = 0) { return Info(api_.output_info, index); }
+  // Every input or output in the model's order (io_counts, then
+  // input_info/output_info for each).
+  std::vector<dli_tensor_info> Inputs() { return Infos(api_.input_info, true); }
+  std::vector<dli_tensor_info> Outputs() { return Infos(api_.output_info, false); }
+  // The first input or output (the only one of an image model).
+  dli_tensor_info Input() { return Inputs().at(0); }
+  dli_tensor_info Output() { return Outputs().at(0); }
 
   // The single ABI calls; false with error() set when they fail.
-  // batches[b * InputCount() + i] is input i of batch b.
+  // `batches[b * n_inputs + i]` is input i of batch b.
   bool SetInputs(const std::vector<const void*>& batches) {
-    const size_t inputs = InputCount();
-    return Check(api_.set_inputs(session_, batches.data(), inputs ? batches.size() / inputs : 0,
-                                 err_, sizeof(err_)));
+    size_t n_inputs = 0, n_outputs = 0;
+    if (!Check(api_.io_counts(session_, &n_inputs, &n_outputs, err_, sizeof(err_)))) return false;
+    return Check(api_.set_inputs(session_, batches.data(), batches.size() / n_inputs, err_,
+                                 sizeof(err_)));
   }
   bool Bind(size_t index) { return Check(api_.bind(session_, index, err_, sizeof(err_))); }
   bool Infer() { return Check(api_.infer(session_, err_, sizeof(err_))); }
@@ -301,48 +302,45 @@ class BackendSession {
     return Check(api_.read_output(session_, index, out.data(), out.size(), err_, sizeof(err_)));
   }
 
-  // set_inputs with the one-input `batches`, then bind/infer/read_output on
-  // each of them in turn; returns output 0 of each, one after another, or
-  // nullopt on an error.
+  // For a one-input model: set_inputs with `batches`, then
+  // bind/infer/read_output (output 0) on each of them in turn; returns the
+  // outputs one after another, or nullopt on an error.
   std::optional<std::vector<float>> Run(const std::vector<std::vector<float>>& batches) {
     std::vector<const void*> pointers;
     for (const auto& batch : batches) pointers.push_back(batch.data());
-    const auto outputs = RunAll(pointers);
-    if (!outputs) return std::nullopt;
-    return outputs->at(0);
+    if (!SetInputs(pointers)) return std::nullopt;
+    std::vector<float> outputs, one(ElementCount(Output()));
+    for (size_t i = 0; i < batches.size(); ++i) {
+      if (!Bind(i) || !Infer() || !ReadOutput(one)) return std::nullopt;
+      outputs.insert(outputs.end(), one.begin(), one.end());
+    }
+    return outputs;
   }
 
-  // set_inputs with `batches` (as SetInputs takes them), then
-  // bind/infer/read_output on each batch in turn; returns every output j as
-  // the values of all batches one after another, or nullopt on an error.
-  std::optional<std::vector<std::vector<float>>> RunAll(const std::vector<const void*>& batches) {
-    if (!SetInputs(batches)) return std::nullopt;
-    const size_t n_outputs = OutputCount();
-    std::vector<std::vector<float>> outputs(n_outputs);
-    for (size_t b = 0; b < batches.size() / InputCount(); ++b) {
-      if (!Bind(b) || !Infer()) return std::nullopt;
-      for (size_t j = 0; j < n_outputs; ++j) {
-        std::vector<float> one(ElementCount(Output(j)));
-        if (!ReadOutput(one, j)) return std::nullopt;
-        outputs[j].insert(outputs[j].end(), one.begin(), one.end());
-      }
+  // One batch of every input (`inputs[i]` is input i, its exact bytes):
+  // bind, infer and every output read as float32, or nullopt on an error.
+  std::optional<std::vector<std::vector<float>>> RunOnce(const std::vector<const void*>& inputs) {
+    if (!SetInputs(inputs) || !Bind(0) || !Infer()) return std::nullopt;
+    std::vector<std::vector<float>> outputs;
+    const std::vector<dli_tensor_info> described = Outputs();
+    for (size_t j = 0; j < described.size(); ++j) {
+      outputs.emplace_back(ElementCount(described[j]));
+      if (!ReadOutput(outputs.back(), j)) return std::nullopt;
     }
     return outputs;
   }
 
  private:
-  std::pair<size_t, size_t> Counts() {
-    size_t inputs = 0, outputs = 0;
-    if (!Check(api_.io_counts(session_, &inputs, &outputs, err_, sizeof(err_))))
-      throw std::runtime_error("io_counts failed: " + error_);
-    return {inputs, outputs};
-  }
   using InfoFn = int (*)(dli_session*, size_t, dli_tensor_info*, char*, size_t);
-  dli_tensor_info Info(InfoFn fn, size_t index) {
-    dli_tensor_info info{};
-    if (!Check(fn(session_, index, &info, err_, sizeof(err_))))
-      throw std::runtime_error("tensor info failed: " + error_);
-    return info;
+  std::vector<dli_tensor_info> Infos(InfoFn fn, bool inputs) {
+    size_t n_inputs = 0, n_outputs = 0;
+    if (!Check(api_.io_counts(session_, &n_inputs, &n_outputs, err_, sizeof(err_))))
+      throw std::runtime_error("io_counts failed: " + error_);
+    std::vector<dli_tensor_info> infos(inputs ? n_inputs : n_outputs);
+    for (size_t i = 0; i < infos.size(); ++i)
+      if (!Check(fn(session_, i, &infos[i], err_, sizeof(err_))))
+        throw std::runtime_error("tensor info failed: " + error_);
+    return infos;
   }
   bool Check(int status) {
     if (status == DLI_OK) return true;
@@ -531,41 +529,52 @@ struct MultiIoModel {
   }
 };
 
-// Runs both samples at batch 1 and at batch 2: every input and output is
-// described in the model's order with its name, dtype and shape, and every
-// output is within max_abs_diff of the expected values.
+// Runs both samples at batch 1 and at batch 2 (at batch 1 as two
+// ring-buffer batches bound in turn): every input and output is described in
+// the model's order with its name, dtype and shape, and every output is
+// within max_abs_diff of the expected values.
 inline void ExpectMultiIoMatches(const dli_backend& api, const MultiIoModel& model,
                                  float max_abs_diff, const Params& params = {}) {
   std::vector<NpyArray> inputs;
   for (const auto& input : model.inputs) inputs.push_back(ReadNpyBytes(TinyFile(input.file)));
+  const auto expect_described = [](const dli_tensor_info& info, const MultiIoModel::Tensor& tensor,
+                                   int batch) {
+    EXPECT_EQ(info.name, tensor.name);
+    EXPECT_EQ(info.dtype, tensor.dtype) << tensor.name;
+    std::vector<int64_t> shape{batch};
+    shape.insert(shape.end(), tensor.dims.begin(), tensor.dims.end());
+    EXPECT_EQ(std::vector<int64_t>(info.shape, info.shape + info.rank), shape) << tensor.name;
+  };
   for (int batch : {1, 2}) {
     SCOPED_TRACE("batch " + std::to_string(batch));
     BackendSession session(api, model.Request(batch, params));
     ASSERT_TRUE(session.ok()) << session.error();
-    ASSERT_EQ(session.InputCount(), model.inputs.size());
-    ASSERT_EQ(session.OutputCount(), model.outputs.size());
-    const auto expect_described = [batch](const dli_tensor_info& info,
-                                          const MultiIoModel::Tensor& tensor) {
-      EXPECT_EQ(info.name, tensor.name);
-      EXPECT_EQ(info.dtype, tensor.dtype) << tensor.name;
-      std::vector<int64_t> shape{batch};
-      shape.insert(shape.end(), tensor.dims.begin(), tensor.dims.end());
-      EXPECT_EQ(Shape(info), shape) << tensor.name;
-    };
+    const std::vector<dli_tensor_info> described_inputs = session.Inputs();
+    const std::vector<dli_tensor_info> described_outputs = session.Outputs();
+    ASSERT_EQ(described_inputs.size(), model.inputs.size());
+    ASSERT_EQ(described_outputs.size(), model.outputs.size());
     for (size_t i = 0; i < model.inputs.size(); ++i)
-      expect_described(session.Input(i), model.inputs[i]);
+      expect_described(described_inputs[i], model.inputs[i], batch);
     for (size_t j = 0; j < model.outputs.size(); ++j)
-      expect_described(session.Output(j), model.outputs[j]);
+      expect_described(described_outputs[j], model.outputs[j], batch);
 
     std::vector<std::vector<unsigned char>> slices;
     for (size_t first = 0; first + batch <= 2; first += batch)
       for (const NpyArray& input : inputs) slices.push_back(input.Slice(first, batch));
     std::vector<const void*> batches;
     for (const auto& slice : slices) batches.push_back(slice.data());
-    const auto outputs = session.RunAll(batches);
-    ASSERT_TRUE(outputs.has_value()) << session.error();
+    ASSERT_TRUE(session.SetInputs(batches)) << session.error();
+    std::vector<std::vector<float>> outputs(model.outputs.size());
+    for (size_t b = 0; b < slices.size() / inputs.size(); ++b) {
+      ASSERT_TRUE(session.Bind(b) && session.Infer()) << session.error();
+      for (size_t j = 0; j < outputs.size(); ++j) {
+        std::vector<float> one(ElementCount(described_outputs[j]));
+        ASSERT_TRUE(session.ReadOutput(one, j)) << session.error();
+        outputs[j].insert(outputs[j].end(), one.begin(), one.end());
+      }
+    }
     for (size_t j = 0; j < model.outputs.size(); ++j)
-      EXPECT_LE(MaxAbsDiff(outputs->at(j), ReadNpy(TinyFile(model.outputs[j].file)).values),
+      EXPECT_LE(MaxAbsDiff(outputs[j], ReadNpy(TinyFile(model.outputs[j].file)).values),
                 max_abs_diff)
           << model.outputs[j].name;
   }
@@ -704,16 +713,15 @@ inline void ExpectParamTableEnforced(const dli_backend& api, const OpenRequest& 
 inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenRequest& valid) {
   BackendSession session(api, valid);
   ASSERT_TRUE(session.ok()) << session.error();
-  // One batch of zeros: every input's bytes.
+  // One batch of zeros for every input.
   std::vector<std::vector<unsigned char>> zeros;
-  std::vector<const void*> batch;
-  for (size_t i = 0; i < session.InputCount(); ++i) {
-    zeros.emplace_back(ByteSize(session.Input(i)));
-    batch.push_back(zeros.back().data());
-  }
-  std::vector<const void*> two_batches = batch;
-  two_batches.insert(two_batches.end(), batch.begin(), batch.end());
-  const dli_tensor_info output = session.Output();
+  std::vector<const void*> one_batch;
+  for (const dli_tensor_info& input : session.Inputs()) zeros.emplace_back(ByteSize(input));
+  for (const auto& bytes : zeros) one_batch.push_back(bytes.data());
+  std::vector<const void*> two_batches = one_batch;
+  two_batches.insert(two_batches.end(), one_batch.begin(), one_batch.end());
+  const std::vector<dli_tensor_info> outputs = session.Outputs();
+  const dli_tensor_info output = outputs.at(0);
   const size_t output_values = ElementCount(output);
   std::vector<float> out(output_values);
 
@@ -739,10 +747,10 @@ inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenReq
   EXPECT_EQ(session.error(), "output '" + std::string(output.name) + "' has " +
                                  std::to_string(output_values) + " values; caller expected " +
                                  std::to_string(output_values - 1));
-  const size_t n_outputs = session.OutputCount();
-  EXPECT_FALSE(session.ReadOutput(out, n_outputs));
-  EXPECT_EQ(session.error(), "output " + std::to_string(n_outputs) +
-                                 " does not exist; the model has " + std::to_string(n_outputs));
+  EXPECT_FALSE(session.ReadOutput(out, outputs.size()));
+  EXPECT_EQ(session.error(), "output " + std::to_string(outputs.size()) +
+                                 " does not exist; the model has " +
+                                 std::to_string(outputs.size()));
   EXPECT_TRUE(session.ReadOutput(out)) << session.error();
 
   // A failed set_inputs() forgets the batches set before it.
@@ -794,13 +802,12 @@ inline void ExpectRequestsComplete(const dli_backend& api, OpenRequest request, 
   request.requests = static_cast<int>(requests);
   BackendSession session(api, request);
   ASSERT_TRUE(session.ok()) << session.error();
-  // Two ring-buffer batches of zeros in every input.
   std::vector<std::vector<unsigned char>> zeros;
-  std::vector<const void*> batches;
-  for (size_t i = 0; i < session.InputCount(); ++i) zeros.emplace_back(ByteSize(session.Input(i)));
+  for (const dli_tensor_info& input : session.Inputs()) zeros.emplace_back(ByteSize(input));
+  std::vector<const void*> two_batches;
   for (int b = 0; b < 2; ++b)
-    for (const auto& input : zeros) batches.push_back(input.data());
-  ASSERT_TRUE(session.SetInputs(batches)) << session.error();
+    for (const auto& bytes : zeros) two_batches.push_back(bytes.data());
+  ASSERT_TRUE(session.SetInputs(two_batches)) << session.error();
   char err[2048] = {};
   dli_session* s = session.handle();
   ASSERT_EQ(api.open_requests(s, requests, err, sizeof(err)), DLI_OK) << err;

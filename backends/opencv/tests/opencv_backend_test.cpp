@@ -71,9 +71,7 @@ TEST(OpenCvBackend, OpenInputDimensionsComeFromTheSpec) {
             "ids=..., or the model description)");
   OpenRequest unknown = MultiIo().Request(1);
   unknown.shapes.push_back({"tokens", {1, 5}});
-  EXPECT_EQ(OpenError(api, unknown),
-            "a shape is given for input 'tokens', which the model does not have (its inputs: ids, "
-            "mask)");
+  EXPECT_EQ(OpenError(api, unknown), "the model has no input 'tokens'; its inputs: ids, mask");
   ExpectCallOrderAndSizesChecked(api, MultiIo().Request(2));
 }
 

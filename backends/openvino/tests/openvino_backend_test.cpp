@@ -105,9 +105,7 @@ TEST(OpenVinoBackend, OpenInputDimensionsComeFromTheSpec) {
   EXPECT_EQ(OpenError(api, contradicting), "shape 1x4 for input 'x' contradicts the model's ?x3");
   OpenRequest unknown = MultiIo().Request(1);
   unknown.shapes.push_back({"mask", {1, 5}});
-  EXPECT_EQ(OpenError(api, unknown),
-            "a shape is given for input 'mask', which the model does not have (its inputs: ids, "
-            "x)");
+  EXPECT_EQ(OpenError(api, unknown), "the model has no input 'mask'; its inputs: ids, x");
   ExpectCallOrderAndSizesChecked(api, MultiIo().Request(2));
 }
 

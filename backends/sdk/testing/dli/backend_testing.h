@@ -180,7 +180,30 @@ struct OpenRequest {
   int batch = 1;
   int requests = 0;  // > 0 opens the session for throughput mode
   std::vector<std::pair<std::string, std::string>> params;
+  // Full shapes (batch first) of inputs with open dimensions, by name.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
 };
+
+inline size_t ElementCount(const dli_tensor_info& t) {
+  size_t n = 1;
+  for (int i = 0; i < t.rank; ++i) n *= static_cast<size_t>(t.shape[i]);
+  return n;
+}
+
+// Bytes of one batch of `t` (dli_dtype sizes, backend_abi.h).
+inline size_t ByteSize(const dli_tensor_info& t) {
+  switch (t.dtype) {
+    case DLI_DTYPE_F32:
+    case DLI_DTYPE_I32:
+      return 4 * ElementCount(t);
+    case DLI_DTYPE_I64:
+      return 8 * ElementCount(t);
+    case DLI_DTYPE_F16:
+      return 2 * ElementCount(t);
+    default:
+      return ElementCount(t);
+  }
+}
 
 // One open session; errors come back as text so that tests can check them.
 class BackendSession {
@@ -197,6 +220,16 @@ class BackendSession {
     spec.requests = request.requests;
     spec.params = kv.data();
     spec.n_params = kv.size();
+    std::vector<dli_input_shape> shapes;
+    for (const auto& [name, dims] : request.shapes) {
+      dli_input_shape shape{};
+      shape.name = name.c_str();
+      shape.rank = static_cast<int32_t>(dims.size());
+      std::copy(dims.begin(), dims.end(), shape.dims);
+      shapes.push_back(shape);
+    }
+    spec.shapes = shapes.data();
+    spec.n_shapes = shapes.size();
     if (api_.open(&spec, &session_, err_, sizeof(err_)) != DLI_OK) {
       session_ = nullptr;
       error_ = err_;
@@ -215,30 +248,36 @@ class BackendSession {
   // The message of the last failed call ("" when none failed).
   const std::string& error() const { return error_; }
 
-  dli_tensor_info Input() { return Info(api_.input_info); }
-  dli_tensor_info Output() { return Info(api_.output_info); }
+  // Every input or output in the model's order (io_counts, then
+  // input_info/output_info for each).
+  std::vector<dli_tensor_info> Inputs() { return Infos(api_.input_info, true); }
+  std::vector<dli_tensor_info> Outputs() { return Infos(api_.output_info, false); }
+  // The first input or output (the only one of an image model).
+  dli_tensor_info Input() { return Inputs().at(0); }
+  dli_tensor_info Output() { return Outputs().at(0); }
 
   // The single ABI calls; false with error() set when they fail.
-  bool SetInputs(const std::vector<const void*>& batches, size_t batch_bytes) {
-    return Check(
-        api_.set_inputs(session_, batches.data(), batches.size(), batch_bytes, err_, sizeof(err_)));
+  // `batches[b * n_inputs + i]` is input i of batch b.
+  bool SetInputs(const std::vector<const void*>& batches) {
+    size_t n_inputs = 0, n_outputs = 0;
+    if (!Check(api_.io_counts(session_, &n_inputs, &n_outputs, err_, sizeof(err_)))) return false;
+    return Check(api_.set_inputs(session_, batches.data(), batches.size() / n_inputs, err_,
+                                 sizeof(err_)));
   }
   bool Bind(size_t index) { return Check(api_.bind(session_, index, err_, sizeof(err_))); }
   bool Infer() { return Check(api_.infer(session_, err_, sizeof(err_))); }
-  bool ReadOutput(std::vector<float>& out) {
-    return Check(api_.read_output(session_, out.data(), out.size(), err_, sizeof(err_)));
+  bool ReadOutput(std::vector<float>& out, size_t index = 0) {
+    return Check(api_.read_output(session_, index, out.data(), out.size(), err_, sizeof(err_)));
   }
 
-  // set_inputs with `batches`, then bind/infer/read_output on each of them in
-  // turn; returns the outputs one after another, or nullopt on an error.
+  // For a one-input model: set_inputs with `batches`, then
+  // bind/infer/read_output (output 0) on each of them in turn; returns the
+  // outputs one after another, or nullopt on an error.
   std::optional<std::vector<float>> Run(const std::vector<std::vector<float>>& batches) {
     std::vector<const void*> pointers;
     for (const auto& batch : batches) pointers.push_back(batch.data());
-    if (!SetInputs(pointers, batches.at(0).size() * sizeof(float))) return std::nullopt;
-    const dli_tensor_info output = Output();
-    size_t per_batch = 1;
-    for (int i = 0; i < output.rank; ++i) per_batch *= static_cast<size_t>(output.shape[i]);
-    std::vector<float> outputs, one(per_batch);
+    if (!SetInputs(pointers)) return std::nullopt;
+    std::vector<float> outputs, one(ElementCount(Output()));
     for (size_t i = 0; i < batches.size(); ++i) {
       if (!Bind(i) || !Infer() || !ReadOutput(one)) return std::nullopt;
       outputs.insert(outputs.end(), one.begin(), one.end());
@@ -246,13 +285,30 @@ class BackendSession {
     return outputs;
   }
 
+  // One batch of every input (`inputs[i]` is input i, its exact bytes):
+  // bind, infer and every output read as float32, or nullopt on an error.
+  std::optional<std::vector<std::vector<float>>> RunOnce(const std::vector<const void*>& inputs) {
+    if (!SetInputs(inputs) || !Bind(0) || !Infer()) return std::nullopt;
+    std::vector<std::vector<float>> outputs;
+    const std::vector<dli_tensor_info> described = Outputs();
+    for (size_t j = 0; j < described.size(); ++j) {
+      outputs.emplace_back(ElementCount(described[j]));
+      if (!ReadOutput(outputs.back(), j)) return std::nullopt;
+    }
+    return outputs;
+  }
+
  private:
-  using InfoFn = int (*)(dli_session*, dli_tensor_info*, char*, size_t);
-  dli_tensor_info Info(InfoFn fn) {
-    dli_tensor_info info{};
-    if (!Check(fn(session_, &info, err_, sizeof(err_))))
-      throw std::runtime_error("tensor info failed: " + error_);
-    return info;
+  using InfoFn = int (*)(dli_session*, size_t, dli_tensor_info*, char*, size_t);
+  std::vector<dli_tensor_info> Infos(InfoFn fn, bool inputs) {
+    size_t n_inputs = 0, n_outputs = 0;
+    if (!Check(api_.io_counts(session_, &n_inputs, &n_outputs, err_, sizeof(err_))))
+      throw std::runtime_error("io_counts failed: " + error_);
+    std::vector<dli_tensor_info> infos(inputs ? n_inputs : n_outputs);
+    for (size_t i = 0; i < infos.size(); ++i)
+      if (!Check(fn(session_, i, &infos[i], err_, sizeof(err_))))
+        throw std::runtime_error("tensor info failed: " + error_);
+    return infos;
   }
   bool Check(int status) {
     if (status == DLI_OK) return true;
@@ -546,14 +602,16 @@ inline void ExpectParamTableEnforced(const dli_backend& api, const OpenRequest& 
 inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenRequest& valid) {
   BackendSession session(api, valid);
   ASSERT_TRUE(session.ok()) << session.error();
-  const dli_tensor_info input = session.Input();
-  size_t values = 1;
-  for (int i = 0; i < input.rank; ++i) values *= static_cast<size_t>(input.shape[i]);
-  const size_t batch_bytes = values * (input.dtype == DLI_DTYPE_F32 ? sizeof(float) : 1);
-  const std::vector<unsigned char> zeros(batch_bytes);
-  const dli_tensor_info output = session.Output();
-  size_t output_values = 1;
-  for (int i = 0; i < output.rank; ++i) output_values *= static_cast<size_t>(output.shape[i]);
+  // One batch of zeros for every input.
+  std::vector<std::vector<unsigned char>> zeros;
+  std::vector<const void*> one_batch;
+  for (const dli_tensor_info& input : session.Inputs()) zeros.emplace_back(ByteSize(input));
+  for (const auto& bytes : zeros) one_batch.push_back(bytes.data());
+  std::vector<const void*> two_batches = one_batch;
+  two_batches.insert(two_batches.end(), one_batch.begin(), one_batch.end());
+  const std::vector<dli_tensor_info> outputs = session.Outputs();
+  const dli_tensor_info output = outputs.at(0);
+  const size_t output_values = ElementCount(output);
   std::vector<float> out(output_values);
 
   EXPECT_FALSE(session.Bind(0));
@@ -563,14 +621,10 @@ inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenReq
   EXPECT_FALSE(session.ReadOutput(out));
   EXPECT_EQ(session.error(), "read_output() called before infer()");
 
-  EXPECT_FALSE(session.SetInputs({}, batch_bytes));
+  EXPECT_FALSE(session.SetInputs({}));
   EXPECT_EQ(session.error(), "set_inputs() got no batches");
-  EXPECT_FALSE(session.SetInputs({zeros.data()}, batch_bytes + 1));
-  EXPECT_EQ(session.error(), "input batches are " + std::to_string(batch_bytes + 1) +
-                                 " bytes; input '" + input.name + "' needs " +
-                                 std::to_string(batch_bytes));
 
-  ASSERT_TRUE(session.SetInputs({zeros.data(), zeros.data()}, batch_bytes)) << session.error();
+  ASSERT_TRUE(session.SetInputs(two_batches)) << session.error();
   EXPECT_FALSE(session.Bind(2));
   EXPECT_EQ(session.error(), "batch index 2 is out of range; 2 batches were set");
   ASSERT_TRUE(session.Bind(1)) << session.error();
@@ -579,12 +633,17 @@ inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenReq
   ASSERT_TRUE(session.Infer()) << session.error();
   std::vector<float> short_out(output_values - 1);
   EXPECT_FALSE(session.ReadOutput(short_out));
-  EXPECT_EQ(session.error(), "output has " + std::to_string(output_values) +
-                                 " values; caller expected " + std::to_string(output_values - 1));
+  EXPECT_EQ(session.error(), "output '" + std::string(output.name) + "' has " +
+                                 std::to_string(output_values) + " values; caller expected " +
+                                 std::to_string(output_values - 1));
+  EXPECT_FALSE(session.ReadOutput(out, outputs.size()));
+  EXPECT_EQ(session.error(), "output " + std::to_string(outputs.size()) +
+                                 " does not exist; the model has " +
+                                 std::to_string(outputs.size()));
   EXPECT_TRUE(session.ReadOutput(out)) << session.error();
 
   // A failed set_inputs() forgets the batches set before it.
-  EXPECT_FALSE(session.SetInputs({zeros.data()}, batch_bytes - 1));
+  EXPECT_FALSE(session.SetInputs({}));
   EXPECT_FALSE(session.Bind(0));
   EXPECT_EQ(session.error(), "batch index 0 is out of range; 0 batches were set");
   EXPECT_FALSE(session.Infer());
@@ -632,11 +691,12 @@ inline void ExpectRequestsComplete(const dli_backend& api, OpenRequest request, 
   request.requests = static_cast<int>(requests);
   BackendSession session(api, request);
   ASSERT_TRUE(session.ok()) << session.error();
-  const dli_tensor_info input = session.Input();
-  size_t values = 1;
-  for (int i = 0; i < input.rank; ++i) values *= static_cast<size_t>(input.shape[i]);
-  const std::vector<unsigned char> zeros(values * (input.dtype == DLI_DTYPE_F32 ? 4 : 1));
-  ASSERT_TRUE(session.SetInputs({zeros.data(), zeros.data()}, zeros.size())) << session.error();
+  std::vector<std::vector<unsigned char>> zeros;
+  for (const dli_tensor_info& input : session.Inputs()) zeros.emplace_back(ByteSize(input));
+  std::vector<const void*> two_batches;
+  for (int b = 0; b < 2; ++b)
+    for (const auto& bytes : zeros) two_batches.push_back(bytes.data());
+  ASSERT_TRUE(session.SetInputs(two_batches)) << session.error();
   char err[2048] = {};
   dli_session* s = session.handle();
   ASSERT_EQ(api.open_requests(s, requests, err, sizeof(err)), DLI_OK) << err;

@@ -60,7 +60,7 @@ class TestingSession : public dli::sdk::Session {
     for (const auto& [name, dims] : spec.shapes)
       if (multi ? name != "input_ids" && name != "attention_mask" && name != "features"
                 : name != "input")
-        throw std::runtime_error("testing: the model has no input '" + name + "'");
+        throw std::runtime_error("the model has no input '" + name + "'");
     if (!multi) {
       inputs_ = {dli::sdk::MakeTensorInfo("input", DLI_DTYPE_F32, DLI_LAYOUT_NCHW,
                                           dli::sdk::ResolveShape(spec, "input",

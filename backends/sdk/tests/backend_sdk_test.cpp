@@ -247,7 +247,7 @@ TEST_F(MultiInput, AnOpenDimensionWithoutAShapeFailsOpenNamingIt) {
             "input_ids=..., or the model description)");
   request = Request(1, 4);
   request.shapes.push_back({"token_type_ids", {1, 4}});
-  EXPECT_EQ(OpenError(TestBackend(), request), "testing: the model has no input 'token_type_ids'");
+  EXPECT_EQ(OpenError(TestBackend(), request), "the model has no input 'token_type_ids'");
   request = Request(1, 4);
   request.shapes.push_back({"", {}});
   EXPECT_EQ(OpenError(TestBackend(), request),

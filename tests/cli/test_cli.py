@@ -699,7 +699,8 @@ class MultiInput(Fixture):
     assert_usage_error = BadInput.assert_usage_error
 
     def test_bench_runs_every_input_and_records_the_shapes(self):
-        proc, doc = self.bench(*self.SHAPES, "--batch", "1,2", "--iterations", "10")
+        proc, doc = self.bench(*self.SHAPES, "--batch", "1,2", "--iterations", "10",
+                               "--save-samples")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assert_valid_and_consistent(doc)
         for point, batch in zip(doc["results"], (1, 2)):
@@ -761,7 +762,7 @@ class MultiInput(Fixture):
         out = self.dir / "points.json"
         proc = run(["results", "export", "--db", str(db), "--json", str(out)])
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        points = json.loads(out.read_text())["results"]
+        points = [p["result"] for p in json.loads(out.read_text())["points"]]
         self.assertEqual(len(points), 2)
         for point in points:
             self.assertEqual(point["status"], "ok", point["error"])

@@ -123,9 +123,8 @@ ParityReport RunParityCheck(const ModelMeta& meta, const ParityRequest& request,
           !(request.precisions.empty() || Contains(request.precisions, f.precision)))
         continue;
       log << "checking " << b.name << " " << f.id << " ..." << std::flush;
-      report.results.push_back(
-          CompareWithReference(run(CheckPoint(b, meta, f, request)), report.reference,
-                               request.rule));
+      report.results.push_back(CompareWithReference(run(CheckPoint(b, meta, f, request)),
+                                                    report.reference, request.rule));
       const ParityComparison& c = report.results.back();
       log << (c.pass ? " PASS" : " FAIL " + c.verdict) << "\n";
     }
@@ -135,8 +134,9 @@ ParityReport RunParityCheck(const ModelMeta& meta, const ParityRequest& request,
 
 ConsoleReport ParityConsole(const ParityReport& report) {
   ConsoleReport out;
-  const std::string inputs =
-      report.request.files.empty() ? " synthetic inputs" : " photos from " + report.request.images_dir;
+  const std::string inputs = report.request.files.empty()
+                                 ? " synthetic inputs"
+                                 : " photos from " + report.request.images_dir;
   out.before = "\nparity with " + report.reference_path + " on " + report.reference_framework +
                ", " + std::to_string(report.reference.predictions.size()) + inputs + "\n\n";
   out.header = {"framework", "format", "precision", "top-1 agree", "max |diff|", "result"};

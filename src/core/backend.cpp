@@ -390,7 +390,8 @@ std::string ShapeText(const dli_tensor_info& t) {
 std::string ShapesText(const std::vector<dli_tensor_info>& tensors) {
   if (tensors.size() == 1) return ShapeText(tensors[0]);
   std::vector<std::string> parts;
-  for (const dli_tensor_info& t : tensors) parts.push_back(std::string(t.name) + " " + ShapeText(t));
+  for (const dli_tensor_info& t : tensors)
+    parts.push_back(std::string(t.name) + " " + ShapeText(t));
   return Join(parts, "; ");
 }
 

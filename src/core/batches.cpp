@@ -42,7 +42,8 @@ uint16_t FloatToHalf(float value) {
   if (magnitude < 0x38800000u) {  // subnormal half (or zero)
     float abs_value;
     std::memcpy(&abs_value, &magnitude, sizeof(abs_value));
-    return static_cast<uint16_t>(sign | static_cast<uint32_t>(std::nearbyint(abs_value * 16777216.0f)));
+    return static_cast<uint16_t>(sign |
+                                 static_cast<uint32_t>(std::nearbyint(abs_value * 16777216.0f)));
   }
   // Normal: rebias the exponent, round the 13 dropped bits to nearest even.
   const uint32_t rebased = magnitude - 0x38000000u;
@@ -102,8 +103,8 @@ void Store(unsigned char* dst, dli_dtype dtype, size_t i, double value) {
 bool IsFloat(dli_dtype dtype) { return dtype == DLI_DTYPE_F32 || dtype == DLI_DTYPE_F16; }
 
 // Fills input `input` of every batch of `set` by `rule`.
-void FillSynthetic(BatchSet& set, size_t input, const dli_tensor_info& info,
-                   const ModelInput& rule, uint32_t seed) {
+void FillSynthetic(BatchSet& set, size_t input, const dli_tensor_info& info, const ModelInput& rule,
+                   uint32_t seed) {
   // Input 0 keeps the generator of single-input models: mt19937(seed).
   std::mt19937 rng(seed);
   if (input > 0) {

@@ -60,8 +60,7 @@ Preprocessing ParsePreprocessing(const json& p) {
   return pre;
 }
 
-constexpr const char* kDtypes[] = {"float32", "float16", "int64", "int32",
-                                   "int8",    "uint8",   "bool"};
+constexpr const char* kDtypes[] = {"float32", "float16", "int64", "int32", "int8", "uint8", "bool"};
 
 std::vector<int64_t> ParseShape(const json& entry, const std::string& name) {
   std::vector<int64_t> shape = Get<std::vector<int64_t>>(entry, "shape", {});
@@ -82,8 +81,8 @@ ModelInput ParseInput(const json& entry, bool legacy, const std::string& task) {
   // The older single input of an image classifier is its image.
   const bool image = legacy && task == "image_classification";
   in.kind = Get<std::string>(entry, "kind", image ? "image" : "random");
-  if (!in.dtype.empty() && std::find(std::begin(kDtypes), std::end(kDtypes), in.dtype) ==
-                               std::end(kDtypes))
+  if (!in.dtype.empty() &&
+      std::find(std::begin(kDtypes), std::end(kDtypes), in.dtype) == std::end(kDtypes))
     throw UsageError("input '" + in.name + "' has unknown dtype '" + in.dtype +
                      "' (known: " + Join({std::begin(kDtypes), std::end(kDtypes)}, ", ") + ")");
   static const std::vector<std::string> kinds = {"image", "token_ids", "mask", "segment_ids",
@@ -180,9 +179,8 @@ std::optional<ModelMeta> FindModelMeta(const std::string& name_or_path) {
 }
 
 bool ModelMeta::ImagelessInputs() const {
-  return !inputs.empty() && std::none_of(inputs.begin(), inputs.end(), [](const ModelInput& in) {
-    return in.kind == "image";
-  });
+  return !inputs.empty() && std::none_of(inputs.begin(), inputs.end(),
+                                         [](const ModelInput& in) { return in.kind == "image"; });
 }
 
 const Preprocessing& RequirePreprocessing(const ModelMeta& meta, const std::string& what) {

@@ -41,9 +41,9 @@ inline constexpr const char* kInputKinds = "image, token_ids, mask, segment_ids,
 // One input as model.json declares it (docs/MODELS.md, "Inputs and outputs").
 struct ModelInput {
   std::string name;
-  std::vector<int64_t> shape;  // batch first, -1 = open; empty when not given
-  std::string dtype;           // float32, float16, int64, ...; "" when not given
-  std::string layout;          // NCHW, NHWC or ""
+  std::vector<int64_t> shape;   // batch first, -1 = open; empty when not given
+  std::string dtype;            // float32, float16, int64, ...; "" when not given
+  std::string layout;           // NCHW, NHWC or ""
   std::string kind = "random";  // one of kInputKinds
   int64_t vocab_size = 0;       // token_ids: values in [0, vocab_size)
   // random integers: values in [range_low, range_high)
@@ -74,7 +74,7 @@ struct ModelMeta {
   std::string task;
   std::string dir;          // absolute folder of model.json
   std::string labels_path;  // absolute, may be empty
-  int label_offset = 0;  // of output 0, the one classification reads
+  int label_offset = 0;     // of output 0, the one classification reads
   // In the model's order; empty when model.json declares none.
   std::vector<ModelInput> inputs;
   std::vector<ModelOutput> outputs;

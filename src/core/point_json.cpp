@@ -205,8 +205,8 @@ ShapeList ShapesFromJson(const Fields& f) {
 json InputsToJson(const std::vector<ModelInput>& inputs) {
   json list = json::array();
   for (const ModelInput& in : inputs) {
-    json j = {{"name", in.name},     {"shape", in.shape},   {"dtype", in.dtype},
-              {"layout", in.layout}, {"kind", in.kind},     {"vocab_size", in.vocab_size}};
+    json j = {{"name", in.name},     {"shape", in.shape}, {"dtype", in.dtype},
+              {"layout", in.layout}, {"kind", in.kind},   {"vocab_size", in.vocab_size}};
     if (in.has_range) j["range"] = {in.range_low, in.range_high};
     list.push_back(std::move(j));
   }
@@ -357,35 +357,35 @@ json SpecToJson(const PointSpec& s) {
   measure["mode"] = s.measure.mode;
   measure["requests"] = s.measure.requests;
   json j = {{"mode", s.mode},
-          {"task", s.task},
-          {"framework", s.framework},
-          {"model",
-           {{"name", s.model_name},
-            {"path", s.model_path},
-            {"weights", s.weights_path},
-            {"format", s.model_format}}},
-          {"label_offset", s.label_offset},
-          {"device", s.device},
-          {"precision", s.precision},
-          {"batch", s.batch},
-          {"params", ParamsToJson(s.params)},
-          {"preprocessing",
-           {{"color_order", p.color_order},
-            {"resize_shorter", p.resize_shorter},
-            {"crop", p.crop},
-            {"scale", p.scale},
-            {"mean", p.mean},
-            {"std", p.std}}},
-          {"input",
-           {{"images_dir", s.input.images_dir},
-            {"max_images", s.input.max_images},
-            {"seed", s.input.seed},
-            {"synthetic_batches", s.input.synthetic_batches},
-            {"files", s.input.files},
-            {"keep_outputs", s.input.keep_outputs}}},
-          {"measure", measure},
-          {"save_samples", s.save_samples},
-          {"timeout_s", s.timeout_s}};
+            {"task", s.task},
+            {"framework", s.framework},
+            {"model",
+             {{"name", s.model_name},
+              {"path", s.model_path},
+              {"weights", s.weights_path},
+              {"format", s.model_format}}},
+            {"label_offset", s.label_offset},
+            {"device", s.device},
+            {"precision", s.precision},
+            {"batch", s.batch},
+            {"params", ParamsToJson(s.params)},
+            {"preprocessing",
+             {{"color_order", p.color_order},
+              {"resize_shorter", p.resize_shorter},
+              {"crop", p.crop},
+              {"scale", p.scale},
+              {"mean", p.mean},
+              {"std", p.std}}},
+            {"input",
+             {{"images_dir", s.input.images_dir},
+              {"max_images", s.input.max_images},
+              {"seed", s.input.seed},
+              {"synthetic_batches", s.input.synthetic_batches},
+              {"files", s.input.files},
+              {"keep_outputs", s.input.keep_outputs}}},
+            {"measure", measure},
+            {"save_samples", s.save_samples},
+            {"timeout_s", s.timeout_s}};
   // Only when set, so that documents of image models stay as they were.
   if (!s.shapes.empty()) j["shapes"] = ShapesToJson(s.shapes);
   if (!s.inputs.empty()) j["inputs"] = InputsToJson(s.inputs);

@@ -89,8 +89,8 @@ void Predict(const PointSpec& spec, Session& session, const std::vector<ModelInp
     r.skipped_images = decoded.errors;
     if (decoded.images.empty()) throw std::runtime_error("no decodable image among the inputs");
     for (size_t index : decoded.source_index) names.push_back(spec.input.files[index]);
-    batches.emplace(BuildImageBatches(decoded.images, inputs, image_input, rules,
-                                      spec.input.seed, /*cover_all=*/true));
+    batches.emplace(BuildImageBatches(decoded.images, inputs, image_input, rules, spec.input.seed,
+                                      /*cover_all=*/true));
   }
   r.n_images = names.size();
   r.n_batches = batches->size();
@@ -99,8 +99,7 @@ void Predict(const PointSpec& spec, Session& session, const std::vector<ModelInp
     session.Bind(b);
     session.Infer();
     std::vector<std::vector<float>> outputs;
-    for (size_t j = 0; j < session.Outputs().size(); ++j)
-      outputs.push_back(session.ReadOutput(j));
+    for (size_t j = 0; j < session.Outputs().size(); ++j) outputs.push_back(session.ReadOutput(j));
     for (size_t slot = 0; slot < per_batch; ++slot) {
       const size_t item = b * per_batch + slot;
       if (item >= names.size()) break;  // padding
@@ -134,9 +133,9 @@ void CheckInputs(const PointSpec& spec, const std::vector<dli_tensor_info>& inpu
                      [&](const dli_tensor_info& in) { return name == in.name; })) {
       std::vector<std::string> names;
       for (const dli_tensor_info& in : inputs) names.push_back(in.name);
-      throw std::runtime_error("a shape is given for input '" + name +
-                               "', which the model does not have; its inputs: " +
-                               Join(names, ", "));
+      throw std::runtime_error(
+          "a shape is given for input '" + name +
+          "', which the model does not have; its inputs: " + Join(names, ", "));
     }
 }
 

@@ -15,11 +15,10 @@ namespace fs = std::filesystem;
 namespace dli {
 namespace {
 
-const std::set<std::string> kTopKeys = {"name",        "models",     "model",    "frameworks",
-                                        "devices",     "precisions", "batches",  "params",
-                                        "images",      "max_images", "accuracy", "measure",
-                                        "repetitions", "modes",      "requests", "tune",
-                                        "shapes"};
+const std::set<std::string> kTopKeys = {
+    "name",        "models", "model",    "frameworks", "devices",  "precisions",
+    "batches",     "params", "images",   "max_images", "accuracy", "measure",
+    "repetitions", "modes",  "requests", "tune",       "shapes"};
 const std::set<std::string> kMeasureKeys = {"iterations",     "time_limit", "warmup", "ci_target",
                                             "min_iterations", "min_time",   "timeout"};
 const std::set<std::string> kTuneKeys = {"budget",     "metric",      "modes",
@@ -165,8 +164,8 @@ Experiment LoadExperiment(const std::string& path) {
         for (const YAML::Node& dim : input.second)
           dims.push_back(r.Int(dim, "each dimension of shapes." + name, 1));
         if (dims.empty() || dims.size() > DLI_MAX_RANK)
-          r.Fail(input.second, "shapes." + name + " needs 1.." + std::to_string(DLI_MAX_RANK) +
-                                   " dimensions");
+          r.Fail(input.second,
+                 "shapes." + name + " needs 1.." + std::to_string(DLI_MAX_RANK) + " dimensions");
       } else {
         const std::string text = r.Scalar(input.second, "shapes." + name);
         try {
@@ -315,8 +314,9 @@ std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
             a.mode = "predict";
             a.batch = 1;
             const bool image_input =
-                a.inputs.empty() || std::any_of(a.inputs.begin(), a.inputs.end(),
-                                                [](const ModelInput& in) { return in.kind == "image"; });
+                a.inputs.empty() ||
+                std::any_of(a.inputs.begin(), a.inputs.end(),
+                            [](const ModelInput& in) { return in.kind == "image"; });
             accuracy.push_back({"accuracy", a,
                                 skip.empty() && !image_input
                                     ? "the model has no image input; accuracy needs photos"

@@ -51,7 +51,7 @@ struct Experiment {
   // `shapes:` input name -> full shape (batch first; each point's batch
   // replaces it), for inputs the model file leaves open.
   ShapeList shapes;
-  std::string images;                            // performance input; "" = synthetic
+  std::string images;  // performance input; "" = synthetic
   size_t max_images = 320;
   // Each performance point runs this many times, each in a fresh process,
   // interleaved across the points (docs/EXPERIMENTS.md).

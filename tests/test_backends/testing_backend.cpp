@@ -62,11 +62,10 @@ class TestingSession : public dli::sdk::Session {
                 : name != "input")
         throw std::runtime_error("the model has no input '" + name + "'");
     if (!multi) {
-      inputs_ = {dli::sdk::MakeTensorInfo("input", DLI_DTYPE_F32, DLI_LAYOUT_NCHW,
-                                          dli::sdk::ResolveShape(spec, "input",
-                                                                 {-1, 3, kSide, kSide}))};
-      outputs_ = {
-          dli::sdk::MakeTensorInfo("sums", DLI_DTYPE_F32, DLI_LAYOUT_OTHER, {batch_, 1})};
+      inputs_ = {
+          dli::sdk::MakeTensorInfo("input", DLI_DTYPE_F32, DLI_LAYOUT_NCHW,
+                                   dli::sdk::ResolveShape(spec, "input", {-1, 3, kSide, kSide}))};
+      outputs_ = {dli::sdk::MakeTensorInfo("sums", DLI_DTYPE_F32, DLI_LAYOUT_OTHER, {batch_, 1})};
       return;
     }
     const std::vector<int64_t> ids = dli::sdk::ResolveShape(spec, "input_ids", {-1, -1});

@@ -314,14 +314,14 @@ ModelInput Rule(const std::string& kind, int64_t vocab = 0) {
 
 TEST(Batches, SyntheticDataFollowsEachInputsKind) {
   const std::vector<dli_tensor_info> inputs = {
-      Tensor("ids", DLI_DTYPE_I64, {2, 50}),     Tensor("mask", DLI_DTYPE_I64, {2, 50}),
+      Tensor("ids", DLI_DTYPE_I64, {2, 50}),      Tensor("mask", DLI_DTYPE_I64, {2, 50}),
       Tensor("segments", DLI_DTYPE_I32, {2, 50}), Tensor("x", DLI_DTYPE_F16, {2, 50}),
-      Tensor("flags", DLI_DTYPE_BOOL, {2, 50}),  Tensor("small", DLI_DTYPE_I8, {2, 50})};
+      Tensor("flags", DLI_DTYPE_BOOL, {2, 50}),   Tensor("small", DLI_DTYPE_I8, {2, 50})};
   ModelInput ranged = Rule("random");
   ranged.has_range = true;
   ranged.range_low = -3;
   ranged.range_high = 3;
-  const std::vector<ModelInput> rules = {Rule("token_ids", 7), Rule("mask"), Rule("segment_ids"),
+  const std::vector<ModelInput> rules = {Rule("token_ids", 7), Rule("mask"),   Rule("segment_ids"),
                                          Rule("random"),       Rule("random"), ranged};
   BatchSet set = BuildSyntheticBatches(inputs, rules, 3, 11);
   ASSERT_EQ(set.size(), 3u);
@@ -353,8 +353,9 @@ TEST(Batches, SyntheticDataFollowsEachInputsKind) {
 }
 
 TEST(Batches, RulesMatchByNameThenByPosition) {
-  const std::vector<dli_tensor_info> inputs = {Tensor("serving_default_ids:0", DLI_DTYPE_I64, {1, 4}),
-                                               Tensor("mask", DLI_DTYPE_I64, {1, 4})};
+  const std::vector<dli_tensor_info> inputs = {
+      Tensor("serving_default_ids:0", DLI_DTYPE_I64, {1, 4}),
+      Tensor("mask", DLI_DTYPE_I64, {1, 4})};
   ModelInput ids = Rule("token_ids", 9);
   ids.name = "ids";
   ModelInput mask = Rule("mask");
@@ -372,8 +373,7 @@ TEST(Batches, ImageInputAmongOthers) {
   dli_tensor_info image = ImageInput(DLI_LAYOUT_NHWC, 1, 1, 2);
   std::snprintf(image.name, sizeof(image.name), "pixels");
   const std::vector<dli_tensor_info> inputs = {Tensor("scale", DLI_DTYPE_I64, {1, 2}), image};
-  BatchSet set =
-      BuildImageBatches({Tagged(3)}, inputs, 1, {Rule("mask"), Rule("image")}, 0, true);
+  BatchSet set = BuildImageBatches({Tagged(3)}, inputs, 1, {Rule("mask"), Rule("image")}, 0, true);
   ASSERT_EQ(set.size(), 1u);
   EXPECT_EQ(reinterpret_cast<const int64_t*>(set.data(0, 0))[1], 1);
   EXPECT_FLOAT_EQ(reinterpret_cast<const float*>(set.data(0, 1))[3], 310.0f);

@@ -24,7 +24,7 @@ inline PointResult FullResult() {
   s.device = "GPU";
   s.precision = "FP16";
   s.batch = 8;
-  s.params = {{"nstreams", "1"}, {"nthreads", "2"}};  // a JSON object: in name order
+  s.params = {{"nstreams", "1"}, {"nthreads", "2"}};                 // a JSON object: in name order
   s.shapes = {{"attention_mask", {8, 64}}, {"input_ids", {8, 64}}};  // in name order too
   ModelInput ids;
   ids.name = "input_ids";

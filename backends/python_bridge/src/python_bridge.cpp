@@ -134,11 +134,10 @@ PyRef SpecToDict(const sdk::Spec& spec) {
                       Owned(Check(PyLong_FromLongLong(dims[i]))));
     if (PyDict_SetItemString(shapes.get(), name.c_str(), list.get()) != 0) ThrowPythonError();
   }
-  return Check(Py_BuildValue("{s:s,s:s,s:s,s:s,s:i,s:O,s:O}", "model_path",
-                             spec.model_path.c_str(), "weights_path", spec.weights_path.c_str(),
-                             "device", spec.device.c_str(), "precision", spec.precision.c_str(),
-                             "batch", spec.batch, "params", params.get(), "shapes",
-                             shapes.get()));
+  return Check(Py_BuildValue("{s:s,s:s,s:s,s:s,s:i,s:O,s:O}", "model_path", spec.model_path.c_str(),
+                             "weights_path", spec.weights_path.c_str(), "device",
+                             spec.device.c_str(), "precision", spec.precision.c_str(), "batch",
+                             spec.batch, "params", params.get(), "shapes", shapes.get()));
 }
 
 class PythonSession : public sdk::Session {

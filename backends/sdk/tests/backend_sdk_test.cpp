@@ -218,8 +218,7 @@ TEST_F(MultiInput, EveryInputOfEveryBatchReachesTheBackendAndEveryOutputIsRead) 
   const int64_t ids[2][3] = {{1, 2, 3}, {10, 20, 30}};
   const int64_t mask[2][3] = {{1, 1, 0}, {1, 0, 0}};
   const float features[2][4] = {{0.5f, 1, 2, 3}, {-1, -2, -3, -4}};
-  ASSERT_TRUE(session.SetInputs(
-      {ids[0], mask[0], features[0], ids[1], mask[1], features[1]}))
+  ASSERT_TRUE(session.SetInputs({ids[0], mask[0], features[0], ids[1], mask[1], features[1]}))
       << session.error();
   std::vector<float> pooled(4), counts(2);
   ASSERT_TRUE(session.Bind(1) && session.Infer()) << session.error();

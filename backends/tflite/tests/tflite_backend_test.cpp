@@ -96,7 +96,7 @@ TEST(TfliteBackend, MultiInputInt64ModelRunsEveryInputAndReadsEveryOutput) {
   const float features[] = {0.5f, 1, 2, 3, -1, -2, -3, -4};
   for (size_t i = 0; i < 3; ++i) {
     const std::string name = inputs[i].name;
-    batch[i] = name == "input_ids" ? static_cast<const void*>(ids)
+    batch[i] = name == "input_ids"        ? static_cast<const void*>(ids)
                : name == "attention_mask" ? static_cast<const void*>(mask)
                                           : static_cast<const void*>(features);
   }

@@ -261,8 +261,8 @@ class BackendSession {
   bool SetInputs(const std::vector<const void*>& batches) {
     size_t n_inputs = 0, n_outputs = 0;
     if (!Check(api_.io_counts(session_, &n_inputs, &n_outputs, err_, sizeof(err_)))) return false;
-    return Check(api_.set_inputs(session_, batches.data(), batches.size() / n_inputs, err_,
-                                 sizeof(err_)));
+    return Check(
+        api_.set_inputs(session_, batches.data(), batches.size() / n_inputs, err_, sizeof(err_)));
   }
   bool Bind(size_t index) { return Check(api_.bind(session_, index, err_, sizeof(err_))); }
   bool Infer() { return Check(api_.infer(session_, err_, sizeof(err_))); }

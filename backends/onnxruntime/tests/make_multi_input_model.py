@@ -9,6 +9,9 @@ TINY_DIR/multi.onnx (opset 13):
   outputs  pooled float32 [batch, 4] = features + sum(input_ids * attention_mask)
            weighted int64 [batch, seq] = input_ids * attention_mask
            mask_sum float16 [batch, 1] = sum(attention_mask)
+and TINY_DIR/dtypes.onnx: one input x_<dtype> [batch, 2] per dtype DLI
+exchanges (float32, float16, int64, int32, int8, uint8, bool), each passed
+through to the output y_<dtype>.
 """
 import pathlib
 import sys
@@ -18,8 +21,27 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
+DTYPES = {"float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16,
+          "int64": TensorProto.INT64, "int32": TensorProto.INT32,
+          "int8": TensorProto.INT8, "uint8": TensorProto.UINT8, "bool": TensorProto.BOOL}
+
+
+def write_dtypes_model(path: pathlib.Path) -> None:
+    inputs = [helper.make_tensor_value_info(f"x_{name}", dtype, ["batch", 2])
+              for name, dtype in DTYPES.items()]
+    outputs = [helper.make_tensor_value_info(f"y_{name}", dtype, ["batch", 2])
+               for name, dtype in DTYPES.items()]
+    nodes = [helper.make_node("Identity", [f"x_{name}"], [f"y_{name}"]) for name in DTYPES]
+    graph = helper.make_graph(nodes, "dtypes", inputs, outputs)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
 def main(tiny_dir: pathlib.Path) -> None:
     tiny_dir.mkdir(parents=True, exist_ok=True)
+    write_dtypes_model(tiny_dir / "dtypes.onnx")
     inputs = [
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"]),

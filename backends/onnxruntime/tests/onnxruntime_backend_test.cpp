@@ -4,6 +4,7 @@
 // bad input.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,36 @@ TEST(OnnxRuntimeBackend, MultiInputInt64ModelRunsEveryInputAndReadsEveryOutput) 
   request.shapes = {{"input_ids", {2, 3}}, {"attention_mask", {2, 3}}, {"features", {2, 5}}};
   EXPECT_EQ(OpenError(api, request),
             "ValueError: shape 2x5 for input 'features' contradicts the model's ?x4");
+}
+
+// dtypes.onnx: x_<dtype> -> y_<dtype> for each of the seven dtypes, in the
+// order of backend_abi.h's names below; every value reaches the backend and
+// comes back as float32.
+TEST(OnnxRuntimeBackend, EveryDtypeCrossesTheBridge) {
+  BackendSession session(TestBackend(), TinyRequest("dtypes.onnx", 1));
+  ASSERT_TRUE(session.ok()) << session.error();
+  const std::vector<dli_dtype> dtypes = {DLI_DTYPE_F32, DLI_DTYPE_F16, DLI_DTYPE_I64, DLI_DTYPE_I32,
+                                         DLI_DTYPE_I8,  DLI_DTYPE_U8,  DLI_DTYPE_BOOL};
+  const std::vector<dli_tensor_info> inputs = session.Inputs();
+  const std::vector<dli_tensor_info> outputs = session.Outputs();
+  ASSERT_EQ(inputs.size(), dtypes.size());
+  ASSERT_EQ(outputs.size(), dtypes.size());
+  for (size_t i = 0; i < dtypes.size(); ++i) {
+    EXPECT_EQ(inputs[i].dtype, dtypes[i]) << inputs[i].name;
+    EXPECT_EQ(outputs[i].dtype, dtypes[i]) << outputs[i].name;
+  }
+  const float f32[] = {1.5f, -2};
+  const uint16_t f16[] = {0x3e00, 0xc000};  // 1.5, -2
+  const int64_t i64[] = {1LL << 40, -7};
+  const int32_t i32[] = {123456, -1};
+  const int8_t i8[] = {-128, 127};
+  const uint8_t u8[] = {255, 0};
+  const uint8_t flags[] = {1, 0};
+  const auto read = session.RunOnce({f32, f16, i64, i32, i8, u8, flags});
+  ASSERT_TRUE(read.has_value()) << session.error();
+  const std::vector<std::vector<float>> expected = {
+      {1.5f, -2}, {1.5f, -2}, {1099511627776.0f, -7}, {123456, -1}, {-128, 127}, {255, 0}, {1, 0}};
+  EXPECT_EQ(*read, expected);
 }
 
 TEST(OnnxRuntimeBackend, MultiInputModelRingBufferAndRequests) {

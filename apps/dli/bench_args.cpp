@@ -35,6 +35,10 @@ Args BenchArgs() {
         "one request at a time (default), or --requests N in flight at once"},
        {"requests", "N", "throughput mode: requests in flight, one session each (default 1)"},
        {"param", "KEY=VALUE", "framework parameter (repeatable; see `dli info`)", true},
+       {"shape", "NAME=AxB",
+        "shape of an input the model leaves open, batch first (replaced by each batch size); "
+        "repeatable",
+        true},
        {"images", "DIR", "real input images (decoded and preprocessed before timing)"},
        {"synthetic", "", "random input data (the default when --images is not given)"},
        {"max-images", "N", "images or synthetic samples in the ring buffer (default 320)"},
@@ -58,6 +62,7 @@ BenchRequest ParseBenchArgs(const Args& args) {
   base.precision = ToUpper(args.Get("precision", "FP32"));
   request.batches = ParseBatchList(args.Get("batch", "1"));
   base.params = ParseParams(args.GetAll("param"));
+  base.shapes = ParseShapeArgs(args.GetAll("shape"));
   base.measure.warmup = static_cast<size_t>(args.GetInt("warmup", 5, 0));
   base.measure.stop.time_limit_s = args.GetDouble("time-limit", 0, 0);
   base.measure.stop.iterations = static_cast<size_t>(

@@ -55,6 +55,9 @@ int RunAccuracy(int argc, char** argv) {
       throw UsageError(std::string("dli accuracy needs images: --preprocessing none declares no "
                                    "image input; presets: ") +
                        kPreprocessingPresets + ", or a JSON file");
+    // A model without an image input takes no photos whatever the preprocessing.
+    if (auto meta = FindModelMeta(request.model); meta && meta->ImagelessInputs())
+      RequirePreprocessing(*meta, "dli accuracy");
   } else if (auto meta = FindModelMeta(request.model)) {
     RequirePreprocessing(*meta, "dli accuracy");
   } else {

@@ -64,7 +64,10 @@ int RunBench(int argc, char** argv) {
           ValidateRequestCount(base.measure.requests, backend.max_requests)})
       if (!err.empty()) throw UsageError(err);
 
-  ApplyModel(base, ResolveModel(model_arg, base.framework, base.precision));
+  const ResolvedModel model = ResolveModel(model_arg, base.framework, base.precision);
+  // Refused before anything runs: the worker would fail every point.
+  if (!base.input.images_dir.empty()) RequirePreprocessing(model, "dli bench --images");
+  ApplyModel(base, model);
 
   const bool quiet = args.Has("quiet");
   if (!quiet)

@@ -21,13 +21,15 @@ int RunCheck(int argc, char** argv) {
             "available framework and every format of a prepared model and compares each output\n"
             "with the reference ONNX model's. FP32 must give the identical top-1 on every photo\n"
             "and logits within --tolerance; FP16/INT8 must agree on top-1 for at least\n"
-            "--min-agreement of the photos.",
+            "--min-agreement of the photos. A model whose description declares no image input\n"
+            "is checked on seeded synthetic inputs instead, every output compared.",
             {{"model", "NAME", "prepared model (default mobilenet_v2)"},
              {"images", "DIR", "photos (default: the bundled sample set)"},
              {"framework", "LIST", "frameworks to check (default all available)"},
              {"precision", "LIST", "precisions to check (default all prepared)"},
              {"tolerance", "X", "max |difference| of FP32 outputs (default 1e-3)"},
              {"min-agreement", "R", "top-1 agreement needed below FP32 (default 0.875)"},
+             {"shape", "NAME=AxB", "shape of an input the model leaves open (repeatable)", true},
              {"json", "FILE", "write the comparison as JSON"}});
   args.Parse(argc, argv, 2);
   if (args.help()) {
@@ -44,11 +46,14 @@ int RunCheck(int argc, char** argv) {
     throw UsageError("no prepared model '" + request.model + "' in " + ModelsDir() +
                      " (run `dli models prepare`)");
   const ModelMeta meta = LoadModelMeta(meta_file);
-  RequirePreprocessing(meta, "dli check");
-  request.images_dir =
-      args.Get("images", (std::filesystem::path(ModelsDir()) / "_datasets" / "sample").string());
-  CheckImageFolder(request.images_dir);
-  request.files = ListImageFiles(request.images_dir);
+  request.shapes = ParseShapeArgs(args.GetAll("shape"));
+  if (!meta.ImagelessInputs() || args.Has("images")) {
+    RequirePreprocessing(meta, "dli check");
+    request.images_dir =
+        args.Get("images", (std::filesystem::path(ModelsDir()) / "_datasets" / "sample").string());
+    CheckImageFolder(request.images_dir);
+    request.files = ListImageFiles(request.images_dir);
+  }
   const auto executor = MakeLocalExecutor();
   // Probed once: the frameworks to check are chosen among them, and so is
   // the one that runs the reference.

@@ -54,6 +54,10 @@ Args TuneArgs() {
         "with a range)",
         true},
        {"param", "KEY=VALUE", "fixed framework parameter, not tuned (repeatable)", true},
+       {"shape", "NAME=AxB",
+        "shape of an input the model leaves open, batch first (replaced by each batch size); "
+        "repeatable",
+        true},
        {"metric", "fps|latency", "maximise FPS (default) or minimise the median latency"},
        {"min-measure", "SEC",
         "shortest measurement of one configuration, loading included (default 2)"},
@@ -113,6 +117,7 @@ int RunTune(int argc, char** argv) {
   base.device = args.Get("device", "CPU");
   base.precision = ToUpper(args.Get("precision", "FP32"));
   base.params = ParseParams(args.GetAll("param"));
+  base.shapes = ParseShapeArgs(args.GetAll("shape"));
   base.measure.warmup = static_cast<size_t>(args.GetInt("warmup", 3, 0));
   base.timeout_s = args.GetDouble("timeout", 600, 1);
   const double budget_s = args.GetDouble("budget", 60, 0);
@@ -165,7 +170,9 @@ int RunTune(int argc, char** argv) {
                      std::to_string(tune::Candidates(space).size()) +
                      " configurations measured once for " + FormatFixed(min_measure_s, 1) +
                      " s); raise --budget or narrow --batch/--requests");
-  ApplyModel(base, ResolveModel(model_arg, base.framework, base.precision));
+  const ResolvedModel model = ResolveModel(model_arg, base.framework, base.precision);
+  if (!base.input.images_dir.empty()) RequirePreprocessing(model, "dli tune --images");
+  ApplyModel(base, model);
 
   const bool quiet = args.Has("quiet");
   if (!quiet) {

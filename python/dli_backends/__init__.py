@@ -7,21 +7,26 @@ environment and imports ``dli_backends.<backend name>``. That module provides:
     The framework's version, e.g. ``"1.32.0"``.
 ``open(spec: dict) -> session``
     ``spec`` holds ``model_path``, ``weights_path``, ``device``,
-    ``precision``, ``batch`` (int) and ``params`` (dict of str to str, as the
-    user wrote them). The C++ side has already checked every parameter
-    against the backend's C table (type, choices, integer range; "" means
-    not set), the device, the precision and batch >= 1. Loads (and
-    compiles) the model for that batch size.
+    ``precision``, ``batch`` (int), ``params`` (dict of str to str, as the
+    user wrote them) and ``shapes`` (dict of input name to its full shape,
+    batch first, for inputs whose file leaves dimensions open; resolve them
+    with ``_bridge.resolve_shape``, and refuse a name the model does not
+    have with ``_bridge.check_shape_names``). The C++ side has already
+    checked every parameter against the backend's C table (type, choices,
+    integer range; "" means not set), the device, the precision and
+    batch >= 1. Loads (and compiles) the model for that batch size.
 
 and the session object:
 
-``input_info()`` / ``output_info() -> (name, dtype, shape)``
-    ``dtype`` is a numpy dtype name (float32, uint8 or int8); ``shape`` a
-    list of ints with the batch size already set.
-``set_inputs(batches: list[memoryview])``
-    Read-only views over the caller's prepared batches (at least one, each
-    exactly the input's size), valid until the session is closed; wrap them
-    without a copy (``_bridge.input_arrays``).
+``inputs()`` / ``outputs() -> list of (name, dtype, shape)``
+    Every input and output in the model's order. ``dtype`` is a numpy dtype
+    name (float32, float16, int64, int32, int8, uint8 or bool); ``shape`` a
+    list of ints, resolved: the batch size set, no open dimension. Asked
+    once, right after open.
+``set_inputs(batches: list[list[memoryview]])``
+    For each batch (at least one), one read-only view per input over the
+    caller's prepared data (exactly that input's size), valid until the
+    session is closed; wrap them without a copy (``_bridge.input_arrays``).
 ``bind(index: int)``
     Makes batch ``index`` (always within the batches set) the next input.
     Not timed: do every copy here.
@@ -30,9 +35,10 @@ and the session object:
     timed call, made only after a bind. Make it the framework's own method
     where possible (``interpreter.invoke``) so no extra Python frame is
     timed.
-``read_output(out: memoryview)``
-    Writes the last output, as float32, into the caller's buffer (called
-    only after an infer, with room for exactly the output's values).
+``read_output(index: int, out: memoryview)``
+    Writes output ``index`` of the last infer, as float32, into the
+    caller's buffer (called only after an infer, with room for exactly that
+    output's values).
 
 Throughput mode (several requests in flight on one session):
 

@@ -50,11 +50,61 @@ def tensor_info(name: str, dtype, shape: Sequence[int]) -> Tuple[str, str, List[
     return name, numpy.dtype(dtype).name, [int(dim) for dim in shape]
 
 
-def input_arrays(batches: Sequence[memoryview], dtype,
-                 shape: Sequence[int]) -> List[numpy.ndarray]:
-    """numpy views over the caller's batches (no copy)."""
-    return [numpy.frombuffer(batch, dtype=dtype).reshape(shape)
-            for batch in batches]
+def shape_text(dims: Sequence[int]) -> str:
+    """"1x128", an open dimension as "?" (the SDK's ShapeText)."""
+    return "x".join("?" if dim < 0 else str(dim) for dim in dims)
+
+
+def check_shape_names(spec: dict, names: Sequence[str],
+                      aliases: Dict[str, str] = None) -> None:
+    """Raises for a shape in the spec naming no input of the model;
+    `aliases` maps other accepted names to input names."""
+    aliases = aliases or {}
+    for name in spec.get("shapes", {}):
+        if name not in names and name not in aliases:
+            raise ValueError(f"the model has no input '{name}'; its inputs: "
+                             f"{', '.join(names)}")
+
+
+def resolve_shape(spec: dict, name: str, file_dims: Sequence[int],
+                  aliases: Sequence[str] = ()) -> List[int]:
+    """The shape input `name` runs with (the SDK's ResolveShape, with its
+    messages): the batch dimension becomes spec["batch"]; a shape the spec
+    gives for this input (under its name or one of `aliases`) fills the
+    others and must agree with every dimension the file fixes. `file_dims`
+    holds -1 for an open dimension."""
+    file_dims = [int(dim) for dim in file_dims]
+    dims = list(file_dims)
+    shapes = spec.get("shapes", {})
+    given = next((shapes[key] for key in (name, *aliases) if key in shapes), None)
+    if given is not None:
+        if len(given) != len(file_dims):
+            raise ValueError(f"shape {shape_text(given)} for input '{name}' has "
+                             f"rank {len(given)}; the model's input is "
+                             f"{shape_text(file_dims)}")
+        for axis in range(1, len(dims)):
+            if file_dims[axis] >= 0 and file_dims[axis] != given[axis]:
+                raise ValueError(f"shape {shape_text(given)} for input "
+                                 f"'{name}' contradicts the model's "
+                                 f"{shape_text(file_dims)}")
+            dims[axis] = int(given[axis])
+    if dims:
+        dims[0] = spec["batch"]
+    for axis in range(1, len(dims)):
+        if dims[axis] < 0:
+            raise ValueError(f"input '{name}' ({shape_text(file_dims)}) leaves "
+                             f"dimension {axis} open; give its shape (dli bench "
+                             f"--shape {name}=..., or the model description)")
+    return dims
+
+
+def input_arrays(batches: Sequence[Sequence[memoryview]], dtypes: Sequence,
+                 shapes: Sequence[Sequence[int]]) -> List[List[numpy.ndarray]]:
+    """numpy views over the caller's batches (no copy): for each batch, one
+    array per input."""
+    return [[numpy.frombuffer(view, dtype=dtype).reshape(shape)
+             for view, dtype, shape in zip(views, dtypes, shapes)]
+            for views in batches]
 
 
 def copy_output(out: memoryview, values: numpy.ndarray) -> None:
@@ -64,10 +114,3 @@ def copy_output(out: memoryview, values: numpy.ndarray) -> None:
         raise ValueError(f"output buffer holds {destination.size} values; the "
                          f"output has {values.size}")
     numpy.copyto(destination, values.reshape(-1), casting="unsafe")
-
-
-def single_tensor(tensors: Sequence, what: str, model_path: str):
-    if len(tensors) != 1:
-        raise ValueError(f"'{model_path}' has {len(tensors)} {what}s; DLI "
-                         f"benchmarks models with one input and one output")
-    return tensors[0]

@@ -1,5 +1,5 @@
 """ONNX Runtime (CPU) through its Python API, for the bridged backend
-backends/onnxruntime. Inputs and the output are bound with IOBinding before
+backends/onnxruntime. Every input and output is bound with IOBinding before
 timing, so infer() runs the graph and copies nothing.
 See docs/backends/onnxruntime.md."""
 
@@ -21,8 +21,10 @@ EXECUTION_MODES = {
     "parallel": onnxruntime.ExecutionMode.ORT_PARALLEL,
 }
 # ONNX tensor element types DLI exchanges, as ONNX Runtime names them.
-DTYPES = {"tensor(float)": numpy.float32, "tensor(uint8)": numpy.uint8,
-          "tensor(int8)": numpy.int8}
+DTYPES = {"tensor(float)": numpy.float32, "tensor(float16)": numpy.float16,
+          "tensor(int64)": numpy.int64, "tensor(int32)": numpy.int32,
+          "tensor(int8)": numpy.int8, "tensor(uint8)": numpy.uint8,
+          "tensor(bool)": numpy.bool_}
 
 
 def version() -> str:
@@ -40,22 +42,15 @@ def _dtype(node) -> numpy.dtype:
     return numpy.dtype(DTYPES[node.type])
 
 
-def _shape(node, batch: int):
-    """The node's shape at `batch`: a dynamic first dimension becomes the
-    batch; any other dynamic dimension cannot be pre-allocated."""
-    shape = []
-    for axis, dim in enumerate(node.shape):
-        if not isinstance(dim, int) or dim < 0:
-            if axis != 0:
-                raise ValueError(f"tensor '{node.name}' has the dynamic "
-                                 f"dimension {axis} ('{dim}'); DLI needs "
-                                 "static shapes apart from the batch")
-            dim = batch
-        elif axis == 0 and dim != batch:
-            raise ValueError(f"tensor '{node.name}' has a fixed batch of "
-                             f"{dim}; cannot run batch {batch}")
-        shape.append(dim)
-    return shape
+def _file_dims(node, batch: int):
+    """The node's dimensions, -1 where the file leaves one open; a fixed
+    batch other than `batch` cannot run."""
+    dims = [dim if isinstance(dim, int) and dim >= 0 else -1
+            for dim in node.shape]
+    if dims and dims[0] not in (-1, batch):
+        raise ValueError(f"tensor '{node.name}' has a fixed batch of "
+                         f"{dims[0]}; cannot run batch {batch}")
+    return dims
 
 
 class OnnxRuntimeSession:
@@ -76,44 +71,64 @@ class OnnxRuntimeSession:
         self._session = onnxruntime.InferenceSession(
             path, options, providers=["CPUExecutionProvider"])
         batch = spec["batch"]
-        input_node = _bridge.single_tensor(self._session.get_inputs(),
-                                           "input", path)
-        output_node = _bridge.single_tensor(self._session.get_outputs(),
-                                            "output", path)
-        self._input = (input_node.name, _dtype(input_node),
-                       _shape(input_node, batch))
-        self._output = (output_node.name, _dtype(output_node),
-                        _shape(output_node, batch))
-        self._output_array, self._binding = self._new_binding()
+        input_nodes = self._session.get_inputs()
+        _bridge.check_shape_names(spec, [node.name for node in input_nodes])
+        self._inputs = [
+            (node.name, _dtype(node),
+             _bridge.resolve_shape(spec, node.name, _file_dims(node, batch)))
+            for node in input_nodes]
+        self._outputs = [(node.name, _dtype(node), _file_dims(node, batch))
+                         for node in self._session.get_outputs()]
+        if any(dim < 0 for _, _, shape in self._outputs for dim in shape[1:]):
+            self._outputs = self._outputs_of_one_run()
+        for _, _, shape in self._outputs:
+            if shape:
+                shape[0] = batch
+        self._output_arrays, self._binding = self._new_binding()
         self._values = []
         self._slot_bindings = []
         self.infer = functools.partial(self._session.run_with_iobinding,
                                        self._binding)
 
+    def _outputs_of_one_run(self):
+        """Output shapes that depend on the inputs' (a sequence length): one
+        run on zeros at open tells them."""
+        feeds = {name: numpy.zeros(shape, dtype)
+                 for name, dtype, shape in self._inputs}
+        values = self._session.run(None, feeds)
+        return [(name, dtype, list(value.shape))
+                for (name, dtype, _), value in zip(self._outputs, values)]
+
     def _new_binding(self):
-        """An IOBinding with an output array of its own."""
-        array = numpy.empty(self._output[2], self._output[1])
+        """An IOBinding with output arrays of its own."""
+        arrays = [numpy.empty(shape, dtype) for _, dtype, shape in self._outputs]
         binding = self._session.io_binding()
-        binding.bind_ortvalue_output(
-            self._output[0], onnxruntime.OrtValue.ortvalue_from_numpy(array))
-        return array, binding
+        for (name, _, _), array in zip(self._outputs, arrays):
+            binding.bind_ortvalue_output(
+                name, onnxruntime.OrtValue.ortvalue_from_numpy(array))
+        return arrays, binding
 
-    def input_info(self):
-        return _bridge.tensor_info(*self._input)
+    def inputs(self):
+        return [_bridge.tensor_info(*input) for input in self._inputs]
 
-    def output_info(self):
-        return _bridge.tensor_info(*self._output)
+    def outputs(self):
+        return [_bridge.tensor_info(*output) for output in self._outputs]
 
     def set_inputs(self, batches):
         # OrtValues over the caller's memory: ONNX Runtime reads the batch
         # in place, nothing is copied before or during infer().
-        self._values = [
-            onnxruntime.OrtValue.ortvalue_from_numpy(array)
-            for array in _bridge.input_arrays(batches, self._input[1],
-                                              self._input[2])]
+        arrays = _bridge.input_arrays(
+            batches, [dtype for _, dtype, _ in self._inputs],
+            [shape for _, _, shape in self._inputs])
+        self._values = [[onnxruntime.OrtValue.ortvalue_from_numpy(array)
+                         for array in batch] for batch in arrays]
+
+    def _bind_inputs(self, binding, index: int):
+        for (name, _, _), value in zip(self._inputs, self._values[index]):
+            binding.bind_ortvalue_input(name, value)
 
     def bind(self, index: int):
-        self._binding.bind_ortvalue_input(self._input[0], self._values[index])
+        self._bind_inputs(self._binding, index)
 
     def open_requests(self, n: int):
         # Run() is thread-safe on one session (onnxruntime_perf_test -c N
@@ -123,8 +138,7 @@ class OnnxRuntimeSession:
                 for _, binding in self._slot_bindings]
 
     def bind_request(self, slot: int, index: int):
-        self._slot_bindings[slot][1].bind_ortvalue_input(
-            self._input[0], self._values[index])
+        self._bind_inputs(self._slot_bindings[slot][1], index)
 
-    def read_output(self, out):
-        _bridge.copy_output(out, self._output_array)
+    def read_output(self, index: int, out):
+        _bridge.copy_output(out, self._output_arrays[index])

@@ -32,6 +32,17 @@ ResolvedModel ModelOfFormat(const ModelMeta& meta, const ModelFormat& format) {
   return r;
 }
 
+// A predict point of one format: the request's photos, or its synthetic
+// inputs (seed 0, one per batch).
+PointSpec CheckPoint(const BackendInfo& backend, const ModelMeta& meta, const ModelFormat& format,
+                     const ParityRequest& request) {
+  PointSpec spec =
+      PredictSpec(backend, ModelOfFormat(meta, format), format.precision, request.files, 1, true);
+  spec.shapes = request.shapes;
+  if (request.files.empty()) spec.input.synthetic_batches = request.synthetic_inputs;
+  return spec;
+}
+
 }  // namespace
 
 ParityComparison CompareWithReference(PointResult run, const PointResult& reference,
@@ -91,6 +102,8 @@ ParityReport RunParityCheck(const ModelMeta& meta, const ParityRequest& request,
   for (const char* name : kReferenceFrameworks)
     for (const BackendInfo& b : available)
       if (!ref_backend && b.name == name && Contains(onnx->frameworks, name)) ref_backend = &b;
+  for (const BackendInfo& b : available)
+    if (!ref_backend && Contains(onnx->frameworks, b.name)) ref_backend = &b;
   if (ref_backend == nullptr)
     throw UsageError("no available framework can run the reference ONNX model");
 
@@ -100,8 +113,7 @@ ParityReport RunParityCheck(const ModelMeta& meta, const ParityRequest& request,
   report.reference_path = onnx->path;
   report.reference_format = onnx->id;
   log << "reference: " << onnx->path << " on " << ref_backend->name << "\n";
-  report.reference =
-      run(PredictSpec(*ref_backend, ModelOfFormat(meta, *onnx), "FP32", request.files, 1, true));
+  report.reference = run(CheckPoint(*ref_backend, meta, *onnx, request));
   if (!report.reference.ok())
     throw std::runtime_error("reference run failed: " + report.reference.error);
 
@@ -111,9 +123,8 @@ ParityReport RunParityCheck(const ModelMeta& meta, const ParityRequest& request,
           !(request.precisions.empty() || Contains(request.precisions, f.precision)))
         continue;
       log << "checking " << b.name << " " << f.id << " ..." << std::flush;
-      report.results.push_back(CompareWithReference(
-          run(PredictSpec(b, ModelOfFormat(meta, f), f.precision, request.files, 1, true)),
-          report.reference, request.rule));
+      report.results.push_back(CompareWithReference(run(CheckPoint(b, meta, f, request)),
+                                                    report.reference, request.rule));
       const ParityComparison& c = report.results.back();
       log << (c.pass ? " PASS" : " FAIL " + c.verdict) << "\n";
     }
@@ -123,9 +134,11 @@ ParityReport RunParityCheck(const ModelMeta& meta, const ParityRequest& request,
 
 ConsoleReport ParityConsole(const ParityReport& report) {
   ConsoleReport out;
+  const std::string inputs = report.request.files.empty()
+                                 ? " synthetic inputs"
+                                 : " photos from " + report.request.images_dir;
   out.before = "\nparity with " + report.reference_path + " on " + report.reference_framework +
-               ", " + std::to_string(report.reference.predictions.size()) + " photos from " +
-               report.request.images_dir + "\n\n";
+               ", " + std::to_string(report.reference.predictions.size()) + inputs + "\n\n";
   out.header = {"framework", "format", "precision", "top-1 agree", "max |diff|", "result"};
   for (const ParityComparison& c : report.results)
     out.rows.push_back({c.run.spec.framework, c.run.spec.model_format, c.run.spec.precision,

@@ -1,8 +1,10 @@
 // The parity check (`dli check`, methodology section 5): the same
-// preprocessed photos go through every format of a prepared model on every
-// framework that runs it, and each output is compared with the reference's,
-// the FP32 ONNX model on the first available of onnxruntime, openvino and
-// opencv. Schema of its document: dli.parity/1.
+// preprocessed photos (or, for a model without an image input, the same
+// seeded synthetic inputs) go through every format of a prepared model on
+// every framework that runs it, and every output is compared with the
+// reference's, the FP32 ONNX model on the first available of onnxruntime,
+// openvino and opencv (else of any framework listed for it). Schema of its
+// document: dli.parity/1.
 #ifndef DLI_ACCURACY_PARITY_H
 #define DLI_ACCURACY_PARITY_H
 
@@ -41,7 +43,9 @@ ParityComparison CompareWithReference(PointResult run, const PointResult& refere
 struct ParityRequest {
   std::string model;  // the prepared model's name
   std::string images_dir;
-  std::vector<std::string> files;       // the photos, in order
+  std::vector<std::string> files;       // the photos, in order; empty: synthetic inputs
+  size_t synthetic_inputs = 8;          // without files: seeded synthetic inputs compared
+  ShapeList shapes;                     // --shape
   std::vector<std::string> precisions;  // upper case; empty: every prepared one
   ParityRule rule;
 };

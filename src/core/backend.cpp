@@ -124,21 +124,21 @@ Session::~Session() { api_->close(handle_); }
     if ((call) != DLI_OK) throw std::runtime_error(err_[0] ? err_ : "backend error"); \
   } while (0)
 
-dli_tensor_info Session::InputInfo() {
+dli_tensor_info Session::Info(bool input, size_t index) {
   dli_tensor_info info{};
-  DLI_CHECK_CALL(api_->input_info(handle_, &info, err_, sizeof(err_)));
+  if (input)
+    DLI_CHECK_CALL(api_->input_info(handle_, index, &info, err_, sizeof(err_)));
+  else
+    DLI_CHECK_CALL(api_->output_info(handle_, index, &info, err_, sizeof(err_)));
   return info;
 }
 
-dli_tensor_info Session::OutputInfo() {
-  dli_tensor_info info{};
-  DLI_CHECK_CALL(api_->output_info(handle_, &info, err_, sizeof(err_)));
-  return info;
-}
-
-void Session::SetInputs(const std::vector<const void*>& batches, size_t batch_bytes) {
-  DLI_CHECK_CALL(
-      api_->set_inputs(handle_, batches.data(), batches.size(), batch_bytes, err_, sizeof(err_)));
+void Session::SetInputs(const std::vector<const void*>& batches) {
+  if (inputs_.empty() || batches.size() % inputs_.size() != 0)
+    throw std::logic_error(std::to_string(batches.size()) + " input pointers for " +
+                           std::to_string(inputs_.size()) + " inputs");
+  DLI_CHECK_CALL(api_->set_inputs(handle_, batches.data(), batches.size() / inputs_.size(), err_,
+                                  sizeof(err_)));
 }
 
 void Session::Bind(size_t batch_index) {
@@ -147,9 +147,9 @@ void Session::Bind(size_t batch_index) {
 
 void Session::Infer() { DLI_CHECK_CALL(api_->infer(handle_, err_, sizeof(err_))); }
 
-std::vector<float> Session::ReadOutput() {
-  std::vector<float> out(ElementCount(OutputInfo()));
-  DLI_CHECK_CALL(api_->read_output(handle_, out.data(), out.size(), err_, sizeof(err_)));
+std::vector<float> Session::ReadOutput(size_t index) {
+  std::vector<float> out(ElementCount(outputs_.at(index)));
+  DLI_CHECK_CALL(api_->read_output(handle_, index, out.data(), out.size(), err_, sizeof(err_)));
   return out;
 }
 
@@ -306,11 +306,34 @@ std::unique_ptr<Session> BackendLibrary::Open(const OpenArgs& args) const {
   spec.requests = args.requests;
   spec.params = kvs.data();
   spec.n_params = kvs.size();
+  std::vector<dli_input_shape> shapes;
+  for (const auto& [name, dims] : args.shapes) {
+    if (dims.empty() || dims.size() > DLI_MAX_RANK)
+      throw std::runtime_error("shape of input '" + name + "' has rank " +
+                               std::to_string(dims.size()) + "; 1.." +
+                               std::to_string(DLI_MAX_RANK) + " supported");
+    dli_input_shape shape{};
+    shape.name = name.c_str();
+    shape.rank = static_cast<int32_t>(dims.size());
+    std::copy(dims.begin(), dims.end(), shape.dims);
+    shapes.push_back(shape);
+  }
+  spec.shapes = shapes.data();
+  spec.n_shapes = shapes.size();
   dli_session* handle = nullptr;
   char err[2048] = "";
   if (api_->open(&spec, &handle, err, sizeof(err)) != DLI_OK || handle == nullptr)
     throw std::runtime_error(std::string(api_->name) + ": " + (err[0] ? err : "open failed"));
-  return std::unique_ptr<Session>(new Session(api_, handle));
+  std::unique_ptr<Session> session(new Session(api_, handle));
+  size_t n_inputs = 0, n_outputs = 0;
+  if (api_->io_counts(handle, &n_inputs, &n_outputs, err, sizeof(err)) != DLI_OK)
+    throw std::runtime_error(std::string(api_->name) + ": " + err);
+  if (n_inputs == 0 || n_outputs == 0)
+    throw std::runtime_error(std::string(api_->name) + " reports " + std::to_string(n_inputs) +
+                             " inputs and " + std::to_string(n_outputs) + " outputs");
+  for (size_t i = 0; i < n_inputs; ++i) session->inputs_.push_back(session->Info(true, i));
+  for (size_t i = 0; i < n_outputs; ++i) session->outputs_.push_back(session->Info(false, i));
+  return session;
 }
 
 // ---------------------------------------------------------------- tensors
@@ -321,7 +344,22 @@ size_t ElementCount(const dli_tensor_info& t) {
   return n;
 }
 
-size_t DtypeSize(dli_dtype t) { return t == DLI_DTYPE_F32 ? 4 : 1; }
+size_t DtypeSize(dli_dtype t) {
+  switch (t) {
+    case DLI_DTYPE_F32:
+    case DLI_DTYPE_I32:
+      return 4;
+    case DLI_DTYPE_I64:
+      return 8;
+    case DLI_DTYPE_F16:
+      return 2;
+    case DLI_DTYPE_U8:
+    case DLI_DTYPE_I8:
+    case DLI_DTYPE_BOOL:
+      return 1;
+  }
+  throw std::runtime_error("unknown dtype " + std::to_string(static_cast<int>(t)));
+}
 
 std::string DtypeName(dli_dtype t) {
   switch (t) {
@@ -331,6 +369,14 @@ std::string DtypeName(dli_dtype t) {
       return "uint8";
     case DLI_DTYPE_I8:
       return "int8";
+    case DLI_DTYPE_F16:
+      return "float16";
+    case DLI_DTYPE_I32:
+      return "int32";
+    case DLI_DTYPE_I64:
+      return "int64";
+    case DLI_DTYPE_BOOL:
+      return "bool";
   }
   return "unknown";
 }
@@ -339,6 +385,20 @@ std::string ShapeText(const dli_tensor_info& t) {
   std::vector<std::string> dims;
   for (int i = 0; i < t.rank; ++i) dims.push_back(std::to_string(t.shape[i]));
   return "[" + Join(dims, ",") + "]";
+}
+
+std::string ShapesText(const std::vector<dli_tensor_info>& tensors) {
+  if (tensors.size() == 1) return ShapeText(tensors[0]);
+  std::vector<std::string> parts;
+  for (const dli_tensor_info& t : tensors)
+    parts.push_back(std::string(t.name) + " " + ShapeText(t));
+  return Join(parts, "; ");
+}
+
+std::string DimsText(const std::vector<int64_t>& dims) {
+  std::vector<std::string> parts;
+  for (int64_t d : dims) parts.push_back(d < 0 ? "?" : std::to_string(d));
+  return Join(parts, "x");
 }
 
 }  // namespace dli

@@ -59,6 +59,8 @@ std::vector<BackendEntry> DiscoverBackends(const std::vector<std::string>& dirs)
 BackendEntry FindBackend(const std::string& name);
 
 using ParamList = std::vector<std::pair<std::string, std::string>>;
+// Full input shapes (batch first) by input name, in the order given.
+using ShapeList = std::vector<std::pair<std::string, std::vector<int64_t>>>;
 
 // Checks `value` against the parameter's declaration with the checker the
 // backends run too (dli/param_check.h: "" means "not set"); "" when fine,
@@ -76,13 +78,16 @@ class Session : public InferenceTarget {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  dli_tensor_info InputInfo();
-  dli_tensor_info OutputInfo();
-  // `batches` must outlive the session.
-  void SetInputs(const std::vector<const void*>& batches, size_t batch_bytes);
+  // Every input and output in the model's order, asked once at open.
+  const std::vector<dli_tensor_info>& Inputs() const { return inputs_; }
+  const std::vector<dli_tensor_info>& Outputs() const { return outputs_; }
+  // batches[b * Inputs().size() + i] is input i of batch b, exactly its
+  // size; they must outlive the session.
+  void SetInputs(const std::vector<const void*>& batches);
   void Bind(size_t batch_index) override;
   void Infer() override;
-  std::vector<float> ReadOutput();
+  // Output `index` of the last Infer(), as float32.
+  std::vector<float> ReadOutput(size_t index);
 
   // The request calls of backend_abi.h; each throws when the backend has
   // none or the call fails.
@@ -98,9 +103,11 @@ class Session : public InferenceTarget {
  private:
   friend class BackendLibrary;
   Session(const dli_backend* api, dli_session* handle);
+  dli_tensor_info Info(bool input, size_t index);
   const dli_backend* api_;
   dli_session* handle_;
   char err_[2048];
+  std::vector<dli_tensor_info> inputs_, outputs_;
 };
 
 class BackendLibrary {
@@ -122,6 +129,7 @@ class BackendLibrary {
     int batch = 1;
     int requests = 0;  // 0 in latency mode, else the requests in flight
     ParamList params;
+    ShapeList shapes;  // dli_model_spec.shapes
   };
   std::unique_ptr<Session> Open(const OpenArgs& args) const;
 
@@ -163,8 +171,13 @@ class ConcurrentSessionRequests : public ConcurrentInferenceTarget {
 
 size_t ElementCount(const dli_tensor_info& t);
 size_t DtypeSize(dli_dtype t);
-std::string DtypeName(dli_dtype t);
-std::string ShapeText(const dli_tensor_info& t);
+std::string DtypeName(dli_dtype t);               // as model.json names it: float32, int64, ...
+std::string ShapeText(const dli_tensor_info& t);  // "[1,3,224,224]"
+// The shapes of several tensors: one as ShapeText, more each with its name
+// ("input_ids [1,128]; attention_mask [1,128]").
+std::string ShapesText(const std::vector<dli_tensor_info>& tensors);
+// "1x128" (-1 as "?").
+std::string DimsText(const std::vector<int64_t>& dims);
 
 }  // namespace dli
 

@@ -1,5 +1,6 @@
 #include "core/model.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -59,6 +60,69 @@ Preprocessing ParsePreprocessing(const json& p) {
   return pre;
 }
 
+constexpr const char* kDtypes[] = {"float32", "float16", "int64", "int32", "int8", "uint8", "bool"};
+
+std::vector<int64_t> ParseShape(const json& entry, const std::string& name) {
+  std::vector<int64_t> shape = Get<std::vector<int64_t>>(entry, "shape", {});
+  for (int64_t dim : shape)
+    if (dim < -1 || dim == 0)
+      throw UsageError("'" + name + "' has shape dimension " + std::to_string(dim) +
+                       " (positive, or -1 for open)");
+  return shape;
+}
+
+// An entry of "inputs" (or the older single "input" object, `legacy`).
+ModelInput ParseInput(const json& entry, bool legacy, const std::string& task) {
+  ModelInput in;
+  in.name = Get<std::string>(entry, "name", "");
+  in.shape = ParseShape(entry, in.name);
+  in.dtype = Get<std::string>(entry, "dtype", "");
+  in.layout = Get<std::string>(entry, "layout", "");
+  // The older single input of an image classifier is its image.
+  const bool image = legacy && task == "image_classification";
+  in.kind = Get<std::string>(entry, "kind", image ? "image" : "random");
+  if (!in.dtype.empty() &&
+      std::find(std::begin(kDtypes), std::end(kDtypes), in.dtype) == std::end(kDtypes))
+    throw UsageError("input '" + in.name + "' has unknown dtype '" + in.dtype +
+                     "' (known: " + Join({std::begin(kDtypes), std::end(kDtypes)}, ", ") + ")");
+  static const std::vector<std::string> kinds = {"image", "token_ids", "mask", "segment_ids",
+                                                 "random"};
+  if (std::find(kinds.begin(), kinds.end(), in.kind) == kinds.end())
+    throw UsageError("input '" + in.name + "' has unknown kind '" + in.kind +
+                     "' (known: " + kInputKinds + ")");
+  in.vocab_size = Get<int64_t>(entry, "vocab_size", 0);
+  if (in.kind == "token_ids" && in.vocab_size < 1)
+    throw UsageError("input '" + in.name + "' of kind token_ids needs a positive vocab_size");
+  if (auto range = entry.find("range"); range != entry.end() && !range->is_null()) {
+    const auto bounds = range->get<std::vector<int64_t>>();
+    if (bounds.size() != 2 || bounds[0] >= bounds[1])
+      throw UsageError("input '" + in.name + "' has range " + range->dump() +
+                       "; expected [low, high] with low < high");
+    in.has_range = true;
+    in.range_low = bounds[0];
+    in.range_high = bounds[1];
+  }
+  return in;
+}
+
+ModelOutput ParseOutput(const json& entry) {
+  ModelOutput out;
+  out.name = Get<std::string>(entry, "name", "");
+  out.shape = ParseShape(entry, out.name);
+  out.label_offset = Get<int>(entry, "label_offset", 0);
+  return out;
+}
+
+// "inputs" (a list) or the older "input" (one object) as a list.
+std::vector<json> Entries(const json& j, const char* list, const char* single) {
+  if (auto it = j.find(list); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) throw UsageError(std::string("'") + list + "' must be a list");
+    return {it->begin(), it->end()};
+  }
+  if (auto it = j.find(single); it != j.end() && !it->is_null()) return {*it};
+  return {};
+}
+
 Preprocessing PreprocessingPreset(const std::string& name) {
   Preprocessing pre;
   pre.resize_shorter = 256;
@@ -114,7 +178,18 @@ std::optional<ModelMeta> FindModelMeta(const std::string& name_or_path) {
                    "; see `dli models list`)");
 }
 
+bool ModelMeta::ImagelessInputs() const {
+  return !inputs.empty() && std::none_of(inputs.begin(), inputs.end(),
+                                         [](const ModelInput& in) { return in.kind == "image"; });
+}
+
 const Preprocessing& RequirePreprocessing(const ModelMeta& meta, const std::string& what) {
+  if (meta.ImagelessInputs()) {
+    std::vector<std::string> inputs;
+    for (const ModelInput& in : meta.inputs) inputs.push_back(in.name + " (" + in.kind + ")");
+    throw UsageError(what + " needs images, but model '" + meta.name +
+                     "' has no image input (inputs: " + Join(inputs, ", ") + ")");
+  }
   if (meta.preprocessing.declared()) return meta.preprocessing;
   throw UsageError(
       what + " needs images, but model '" + meta.name + "' " +
@@ -147,7 +222,12 @@ ModelMeta LoadModelMeta(const std::string& model_json) {
     m.task = Get<std::string>(j, "task", "image_classification");
     if (auto labels = Get<std::string>(j, "labels", ""); !labels.empty())
       m.labels_path = (fs::path(m.dir) / labels).string();
-    if (j.contains("output")) m.label_offset = Get<int>(j["output"], "label_offset", 0);
+    const bool listed = j.contains("inputs") && !j["inputs"].is_null();
+    for (const json& entry : Entries(j, "inputs", "input"))
+      m.inputs.push_back(ParseInput(entry, !listed, m.task));
+    for (const json& entry : Entries(j, "outputs", "output"))
+      m.outputs.push_back(ParseOutput(entry));
+    if (!m.outputs.empty()) m.label_offset = m.outputs[0].label_offset;
     if (j.contains("weights") && j["weights"].is_string()) m.weights = j["weights"];
     if (auto p = j.find("preprocessing"); p != j.end() && !p->is_null()) {
       m.preprocessing_preset = Get<std::string>(*p, "preset", "explicit");

@@ -5,6 +5,7 @@
 #define DLI_MODEL_H
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,34 @@ inline constexpr const char* kPreprocessingPresets = "imagenet, inception, caffe
 // JSON file with the six fields; throws UsageError naming the presets.
 Preprocessing PreprocessingFrom(const std::string& preset_or_file);
 
+// The synthetic-data kinds of an input (docs/METHODOLOGY.md, "Inputs").
+inline constexpr const char* kInputKinds = "image, token_ids, mask, segment_ids, random";
+
+// One input as model.json declares it (docs/MODELS.md, "Inputs and outputs").
+struct ModelInput {
+  std::string name;
+  std::vector<int64_t> shape;   // batch first, -1 = open; empty when not given
+  std::string dtype;            // float32, float16, int64, ...; "" when not given
+  std::string layout;           // NCHW, NHWC or ""
+  std::string kind = "random";  // one of kInputKinds
+  int64_t vocab_size = 0;       // token_ids: values in [0, vocab_size)
+  // random integers: values in [range_low, range_high)
+  int64_t range_low = 0, range_high = 100;
+  bool has_range = false;
+
+  bool operator==(const ModelInput& o) const {
+    return name == o.name && shape == o.shape && dtype == o.dtype && layout == o.layout &&
+           kind == o.kind && vocab_size == o.vocab_size && range_low == o.range_low &&
+           range_high == o.range_high && has_range == o.has_range;
+  }
+};
+
+struct ModelOutput {
+  std::string name;
+  std::vector<int64_t> shape;
+  int label_offset = 0;
+};
+
 struct ModelFormat {
   std::string id, format, precision, path, weights, layout;
   std::vector<std::string> frameworks;
@@ -45,7 +74,10 @@ struct ModelMeta {
   std::string task;
   std::string dir;          // absolute folder of model.json
   std::string labels_path;  // absolute, may be empty
-  int label_offset = 0;
+  int label_offset = 0;     // of output 0, the one classification reads
+  // In the model's order; empty when model.json declares none.
+  std::vector<ModelInput> inputs;
+  std::vector<ModelOutput> outputs;
   Preprocessing preprocessing;       // declared() false: the model takes no images
   std::string preprocessing_preset;  // as model.json names it; empty when undeclared
   // Where the weights came from: "pretrained: <package>", "seeded
@@ -53,6 +85,9 @@ struct ModelMeta {
   std::string weights;
   std::vector<ModelFormat> formats;
   bool seeded() const { return weights.rfind("seeded", 0) == 0; }
+  // Declares its inputs, none of them an image: checked on synthetic data,
+  // never on photos.
+  bool ImagelessInputs() const;
 };
 
 // DLI_HOME, else the source tree this binary was built from.
@@ -77,7 +112,8 @@ struct ResolvedModel {
 std::optional<ModelMeta> FindModelMeta(const std::string& name_or_path);
 
 // The model's image preprocessing for `what` (e.g. "dli accuracy"), or a
-// UsageError naming the missing setting, the presets and how to declare one.
+// UsageError naming the missing setting, the presets and how to declare one,
+// or saying that the model has no image input.
 const Preprocessing& RequirePreprocessing(const ModelMeta& meta, const std::string& what);
 const Preprocessing& RequirePreprocessing(const ResolvedModel& model, const std::string& what);
 

@@ -50,6 +50,11 @@ struct PointSpec {
   std::string precision = "FP32";
   int batch = 1;
   ParamList params;
+  // The user's input shapes (--shape, `shapes:`), batch dimension first; it
+  // is replaced by `batch` (PointShapes).
+  ShapeList shapes;
+  // The model description's inputs (their synthetic data and shapes).
+  std::vector<ModelInput> inputs;
   Preprocessing preprocessing;
   InputSpec input;
   MeasureOptions measure;
@@ -140,6 +145,18 @@ bool IsThroughput(const PointSpec& spec);
 std::string MeasureModeText(const PointSpec& spec);
 
 std::string ParamsText(const ParamList& params);  // "k=v,k=v" or "default"
+
+// "1x128" -> {1, 128}; UsageError for anything but positive integers
+// joined by 'x' (`what` names the text in the message).
+std::vector<int64_t> ParseDims(const std::string& text, const std::string& what);
+// --shape NAME=AxB... arguments; UsageError naming the malformed one.
+ShapeList ParseShapeArgs(const std::vector<std::string>& args);
+// "input_ids=1x128,attention_mask=1x128" (empty for none).
+std::string ShapesListText(const ShapeList& shapes);
+// The shapes the point's backend gets (dli_model_spec.shapes): the model
+// description's fixed shapes of non-image inputs, then the user's, which
+// replace them; the batch dimension of each becomes spec.batch.
+ShapeList PointShapes(const PointSpec& spec);
 // A performance point for progress lines: "openvino CPU FP32 batch 4
 // threads=2 throughput x4" (parameters and mode only when set).
 std::string PointLabel(const PointSpec& s);

@@ -1,8 +1,11 @@
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <limits>
 #include <stdexcept>
 
+#include "core/error.h"
 #include "core/point.h"
 #include "core/text.h"
 
@@ -39,7 +42,69 @@ void ApplyModel(PointSpec& spec, const ResolvedModel& model) {
     spec.preprocessing = model.meta->preprocessing;
     spec.task = model.meta->task;
     spec.label_offset = model.meta->label_offset;
+    spec.inputs = model.meta->inputs;
   }
+}
+
+std::vector<int64_t> ParseDims(const std::string& text, const std::string& what) {
+  std::vector<int64_t> dims;
+  size_t start = 0;
+  while (true) {
+    const size_t end = text.find('x', start);
+    const std::string part = text.substr(start, end == std::string::npos ? end : end - start);
+    char* stop = nullptr;
+    const long long dim = part.empty() ? 0 : std::strtoll(part.c_str(), &stop, 10);
+    if (part.empty() || *stop != '\0' || dim < 1 || part[0] == '+')
+      throw UsageError(what + " '" + text + "' is not a shape: positive integers joined by 'x' " +
+                       "(e.g. 1x128)");
+    dims.push_back(dim);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  if (dims.size() > DLI_MAX_RANK)
+    throw UsageError(what + " '" + text + "' has more than " + std::to_string(DLI_MAX_RANK) +
+                     " dimensions");
+  return dims;
+}
+
+ShapeList ParseShapeArgs(const std::vector<std::string>& args) {
+  ShapeList shapes;
+  for (const std::string& arg : args) {
+    const size_t eq = arg.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--shape " + arg + ": expected NAME=AxB... (e.g. input_ids=1x128)");
+    const std::string name = arg.substr(0, eq);
+    for (const auto& [known, dims] : shapes)
+      if (known == name) throw UsageError("--shape " + name + " given twice");
+    shapes.emplace_back(name, ParseDims(arg.substr(eq + 1), "--shape " + name + ":"));
+  }
+  return shapes;
+}
+
+std::string ShapesListText(const ShapeList& shapes) {
+  std::vector<std::string> parts;
+  for (const auto& [name, dims] : shapes) parts.push_back(name + "=" + DimsText(dims));
+  return Join(parts, ",");
+}
+
+ShapeList PointShapes(const PointSpec& spec) {
+  ShapeList shapes;
+  for (const ModelInput& in : spec.inputs) {
+    if (in.kind == "image" || in.shape.size() < 2) continue;
+    if (std::any_of(in.shape.begin() + 1, in.shape.end(), [](int64_t d) { return d < 0; }))
+      continue;
+    shapes.emplace_back(in.name, in.shape);
+  }
+  for (const auto& [name, dims] : spec.shapes) {
+    auto known = std::find_if(shapes.begin(), shapes.end(),
+                              [&](const auto& shape) { return shape.first == name; });
+    if (known != shapes.end())
+      known->second = dims;
+    else
+      shapes.emplace_back(name, dims);
+  }
+  for (auto& [name, dims] : shapes) dims[0] = spec.batch;
+  return shapes;
 }
 
 std::string ParamsText(const ParamList& params) {
@@ -114,6 +179,66 @@ class Fields {
   std::string where_;
 };
 
+json ShapesToJson(const ShapeList& shapes) {
+  json j = json::object();
+  for (const auto& [name, dims] : shapes) j[name] = DimsText(dims);
+  return j;
+}
+
+ShapeList ShapesFromJson(const Fields& f) {
+  ShapeList out;
+  const json* shapes = f.Find("shapes");
+  if (!shapes) return out;
+  const Fields object = f.Object("shapes");
+  for (const auto& [name, v] : shapes->items()) {
+    std::string text;
+    object.Get(name.c_str(), text);
+    try {
+      out.emplace_back(name, ParseDims(text, "shape"));
+    } catch (const UsageError& e) {
+      throw std::runtime_error(std::string("shapes.") + name + ": " + e.what());
+    }
+  }
+  return out;
+}
+
+json InputsToJson(const std::vector<ModelInput>& inputs) {
+  json list = json::array();
+  for (const ModelInput& in : inputs) {
+    json j = {{"name", in.name},     {"shape", in.shape}, {"dtype", in.dtype},
+              {"layout", in.layout}, {"kind", in.kind},   {"vocab_size", in.vocab_size}};
+    if (in.has_range) j["range"] = {in.range_low, in.range_high};
+    list.push_back(std::move(j));
+  }
+  return list;
+}
+
+std::vector<ModelInput> InputsFromJson(const Fields& f) {
+  std::vector<ModelInput> inputs;
+  const json* list = f.Find("inputs");
+  if (!list) return inputs;
+  if (!list->is_array()) throw std::runtime_error("spec.inputs: expected an array");
+  for (size_t i = 0; i < list->size(); ++i) {
+    const Fields entry((*list)[i], "spec.inputs[" + std::to_string(i) + "]");
+    ModelInput in;
+    entry.Get("name", in.name);
+    entry.Get("shape", in.shape);
+    entry.Get("dtype", in.dtype);
+    entry.Get("layout", in.layout);
+    entry.Get("kind", in.kind);
+    entry.Get("vocab_size", in.vocab_size);
+    std::vector<int64_t> range;
+    entry.Get("range", range);
+    if (range.size() == 2) {
+      in.has_range = true;
+      in.range_low = range[0];
+      in.range_high = range[1];
+    }
+    inputs.push_back(std::move(in));
+  }
+  return inputs;
+}
+
 json ParamsToJson(const ParamList& params) {
   json j = json::object();
   for (const auto& [k, v] : params) j[k] = v;
@@ -164,6 +289,8 @@ PointSpec SpecFromFields(const Fields& f) {
   f.Get("precision", s.precision);
   f.Get("batch", s.batch);
   s.params = ParamsFromJson(f);
+  s.shapes = ShapesFromJson(f);
+  s.inputs = InputsFromJson(f);
   const Fields p = f.Object("preprocessing");
   p.Get("color_order", s.preprocessing.color_order);
   p.Get("resize_shorter", s.preprocessing.resize_shorter);
@@ -229,36 +356,40 @@ json SpecToJson(const PointSpec& s) {
   measure["warmup"] = s.measure.warmup;
   measure["mode"] = s.measure.mode;
   measure["requests"] = s.measure.requests;
-  return {{"mode", s.mode},
-          {"task", s.task},
-          {"framework", s.framework},
-          {"model",
-           {{"name", s.model_name},
-            {"path", s.model_path},
-            {"weights", s.weights_path},
-            {"format", s.model_format}}},
-          {"label_offset", s.label_offset},
-          {"device", s.device},
-          {"precision", s.precision},
-          {"batch", s.batch},
-          {"params", ParamsToJson(s.params)},
-          {"preprocessing",
-           {{"color_order", p.color_order},
-            {"resize_shorter", p.resize_shorter},
-            {"crop", p.crop},
-            {"scale", p.scale},
-            {"mean", p.mean},
-            {"std", p.std}}},
-          {"input",
-           {{"images_dir", s.input.images_dir},
-            {"max_images", s.input.max_images},
-            {"seed", s.input.seed},
-            {"synthetic_batches", s.input.synthetic_batches},
-            {"files", s.input.files},
-            {"keep_outputs", s.input.keep_outputs}}},
-          {"measure", measure},
-          {"save_samples", s.save_samples},
-          {"timeout_s", s.timeout_s}};
+  json j = {{"mode", s.mode},
+            {"task", s.task},
+            {"framework", s.framework},
+            {"model",
+             {{"name", s.model_name},
+              {"path", s.model_path},
+              {"weights", s.weights_path},
+              {"format", s.model_format}}},
+            {"label_offset", s.label_offset},
+            {"device", s.device},
+            {"precision", s.precision},
+            {"batch", s.batch},
+            {"params", ParamsToJson(s.params)},
+            {"preprocessing",
+             {{"color_order", p.color_order},
+              {"resize_shorter", p.resize_shorter},
+              {"crop", p.crop},
+              {"scale", p.scale},
+              {"mean", p.mean},
+              {"std", p.std}}},
+            {"input",
+             {{"images_dir", s.input.images_dir},
+              {"max_images", s.input.max_images},
+              {"seed", s.input.seed},
+              {"synthetic_batches", s.input.synthetic_batches},
+              {"files", s.input.files},
+              {"keep_outputs", s.input.keep_outputs}}},
+            {"measure", measure},
+            {"save_samples", s.save_samples},
+            {"timeout_s", s.timeout_s}};
+  // Only when set, so that documents of image models stay as they were.
+  if (!s.shapes.empty()) j["shapes"] = ShapesToJson(s.shapes);
+  if (!s.inputs.empty()) j["inputs"] = InputsToJson(s.inputs);
+  return j;
 }
 
 PointSpec SpecFromJson(const json& j) { return SpecFromFields(Fields(j, "spec")); }
@@ -315,6 +446,7 @@ json ResultToJson(const PointResult& r, bool with_samples) {
       {"error", r.error.empty() ? json(nullptr) : json(r.error)},
       {"spec", SpecToJson(s)},
   };
+  if (!s.shapes.empty()) j["shapes"] = ShapesToJson(s.shapes);
   if (!IsEmpty(r.host)) j["host"] = HostToJson(r.host);
   if (r.target != "local") j["target"] = r.target;
   if (!r.slurm_job.empty()) j["slurm_job"] = r.slurm_job;

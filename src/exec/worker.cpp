@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "accuracy/dataset.h"
 #include "accuracy/images.h"
@@ -20,6 +21,7 @@
 #include "core/host.h"
 #include "core/sha256.h"
 #include "core/slot_threads.h"
+#include "core/text.h"
 #include "core/throughput.h"
 #include "exec/backend_probe.h"
 #include "exec/executor.h"
@@ -37,51 +39,104 @@ double MsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-BatchSet PrepareInputs(const PointSpec& spec, const dli_tensor_info& input, PointResult& r) {
+// The input that takes the images: the one the model description calls an
+// image, else the model's only input.
+size_t ImageInput(const std::vector<dli_tensor_info>& inputs,
+                  const std::vector<ModelInput>& rules) {
+  for (size_t i = 0; i < rules.size(); ++i)
+    if (rules[i].kind == "image") return i;
+  if (inputs.size() == 1) return 0;
+  throw std::runtime_error("images need an image input, and none of the model's inputs (" +
+                           ShapesText(inputs) + ") is declared one (kind image in model.json)");
+}
+
+BatchSet PrepareInputs(const PointSpec& spec, const std::vector<dli_tensor_info>& inputs,
+                       const std::vector<ModelInput>& rules, PointResult& r) {
   if (spec.input.images_dir.empty()) {
     r.input_source = "synthetic";
     const size_t per_ring = spec.input.max_images / static_cast<size_t>(spec.batch);
     const size_t n = spec.input.synthetic_batches > 0 ? spec.input.synthetic_batches
                                                       : (per_ring > 0 ? per_ring : 1);
-    return BuildSyntheticBatches(input, n, spec.input.seed);
+    return BuildSyntheticBatches(inputs, rules, n, spec.input.seed);
   }
   r.input_source = "images:" + spec.input.images_dir;
+  const size_t image_input = ImageInput(inputs, rules);
   ImageSet set = LoadImageFolder(spec.input.images_dir, spec.preprocessing, spec.input.max_images);
   r.n_images = set.images.size();
   r.skipped_images = set.skipped;
-  return BuildImageBatches(set.images, input);
+  return BuildImageBatches(set.images, inputs, image_input, rules, spec.input.seed);
 }
 
-// Predict mode: one pass over spec.input.files in order; each image's top-5
-// (and optionally its whole output) in r.predictions.
-void Predict(const PointSpec& spec, Session& session, const dli_tensor_info& input,
+// Predict mode: one pass over spec.input.files in order, or, without files,
+// over spec.input.synthetic_batches seeded synthetic batches (items named
+// "synthetic N"); each item's top-5 of output 0 (and optionally every
+// output's values for it, one after another) in r.predictions.
+void Predict(const PointSpec& spec, Session& session, const std::vector<ModelInput>& rules,
              PointResult& r) {
-  r.input_source = "files";
-  DecodedImages decoded = PreprocessFiles(spec.input.files, spec.preprocessing);
-  r.skipped_images = decoded.errors;
-  r.n_images = decoded.images.size();
-  if (decoded.images.empty()) throw std::runtime_error("no decodable image among the inputs");
-  BatchSet batches = BuildImageBatches(decoded.images, input, /*cover_all=*/true);
-  r.n_batches = batches.size();
-  session.SetInputs(batches.Pointers(), batches.batch_bytes());
+  const std::vector<dli_tensor_info>& inputs = session.Inputs();
   const size_t per_batch = static_cast<size_t>(spec.batch);
-  for (size_t b = 0; b < batches.size(); ++b) {
+  std::vector<std::string> names;
+  std::optional<BatchSet> batches;
+  if (spec.input.files.empty()) {
+    r.input_source = "synthetic";
+    const size_t n = spec.input.synthetic_batches > 0 ? spec.input.synthetic_batches : 1;
+    batches.emplace(BuildSyntheticBatches(inputs, rules, n, spec.input.seed));
+    for (size_t i = 0; i < n * per_batch; ++i) names.push_back("synthetic " + std::to_string(i));
+  } else {
+    r.input_source = "files";
+    const size_t image_input = ImageInput(inputs, rules);
+    DecodedImages decoded = PreprocessFiles(spec.input.files, spec.preprocessing);
+    r.skipped_images = decoded.errors;
+    if (decoded.images.empty()) throw std::runtime_error("no decodable image among the inputs");
+    for (size_t index : decoded.source_index) names.push_back(spec.input.files[index]);
+    batches.emplace(BuildImageBatches(decoded.images, inputs, image_input, rules, spec.input.seed,
+                                      /*cover_all=*/true));
+  }
+  r.n_images = names.size();
+  r.n_batches = batches->size();
+  session.SetInputs(batches->Pointers());
+  for (size_t b = 0; b < batches->size(); ++b) {
     session.Bind(b);
     session.Infer();
-    const std::vector<float> out = session.ReadOutput();
-    const size_t per_item = out.size() / per_batch;
+    std::vector<std::vector<float>> outputs;
+    for (size_t j = 0; j < session.Outputs().size(); ++j) outputs.push_back(session.ReadOutput(j));
     for (size_t slot = 0; slot < per_batch; ++slot) {
-      const size_t image = b * per_batch + slot;
-      if (image >= decoded.images.size()) break;  // padding
-      const float* item = out.data() + slot * per_item;
+      const size_t item = b * per_batch + slot;
+      if (item >= names.size()) break;  // padding
+      const size_t per_item = outputs[0].size() / per_batch;
+      const float* first = outputs[0].data() + slot * per_item;
       Prediction p;
-      p.file = spec.input.files[decoded.source_index[image]];
-      p.top5 = TopK(item, per_item, 5);
-      for (int k : p.top5) p.top5_scores.push_back(item[k]);
-      if (spec.input.keep_outputs) p.output.assign(item, item + per_item);
+      p.file = names[item];
+      p.top5 = TopK(first, per_item, 5);
+      for (int k : p.top5) p.top5_scores.push_back(first[k]);
+      if (spec.input.keep_outputs)
+        for (const std::vector<float>& out : outputs) {
+          const size_t values = out.size() / per_batch;
+          p.output.insert(p.output.end(), out.begin() + slot * values,
+                          out.begin() + (slot + 1) * values);
+        }
       r.predictions.push_back(std::move(p));
     }
   }
+}
+
+// Every input has the point's batch first, and every shape the user gave
+// names one of them.
+void CheckInputs(const PointSpec& spec, const std::vector<dli_tensor_info>& inputs,
+                 const std::string& shapes_text) {
+  for (const dli_tensor_info& in : inputs)
+    if (in.rank < 1 || in.shape[0] != spec.batch)
+      throw std::runtime_error("backend reports input shape " + shapes_text + " for batch " +
+                               std::to_string(spec.batch));
+  for (const auto& [name, dims] : spec.shapes)
+    if (std::none_of(inputs.begin(), inputs.end(),
+                     [&](const dli_tensor_info& in) { return name == in.name; })) {
+      std::vector<std::string> names;
+      for (const dli_tensor_info& in : inputs) names.push_back(in.name);
+      throw std::runtime_error(
+          "a shape is given for input '" + name +
+          "', which the model does not have; its inputs: " + Join(names, ", "));
+    }
 }
 
 int64_t UtcNowMs() {
@@ -138,7 +193,7 @@ void MeasureThroughput(const PointSpec& spec, const BackendLibrary& backend,
       std::vector<InferenceTarget*> instances = {&first};
       for (size_t i = 1; i < requests; ++i) {
         more.push_back(backend.Open(args));
-        more.back()->SetInputs(batches.Pointers(), batches.batch_bytes());
+        more.back()->SetInputs(batches.Pointers());
         instances.push_back(more.back().get());
       }
       slots = std::make_unique<InstancePerSlot>(instances);
@@ -206,25 +261,24 @@ PointResult RunPointInProcess(const PointSpec& spec, const PointProgress& on_pro
                                   spec.batch};
     args.requests = IsThroughput(spec) ? static_cast<int>(spec.measure.requests) : 0;
     args.params = spec.params;
+    args.shapes = PointShapes(spec);
     const auto load_start = std::chrono::steady_clock::now();
     std::unique_ptr<Session> session = backend->Open(args);
     r.load_ms = MsSince(load_start);
 
-    const dli_tensor_info input = session->InputInfo();
-    r.input_shape = ShapeText(input);
-    if (input.rank < 1 || input.shape[0] != spec.batch)
-      throw std::runtime_error("backend reports input shape " + r.input_shape + " for batch " +
-                               std::to_string(spec.batch));
+    const std::vector<dli_tensor_info>& inputs = session->Inputs();
+    r.input_shape = ShapesText(inputs);
+    r.output_shape = ShapesText(session->Outputs());
+    CheckInputs(spec, inputs, r.input_shape);
+    const std::vector<ModelInput> rules = InputRules(spec.inputs, inputs);
     if (spec.mode == "predict") {
-      r.output_shape = ShapeText(session->OutputInfo());
-      Predict(spec, *session, input, r);
+      Predict(spec, *session, rules, r);
       r.wall_s = MsSince(start) / 1000;
       return r;
     }
-    BatchSet batches = PrepareInputs(spec, input, r);
+    BatchSet batches = PrepareInputs(spec, inputs, rules, r);
     r.n_batches = batches.size();
-    session->SetInputs(batches.Pointers(), batches.batch_bytes());
-    r.output_shape = ShapeText(session->OutputInfo());
+    session->SetInputs(batches.Pointers());
     if (IsThroughput(spec)) {
       MeasureThroughput(spec, *backend, args, *session, batches, on_progress, r);
       r.wall_s = MsSince(start) / 1000;

@@ -15,10 +15,10 @@ namespace fs = std::filesystem;
 namespace dli {
 namespace {
 
-const std::set<std::string> kTopKeys = {"name",        "models",     "model",    "frameworks",
-                                        "devices",     "precisions", "batches",  "params",
-                                        "images",      "max_images", "accuracy", "measure",
-                                        "repetitions", "modes",      "requests", "tune"};
+const std::set<std::string> kTopKeys = {
+    "name",        "models", "model",    "frameworks", "devices",  "precisions",
+    "batches",     "params", "images",   "max_images", "accuracy", "measure",
+    "repetitions", "modes",  "requests", "tune",       "shapes"};
 const std::set<std::string> kMeasureKeys = {"iterations",     "time_limit", "warmup", "ci_target",
                                             "min_iterations", "min_time",   "timeout"};
 const std::set<std::string> kTuneKeys = {"budget",     "metric",      "modes",
@@ -155,6 +155,28 @@ Experiment LoadExperiment(const std::string& path) {
             r.List(axis.second, "values of " + axis.first.as<std::string>()));
     }
   }
+  if (const YAML::Node shapes = root["shapes"]) {
+    if (!shapes.IsMap()) r.Fail(shapes, "shapes must map an input name to its shape (1x128)");
+    for (const auto& input : shapes) {
+      const std::string name = input.first.as<std::string>();
+      std::vector<int64_t> dims;
+      if (input.second.IsSequence()) {
+        for (const YAML::Node& dim : input.second)
+          dims.push_back(r.Int(dim, "each dimension of shapes." + name, 1));
+        if (dims.empty() || dims.size() > DLI_MAX_RANK)
+          r.Fail(input.second,
+                 "shapes." + name + " needs 1.." + std::to_string(DLI_MAX_RANK) + " dimensions");
+      } else {
+        const std::string text = r.Scalar(input.second, "shapes." + name);
+        try {
+          dims = ParseDims(text, "shapes." + name);
+        } catch (const UsageError& err) {
+          r.Fail(input.second, err.what());
+        }
+      }
+      e.shapes.emplace_back(name, dims);
+    }
+  }
   // `synthetic` names the default (random data) explicitly, not a folder.
   if (root["images"]) {
     const std::string images = r.Scalar(root["images"], "images");
@@ -259,6 +281,7 @@ std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
           base.timeout_s = e.timeout_s;
           base.input.images_dir = e.images;
           base.input.max_images = e.max_images;
+          base.shapes = e.shapes;
           base.model_name = model_arg;
           std::string skip;
           if (!info.available) {
@@ -290,7 +313,14 @@ std::vector<PlannedPoint> PlanExperiment(const Experiment& e,
             PointSpec a = base;
             a.mode = "predict";
             a.batch = 1;
-            accuracy.push_back({"accuracy", a, skip});
+            const bool image_input =
+                a.inputs.empty() ||
+                std::any_of(a.inputs.begin(), a.inputs.end(),
+                            [](const ModelInput& in) { return in.kind == "image"; });
+            accuracy.push_back({"accuracy", a,
+                                skip.empty() && !image_input
+                                    ? "the model has no image input; accuracy needs photos"
+                                    : skip});
           }
           for (int batch : e.batches)
             for (const ParamList& params : param_sets)

@@ -48,7 +48,10 @@ struct Experiment {
   std::vector<size_t> requests = {1};
   std::map<std::string, ParamAxes> params;       // per framework
   std::map<std::string, std::string> params_at;  // framework -> "file:line:col"
-  std::string images;                            // performance input; "" = synthetic
+  // `shapes:` input name -> full shape (batch first; each point's batch
+  // replaces it), for inputs the model file leaves open.
+  ShapeList shapes;
+  std::string images;  // performance input; "" = synthetic
   size_t max_images = 320;
   // Each performance point runs this many times, each in a fresh process,
   // interleaved across the points (docs/EXPERIMENTS.md).

@@ -18,6 +18,8 @@ json ResumeIdentity(const PlannedPoint& point, const std::string& model_sha256,
              {"format", s.model_format}, {"framework", s.framework},
              {"device", s.device},       {"precision", s.precision},
              {"batch", s.batch},         {"params", params}};
+  // Only points with shapes name them, so others keep their keys.
+  if (!s.shapes.empty()) id["shapes"] = ShapesListText(s.shapes);
   if (point.kind == "accuracy") {
     id["dataset"] = dataset;
   } else {

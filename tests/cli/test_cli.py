@@ -682,6 +682,147 @@ class Models(Fixture):
                                 "already exists")
 
 
+class MultiInput(Fixture):
+    """The testing backend's text-encoder-like model ("N multi": input_ids
+    and attention_mask of an open sequence length, features; outputs pooled
+    and counts): --shape on bench, check and experiments, and the model
+    description's inputs."""
+
+    SHAPES = ("--shape", "input_ids=1x8", "--shape", "attention_mask=1x8")
+    OPEN = ("input 'input_ids' (?x?) leaves dimension 1 open; give its shape "
+            "(dli bench --shape input_ids=..., or the model description)")
+
+    def setUp(self):
+        super().setUp()
+        self.model.write_text("1 multi\n")
+
+    assert_usage_error = BadInput.assert_usage_error
+
+    def test_bench_runs_every_input_and_records_the_shapes(self):
+        proc, doc = self.bench(*self.SHAPES, "--batch", "1,2", "--iterations", "10",
+                               "--save-samples")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assert_valid_and_consistent(doc)
+        for point, batch in zip(doc["results"], (1, 2)):
+            self.assertEqual(point["shapes"], {"input_ids": "1x8", "attention_mask": "1x8"})
+            self.assertEqual(point["spec"]["shapes"], point["shapes"])
+            self.assertEqual(point["input"]["shape"],
+                             f"input_ids [{batch},8]; attention_mask [{batch},8]; "
+                             f"features [{batch},4]")
+            self.assertEqual(point["output_shape"], f"pooled [{batch},4]; counts [{batch},2]")
+        # Image models record no shapes.
+        self.model.write_text("1\n")
+        proc, doc = self.bench("--iterations", "10")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn("shapes", doc["results"][0])
+
+    def test_a_missing_shape_fails_the_point_with_one_line(self):
+        proc, doc = self.bench("--iterations", "10")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        (point,) = doc["results"]
+        self.assertEqual(point["status"], "failed")
+        self.assertEqual(point["error"], "testing: " + self.OPEN)
+        proc, doc = self.bench(*self.SHAPES, "--shape", "token_type_ids=1x8",
+                               "--iterations", "10")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(doc["results"][0]["error"],
+                         "testing: the model has no input 'token_type_ids'")
+
+    def test_malformed_shapes_are_usage_errors(self):
+        args = ["bench", "--model", str(self.model), "--framework", "testing"]
+        self.assert_usage_error([*args, "--shape", "input_ids=1x"],
+                                "--shape input_ids: '1x' is not a shape")
+        self.assert_usage_error([*args, "--shape", "input_ids"], "expected NAME=AxB")
+        self.assert_usage_error([*args, "--shape", "a=1x2", "--shape", "a=1x3"], "given twice")
+        self.assert_usage_error(["tune", "--model", str(self.model), "--framework", "testing",
+                                 "--shape", "ids=0x1"], "'0x1' is not a shape")
+        exp = self.dir / "exp.yaml"
+        exp.write_text(f"models: [{self.model}]\nframeworks: [testing]\nbatches: [1]\n"
+                       f"shapes:\n  input_ids: 1xQ\n")
+        self.assert_usage_error(["run", str(exp), "--dry-run"],
+                                "exp.yaml:5:14: shapes.input_ids '1xQ' is not a shape")
+
+    def test_images_need_a_declared_preprocessing_up_front(self):
+        photos = next(p for p in SAMPLE_PHOTOS if p.is_dir())
+        self.model.write_text("1\n")
+        (self.dir / "model.json").write_text('{"name": "model"}')
+        self.assert_usage_error(
+            ["bench", "--model", str(self.model), "--framework", "testing",
+             "--images", str(photos)],
+            "dli bench --images needs images, but model 'model' declares no preprocessing")
+
+    def test_experiment_shapes_reach_every_point(self):
+        exp = self.dir / "exp.yaml"
+        exp.write_text(f"models: [{self.model}]\nframeworks: [testing]\nbatches: [1, 2]\n"
+                       f"shapes:\n  input_ids: 1x5\n  attention_mask: [1, 5]\n"
+                       f"measure: {{iterations: 10, warmup: 1}}\n")
+        db = self.dir / "r.db"
+        proc = run(["run", str(exp), "--db", str(db)])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = self.dir / "points.json"
+        proc = run(["results", "export", "--db", str(db), "--json", str(out)])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        points = [p["result"] for p in json.loads(out.read_text())["points"]]
+        self.assertEqual(len(points), 2)
+        for point in points:
+            self.assertEqual(point["status"], "ok", point["error"])
+            self.assertEqual(point["shapes"], {"input_ids": "1x5", "attention_mask": "1x5"})
+            self.assertIn("input_ids [", point["input"]["shape"])
+
+    def write_prepared_model(self, inputs):
+        models = self.dir / "models"
+        (models / "enc").mkdir(parents=True)
+        (models / "enc" / "enc.txt").write_text("1 multi\n")
+        (models / "enc" / "copy.txt").write_text("3 multi\n")
+        (models / "enc" / "model.json").write_text(json.dumps({
+            "schema": "dli.model/1", "name": "enc", "task": "generic", "inputs": inputs,
+            "outputs": [{"name": "pooled", "shape": [-1, 4]},
+                        {"name": "counts", "shape": [-1, 2]}],
+            "formats": [{"id": "onnx-fp32", "format": "onnx", "precision": "FP32",
+                         "path": "enc.txt", "frameworks": ["testing"]},
+                        {"id": "copy-fp32", "format": "text", "precision": "FP32",
+                         "path": "copy.txt", "frameworks": ["testing"]}]}))
+        return models
+
+    def test_check_compares_every_output_on_synthetic_inputs(self):
+        models = self.write_prepared_model([
+            {"name": "input_ids", "shape": [-1, 16], "dtype": "int64", "kind": "token_ids",
+             "vocab_size": 100},
+            {"name": "attention_mask", "shape": [-1, 16], "dtype": "int64", "kind": "mask"},
+            {"name": "features", "shape": [-1, 4], "dtype": "float32"}])
+        env = dict(os.environ, DLI_MODELS_DIR=str(models))
+        out = self.dir / "parity.json"
+        proc = subprocess.run([DLI, "check", "--model", "enc", "--json", str(out)],
+                              capture_output=True, text=True,
+                              env=dict(env, DLI_BACKEND_PATH=TEST_BACKENDS))
+        self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
+        self.assertIn("8 synthetic inputs", proc.stdout)
+        doc = json.loads(out.read_text())
+        self.assertEqual(doc["reference"]["framework"], "testing")
+        self.assertEqual([(r["format"], r["pass"], r["images"]) for r in doc["results"]],
+                         [("onnx-fp32", True, 8), ("copy-fp32", True, 8)])
+        # Open sequence lengths: --shape fills them; without it the check fails.
+        (self.dir / "models" / "enc" / "model.json").write_text(
+            (self.dir / "models" / "enc" / "model.json").read_text().replace("16", "-1"))
+        proc = subprocess.run([DLI, "check", "--model", "enc"], capture_output=True, text=True,
+                              env=dict(env, DLI_BACKEND_PATH=TEST_BACKENDS))
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn(self.OPEN, proc.stderr)
+        proc = subprocess.run([DLI, "check", "--model", "enc", "--shape", "input_ids=1x4",
+                               "--shape", "attention_mask=1x4"],
+                              capture_output=True, text=True,
+                              env=dict(env, DLI_BACKEND_PATH=TEST_BACKENDS))
+        self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
+        # Accuracy needs images, which this model cannot take.
+        proc = subprocess.run([DLI, "accuracy", "--model", "enc", "--framework", "testing",
+                               "--dataset", str(self.dir)], capture_output=True, text=True,
+                              env=dict(env, DLI_BACKEND_PATH=TEST_BACKENDS))
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+        self.assertIn("model 'enc' has no image input (inputs: input_ids (token_ids), "
+                      "attention_mask (mask), features (random))", proc.stderr)
+
+
 class RealBackends(Fixture):
     """`dli bench` of the prepared reference model on every available framework."""
 

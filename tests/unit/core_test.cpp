@@ -2,8 +2,12 @@
 // layout, model resolution, result JSON.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/batches.h"
 #include "core/error.h"
@@ -119,7 +123,7 @@ TEST(Batches, SyntheticIsReproducible) {
   const dli_tensor_info in = ImageInput(DLI_LAYOUT_NCHW, 2, 4, 4);
   BatchSet a = BuildSyntheticBatches(in, 3, 1), b = BuildSyntheticBatches(in, 3, 1);
   ASSERT_EQ(a.size(), 3u);
-  EXPECT_EQ(0, std::memcmp(a.data(2), b.data(2), a.batch_bytes()));
+  EXPECT_EQ(0, std::memcmp(a.data(2), b.data(2), a.bytes(0)));
   const auto* f = reinterpret_cast<const float*>(a.data(0));
   for (int i = 0; i < 96; ++i) EXPECT_TRUE(f[i] >= -2.0f && f[i] <= 2.0f);
 }
@@ -199,6 +203,225 @@ TEST(Preprocessing, UndeclaredIsRefusedNamingTheSettingAndPresets) {
   EXPECT_EQ(LoadModelMeta((dir.path() / "model.json").string()).preprocessing.color_order, "BGR");
   std::ofstream(dir.path() / "model.json") << R"({"name": "p", "preprocessing": {"crop": 224}})";
   EXPECT_THROW(LoadModelMeta((dir.path() / "model.json").string()), UsageError);
+}
+
+// Writes `text` as model.json in `dir` and reads it back.
+ModelMeta MetaOf(const TempDir& dir, const std::string& text) {
+  std::ofstream(dir.path() / "model.json") << text;
+  return LoadModelMeta((dir.path() / "model.json").string());
+}
+
+std::string MetaError(const TempDir& dir, const std::string& text) {
+  try {
+    MetaOf(dir, text);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(read)";
+}
+
+TEST(ModelMetaInputs, ListsOfInputsAndOutputsWithKinds) {
+  TempDir dir;
+  const ModelMeta meta = MetaOf(dir, R"({"name": "enc", "task": "generic",
+    "inputs": [
+      {"name": "input_ids", "shape": [-1, 128], "dtype": "int64", "kind": "token_ids",
+       "vocab_size": 30522},
+      {"name": "attention_mask", "shape": [-1, 128], "dtype": "int64", "kind": "mask"},
+      {"name": "scale", "shape": [-1, 1], "dtype": "int32", "range": [-4, 5]},
+      {"name": "flag", "shape": [-1], "dtype": "bool"}],
+    "outputs": [{"name": "last_hidden_state", "shape": [-1, 128, 256]},
+                {"name": "pooler_output", "shape": [-1, 256], "label_offset": 1}]})");
+  ASSERT_EQ(meta.inputs.size(), 4u);
+  EXPECT_EQ(meta.inputs[0].name, "input_ids");
+  EXPECT_EQ(meta.inputs[0].shape, (std::vector<int64_t>{-1, 128}));
+  EXPECT_EQ(meta.inputs[0].kind, "token_ids");
+  EXPECT_EQ(meta.inputs[0].vocab_size, 30522);
+  EXPECT_EQ(meta.inputs[1].kind, "mask");
+  EXPECT_EQ(meta.inputs[2].kind, "random");
+  EXPECT_TRUE(meta.inputs[2].has_range);
+  EXPECT_EQ(meta.inputs[2].range_low, -4);
+  EXPECT_EQ(meta.inputs[2].range_high, 5);
+  EXPECT_EQ(meta.inputs[3].dtype, "bool");
+  ASSERT_EQ(meta.outputs.size(), 2u);
+  EXPECT_EQ(meta.outputs[1].shape, (std::vector<int64_t>{-1, 256}));
+  EXPECT_EQ(meta.label_offset, 0) << "classification reads output 0";
+  EXPECT_TRUE(meta.ImagelessInputs());
+  try {
+    RequirePreprocessing(meta, "dli accuracy");
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "dli accuracy needs images, but model 'enc' has no image input (inputs: input_ids "
+              "(token_ids), attention_mask (mask), scale (random), flag (random))");
+  }
+}
+
+TEST(ModelMetaInputs, OlderSingleObjectsAreOneElementLists) {
+  TempDir dir;
+  const ModelMeta meta = MetaOf(dir, R"({"name": "mnv2",
+    "input": {"name": "input", "shape": [-1, 3, 224, 224], "layout": "NCHW", "dtype": "float32"},
+    "output": {"name": "logits", "shape": [-1, 1000], "label_offset": 1}})");
+  ASSERT_EQ(meta.inputs.size(), 1u);
+  EXPECT_EQ(meta.inputs[0].kind, "image") << "an image classifier's single input";
+  EXPECT_EQ(meta.inputs[0].layout, "NCHW");
+  ASSERT_EQ(meta.outputs.size(), 1u);
+  EXPECT_EQ(meta.label_offset, 1);
+  EXPECT_FALSE(meta.ImagelessInputs());
+  EXPECT_FALSE(MetaOf(dir, R"({"name": "plain"})").ImagelessInputs());
+}
+
+TEST(ModelMetaInputs, BadEntriesNameTheFileAndTheInput) {
+  TempDir dir;
+  const std::string file = (dir.path() / "model.json").string();
+  std::string error = MetaError(dir, R"({"inputs": [{"name": "x", "dtype": "complex64"}]})");
+  EXPECT_EQ(error.find("malformed model metadata " + file), 0u) << error;
+  EXPECT_NE(error.find("input 'x' has unknown dtype 'complex64' (known: float32, float16, int64, "
+                       "int32, int8, uint8, bool)"),
+            std::string::npos)
+      << error;
+  error = MetaError(dir, R"({"inputs": [{"name": "x", "kind": "words"}]})");
+  EXPECT_NE(error.find(file), std::string::npos) << error;
+  EXPECT_NE(error.find("input 'x' has unknown kind 'words' (known: image, token_ids, mask, "
+                       "segment_ids, random)"),
+            std::string::npos)
+      << error;
+  error = MetaError(dir, R"({"inputs": [{"name": "ids", "kind": "token_ids"}]})");
+  EXPECT_NE(error.find("token_ids needs a positive vocab_size"), std::string::npos) << error;
+  error = MetaError(dir, R"({"inputs": [{"name": "r", "range": [5, 5]}]})");
+  EXPECT_NE(error.find("expected [low, high] with low < high"), std::string::npos) << error;
+  error = MetaError(dir, R"({"inputs": {"name": "x"}})");
+  EXPECT_NE(error.find("'inputs' must be a list"), std::string::npos) << error;
+  error = MetaError(dir, R"({"inputs": [{"name": "x", "shape": [-1, 0]}]})");
+  EXPECT_NE(error.find("'x' has shape dimension 0"), std::string::npos) << error;
+}
+
+dli_tensor_info Tensor(const char* name, dli_dtype dtype, std::vector<int64_t> shape) {
+  dli_tensor_info t{};
+  std::snprintf(t.name, sizeof(t.name), "%s", name);
+  t.dtype = dtype;
+  t.layout = DLI_LAYOUT_OTHER;
+  t.rank = static_cast<int32_t>(shape.size());
+  for (size_t i = 0; i < shape.size(); ++i) t.shape[i] = shape[i];
+  return t;
+}
+
+ModelInput Rule(const std::string& kind, int64_t vocab = 0) {
+  ModelInput rule;
+  rule.kind = kind;
+  rule.vocab_size = vocab;
+  return rule;
+}
+
+TEST(Batches, SyntheticDataFollowsEachInputsKind) {
+  const std::vector<dli_tensor_info> inputs = {
+      Tensor("ids", DLI_DTYPE_I64, {2, 50}),      Tensor("mask", DLI_DTYPE_I64, {2, 50}),
+      Tensor("segments", DLI_DTYPE_I32, {2, 50}), Tensor("x", DLI_DTYPE_F16, {2, 50}),
+      Tensor("flags", DLI_DTYPE_BOOL, {2, 50}),   Tensor("small", DLI_DTYPE_I8, {2, 50})};
+  ModelInput ranged = Rule("random");
+  ranged.has_range = true;
+  ranged.range_low = -3;
+  ranged.range_high = 3;
+  const std::vector<ModelInput> rules = {Rule("token_ids", 7), Rule("mask"),   Rule("segment_ids"),
+                                         Rule("random"),       Rule("random"), ranged};
+  BatchSet set = BuildSyntheticBatches(inputs, rules, 3, 11);
+  ASSERT_EQ(set.size(), 3u);
+  ASSERT_EQ(set.inputs(), 6u);
+  EXPECT_EQ(set.bytes(0), 800u);
+  EXPECT_EQ(set.bytes(3), 200u);
+  EXPECT_EQ(set.Pointers().size(), 18u);
+  EXPECT_EQ(set.Pointers()[1 * 6 + 2], set.data(1, 2));
+  std::set<int64_t> ids, flags, small;
+  for (size_t b = 0; b < 3; ++b)
+    for (size_t i = 0; i < 100; ++i) {
+      ids.insert(reinterpret_cast<const int64_t*>(set.data(b, 0))[i]);
+      EXPECT_EQ(reinterpret_cast<const int64_t*>(set.data(b, 1))[i], 1);
+      EXPECT_EQ(reinterpret_cast<const int32_t*>(set.data(b, 2))[i], 0);
+      const uint16_t half = reinterpret_cast<const uint16_t*>(set.data(b, 3))[i];
+      EXPECT_LE(half & 0x7fffu, FloatToHalf(2.0f)) << "|value| <= 2";
+      flags.insert(set.data(b, 4)[i]);
+      small.insert(reinterpret_cast<const int8_t*>(set.data(b, 5))[i]);
+    }
+  EXPECT_EQ(ids, (std::set<int64_t>{0, 1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(flags, (std::set<int64_t>{0, 1}));
+  EXPECT_EQ(small, (std::set<int64_t>{-3, -2, -1, 0, 1, 2}));
+  // Same seed, same bytes; input 0 of a one-input model as before.
+  BatchSet again = BuildSyntheticBatches(inputs, rules, 3, 11);
+  for (size_t i = 0; i < 6; ++i)
+    EXPECT_EQ(0, std::memcmp(set.data(2, i), again.data(2, i), set.bytes(i))) << i;
+  BatchSet other = BuildSyntheticBatches(inputs, rules, 3, 12);
+  EXPECT_NE(0, std::memcmp(set.data(0, 0), other.data(0, 0), set.bytes(0)));
+}
+
+TEST(Batches, RulesMatchByNameThenByPosition) {
+  const std::vector<dli_tensor_info> inputs = {
+      Tensor("serving_default_ids:0", DLI_DTYPE_I64, {1, 4}),
+      Tensor("mask", DLI_DTYPE_I64, {1, 4})};
+  ModelInput ids = Rule("token_ids", 9);
+  ids.name = "ids";
+  ModelInput mask = Rule("mask");
+  mask.name = "mask";
+  std::vector<ModelInput> rules = InputRules({mask, ids}, inputs);
+  EXPECT_EQ(rules[1].kind, "mask");
+  EXPECT_EQ(rules[0].kind, "mask") << "no name matches: the entry at the same position";
+  rules = InputRules({ids}, inputs);
+  EXPECT_EQ(rules[0].kind, "random");
+  EXPECT_EQ(rules[1].kind, "random");
+  EXPECT_EQ(rules[0].name, "serving_default_ids:0");
+}
+
+TEST(Batches, ImageInputAmongOthers) {
+  dli_tensor_info image = ImageInput(DLI_LAYOUT_NHWC, 1, 1, 2);
+  std::snprintf(image.name, sizeof(image.name), "pixels");
+  const std::vector<dli_tensor_info> inputs = {Tensor("scale", DLI_DTYPE_I64, {1, 2}), image};
+  BatchSet set = BuildImageBatches({Tagged(3)}, inputs, 1, {Rule("mask"), Rule("image")}, 0, true);
+  ASSERT_EQ(set.size(), 1u);
+  EXPECT_EQ(reinterpret_cast<const int64_t*>(set.data(0, 0))[1], 1);
+  EXPECT_FLOAT_EQ(reinterpret_cast<const float*>(set.data(0, 1))[3], 310.0f);
+}
+
+TEST(Batches, FloatToHalfRoundsToNearest) {
+  EXPECT_EQ(FloatToHalf(1.0f), 0x3c00);
+  EXPECT_EQ(FloatToHalf(-2.5f), 0xc100);
+  EXPECT_EQ(FloatToHalf(65504.0f), 0x7bff);
+  EXPECT_EQ(FloatToHalf(1e6f), 0x7c00);
+  EXPECT_EQ(FloatToHalf(0.0f), 0x0000);
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -24)), 0x0001);
+  EXPECT_EQ(FloatToHalf(1.0f + std::ldexp(1.0f, -11)), 0x3c00) << "a tie rounds to even";
+  EXPECT_EQ(FloatToHalf(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);
+}
+
+TEST(Shapes, ParsedRecordedAndResolvedForThePoint) {
+  EXPECT_EQ(ParseDims("1x128", "--shape ids:"), (std::vector<int64_t>{1, 128}));
+  for (const char* bad : {"", "1x", "x2", "1x-2", "1x0", "ax2", "1x2.5", "1,2", "+1x2"})
+    EXPECT_THROW(ParseDims(bad, "s"), UsageError) << bad;
+  const ShapeList shapes = ParseShapeArgs({"input_ids=1x64", "attention_mask=4x64"});
+  EXPECT_EQ(ShapesListText(shapes), "input_ids=1x64,attention_mask=4x64");
+  for (const char* bad : {"input_ids", "=1x2", "ids=1xx2"}) {
+    try {
+      ParseShapeArgs({bad});
+      FAIL() << bad;
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    }
+  }
+  EXPECT_THROW(ParseShapeArgs({"a=1x2", "a=1x3"}), UsageError);
+
+  PointSpec spec;
+  spec.batch = 8;
+  ModelInput ids = Rule("token_ids", 10);
+  ids.name = "input_ids";
+  ids.shape = {-1, 128};
+  ModelInput open = Rule("random");
+  open.name = "open";
+  open.shape = {-1, -1};
+  ModelInput image = Rule("image");
+  image.name = "image";
+  image.shape = {-1, 3, 8, 8};
+  spec.inputs = {ids, open, image};
+  EXPECT_EQ(PointShapes(spec), (ShapeList{{"input_ids", {8, 128}}}))
+      << "the description's fixed shapes of non-image inputs only";
+  spec.shapes = {{"open", {1, 5}}, {"input_ids", {1, 64}}};
+  EXPECT_EQ(PointShapes(spec), (ShapeList{{"input_ids", {8, 64}}, {"open", {8, 5}}}));
 }
 
 TEST_F(ModelDir, MissingPrecisionNamesWhatExists) {

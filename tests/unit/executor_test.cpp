@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "core/error.h"
 #include "core/host.h"
 #include "core/sha256.h"
@@ -60,6 +62,76 @@ TEST_F(Executors, InProcessRunsTheSamePoint) {
       spec, [&](const std::string& line) { progress.push_back(line); });
   ExpectMeasured(r, spec);
   EXPECT_EQ(progress, (std::vector<std::string>{"100/200 requests", "200/200 requests"}));
+}
+
+// The testing backend's three-input, two-output model, described with its
+// input kinds and a fixed sequence length of 6.
+PointSpec MultiInputPoint(const fs::path& models, const std::string& mode) {
+  fs::create_directories(models / "enc");
+  std::ofstream(models / "enc" / "enc.txt") << "1 multi\n";
+  std::ofstream(models / "enc" / "model.json") << R"({"name": "enc", "task": "generic",
+      "inputs": [{"name": "input_ids", "shape": [-1, 6], "dtype": "int64", "kind": "token_ids",
+                  "vocab_size": 1},
+                 {"name": "attention_mask", "shape": [-1, 6], "dtype": "int64", "kind": "mask"},
+                 {"name": "features", "shape": [-1, 4], "dtype": "float32"}],
+      "outputs": [{"name": "pooled", "shape": [-1, 4]}, {"name": "counts", "shape": [-1, 2]}],
+      "formats": [{"id": "testing-fp32", "format": "text", "precision": "FP32",
+                   "path": "enc.txt", "frameworks": ["testing"]}]})";
+  PointSpec s = testing::TestingPoint();
+  ApplyModel(s, ResolveModel("enc", "testing", "FP32"));
+  s.mode = mode;
+  s.batch = 2;
+  s.input.synthetic_batches = 3;
+  s.input.keep_outputs = true;
+  return s;
+}
+
+TEST_F(Executors, EveryInputOfAMultiInputModelReachesTheBackend) {
+  const PointSpec spec = MultiInputPoint(dir_.path(), "performance");
+  const PointResult r = MakeLocalExecutor(DLI_BIN)->Run(spec);
+  ASSERT_EQ(r.status, "ok") << r.error << "\n" << r.stderr_tail;
+  EXPECT_EQ(r.input_shape, "input_ids [2,6]; attention_mask [2,6]; features [2,4]");
+  EXPECT_EQ(r.output_shape, "pooled [2,4]; counts [2,2]");
+  EXPECT_EQ(r.n_batches, 3u);
+  EXPECT_EQ(r.spec.inputs.size(), 3u) << "the description's inputs travel to the worker";
+}
+
+TEST_F(Executors, PredictOnSyntheticInputsReadsEveryOutput) {
+  const PointResult r = MakeInProcessExecutor()->Run(MultiInputPoint(dir_.path(), "predict"));
+  ASSERT_EQ(r.status, "ok") << r.error;
+  EXPECT_EQ(r.input_source, "synthetic");
+  ASSERT_EQ(r.predictions.size(), 6u);  // 3 batches of 2
+  EXPECT_EQ(r.predictions[5].file, "synthetic 5");
+  for (const Prediction& p : r.predictions) {
+    // pooled = features (token ids all 0 with vocab_size 1), counts =
+    // {mask ones, sequence length}: mask all ones.
+    ASSERT_EQ(p.output.size(), 6u);
+    for (int k = 0; k < 4; ++k) EXPECT_TRUE(p.output[k] >= -2 && p.output[k] <= 2) << p.output[k];
+    EXPECT_EQ(p.output[4], 6);
+    EXPECT_EQ(p.output[5], 6);
+  }
+  // Seeded: the same inputs again give the same outputs.
+  const PointResult again = MakeInProcessExecutor()->Run(MultiInputPoint(dir_.path(), "predict"));
+  ASSERT_EQ(again.status, "ok") << again.error;
+  EXPECT_EQ(again.predictions[3].output, r.predictions[3].output);
+}
+
+TEST_F(Executors, ShapesOpenTheModelAndUnknownNamesFailIt) {
+  PointSpec spec = MultiInputPoint(dir_.path(), "performance");
+  spec.inputs.clear();  // as for a bare file: the sequence length stays open
+  PointResult r = MakeInProcessExecutor()->Run(spec);
+  EXPECT_EQ(r.status, "failed");
+  EXPECT_EQ(r.error,
+            "testing: input 'input_ids' (?x?) leaves dimension 1 open; give its shape (dli bench "
+            "--shape input_ids=..., or the model description)");
+  spec.shapes = {{"input_ids", {1, 3}}, {"attention_mask", {1, 3}}};
+  r = MakeInProcessExecutor()->Run(spec);
+  ASSERT_EQ(r.status, "ok") << r.error;
+  EXPECT_EQ(r.input_shape, "input_ids [2,3]; attention_mask [2,3]; features [2,4]");
+  spec.shapes.push_back({"token_type_ids", {1, 3}});
+  r = MakeInProcessExecutor()->Run(spec);
+  EXPECT_EQ(r.status, "failed");
+  EXPECT_EQ(r.error, "testing: the model has no input 'token_type_ids'");
 }
 
 TEST_F(Executors, LocalTurnsACrashIntoAResult) {

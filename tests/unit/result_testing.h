@@ -24,7 +24,23 @@ inline PointResult FullResult() {
   s.device = "GPU";
   s.precision = "FP16";
   s.batch = 8;
-  s.params = {{"nstreams", "1"}, {"nthreads", "2"}};  // a JSON object: in name order
+  s.params = {{"nstreams", "1"}, {"nthreads", "2"}};                 // a JSON object: in name order
+  s.shapes = {{"attention_mask", {8, 64}}, {"input_ids", {8, 64}}};  // in name order too
+  ModelInput ids;
+  ids.name = "input_ids";
+  ids.shape = {-1, 64};
+  ids.dtype = "int64";
+  ids.kind = "token_ids";
+  ids.vocab_size = 30522;
+  ModelInput mask;
+  mask.name = "attention_mask";
+  mask.shape = {-1, -1};
+  mask.dtype = "int32";
+  mask.kind = "random";
+  mask.has_range = true;
+  mask.range_low = -3;
+  mask.range_high = 9;
+  s.inputs = {ids, mask};
   s.preprocessing.color_order = "BGR";
   s.preprocessing.resize_shorter = 342;
   s.preprocessing.crop = 299;
@@ -109,6 +125,8 @@ inline void ExpectSameSpec(const PointSpec& a, const PointSpec& b) {
   EXPECT_EQ(a.precision, b.precision);
   EXPECT_EQ(a.batch, b.batch);
   EXPECT_EQ(a.params, b.params);
+  EXPECT_EQ(a.shapes, b.shapes);
+  EXPECT_EQ(a.inputs, b.inputs);
   EXPECT_EQ(a.preprocessing.color_order, b.preprocessing.color_order);
   EXPECT_EQ(a.preprocessing.resize_shorter, b.preprocessing.resize_shorter);
   EXPECT_EQ(a.preprocessing.crop, b.preprocessing.crop);

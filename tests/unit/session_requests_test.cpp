@@ -39,8 +39,8 @@ class SessionRequests : public ::testing::Test {
     args.requests = static_cast<int>(requests);
     args.params = {{"sleep_ms", std::to_string(kServiceMs)}};
     std::unique_ptr<Session> session = backend_->Open(args);
-    batches_ = std::make_unique<BatchSet>(BuildSyntheticBatches(session->InputInfo(), 3, 1));
-    session->SetInputs(batches_->Pointers(), batches_->batch_bytes());
+    batches_ = std::make_unique<BatchSet>(BuildSyntheticBatches(session->Inputs()[0], 3, 1));
+    session->SetInputs(batches_->Pointers());
     return session;
   }
 
@@ -143,8 +143,8 @@ TEST_F(SessionRequests, AFailedRequestNamesItsSlot) {
   args.precision = "FP32";
   args.params = {{"mode", "fail"}};
   std::unique_ptr<Session> session = backend_->Open(args);
-  batches_ = std::make_unique<BatchSet>(BuildSyntheticBatches(session->InputInfo(), 1, 1));
-  session->SetInputs(batches_->Pointers(), batches_->batch_bytes());
+  batches_ = std::make_unique<BatchSet>(BuildSyntheticBatches(session->Inputs()[0], 1, 1));
+  session->SetInputs(batches_->Pointers());
   session->OpenRequests(2);
   session->BindRequest(1, 0);
   session->StartRequest(1);

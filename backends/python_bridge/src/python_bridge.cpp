@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dli::python_bridge {
@@ -70,20 +71,25 @@ std::string Utf8(PyObject* text, const char* what) {
   return utf8;
 }
 
+// numpy's dtype names of the seven dtypes of backend_abi.h.
 dli_dtype ParseDtype(const std::string& tensor, const std::string& dtype) {
-  if (dtype == "float32") return DLI_DTYPE_F32;
-  if (dtype == "uint8") return DLI_DTYPE_U8;
-  if (dtype == "int8") return DLI_DTYPE_I8;
+  static const std::pair<const char*, dli_dtype> kDtypes[] = {
+      {"float32", DLI_DTYPE_F32}, {"float16", DLI_DTYPE_F16}, {"int64", DLI_DTYPE_I64},
+      {"int32", DLI_DTYPE_I32},   {"int8", DLI_DTYPE_I8},     {"uint8", DLI_DTYPE_U8},
+      {"bool", DLI_DTYPE_BOOL}};
+  for (const auto& [name, value] : kDtypes)
+    if (dtype == name) return value;
   throw std::runtime_error("tensor '" + tensor + "' has dtype " + dtype +
-                           "; DLI exchanges float32, uint8 or int8 tensors");
+                           "; DLI exchanges float32, float16, int64, int32, int8, uint8 or bool "
+                           "tensors");
 }
 
-// A (name, dtype name, shape) tuple from the session's input_info() or
-// output_info().
+// A (name, dtype name, shape) tuple from the lists of the session's
+// inputs() or outputs().
 dli_tensor_info ParseTensorInfo(PyObject* described, const char* method) {
   if (!PyTuple_Check(described) || PyTuple_Size(described) != 3)
     throw std::runtime_error(std::string("the backend module's ") + method +
-                             "() must return (name, dtype, shape)");
+                             "() must list (name, dtype, shape) tuples");
   const std::string name = Utf8(PyTuple_GetItem(described, 0), "tensor name");
   const std::string dtype = Utf8(PyTuple_GetItem(described, 1), "dtype");
   PyRef dims =
@@ -97,16 +103,41 @@ dli_tensor_info ParseTensorInfo(PyObject* described, const char* method) {
   return sdk::MakeTensorInfo(name, ParseDtype(name, dtype), sdk::GuessImageLayout(shape), shape);
 }
 
+// Hands the reference over, for the calls that steal one (PyList_SET_ITEM).
+PyObject* Owned(PyRef ref) {
+  PyObject* object = ref.get();
+  ref.Abandon();
+  return object;
+}
+
+// The session's inputs() or outputs(): a sequence of (name, dtype, shape).
+std::vector<dli_tensor_info> ParseTensorList(PyObject* session, const char* method) {
+  PyRef list = Check(PySequence_Fast(CallMethod(session, method).get(),
+                                     "inputs() and outputs() must return a sequence"));
+  std::vector<dli_tensor_info> infos;
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(list.get()); ++i)
+    infos.push_back(ParseTensorInfo(PySequence_Fast_GET_ITEM(list.get(), i), method));
+  return infos;
+}
+
 PyRef SpecToDict(const sdk::Spec& spec) {
   PyRef params = Check(PyDict_New());
   for (const auto& [key, value] : spec.params) {
     PyRef text = Check(PyUnicode_FromString(value.c_str()));
     if (PyDict_SetItemString(params.get(), key.c_str(), text.get()) != 0) ThrowPythonError();
   }
-  return Check(Py_BuildValue("{s:s,s:s,s:s,s:s,s:i,s:O}", "model_path", spec.model_path.c_str(),
+  PyRef shapes = Check(PyDict_New());
+  for (const auto& [name, dims] : spec.shapes) {
+    PyRef list = Check(PyList_New(static_cast<Py_ssize_t>(dims.size())));
+    for (size_t i = 0; i < dims.size(); ++i)
+      PyList_SET_ITEM(list.get(), static_cast<Py_ssize_t>(i),
+                      Owned(Check(PyLong_FromLongLong(dims[i]))));
+    if (PyDict_SetItemString(shapes.get(), name.c_str(), list.get()) != 0) ThrowPythonError();
+  }
+  return Check(Py_BuildValue("{s:s,s:s,s:s,s:s,s:i,s:O,s:O}", "model_path", spec.model_path.c_str(),
                              "weights_path", spec.weights_path.c_str(), "device",
                              spec.device.c_str(), "precision", spec.precision.c_str(), "batch",
-                             spec.batch, "params", params.get()));
+                             spec.batch, "params", params.get(), "shapes", shapes.get()));
 }
 
 class PythonSession : public sdk::Session {
@@ -127,29 +158,39 @@ class PythonSession : public sdk::Session {
     session_ = PyRef();
   }
 
-  dli_tensor_info InputInfo() override {
+  std::vector<dli_tensor_info> Inputs() override {
     Gil gil;
-    return ParseTensorInfo(CallMethod(session_.get(), "input_info").get(), "input_info");
+    inputs_ = ParseTensorList(session_.get(), "inputs");
+    return inputs_;
   }
 
-  dli_tensor_info OutputInfo() override {
+  std::vector<dli_tensor_info> Outputs() override {
     Gil gil;
-    return ParseTensorInfo(CallMethod(session_.get(), "output_info").get(), "output_info");
+    return ParseTensorList(session_.get(), "outputs");
   }
 
-  // Hands Python read-only memoryviews over the caller's batches: the
-  // module wraps them as numpy arrays without a copy.
-  void SetInputs(const void* const* batches, size_t n_batches, size_t batch_bytes) override {
+  // Hands Python read-only memoryviews over the caller's batches, a list
+  // per batch of one view per input: the module wraps them as numpy arrays
+  // without a copy.
+  void SetInputs(const void* const* batches, size_t n_batches) override {
     Gil gil;
-    PyRef views = Check(PyList_New(static_cast<Py_ssize_t>(n_batches)));
-    for (size_t i = 0; i < n_batches; ++i) {
-      PyObject* view = PyMemoryView_FromMemory(static_cast<char*>(const_cast<void*>(batches[i])),
-                                               static_cast<Py_ssize_t>(batch_bytes), PyBUF_READ);
-      if (view == nullptr) ThrowPythonError();
-      PyList_SET_ITEM(views.get(), static_cast<Py_ssize_t>(i), view);  // steals
+    const size_t n_inputs = inputs_.size();
+    PyRef all = Check(PyList_New(static_cast<Py_ssize_t>(n_batches)));
+    for (size_t b = 0; b < n_batches; ++b) {
+      PyRef views = Check(PyList_New(static_cast<Py_ssize_t>(n_inputs)));
+      for (size_t i = 0; i < n_inputs; ++i) {
+        const dli_tensor_info& input = inputs_[i];
+        PyObject* view = PyMemoryView_FromMemory(
+            static_cast<char*>(const_cast<void*>(batches[b * n_inputs + i])),
+            static_cast<Py_ssize_t>(sdk::ElementCount(input) * sdk::DtypeSize(input.dtype)),
+            PyBUF_READ);
+        if (view == nullptr) ThrowPythonError();
+        PyList_SET_ITEM(views.get(), static_cast<Py_ssize_t>(i), view);  // steals
+      }
+      PyList_SET_ITEM(all.get(), static_cast<Py_ssize_t>(b), Owned(std::move(views)));
     }
-    CallMethod(session_.get(), "set_inputs", views.get());
-    batches_ = std::move(views);
+    CallMethod(session_.get(), "set_inputs", all.get());
+    batches_ = std::move(all);
   }
 
   void Bind(size_t index) override {
@@ -160,15 +201,24 @@ class PythonSession : public sdk::Session {
 
   void Infer() override { CallWithoutArguments(infer_.get()); }
 
-  // Python writes the float32 output straight into `dst` through a writable
-  // memoryview, released before returning so no reference to it survives.
-  void ReadOutput(float* dst, size_t n_values) override {
+  // Python writes output `output` as float32 straight into `dst` through a
+  // writable memoryview, released before returning so no reference to it
+  // survives.
+  void ReadOutput(size_t output, float* dst, size_t n_values) override {
     Gil gil;
     PyRef view = Check(PyMemoryView_FromMemory(reinterpret_cast<char*>(dst),
                                                static_cast<Py_ssize_t>(n_values * sizeof(float)),
                                                PyBUF_WRITE));
-    CallMethod(session_.get(), "read_output", view.get());
-    CallMethod(view.get(), "release");
+    PyRef arguments = Check(Py_BuildValue("(nO)", static_cast<Py_ssize_t>(output), view.get()));
+    PyRef read = Check(PyObject_GetAttrString(session_.get(), "read_output"));
+    PyRef result(PyObject_CallObject(read.get(), arguments.get()));
+    // Released even when read_output failed, its exception kept aside.
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyRef released(PyObject_CallMethod(view.get(), "release", nullptr));
+    if (released.get() == nullptr) PyErr_Clear();
+    PyErr_Restore(type, value, traceback);
+    if (result.get() == nullptr) ThrowPythonError();
   }
 
   // Throughput mode: the module's open_requests(n) returns one callable per
@@ -211,6 +261,7 @@ class PythonSession : public sdk::Session {
   PyRef session_;
   PyRef infer_;
   PyRef batches_;
+  std::vector<dli_tensor_info> inputs_;  // Inputs(), asked once after open
   std::vector<PyRef> slot_infer_;
 };
 

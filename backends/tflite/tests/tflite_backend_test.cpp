@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "dli/bridge_testing.h"
 #include "dli/backend_testing.h"
@@ -63,6 +64,51 @@ TEST(TfliteBackend, BridgeOverheadIsBelowOnePercentOfMobileNetV2Latency) {
 
 TEST(TfliteBackend, CommonInputErrors) {
   ExpectCommonInputErrors(TestBackend(), Tiny().Request(1));
+}
+
+// multi.tflite (make_test_tflite.py): int64 input_ids and attention_mask of
+// an open sequence length, float32 features; outputs mask_sum (f16), pooled
+// (f32) and weighted (i64, [batch, seq]).
+TEST(TfliteBackend, MultiInputInt64ModelRunsEveryInputAndReadsEveryOutput) {
+  const dli_backend& api = TestBackend();
+  OpenRequest request = TinyRequest("multi.tflite", 2);
+  EXPECT_EQ(OpenError(api, request),
+            "ValueError: input 'input_ids' (?x?) leaves dimension 1 open; give its shape (dli "
+            "bench --shape input_ids=..., or the model description)");
+  request.shapes = {{"input_ids", {2, 3}}, {"attention_mask", {2, 3}}};
+  BackendSession session(api, request);
+  ASSERT_TRUE(session.ok()) << session.error();
+  const std::vector<dli_tensor_info> inputs = session.Inputs();
+  ASSERT_EQ(inputs.size(), 3u);
+  EXPECT_EQ(inputs[0].dtype, DLI_DTYPE_I64);
+  EXPECT_EQ(std::vector<int64_t>(inputs[1].shape, inputs[1].shape + inputs[1].rank),
+            (std::vector<int64_t>{2, 3}));
+  const std::vector<dli_tensor_info> outputs = session.Outputs();
+  ASSERT_EQ(outputs.size(), 3u);
+  EXPECT_EQ(outputs[0].dtype, DLI_DTYPE_F16);
+  EXPECT_EQ(outputs[2].dtype, DLI_DTYPE_I64);
+  EXPECT_EQ(std::vector<int64_t>(outputs[2].shape, outputs[2].shape + outputs[2].rank),
+            (std::vector<int64_t>{2, 3}));
+
+  // In the order of Inputs(), whatever the file's.
+  std::vector<const void*> batch(3);
+  const int64_t ids[] = {1, 2, 3, 4, 5, 6}, mask[] = {1, 1, 0, 0, 1, 1};
+  const float features[] = {0.5f, 1, 2, 3, -1, -2, -3, -4};
+  for (size_t i = 0; i < 3; ++i) {
+    const std::string name = inputs[i].name;
+    batch[i] = name == "input_ids"        ? static_cast<const void*>(ids)
+               : name == "attention_mask" ? static_cast<const void*>(mask)
+                                          : static_cast<const void*>(features);
+  }
+  const auto read = session.RunOnce(batch);
+  ASSERT_TRUE(read.has_value()) << session.error();
+  EXPECT_EQ((*read)[0], (std::vector<float>{2, 2}));
+  EXPECT_EQ((*read)[1], (std::vector<float>{3.5f, 4, 5, 6, 10, 9, 8, 7}));
+  EXPECT_EQ((*read)[2], (std::vector<float>{1, 2, 0, 0, 5, 6}));
+
+  request.shapes.push_back({"token_type_ids", {2, 3}});
+  EXPECT_NE(OpenError(api, request).find("the model has no input 'token_type_ids'"),
+            std::string::npos);
 }
 
 TEST(TfliteBackend, BadInputGivesOneLineErrorsNamingTheExpectation) {

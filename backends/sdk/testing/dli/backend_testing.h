@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "dli/backend_abi.h"
+#include "dli/backend_sdk.h"
 #include "dli/param_check.h"
 
 namespace dli::testing {
@@ -180,6 +181,8 @@ struct OpenRequest {
   int batch = 1;
   int requests = 0;  // > 0 opens the session for throughput mode
   std::vector<std::pair<std::string, std::string>> params;
+  // Full shapes (batch first) of inputs by name: the spec's `shapes`.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
 };
 
 // One open session; errors come back as text so that tests can check them.
@@ -188,6 +191,14 @@ class BackendSession {
   BackendSession(const dli_backend& api, const OpenRequest& request) : api_(api) {
     std::vector<dli_kv> kv;
     for (const auto& [key, value] : request.params) kv.push_back({key.c_str(), value.c_str()});
+    std::vector<dli_input_shape> shapes;
+    for (const auto& [name, dims] : request.shapes) {
+      dli_input_shape shape{};
+      shape.name = name.c_str();
+      shape.rank = static_cast<int32_t>(dims.size());
+      std::copy(dims.begin(), dims.end(), shape.dims);
+      shapes.push_back(shape);
+    }
     dli_model_spec spec{};
     spec.model_path = request.model_path.c_str();
     spec.weights_path = request.weights_path.empty() ? nullptr : request.weights_path.c_str();
@@ -197,6 +208,8 @@ class BackendSession {
     spec.requests = request.requests;
     spec.params = kv.data();
     spec.n_params = kv.size();
+    spec.shapes = shapes.data();
+    spec.n_shapes = shapes.size();
     if (api_.open(&spec, &session_, err_, sizeof(err_)) != DLI_OK) {
       session_ = nullptr;
       error_ = err_;
@@ -215,18 +228,21 @@ class BackendSession {
   // The message of the last failed call ("" when none failed).
   const std::string& error() const { return error_; }
 
-  dli_tensor_info Input() { return Info(api_.input_info); }
-  dli_tensor_info Output() { return Info(api_.output_info); }
+  size_t InputCount() { return IoCounts().first; }
+  size_t OutputCount() { return IoCounts().second; }
+  dli_tensor_info Input(size_t index = 0) { return Info(api_.input_info, index); }
+  dli_tensor_info Output(size_t index = 0) { return Info(api_.output_info, index); }
 
   // The single ABI calls; false with error() set when they fail.
-  bool SetInputs(const std::vector<const void*>& batches, size_t batch_bytes) {
-    return Check(
-        api_.set_inputs(session_, batches.data(), batches.size(), batch_bytes, err_, sizeof(err_)));
+  // batches[b * n_inputs + i] is input i of batch b.
+  bool SetInputs(const std::vector<const void*>& batches) {
+    return Check(api_.set_inputs(session_, batches.data(), batches.size() / InputCount(), err_,
+                                 sizeof(err_)));
   }
   bool Bind(size_t index) { return Check(api_.bind(session_, index, err_, sizeof(err_))); }
   bool Infer() { return Check(api_.infer(session_, err_, sizeof(err_))); }
-  bool ReadOutput(std::vector<float>& out) {
-    return Check(api_.read_output(session_, out.data(), out.size(), err_, sizeof(err_)));
+  bool ReadOutput(std::vector<float>& out, size_t index = 0) {
+    return Check(api_.read_output(session_, index, out.data(), out.size(), err_, sizeof(err_)));
   }
 
   // set_inputs with `batches`, then bind/infer/read_output on each of them in
@@ -234,11 +250,8 @@ class BackendSession {
   std::optional<std::vector<float>> Run(const std::vector<std::vector<float>>& batches) {
     std::vector<const void*> pointers;
     for (const auto& batch : batches) pointers.push_back(batch.data());
-    if (!SetInputs(pointers, batches.at(0).size() * sizeof(float))) return std::nullopt;
-    const dli_tensor_info output = Output();
-    size_t per_batch = 1;
-    for (int i = 0; i < output.rank; ++i) per_batch *= static_cast<size_t>(output.shape[i]);
-    std::vector<float> outputs, one(per_batch);
+    if (!SetInputs(pointers)) return std::nullopt;
+    std::vector<float> outputs, one(sdk::ElementCount(Output()));
     for (size_t i = 0; i < batches.size(); ++i) {
       if (!Bind(i) || !Infer() || !ReadOutput(one)) return std::nullopt;
       outputs.insert(outputs.end(), one.begin(), one.end());
@@ -247,12 +260,18 @@ class BackendSession {
   }
 
  private:
-  using InfoFn = int (*)(dli_session*, dli_tensor_info*, char*, size_t);
-  dli_tensor_info Info(InfoFn fn) {
+  using InfoFn = int (*)(dli_session*, size_t, dli_tensor_info*, char*, size_t);
+  dli_tensor_info Info(InfoFn fn, size_t index) {
     dli_tensor_info info{};
-    if (!Check(fn(session_, &info, err_, sizeof(err_))))
+    if (!Check(fn(session_, index, &info, err_, sizeof(err_))))
       throw std::runtime_error("tensor info failed: " + error_);
     return info;
+  }
+  std::pair<size_t, size_t> IoCounts() {
+    size_t inputs = 0, outputs = 0;
+    if (!Check(api_.io_counts(session_, &inputs, &outputs, err_, sizeof(err_))))
+      throw std::runtime_error("io_counts failed: " + error_);
+    return {inputs, outputs};
   }
   bool Check(int status) {
     if (status == DLI_OK) return true;
@@ -428,6 +447,111 @@ inline void ExpectRingBufferBatchesBoundInTurn(const dli_backend& api, const Tin
   EXPECT_LE(MaxAbsDiff(*outputs, reference), 1e-4f);
 }
 
+// `values` as an array of `dtype` (integer and bool dtypes take the values as
+// they are: a test keeps them integral), in that dtype's bytes.
+inline std::vector<unsigned char> AsDtype(const std::vector<float>& values, dli_dtype dtype) {
+  std::vector<unsigned char> bytes(values.size() * sdk::DtypeSize(dtype));
+  const auto fill = [&](auto zero) {
+    auto* out = reinterpret_cast<decltype(zero)*>(bytes.data());
+    for (size_t i = 0; i < values.size(); ++i) out[i] = static_cast<decltype(zero)>(values[i]);
+  };
+  switch (dtype) {
+    case DLI_DTYPE_F32:
+      fill(float{});
+      break;
+    case DLI_DTYPE_I32:
+      fill(int32_t{});
+      break;
+    case DLI_DTYPE_I64:
+      fill(int64_t{});
+      break;
+    case DLI_DTYPE_U8:
+    case DLI_DTYPE_BOOL:
+      fill(uint8_t{});
+      break;
+    case DLI_DTYPE_I8:
+      fill(int8_t{});
+      break;
+    case DLI_DTYPE_F16:
+      throw std::runtime_error("AsDtype: f16 inputs are not supported");
+  }
+  return bytes;
+}
+
+// A tiny model with several inputs and outputs in DLI_TEST_TINY_DIR, with
+// 2 samples of every input (as float32, integral for integer inputs) and the
+// outputs its framework computed for them, one .npy file each.
+struct MultiIoModel {
+  struct Input {
+    std::string name;
+    dli_dtype dtype;
+    std::string file;  // the 2 samples
+  };
+  struct Output {
+    std::string name;
+    std::string file;  // the 2 expected outputs
+  };
+  OpenRequest request;  // at batch 1; shapes give their batch dimension as 1
+  std::vector<Input> inputs;
+  std::vector<Output> outputs;
+};
+
+// Opens `model` at batch 1 and 2; checks the inputs' names, dtypes and batch
+// dimension and the outputs' names and shapes; runs the 2 samples (two
+// ring-buffer batches at batch 1) and returns the largest difference from the
+// expected outputs.
+inline float MultiIoMaxDiff(const dli_backend& api, const MultiIoModel& model) {
+  float largest = 0;
+  for (int batch : {1, 2}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    OpenRequest request = model.request;
+    request.batch = batch;
+    for (auto& [name, dims] : request.shapes) dims.at(0) = batch;
+    BackendSession session(api, request);
+    EXPECT_TRUE(session.ok()) << session.error();
+    if (!session.ok()) return INFINITY;
+    EXPECT_EQ(session.InputCount(), model.inputs.size());
+    EXPECT_EQ(session.OutputCount(), model.outputs.size());
+    if (session.InputCount() != model.inputs.size() ||
+        session.OutputCount() != model.outputs.size())
+      return INFINITY;
+    const size_t n_batches = 2 / static_cast<size_t>(batch);
+    std::vector<std::vector<unsigned char>> data;
+    for (size_t b = 0; b < n_batches; ++b) {
+      for (size_t i = 0; i < model.inputs.size(); ++i) {
+        const dli_tensor_info info = session.Input(i);
+        EXPECT_STREQ(info.name, model.inputs[i].name.c_str());
+        EXPECT_EQ(info.dtype, model.inputs[i].dtype) << info.name;
+        EXPECT_EQ(info.shape[0], batch) << info.name;
+        const FloatArray samples = ReadNpy(TinyFile(model.inputs[i].file));
+        EXPECT_EQ(sdk::ElementCount(info) * n_batches, samples.values.size()) << info.name;
+        data.push_back(AsDtype(samples.Slice(b * batch, batch), info.dtype));
+      }
+    }
+    std::vector<const void*> pointers;
+    for (const auto& one : data) pointers.push_back(one.data());
+    EXPECT_TRUE(session.SetInputs(pointers)) << session.error();
+    std::vector<FloatArray> expected;
+    for (size_t o = 0; o < model.outputs.size(); ++o) {
+      const dli_tensor_info info = session.Output(o);
+      EXPECT_STREQ(info.name, model.outputs[o].name.c_str());
+      expected.push_back(ReadNpy(TinyFile(model.outputs[o].file)));
+      std::vector<int64_t> shape = expected.back().shape;
+      shape.at(0) = batch;
+      EXPECT_EQ(std::vector<int64_t>(info.shape, info.shape + info.rank), shape) << info.name;
+    }
+    for (size_t b = 0; b < n_batches; ++b) {
+      EXPECT_TRUE(session.Bind(b) && session.Infer()) << session.error();
+      for (size_t o = 0; o < model.outputs.size(); ++o) {
+        std::vector<float> values(sdk::ElementCount(session.Output(o)));
+        EXPECT_TRUE(session.ReadOutput(values, o)) << session.error();
+        largest = std::max(largest, MaxAbsDiff(values, expected[o].Slice(b * batch, batch)));
+      }
+    }
+  }
+  return largest;
+}
+
 // The reference check set of a prepared model (python/dli_models/common.py):
 // the preprocessed sample photos (NCHW) and the PyTorch logits for them.
 struct CheckSet {
@@ -539,21 +663,34 @@ inline void ExpectParamTableEnforced(const dli_backend& api, const OpenRequest& 
   EXPECT_TRUE(session.ok()) << "every parameter set to \"\": " << session.error();
 }
 
+// Zeros for every input of `session`, each exactly that input's byte size.
+inline std::vector<std::vector<unsigned char>> ZeroInputs(BackendSession& session) {
+  std::vector<std::vector<unsigned char>> zeros;
+  for (size_t i = 0; i < session.InputCount(); ++i) {
+    const dli_tensor_info input = session.Input(i);
+    zeros.emplace_back(sdk::ElementCount(input) * sdk::DtypeSize(input.dtype));
+  }
+  return zeros;
+}
+
+// `n` batches that each hold `inputs`, laid out as set_inputs() takes them.
+inline std::vector<const void*> RepeatBatches(const std::vector<std::vector<unsigned char>>& inputs,
+                                              size_t n) {
+  std::vector<const void*> batches;
+  for (size_t b = 0; b < n; ++b)
+    for (const auto& input : inputs) batches.push_back(input.data());
+  return batches;
+}
+
 // The ring-buffer bookkeeping every backend gets from the SDK adapter, seen
-// through the C ABI: calls out of order and batches or outputs of the wrong
-// size fail with one-line errors, and a failed set_inputs() leaves nothing
-// to bind.
+// through the C ABI: calls out of order and outputs of the wrong size fail
+// with one-line errors, and a failed set_inputs() leaves nothing to bind.
 inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenRequest& valid) {
   BackendSession session(api, valid);
   ASSERT_TRUE(session.ok()) << session.error();
-  const dli_tensor_info input = session.Input();
-  size_t values = 1;
-  for (int i = 0; i < input.rank; ++i) values *= static_cast<size_t>(input.shape[i]);
-  const size_t batch_bytes = values * (input.dtype == DLI_DTYPE_F32 ? sizeof(float) : 1);
-  const std::vector<unsigned char> zeros(batch_bytes);
+  const auto zeros = ZeroInputs(session);
   const dli_tensor_info output = session.Output();
-  size_t output_values = 1;
-  for (int i = 0; i < output.rank; ++i) output_values *= static_cast<size_t>(output.shape[i]);
+  const size_t output_values = sdk::ElementCount(output);
   std::vector<float> out(output_values);
 
   EXPECT_FALSE(session.Bind(0));
@@ -563,14 +700,10 @@ inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenReq
   EXPECT_FALSE(session.ReadOutput(out));
   EXPECT_EQ(session.error(), "read_output() called before infer()");
 
-  EXPECT_FALSE(session.SetInputs({}, batch_bytes));
+  EXPECT_FALSE(session.SetInputs({}));
   EXPECT_EQ(session.error(), "set_inputs() got no batches");
-  EXPECT_FALSE(session.SetInputs({zeros.data()}, batch_bytes + 1));
-  EXPECT_EQ(session.error(), "input batches are " + std::to_string(batch_bytes + 1) +
-                                 " bytes; input '" + input.name + "' needs " +
-                                 std::to_string(batch_bytes));
 
-  ASSERT_TRUE(session.SetInputs({zeros.data(), zeros.data()}, batch_bytes)) << session.error();
+  ASSERT_TRUE(session.SetInputs(RepeatBatches(zeros, 2))) << session.error();
   EXPECT_FALSE(session.Bind(2));
   EXPECT_EQ(session.error(), "batch index 2 is out of range; 2 batches were set");
   ASSERT_TRUE(session.Bind(1)) << session.error();
@@ -579,12 +712,16 @@ inline void ExpectCallOrderAndSizesChecked(const dli_backend& api, const OpenReq
   ASSERT_TRUE(session.Infer()) << session.error();
   std::vector<float> short_out(output_values - 1);
   EXPECT_FALSE(session.ReadOutput(short_out));
-  EXPECT_EQ(session.error(), "output has " + std::to_string(output_values) +
-                                 " values; caller expected " + std::to_string(output_values - 1));
+  EXPECT_EQ(session.error(), "output '" + std::string(output.name) + "' has " +
+                                 std::to_string(output_values) + " values; caller expected " +
+                                 std::to_string(output_values - 1));
   EXPECT_TRUE(session.ReadOutput(out)) << session.error();
+  std::vector<float> unused(1);
+  EXPECT_FALSE(session.ReadOutput(unused, session.OutputCount()));
+  EXPECT_NE(session.error().find("does not exist"), std::string::npos) << session.error();
 
   // A failed set_inputs() forgets the batches set before it.
-  EXPECT_FALSE(session.SetInputs({zeros.data()}, batch_bytes - 1));
+  EXPECT_FALSE(session.SetInputs({}));
   EXPECT_FALSE(session.Bind(0));
   EXPECT_EQ(session.error(), "batch index 0 is out of range; 0 batches were set");
   EXPECT_FALSE(session.Infer());
@@ -632,11 +769,8 @@ inline void ExpectRequestsComplete(const dli_backend& api, OpenRequest request, 
   request.requests = static_cast<int>(requests);
   BackendSession session(api, request);
   ASSERT_TRUE(session.ok()) << session.error();
-  const dli_tensor_info input = session.Input();
-  size_t values = 1;
-  for (int i = 0; i < input.rank; ++i) values *= static_cast<size_t>(input.shape[i]);
-  const std::vector<unsigned char> zeros(values * (input.dtype == DLI_DTYPE_F32 ? 4 : 1));
-  ASSERT_TRUE(session.SetInputs({zeros.data(), zeros.data()}, zeros.size())) << session.error();
+  const auto zeros = ZeroInputs(session);
+  ASSERT_TRUE(session.SetInputs(RepeatBatches(zeros, 2))) << session.error();
   char err[2048] = {};
   dli_session* s = session.handle();
   ASSERT_EQ(api.open_requests(s, requests, err, sizeof(err)), DLI_OK) << err;

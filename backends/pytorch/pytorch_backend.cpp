@@ -189,16 +189,6 @@ std::vector<std::pair<std::optional<std::string>, torch::Tensor>> FlattenResult(
   return tensors;
 }
 
-// Output `index` of a forward() result, without building the whole list.
-torch::Tensor ResultTensor(const torch::jit::IValue& result, size_t index) {
-  if (result.isTensor()) return result.toTensor();
-  if (result.isTuple()) return result.toTupleRef().elements().at(index).toTensor();
-  if (result.isList()) return result.toListRef().at(index).toTensor();
-  auto item = result.toGenericDict().begin();
-  std::advance(item, static_cast<ptrdiff_t>(index));
-  return item->value().toTensor();
-}
-
 class TorchSession : public dli::sdk::Session {
  public:
   explicit TorchSession(const Spec& spec) : spec_(spec) {
@@ -257,7 +247,12 @@ class TorchSession : public dli::sdk::Session {
   void Infer() override { result_ = RunForward(forward_args_); }
 
   void ReadOutput(size_t output, float* dst, size_t n_values) override {
-    torch::Tensor values = ResultTensor(result_, output).contiguous();
+    const auto tensors = FlattenResult(result_);
+    if (output >= tensors.size())
+      throw std::runtime_error("the module returned " + std::to_string(tensors.size()) +
+                               " tensors; the model declared " + std::to_string(outputs_.size()) +
+                               " outputs");
+    torch::Tensor values = tensors[output].second.contiguous();
     if (static_cast<size_t>(values.numel()) != n_values)
       throw std::runtime_error("output '" + std::string(outputs_[output].name) + "' has " +
                                std::to_string(values.numel()) + " values; the model declared " +

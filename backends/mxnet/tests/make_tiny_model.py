@@ -2,8 +2,10 @@
 wheel of .venv/mxnet: a tiny checkpoint (conv + dense) saved the way the
 mxnet conversion step saves MobileNetV2 (input shape recorded on the data
 variable), the same network without the recorded shape, a batch of 2 random
-inputs and the outputs MXNet computes for them, and files that are not
-MXNet checkpoints."""
+inputs and the outputs MXNet computes for them, files that are not MXNet
+checkpoints, a checkpoint with two inputs (int64 and float32) and two
+outputs with 2 samples and the outputs numpy computes for them, and one with
+a float64 input."""
 
 import sys
 from pathlib import Path
@@ -38,3 +40,32 @@ numpy.save(out / "input.npy", inputs)
 numpy.save(out / "expected.npy", mxnet_step.infer(out / "tiny", "image", inputs))
 (out / "not_json-symbol.json").write_text("this is not JSON\n")
 (out / "not_params.params").write_text("this is not an MXNet params file\n")
+
+# Two inputs (int64 token ids with the sequence length left open, float32
+# features) and two outputs (float32 scores, the int64 sum of the ids).
+token_ids = mxnet.sym.var("token_ids", dtype="int64", shape=(0, 0))
+features = mxnet.sym.var("features", shape=(0, 3))
+pooled = mxnet.sym.mean(mxnet.sym.Embedding(token_ids, input_dim=10, output_dim=3,
+                                             name="embedding"), axis=1)
+mixed = mxnet.sym.Group([
+    mxnet.sym.FullyConnected(features + pooled, num_hidden=2, name="scores"),
+    mxnet.sym.sum(token_ids, axis=1, keepdims=True, name="id_sums")])
+mixed_params = {name: rng.standard_normal(shape, numpy.float32)
+                for name, shape in (("embedding_weight", (10, 3)), ("scores_weight", (2, 3)),
+                                    ("scores_bias", (2,)))}
+mxnet_step.save_checkpoint(
+    mixed, {name: mxnet.nd.array(value) for name, value in mixed_params.items()}, {},
+    out / "mixed-symbol.json", out / "mixed-0000.params")
+ids = numpy.array([[1, 2, 3, 4], [5, 6, 7, 9]], numpy.int64)
+feature_values = rng.standard_normal((2, 3), numpy.float32)
+# Computed with numpy from the weights, not by MXNet; the test feeds each
+# input in its own dtype from these float32 files.
+scores = ((feature_values + mixed_params["embedding_weight"][ids].mean(axis=1))
+          @ mixed_params["scores_weight"].T + mixed_params["scores_bias"])
+for name, value in (("mixed_input0", ids), ("mixed_input1", feature_values),
+                    ("mixed_expected0", scores), ("mixed_expected1", ids.sum(axis=1, keepdims=True))):
+    numpy.save(out / f"{name}.npy", value.astype(numpy.float32))
+
+# An input of a dtype DLI does not feed.
+mxnet_step.save_checkpoint(mxnet.sym.var("x", dtype="float64", shape=(0, 3)) * 2, {}, {},
+                           out / "float64-symbol.json", out / "float64-0000.params")

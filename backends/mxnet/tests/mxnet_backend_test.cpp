@@ -54,6 +54,52 @@ TEST(MxnetBackend, RejectsBadInput) {
   EXPECT_NE(bad_engine.find("NaiveEngine"), std::string::npos) << bad_engine;
 }
 
+// mixed-symbol.json of make_tiny_model.py: the symbol leaves the sequence
+// length of token_ids open, so the request gives it.
+MultiIoModel Mixed() {
+  MultiIoModel model;
+  model.request = TinyRequest("mixed-symbol.json");
+  model.request.shapes = {{"token_ids", {1, 4}}};
+  model.inputs = {{"features", DLI_DTYPE_F32, "mixed_input1.npy"},
+                  {"token_ids", DLI_DTYPE_I64, "mixed_input0.npy"}};
+  model.outputs = {{"scores_output", "mixed_expected0.npy"},
+                   {"id_sums_output", "mixed_expected1.npy"}};
+  return model;
+}
+
+TEST(MxnetBackend, Int64AndFloatInputsAndTwoOutputsMatchNumpy) {
+  EXPECT_LE(MultiIoMaxDiff(TestBackend(), Mixed()), 1e-5f);
+}
+
+TEST(MxnetBackend, MultiInputModelPassesCallOrderChecks) {
+  ExpectCallOrderAndSizesChecked(TestBackend(), Mixed().request);
+}
+
+TEST(MxnetBackend, OpenInputDimensionNeedsItsShape) {
+  const dli_backend& api = TestBackend();
+  OpenRequest request = Mixed().request;
+  request.shapes.clear();
+  const std::string open = OpenError(api, request);
+  EXPECT_NE(open.find("input 'token_ids' (?x?) leaves dimension 1 open"), std::string::npos)
+      << open;
+
+  request.shapes = {{"token_ids", {1, 4}}, {"mask", {1, 4}}};
+  const std::string unknown = OpenError(api, request);
+  EXPECT_NE(unknown.find("'mask', which is not an input"), std::string::npos) << unknown;
+
+  request.shapes = {{"features", {1, 5}}, {"token_ids", {1, 4}}};
+  const std::string contradiction = OpenError(api, request);
+  EXPECT_NE(contradiction.find("contradicts the model's ?x3"), std::string::npos) << contradiction;
+
+  request = TinyRequest("mixed-symbol.json", 1, {{"input_shape", "4"}});
+  const std::string one_shape = OpenError(api, request);
+  EXPECT_NE(one_shape.find("input_shape is for a model with one input"), std::string::npos)
+      << one_shape;
+
+  const std::string float64 = OpenError(api, TinyRequest("float64-symbol.json"));
+  EXPECT_NE(float64.find("input 'x' has MXNet dtype 1"), std::string::npos) << float64;
+}
+
 TEST(MxnetBackend, ThreadSettingsCannotChangeAfterLoad) {
   ASSERT_TRUE(BackendSession(TestBackend(), Tiny().Request(1)).ok());
   const std::string error = OpenError(TestBackend(), Tiny().Request(1, {{"threads", "2"}}));

@@ -1,6 +1,7 @@
-// Tests of the PyTorch backend through its C ABI: a tiny TorchScript model
-// against the outputs torch computed for it, the real MobileNetV2 against the
-// PyTorch reference logits, and the errors for bad input.
+// Tests of the PyTorch backend through its C ABI: tiny TorchScript models (one
+// input; two inputs and two outputs) against the outputs torch computed for
+// them, the real MobileNetV2 against the PyTorch reference logits, and the
+// errors for bad input.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -45,6 +46,67 @@ TEST(PyTorchBackend, RejectsBadInput) {
   const std::string bad_shape =
       OpenError(api, Tiny("tiny_plain.pt").Request(1, {{"input_shape", "3x8"}}));
   EXPECT_NE(bad_shape.find("input_shape"), std::string::npos) << bad_shape;
+}
+
+// mixed.pt of make_tiny_model.py: its description leaves the sequence length
+// of token_ids open, so the request gives it.
+MultiIoModel Mixed() {
+  MultiIoModel model;
+  model.request = TinyRequest("mixed.pt");
+  model.request.shapes = {{"token_ids", {1, 4}}};
+  model.inputs = {{"token_ids", DLI_DTYPE_I64, "mixed_input0.npy"},
+                  {"features", DLI_DTYPE_F32, "mixed_input1.npy"}};
+  model.outputs = {{"scores", "mixed_expected0.npy"}, {"id_sums", "mixed_expected1.npy"}};
+  return model;
+}
+
+TEST(PyTorchBackend, MixedDtypeInputsAndTupleOutputsMatchTorch) {
+  EXPECT_LE(MultiIoMaxDiff(TestBackend(), Mixed()), 1e-5f);
+}
+
+TEST(PyTorchBackend, OpenInputDimensionNeedsItsShape) {
+  const dli_backend& api = TestBackend();
+  OpenRequest request = Mixed().request;
+  request.shapes.clear();
+  const std::string open = OpenError(api, request);
+  EXPECT_NE(open.find("input 'token_ids' (?x?) leaves dimension 1 open"), std::string::npos)
+      << open;
+  EXPECT_NE(open.find("--shape token_ids="), std::string::npos) << open;
+
+  request.shapes = {{"token_ids", {1, 4}}, {"mask", {1, 4}}};
+  const std::string unknown = OpenError(api, request);
+  EXPECT_NE(unknown.find("'mask', which is not an input"), std::string::npos) << unknown;
+
+  request.shapes = {{"features", {1, 5}}, {"token_ids", {1, 4}}};
+  const std::string contradiction = OpenError(api, request);
+  EXPECT_NE(contradiction.find("contradicts the model's ?x3"), std::string::npos) << contradiction;
+}
+
+// text_plain.pt carries no description: the inputs are forward()'s arguments
+// (int64, as float32 zeros fail), the outputs the keys of its dict.
+TEST(PyTorchBackend, PlainModuleInputsFromForwardAndDictOutputs) {
+  MultiIoModel model;
+  model.request = TinyRequest("text_plain.pt");
+  model.request.shapes = {{"input_ids", {1, 4}}, {"attention_mask", {1, 4}}};
+  model.inputs = {{"input_ids", DLI_DTYPE_I64, "text_input0.npy"},
+                  {"attention_mask", DLI_DTYPE_I64, "text_input1.npy"}};
+  model.outputs = {{"pooled", "text_expected0.npy"}, {"tokens", "text_expected1.npy"}};
+  EXPECT_LE(MultiIoMaxDiff(TestBackend(), model), 1e-5f);
+
+  model.request.shapes.pop_back();
+  const std::string error = OpenError(TestBackend(), model.request);
+  EXPECT_NE(error.find("no shape for input 'attention_mask'"), std::string::npos) << error;
+  EXPECT_NE(error.find("--shape attention_mask="), std::string::npos) << error;
+  EXPECT_EQ(error.find("input_shape"), std::string::npos) << error;
+
+  const std::string one_shape =
+      OpenError(TestBackend(), TinyRequest("text_plain.pt", 1, {{"input_shape", "4"}}));
+  EXPECT_NE(one_shape.find("input_shape is for a model with one input"), std::string::npos)
+      << one_shape;
+}
+
+TEST(PyTorchBackend, MultiInputModelPassesCallOrderChecks) {
+  ExpectCallOrderAndSizesChecked(TestBackend(), Mixed().request);
 }
 
 TEST(PyTorchBackend, MobileNetV2AgreesWithReferenceAtBatch1) {

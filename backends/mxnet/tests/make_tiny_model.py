@@ -58,12 +58,14 @@ mxnet_step.save_checkpoint(
     out / "mixed-symbol.json", out / "mixed-0000.params")
 ids = numpy.array([[1, 2, 3, 4], [5, 6, 7, 9]], numpy.int64)
 feature_values = rng.standard_normal((2, 3), numpy.float32)
-# Computed with numpy from the weights, not by MXNet; the test feeds each
-# input in its own dtype from these float32 files.
+# Computed with numpy from the weights, not by MXNet. The inputs are saved in
+# their own dtype (the test feeds their bytes as they are), the expected
+# outputs as float32 (as read_output gives every output).
 scores = ((feature_values + mixed_params["embedding_weight"][ids].mean(axis=1))
           @ mixed_params["scores_weight"].T + mixed_params["scores_bias"])
-for name, value in (("mixed_input0", ids), ("mixed_input1", feature_values),
-                    ("mixed_expected0", scores), ("mixed_expected1", ids.sum(axis=1, keepdims=True))):
+numpy.save(out / "mixed_input0.npy", ids)
+numpy.save(out / "mixed_input1.npy", feature_values)
+for name, value in (("mixed_expected0", scores), ("mixed_expected1", ids.sum(axis=1, keepdims=True))):
     numpy.save(out / f"{name}.npy", value.astype(numpy.float32))
 
 # An input of a dtype DLI does not feed.

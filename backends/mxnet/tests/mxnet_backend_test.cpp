@@ -54,30 +54,29 @@ TEST(MxnetBackend, RejectsBadInput) {
   EXPECT_NE(bad_engine.find("NaiveEngine"), std::string::npos) << bad_engine;
 }
 
-// mixed-symbol.json of make_tiny_model.py: the symbol leaves the sequence
-// length of token_ids open, so the request gives it.
+// mixed-symbol.json of make_tiny_model.py: float32 features and int64 token
+// ids in (the symbol's argument order), float32 scores and the int64 sum of
+// the ids out. The symbol leaves the sequence length of token_ids open, so
+// the request gives it.
 MultiIoModel Mixed() {
-  MultiIoModel model;
-  model.request = TinyRequest("mixed-symbol.json");
-  model.request.shapes = {{"token_ids", {1, 4}}};
-  model.inputs = {{"features", DLI_DTYPE_F32, "mixed_input1.npy"},
-                  {"token_ids", DLI_DTYPE_I64, "mixed_input0.npy"}};
-  model.outputs = {{"scores_output", "mixed_expected0.npy"},
-                   {"id_sums_output", "mixed_expected1.npy"}};
-  return model;
+  return {"mixed-symbol.json",
+          {{"features", DLI_DTYPE_F32, {3}, "mixed_input1.npy"},
+           {"token_ids", DLI_DTYPE_I64, {4}, "mixed_input0.npy", true}},
+          {{"scores_output", DLI_DTYPE_F32, {2}, "mixed_expected0.npy"},
+           {"id_sums_output", DLI_DTYPE_I64, {1}, "mixed_expected1.npy"}}};
 }
 
 TEST(MxnetBackend, Int64AndFloatInputsAndTwoOutputsMatchNumpy) {
-  EXPECT_LE(MultiIoMaxDiff(TestBackend(), Mixed()), 1e-5f);
+  ExpectMultiIoMatches(TestBackend(), Mixed(), 1e-5f);
 }
 
 TEST(MxnetBackend, MultiInputModelPassesCallOrderChecks) {
-  ExpectCallOrderAndSizesChecked(TestBackend(), Mixed().request);
+  ExpectCallOrderAndSizesChecked(TestBackend(), Mixed().Request(1));
 }
 
 TEST(MxnetBackend, OpenInputDimensionNeedsItsShape) {
   const dli_backend& api = TestBackend();
-  OpenRequest request = Mixed().request;
+  OpenRequest request = Mixed().Request(1);
   request.shapes.clear();
   const std::string open = OpenError(api, request);
   EXPECT_NE(open.find("input 'token_ids' (?x?) leaves dimension 1 open"), std::string::npos)

@@ -62,10 +62,13 @@ class TextInputs(torch.nn.Module):
         return {"pooled": hidden.sum(dim=1), "tokens": attention_mask.sum(dim=1, keepdim=True)}
 
 
-def save_samples(prefix, tensors):
-    """Each tensor as float32 .npy (the test feeds it in the input's dtype)."""
+def save_samples(prefix, tensors, dtype=None):
+    """Each tensor as .npy, in its own dtype (inputs: the test feeds their
+    bytes as they are) or in `dtype` (expected outputs: float32, as
+    read_output gives every output)."""
     for i, tensor in enumerate(tensors):
-        numpy.save(out / f"{prefix}{i}.npy", tensor.numpy().astype(numpy.float32))
+        values = tensor.numpy()
+        numpy.save(out / f"{prefix}{i}.npy", values if dtype is None else values.astype(dtype))
 
 
 # Written as the model description's "inputs"/"outputs" lists; the sequence
@@ -82,7 +85,7 @@ io = {"inputs": [{"name": "token_ids", "shape": [-1, -1], "dtype": "int64"},
                   {"name": "id_sums", "shape": [-1, 1], "dtype": "int64"}]}
 torch.jit.save(traced, str(out / "mixed.pt"), _extra_files={"dli_io.json": json.dumps(io)})
 save_samples("mixed_input", (token_ids, features))
-save_samples("mixed_expected", (scores, token_ids.sum(dim=1, keepdim=True)))
+save_samples("mixed_expected", (scores, token_ids.sum(dim=1, keepdim=True)), numpy.float32)
 
 # No description at all: the inputs come from forward()'s arguments.
 text = TextInputs().eval()
@@ -93,4 +96,5 @@ with torch.no_grad():
     pooled = (text.embedding.weight[input_ids] * attention_mask[..., None]).sum(dim=1)
 torch.jit.save(traced, str(out / "text_plain.pt"))
 save_samples("text_input", (input_ids, attention_mask))
-save_samples("text_expected", (pooled, attention_mask.sum(dim=1, keepdim=True)))
+save_samples("text_expected", (pooled, attention_mask.sum(dim=1, keepdim=True)),
+             numpy.float32)

@@ -48,25 +48,24 @@ TEST(PyTorchBackend, RejectsBadInput) {
   EXPECT_NE(bad_shape.find("input_shape"), std::string::npos) << bad_shape;
 }
 
-// mixed.pt of make_tiny_model.py: its description leaves the sequence length
-// of token_ids open, so the request gives it.
+// mixed.pt of make_tiny_model.py: int64 token ids and float32 features in,
+// float32 scores and the int64 sum of the ids out (a tuple). Its description
+// leaves the sequence length of token_ids open, so the request gives it.
 MultiIoModel Mixed() {
-  MultiIoModel model;
-  model.request = TinyRequest("mixed.pt");
-  model.request.shapes = {{"token_ids", {1, 4}}};
-  model.inputs = {{"token_ids", DLI_DTYPE_I64, "mixed_input0.npy"},
-                  {"features", DLI_DTYPE_F32, "mixed_input1.npy"}};
-  model.outputs = {{"scores", "mixed_expected0.npy"}, {"id_sums", "mixed_expected1.npy"}};
-  return model;
+  return {"mixed.pt",
+          {{"token_ids", DLI_DTYPE_I64, {4}, "mixed_input0.npy", true},
+           {"features", DLI_DTYPE_F32, {3}, "mixed_input1.npy"}},
+          {{"scores", DLI_DTYPE_F32, {2}, "mixed_expected0.npy"},
+           {"id_sums", DLI_DTYPE_I64, {1}, "mixed_expected1.npy"}}};
 }
 
 TEST(PyTorchBackend, MixedDtypeInputsAndTupleOutputsMatchTorch) {
-  EXPECT_LE(MultiIoMaxDiff(TestBackend(), Mixed()), 1e-5f);
+  ExpectMultiIoMatches(TestBackend(), Mixed(), 1e-5f);
 }
 
 TEST(PyTorchBackend, OpenInputDimensionNeedsItsShape) {
   const dli_backend& api = TestBackend();
-  OpenRequest request = Mixed().request;
+  OpenRequest request = Mixed().Request(1);
   request.shapes.clear();
   const std::string open = OpenError(api, request);
   EXPECT_NE(open.find("input 'token_ids' (?x?) leaves dimension 1 open"), std::string::npos)
@@ -85,16 +84,16 @@ TEST(PyTorchBackend, OpenInputDimensionNeedsItsShape) {
 // text_plain.pt carries no description: the inputs are forward()'s arguments
 // (int64, as float32 zeros fail), the outputs the keys of its dict.
 TEST(PyTorchBackend, PlainModuleInputsFromForwardAndDictOutputs) {
-  MultiIoModel model;
-  model.request = TinyRequest("text_plain.pt");
-  model.request.shapes = {{"input_ids", {1, 4}}, {"attention_mask", {1, 4}}};
-  model.inputs = {{"input_ids", DLI_DTYPE_I64, "text_input0.npy"},
-                  {"attention_mask", DLI_DTYPE_I64, "text_input1.npy"}};
-  model.outputs = {{"pooled", "text_expected0.npy"}, {"tokens", "text_expected1.npy"}};
-  EXPECT_LE(MultiIoMaxDiff(TestBackend(), model), 1e-5f);
+  const MultiIoModel model{"text_plain.pt",
+                           {{"input_ids", DLI_DTYPE_I64, {4}, "text_input0.npy", true},
+                            {"attention_mask", DLI_DTYPE_I64, {4}, "text_input1.npy", true}},
+                           {{"pooled", DLI_DTYPE_F32, {3}, "text_expected0.npy"},
+                            {"tokens", DLI_DTYPE_I64, {1}, "text_expected1.npy"}}};
+  ExpectMultiIoMatches(TestBackend(), model, 1e-5f);
 
-  model.request.shapes.pop_back();
-  const std::string error = OpenError(TestBackend(), model.request);
+  OpenRequest request = model.Request(1);
+  request.shapes.pop_back();
+  const std::string error = OpenError(TestBackend(), request);
   EXPECT_NE(error.find("no shape for input 'attention_mask'"), std::string::npos) << error;
   EXPECT_NE(error.find("--shape attention_mask="), std::string::npos) << error;
   EXPECT_EQ(error.find("input_shape"), std::string::npos) << error;
@@ -106,7 +105,7 @@ TEST(PyTorchBackend, PlainModuleInputsFromForwardAndDictOutputs) {
 }
 
 TEST(PyTorchBackend, MultiInputModelPassesCallOrderChecks) {
-  ExpectCallOrderAndSizesChecked(TestBackend(), Mixed().request);
+  ExpectCallOrderAndSizesChecked(TestBackend(), Mixed().Request(1));
 }
 
 TEST(PyTorchBackend, MobileNetV2AgreesWithReferenceAtBatch1) {

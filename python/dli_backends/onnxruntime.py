@@ -109,10 +109,10 @@ class OnnxRuntimeSession:
         return arrays, binding
 
     def inputs(self):
-        return [_bridge.tensor_info(*input) for input in self._inputs]
+        return [_bridge.tensor_info(*tensor) for tensor in self._inputs]
 
     def outputs(self):
-        return [_bridge.tensor_info(*output) for output in self._outputs]
+        return [_bridge.tensor_info(*tensor) for tensor in self._outputs]
 
     def set_inputs(self, batches):
         # OrtValues over the caller's memory: ONNX Runtime reads the batch

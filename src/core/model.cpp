@@ -89,7 +89,7 @@ ModelInput ParseInput(const json& entry, bool legacy, const std::string& task) {
                                                  "random"};
   if (std::find(kinds.begin(), kinds.end(), in.kind) == kinds.end())
     throw UsageError("input '" + in.name + "' has unknown kind '" + in.kind +
-                     "' (known: " + kInputKinds + ")");
+                     "' (known: " + Join(kinds, ", ") + ")");
   in.vocab_size = Get<int64_t>(entry, "vocab_size", 0);
   if (in.kind == "token_ids" && in.vocab_size < 1)
     throw UsageError("input '" + in.name + "' of kind token_ids needs a positive vocab_size");

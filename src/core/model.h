@@ -35,17 +35,16 @@ inline constexpr const char* kPreprocessingPresets = "imagenet, inception, caffe
 // JSON file with the six fields; throws UsageError naming the presets.
 Preprocessing PreprocessingFrom(const std::string& preset_or_file);
 
-// The synthetic-data kinds of an input (docs/METHODOLOGY.md, "Inputs").
-inline constexpr const char* kInputKinds = "image, token_ids, mask, segment_ids, random";
-
 // One input as model.json declares it (docs/MODELS.md, "Inputs and outputs").
 struct ModelInput {
   std::string name;
-  std::vector<int64_t> shape;   // batch first, -1 = open; empty when not given
-  std::string dtype;            // float32, float16, int64, ...; "" when not given
-  std::string layout;           // NCHW, NHWC or ""
-  std::string kind = "random";  // one of kInputKinds
-  int64_t vocab_size = 0;       // token_ids: values in [0, vocab_size)
+  std::vector<int64_t> shape;  // batch first, -1 = open; empty when not given
+  std::string dtype;           // float32, float16, int64, ...; "" when not given
+  std::string layout;          // NCHW, NHWC or ""
+  // Its synthetic data (docs/METHODOLOGY.md): image, token_ids, mask,
+  // segment_ids or random.
+  std::string kind = "random";
+  int64_t vocab_size = 0;  // token_ids: values in [0, vocab_size)
   // random integers: values in [range_low, range_high)
   int64_t range_low = 0, range_high = 100;
   bool has_range = false;

@@ -21,7 +21,6 @@
 #include "core/host.h"
 #include "core/sha256.h"
 #include "core/slot_threads.h"
-#include "core/text.h"
 #include "core/throughput.h"
 #include "exec/backend_probe.h"
 #include "exec/executor.h"
@@ -120,23 +119,14 @@ void Predict(const PointSpec& spec, Session& session, const std::vector<ModelInp
   }
 }
 
-// Every input has the point's batch first, and every shape the user gave
-// names one of them.
-void CheckInputs(const PointSpec& spec, const std::vector<dli_tensor_info>& inputs,
-                 const std::string& shapes_text) {
+// Every input has the point's batch first. (A shape naming no input of the
+// model fails open(): the backend knows the names its format gives them.)
+void CheckBatch(const PointSpec& spec, const std::vector<dli_tensor_info>& inputs,
+                const std::string& shapes_text) {
   for (const dli_tensor_info& in : inputs)
     if (in.rank < 1 || in.shape[0] != spec.batch)
       throw std::runtime_error("backend reports input shape " + shapes_text + " for batch " +
                                std::to_string(spec.batch));
-  for (const auto& [name, dims] : spec.shapes)
-    if (std::none_of(inputs.begin(), inputs.end(),
-                     [&](const dli_tensor_info& in) { return name == in.name; })) {
-      std::vector<std::string> names;
-      for (const dli_tensor_info& in : inputs) names.push_back(in.name);
-      throw std::runtime_error(
-          "a shape is given for input '" + name +
-          "', which the model does not have; its inputs: " + Join(names, ", "));
-    }
 }
 
 int64_t UtcNowMs() {
@@ -269,7 +259,7 @@ PointResult RunPointInProcess(const PointSpec& spec, const PointProgress& on_pro
     const std::vector<dli_tensor_info>& inputs = session->Inputs();
     r.input_shape = ShapesText(inputs);
     r.output_shape = ShapesText(session->Outputs());
-    CheckInputs(spec, inputs, r.input_shape);
+    CheckBatch(spec, inputs, r.input_shape);
     const std::vector<ModelInput> rules = InputRules(spec.inputs, inputs);
     if (spec.mode == "predict") {
       Predict(spec, *session, rules, r);

@@ -1,5 +1,3 @@
-#include <unistd.h>
-
 #include <atomic>
 #include <filesystem>
 
@@ -53,12 +51,15 @@ class LocalTargetExecutor final : public WorkerExecutor {
     if (target_.container) placed.model_name.clear();  // by path: the image has no models
     return placed;
   }
+  const Container* PointContainer() const override {
+    return target_.container ? &*target_.container : nullptr;
+  }
 
  private:
   std::vector<std::string> Command(const std::string& verb, const std::string& model_dir) const {
     WorkerPlace place;
     place.self = self_;
-    place.name = "dli-" + std::to_string(getpid()) + "-" + std::to_string(++points_);
+    place.name = WorkerName(target_.name, std::to_string(++points_));
     place.model_cache_dir = model_dir;
     place.verb = verb;
     return WorkerArgv(all_, target_, place);

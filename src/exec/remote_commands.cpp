@@ -1,5 +1,7 @@
 #include "exec/remote_commands.h"
 
+#include <unistd.h>
+
 #include <cctype>
 #include <filesystem>
 #include <map>
@@ -164,6 +166,10 @@ std::vector<std::string> ContainerRemoveArgv(const Container& container, const s
   return {container.engine, "rm", "--force", name};
 }
 
+std::vector<std::string> ContainerImageIdArgv(const Container& container) {
+  return {container.engine, "image", "inspect", "--format", "{{.Id}}", container.image};
+}
+
 std::vector<std::string> SallocArgv(const Target& target, const std::string& job_name,
                                     int immediate_s) {
   if (target.type != TargetType::kSlurm)
@@ -181,16 +187,28 @@ std::vector<std::string> SallocArgv(const Target& target, const std::string& job
   return argv;
 }
 
-std::optional<std::string> ParseSallocJobId(const std::string& salloc_stderr) {
-  static const std::string kGranted = "Granted job allocation ";
-  const size_t at = salloc_stderr.find(kGranted);
+namespace {
+
+// The digits after `prefix` in salloc's stderr.
+std::optional<std::string> JobIdAfter(const std::string& salloc_stderr, const std::string& prefix) {
+  const size_t at = salloc_stderr.find(prefix);
   if (at == npos) return std::nullopt;
-  const size_t begin = at + kGranted.size();
+  const size_t begin = at + prefix.size();
   size_t end = begin;
   while (end < salloc_stderr.size() && std::isdigit(static_cast<unsigned char>(salloc_stderr[end])))
     ++end;
   if (end == begin) return std::nullopt;
   return salloc_stderr.substr(begin, end - begin);
+}
+
+}  // namespace
+
+std::optional<std::string> ParseSallocJobId(const std::string& salloc_stderr) {
+  return JobIdAfter(salloc_stderr, "Granted job allocation ");
+}
+
+std::optional<std::string> ParseQueuedJobId(const std::string& salloc_stderr) {
+  return JobIdAfter(salloc_stderr, "Pending job allocation ");
 }
 
 std::vector<std::string> SrunStepArgv(const std::string& job_id, const std::string& step_name,
@@ -203,8 +221,39 @@ std::vector<std::string> SrunStepArgv(const std::string& job_id, const std::stri
 
 std::vector<std::string> ScancelArgv(const std::string& job_id) { return {"scancel", job_id}; }
 
+std::vector<std::string> ScancelByNameArgv(const std::string& job_name) {
+  return {"scancel", "--me", "--name=" + job_name};
+}
+
 std::vector<std::string> SlurmJobStateArgv(const std::string& job_id) {
   return {"squeue", "--noheader", "--states=all", "--jobs=" + job_id, "--format=%T"};
+}
+
+std::vector<std::string> SinfoNodesArgv() {
+  return {"sinfo", "--noheader", "--Node", "--format=%N %P"};
+}
+
+std::map<std::string, std::set<std::string>> ParseSinfoNodes(const std::string& sinfo_stdout) {
+  std::map<std::string, std::set<std::string>> out;
+  for (const std::string& line : Split(sinfo_stdout, '\n')) {
+    const std::vector<std::string> words = Split(Trim(line), ' ');
+    if (words.size() != 2) continue;
+    std::string partition = words[1];
+    if (!partition.empty() && partition.back() == '*') {
+      partition.pop_back();
+      out[""].insert(words[0]);
+    }
+    out[partition].insert(words[0]);
+  }
+  return out;
+}
+
+std::set<std::string> SlurmTargetNodes(const Target& target,
+                                       const std::map<std::string, std::set<std::string>>& nodes) {
+  if (!target.slurm.node_list.empty())
+    return {target.slurm.node_list.begin(), target.slurm.node_list.end()};
+  const auto it = nodes.find(target.slurm.partition);
+  return it == nodes.end() ? std::set<std::string>() : it->second;
 }
 
 std::vector<std::string> OnLoginNode(const Targets& all, const Target& target,
@@ -243,6 +292,10 @@ std::optional<std::string> PointStatusForSlurmState(const std::string& state) {
   return "failed";
 }
 
+std::string WorkerName(const std::string& target, const std::string& which) {
+  return "dli-" + std::to_string(getpid()) + "-" + target + "-" + which;
+}
+
 std::vector<std::string> WorkerArgv(const Targets& all, const Target& target,
                                     const WorkerPlace& place) {
   std::vector<std::string> argv;
@@ -252,6 +305,12 @@ std::vector<std::string> WorkerArgv(const Targets& all, const Target& target,
   } else {
     argv = {target.dli.empty() ? place.self : target.dli, place.verb};
   }
+  return OnTargetNode(all, target, place, argv);
+}
+
+std::vector<std::string> OnTargetNode(const Targets& all, const Target& target,
+                                      const WorkerPlace& place,
+                                      const std::vector<std::string>& argv) {
   switch (target.type) {
     case TargetType::kLocal:
       return argv;

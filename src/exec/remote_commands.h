@@ -5,7 +5,9 @@
 #ifndef DLI_EXEC_REMOTE_COMMANDS_H
 #define DLI_EXEC_REMOTE_COMMANDS_H
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,8 @@ std::vector<std::string> ContainerRunArgv(const Container& container, const std:
                                           const std::string& model_cache_dir,
                                           const std::vector<std::string>& command);
 std::vector<std::string> ContainerRemoveArgv(const Container& container, const std::string& name);
+// Prints the id of the container's image as its engine has it on the node.
+std::vector<std::string> ContainerImageIdArgv(const Container& container);
 
 // `salloc --no-shell` of the target's nodes for a whole study; exclusive
 // targets get whole nodes with all their memory. immediate_s > 0: give up
@@ -68,9 +72,23 @@ std::optional<std::string> ParseSallocJobId(const std::string& salloc_stderr);
 // steps (Slurm >= 20.11.3).
 std::vector<std::string> SrunStepArgv(const std::string& job_id, const std::string& step_name,
                                       const std::vector<std::string>& command);
+// The job id in salloc's "Pending job allocation 123" (the request waits in
+// the queue); nullopt if none.
+std::optional<std::string> ParseQueuedJobId(const std::string& salloc_stderr);
 std::vector<std::string> ScancelArgv(const std::string& job_id);
+// Cancels this user's jobs called `job_name`, queued or running.
+std::vector<std::string> ScancelByNameArgv(const std::string& job_name);
 // Prints the job's state (RUNNING, TIMEOUT, ...) while the controller keeps it.
 std::vector<std::string> SlurmJobStateArgv(const std::string& job_id);
+// Every node of the cluster with its partitions, one "NODE PARTITION" line
+// each (the default partition marked with '*').
+std::vector<std::string> SinfoNodesArgv();
+// Partition -> its nodes, from SinfoNodesArgv's output; the default
+// partition's nodes are also under "".
+std::map<std::string, std::set<std::string>> ParseSinfoNodes(const std::string& sinfo_stdout);
+// The nodes a slurm target may be given: its node list, else its partition's.
+std::set<std::string> SlurmTargetNodes(const Target& target,
+                                       const std::map<std::string, std::set<std::string>>& nodes);
 // `argv` as run for a slurm target: through ssh to its login node (via:), or as is.
 std::vector<std::string> OnLoginNode(const Targets& all, const Target& target,
                                      const std::string& control_dir,
@@ -91,6 +109,18 @@ struct WorkerPlace {
   std::string model_cache_dir;    // absolute, where the worker runs (containers mount it)
   std::string verb = "__worker";  // or "__probe"
 };
+
+// `argv` run where the target's points run, outside their container: as is
+// (local), through ssh (ssh), or as a step of allocation place.slurm_job_id
+// named place.name (slurm, through its login node if it has one).
+std::vector<std::string> OnTargetNode(const Targets& all, const Target& target,
+                                      const WorkerPlace& place,
+                                      const std::vector<std::string>& argv);
+
+// The name of one worker of this dli process on `target` (its Slurm step
+// and container): "dli-PID-TARGET-WHICH". Two targets on one host (two local
+// containers, two ssh targets of one machine) share its container names.
+std::string WorkerName(const std::string& target, const std::string& which);
 
 // The full command line of `dli __worker` (or place.verb) for one point on `target`:
 // transport (ssh, srun, maybe through a login node), then container, then dli.

@@ -1,5 +1,3 @@
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -84,10 +82,19 @@ class SshExecutor final : public WorkerExecutor {
     WorkerPlace place;
     place.self = self_;
     place.control_dir = control_dir_;
-    place.name = "dli-" + std::to_string(getpid()) + "-" + std::to_string(++points_);
+    place.name = WorkerName(target_.name, std::to_string(++points_));
     place.verb = verb;
     if (target_.container) place.model_cache_dir = target_.shared_files ? "" : models_.Folder();
     return WorkerArgv(all_, target_, place);
+  }
+
+  const Container* PointContainer() const override {
+    return target_.container ? &*target_.container : nullptr;
+  }
+  std::vector<std::string> OnNode(const std::vector<std::string>& argv) const override {
+    WorkerPlace place;
+    place.control_dir = control_dir_;
+    return OnTargetNode(all_, target_, place, argv);
   }
 
   PointSpec Place(const PointSpec& spec, const std::string& model_sha256) override {

@@ -43,7 +43,8 @@ class Cluster:
     targets = None
     env = None
     sshd = {}
-    image = None
+    image = None  # its dli is fake_worker.sh: what the transport tests look at
+    real_image = None  # the real dli and the test backend
     background = []  # Popen of commands left running by a test
     time_limit_job = None
     time_limit_step = None
@@ -144,8 +145,7 @@ COPY fake_worker.sh /usr/local/bin/dli
 """
 
 
-def build_image():
-    base = C.podman.busybox_image("localhost/dli-test-busybox")
+def build_image(base):
     context = C.root / "image"
     context.mkdir()
     shutil.copy(HERE / "fake_worker.sh", context / "fake_worker.sh")
@@ -185,7 +185,10 @@ def setUpModule():
                                          env={"DLI_BACKEND_PATH": BACKENDS}),
               "pwonly": harness.Sshd(C.daemons, "pwonly", password_only=True)}
     make_keys()
-    C.image = build_image()
+    base = C.podman.busybox_image("localhost/dli-test-busybox")
+    C.image = build_image(base)
+    C.real_image = C.podman.dli_image("localhost/dli-test-real", base, DLI,
+                                      Path(BACKENDS) / "libdli_backend_testing.so")
     C.targets = write_targets()
 
     # The time-limit job: an allocation of `slow` (one minute) whose step would
@@ -825,3 +828,127 @@ class Study(unittest.TestCase):
                          "the worker on lab1 to end")
         harness.wait_for(lambda: run(tool("state", job)).stdout.strip() in
                          ("CANCELLED", "COMPLETED", ""), 20, "the allocation to end")
+
+    def study_targets(self, name, targets, failover=None):
+        """A targets file in C.root, where keys/ lies."""
+        path = C.root / f"{name}-targets.yaml"
+        doc = {"targets": targets}
+        if failover is not None:
+            doc["failover"] = failover
+        path.write_text(json.dumps(doc, indent=1))
+        return path
+
+    def ssh_target(self, name, sshd, known_hosts="keys/known_hosts", **kw):
+        target = dict(name=name, type="ssh", host="127.0.0.1", port=sshd.port, user="root",
+                      identity="keys/id_ed25519", known_hosts=known_hosts, dli=DLI)
+        target.update(kw)
+        if "container" in kw:
+            del target["dli"]  # the image's
+        return target
+
+    def test_points_measured_in_a_built_image_here_over_ssh_and_on_a_node(self):
+        image = {"engine": "podman", "image": C.real_image}
+        targets = self.study_targets("boxed", [
+            {"name": "boxed", "type": "local", "container": image},
+            self.ssh_target("lab1-boxed", C.sshd["lab1"], container=image),
+            {"name": "cluster-boxed", "type": "slurm", "partition": "debug", "nodes": 1,
+             "time": "5", "container": image}])
+        db = self.dir / "boxed.sqlite"
+        started = time.monotonic()
+        proc = self.dli("run", self.experiment("boxed"), "--targets", targets, "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        print(f"\n  12 points in containers on 3 targets: {time.monotonic() - started:.1f} s",
+              flush=True)
+        image_id = C.podman.run("image", "inspect", "--format", "{{.Id}}",
+                                C.real_image).stdout.strip()
+        self.assertRegex(image_id, r"^[0-9a-f]{64}$")
+        per_target = {}
+        for _, target, status, error, r in stored(db):
+            self.assertEqual(status, "ok", error)
+            self.assertGreater(r["fps"], 0)
+            self.assertEqual(r["container"], {"engine": "podman", "image": C.real_image,
+                                              "image_id": image_id})
+            per_target[target] = per_target.get(target, 0) + 1
+        self.assertEqual(per_target, {"boxed": 4, "lab1-boxed": 4, "cluster-boxed": 4})
+
+    def test_interrupt_while_the_allocation_is_queued_cancels_the_request(self):
+        # Both nodes of `debug` are taken: dli's request waits in the queue.
+        holder = _job_id(run(tool("salloc", C.targets, "cluster", "dli-holder", 20), timeout=40))
+        try:
+            study = self.start_study(self.targets, self.experiment("queued"),
+                                     self.dir / "queued.sqlite", "--only", "cluster")
+            name = f"--name=dli-{study.pid}"
+
+            def queued():
+                out = run(["squeue", "--noheader", name, "--format=%i %T"]).stdout.split()
+                return out[0] if out[1:] == ["PENDING"] else None
+
+            job = harness.wait_for(queued, 30, "dli's request in the queue")
+            os.kill(study.pid, signal.SIGINT)
+            out, err = study.communicate(timeout=60)
+            self.assertEqual(study.returncode, 130, out + err)
+            self.assertIn("interrupted while describing the targets; nothing ran", out)
+            self.assertEqual(run(["squeue", "--noheader", name, "--format=%i"]).stdout, "")
+            self.assertEqual(run(tool("state", job)).stdout.strip(), "CANCELLED")
+        finally:
+            run(tool("scancel", holder))
+            harness.wait_for(lambda: run(tool("state", holder)).stdout.strip() != "RUNNING", 20,
+                             "the holder to end")
+
+    def test_slurm_targets_on_the_same_nodes_are_refused(self):
+        targets = self.study_targets("overlap", [
+            {"name": "cluster", "type": "slurm", "partition": "debug", "nodes": 2, "time": "5",
+             "dli": DLI},
+            {"name": "first-node", "type": "slurm", "nodes": ["n1"], "time": "5", "dli": DLI},
+            {"name": "slow", "type": "slurm", "partition": "slow", "time": "5", "dli": DLI}])
+        line = self.refused("--targets", targets, "--only", "cluster,slow,first-node")
+        self.assertEqual(line, "dli run: error: slurm targets cluster and first-node may get the "
+                               "same nodes (n1): "
+                               "each holds its nodes for the whole study, so one would wait for "
+                               "the other or their measurements would overlap; give them "
+                               "disjoint nodes or partitions, or keep one (--only)")
+        proc = self.dli("info", "--targets", targets)
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn("may get the same nodes (n1)", proc.stderr)
+        self.assertEqual(run(["squeue", "--noheader", "--partition=debug"]).stdout, "")
+
+    def test_failover_moves_the_points_left_to_a_host_of_the_same_class(self):
+        lab5 = harness.Sshd(C.daemons, "lab5", env={"DLI_BACKEND_PATH": BACKENDS})
+        lab6 = harness.Sshd(C.daemons, "lab6", env={"DLI_BACKEND_PATH": BACKENDS})
+        keys = C.root / "keys"
+        (keys / "known_hosts_twins").write_text(lab5.known_hosts_line() +
+                                                lab6.known_hosts_line())
+        for sshd in (lab5, lab6):
+            sshd.authorize(keys / "id_ed25519.pub")
+        targets = self.study_targets("twins", [
+            self.ssh_target(name, sshd, "keys/known_hosts_twins", hardware_class="twin")
+            for name, sshd in (("lab5", lab5), ("lab6", lab6))], failover=True)
+        experiment = self.experiment("twins", sleep_ms=100, iterations=8)  # about 1 s a point
+        db = self.dir / "twins.sqlite"
+        study = self.start_study(targets, experiment, db)
+        # lab5 finished its first point and started its second: the host dies.
+        self.wait_for_lines(study, r"\] lab5: ", 2)
+        lab5.kill()
+        out, err = study.communicate(timeout=120)
+        self.assertEqual(study.returncode, 1, out + err)
+        points = stored(db)
+        self.assertEqual(len(points), 8, points)
+        lab5_ok = [p for p in points if p[1] == "lab5" and p[2] == "ok"]
+        failed = [p for p in points if p[2] != "ok"]
+        moved = [p for p in points if p[4].get("moved_from") == "lab5"]
+        self.assertEqual(len(failed), 1, failed)
+        self.assertEqual(failed[0][1], "lab5")
+        self.assertIn("cannot reach target lab5", failed[0][3])
+        self.assertGreaterEqual(len(lab5_ok), 1)
+        self.assertEqual(len(lab5_ok) + len(failed) + len(moved), 4)
+        for _, target, status, error, r in moved:
+            self.assertEqual((target, status), ("lab6", "ok"), error)
+            self.assertGreater(r["fps"], 0)
+        self.assertEqual(len([p for p in points if p[1] == "lab6"]), 4 + len(moved))
+
+        # Resuming runs exactly lab5's failed point, on lab5.
+        lab5.start()
+        proc = self.dli("run", experiment, "--targets", targets, "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stdout, r"lab5 \(.*\): 4 points, 1 to run, 3 already done")
+        self.assertRegex(proc.stdout, r"lab6 \(.*\): 4 points, 0 to run, 4 already done")

@@ -177,6 +177,41 @@ TEST_F(RemoteCommands, SallocJobId) {
             std::nullopt);
 }
 
+TEST_F(RemoteCommands, QueuedRequestsAreFoundToCancelThem) {
+  EXPECT_EQ(ParseQueuedJobId("salloc: Pending job allocation 7\nsalloc: job 7 queued and waiting "
+                             "for resources\n"),
+            "7");
+  EXPECT_EQ(ParseQueuedJobId("salloc: Granted job allocation 8\n"), std::nullopt);
+  EXPECT_EQ(ScancelByNameArgv("dli-123"), (Argv{"scancel", "--me", "--name=dli-123"}));
+}
+
+TEST_F(RemoteCommands, ContainerImageIdOnTheNode) {
+  EXPECT_EQ(ContainerImageIdArgv(*T("boxed").container),
+            (Argv{"podman", "image", "inspect", "--format", "{{.Id}}", "dli:1"}));
+  WorkerPlace place;
+  place.slurm_job_id = "42";
+  place.name = "dli-9-image";
+  EXPECT_EQ(OnTargetNode(all, T("boxed"), place, {"true"}), (Argv{"true"}));
+  EXPECT_EQ(OnTargetNode(all, T("full"), place, {"true"}),
+            Cat(SshCommon("/k/gate", "/k/kh"),
+                {"-p", "22", "jo@gate.example", "--",
+                 "srun --jobid=42 --job-name=dli-9-image --nodes=1 --ntasks=1 -- true"}));
+}
+
+TEST_F(RemoteCommands, NodesOfSlurmTargetsFromSinfo) {
+  EXPECT_EQ(SinfoNodesArgv(), (Argv{"sinfo", "--noheader", "--Node", "--format=%N %P"}));
+  const auto nodes = ParseSinfoNodes("n1 debug*\nn2 debug*\nn2 big\nn3 slow\n\n");
+  using Set = std::set<std::string>;
+  EXPECT_EQ(nodes.at(""), (Set{"n1", "n2"}));  // the default partition
+  EXPECT_EQ(nodes.at("debug"), (Set{"n1", "n2"}));
+  EXPECT_EQ(nodes.at("big"), (Set{"n2"}));
+  EXPECT_EQ(SlurmTargetNodes(T("cluster"), nodes), (Set{"n1", "n2"}));
+  EXPECT_EQ(SlurmTargetNodes(T("full"), nodes), (Set{"n1", "n3"}));  // named nodes
+  Target unknown = T("cluster");
+  unknown.slurm.partition = "gpu";
+  EXPECT_EQ(SlurmTargetNodes(unknown, nodes), Set{});
+}
+
 TEST_F(RemoteCommands, SrunStepsAndJobControl) {
   EXPECT_EQ(SrunStepArgv("42", "dli-p1", {"dli", "__worker"}),
             (Argv{"srun", "--jobid=42", "--job-name=dli-p1", "--nodes=1", "--ntasks=1", "--", "dli",

@@ -9,7 +9,8 @@ its PID, also when a test or the start failed, and fails the run when any
 process it started is still alive. A Slurm job left to reach its time limit
 (a minute at least) starts with the daemons, and its test runs last.
 
-Needs root: without it every test is skipped.
+Needs root: without it every test is skipped. Where podman cannot build or
+run an image, the container tests alone are skipped, with the reason.
 """
 import hashlib
 import json
@@ -31,7 +32,8 @@ DLI = os.environ.get("DLI_BIN", "")
 BACKENDS = os.environ.get("DLI_TEST_BACKEND_DIR", "")
 HERE = Path(__file__).resolve().parent
 PROGRAMS = ["/usr/sbin/sshd", "ssh", "ssh-keygen", "rsync", "munged", "slurmctld", "slurmd",
-            "srun", "salloc", "podman", "runc", "conmon", "/bin/busybox", "unshare"]
+            "srun", "salloc", "unshare"]
+CONTAINER_PROGRAMS = ["podman", "runc", "conmon", "/bin/busybox", "ldd"]
 
 
 class Cluster:
@@ -45,6 +47,7 @@ class Cluster:
     sshd = {}
     image = None  # its dli is fake_worker.sh: what the transport tests look at
     real_image = None  # the real dli and the test backend
+    no_containers = ""  # why podman cannot run here; "" = it can
     background = []  # Popen of commands left running by a test
     time_limit_job = None
     time_limit_step = None
@@ -145,12 +148,11 @@ COPY fake_worker.sh /usr/local/bin/dli
 """
 
 
-def build_image(base):
+def build_image(base, image):
     context = C.root / "image"
     context.mkdir()
     shutil.copy(HERE / "fake_worker.sh", context / "fake_worker.sh")
     (context / "Containerfile").write_text(FAKE_DLI_CONTAINERFILE.format(base=base))
-    image = "localhost/dli-test-worker"
     proc = C.podman.run("build", "--pull=never", "--network=none", "--quiet", "-t", image,
                         str(context))
     if proc.returncode:
@@ -185,10 +187,20 @@ def setUpModule():
                                          env={"DLI_BACKEND_PATH": BACKENDS}),
               "pwonly": harness.Sshd(C.daemons, "pwonly", password_only=True)}
     make_keys()
-    base = C.podman.busybox_image("localhost/dli-test-busybox")
-    C.image = build_image(base)
-    C.real_image = C.podman.dli_image("localhost/dli-test-real", base, DLI,
-                                      Path(BACKENDS) / "libdli_backend_testing.so")
+    C.image, C.real_image = "localhost/dli-test-worker", "localhost/dli-test-real"
+    missing = [p for p in CONTAINER_PROGRAMS if not shutil.which(p)]
+    if missing:
+        C.no_containers = f"missing {', '.join(missing)} (scripts/setup.sh cluster)"
+    else:
+        try:
+            base = C.podman.busybox_image("localhost/dli-test-busybox")
+            build_image(base, C.image)
+            C.podman.dli_image(C.real_image, base, DLI,
+                               Path(BACKENDS) / "libdli_backend_testing.so")
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            C.no_containers = f"podman cannot build or run images here: {e}"
+    if C.no_containers:
+        print(f"\ncontainer tests skipped: {C.no_containers}", flush=True)
     C.targets = write_targets()
 
     # The time-limit job: an allocation of `slow` (one minute) whose step would
@@ -223,6 +235,11 @@ def stop_everything():
     if left:
         raise AssertionError(f"still running after the cluster tests: {', '.join(left)}")
     shutil.rmtree(C.root, ignore_errors=True)
+
+
+def need_containers(test):
+    if C.no_containers:
+        test.skipTest(C.no_containers)
 
 
 def worker_spec(model=""):
@@ -434,6 +451,9 @@ class Executors(unittest.TestCase):
 
 
 class Containers(unittest.TestCase):
+    def setUp(self):
+        need_containers(self)
+
     def test_echo_from_the_built_image(self):
         argv = tool("container", C.targets, "here", "dli-echo", "", "echo", "hello from busybox")
         self.assertEqual(argv[:2], ["podman", "run"])
@@ -525,6 +545,7 @@ class Slurm(unittest.TestCase):
         self.assertEqual(tool("map", state), "interrupted")
 
     def test_worker_in_a_container_on_a_node(self):
+        need_containers(self)
         proc = run(tool("salloc", C.targets, "cluster-boxed", "dli-boxed", 20), timeout=40)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         job = _job_id(proc)
@@ -847,6 +868,7 @@ class Study(unittest.TestCase):
         return target
 
     def test_points_measured_in_a_built_image_here_over_ssh_and_on_a_node(self):
+        need_containers(self)
         image = {"engine": "podman", "image": C.real_image}
         targets = self.study_targets("boxed", [
             {"name": "boxed", "type": "local", "container": image},
@@ -901,6 +923,10 @@ class Study(unittest.TestCase):
              "dli": DLI},
             {"name": "first-node", "type": "slurm", "nodes": ["n1"], "time": "5", "dli": DLI},
             {"name": "slow", "type": "slurm", "partition": "slow", "time": "5", "dli": DLI}])
+        def jobs():
+            return set(run(["squeue", "--noheader", "--states=all", "--format=%i"]).stdout.split())
+
+        before = jobs()
         line = self.refused("--targets", targets, "--only", "cluster,slow,first-node")
         self.assertEqual(line, "dli run: error: slurm targets cluster and first-node may get the "
                                "same nodes (n1): "
@@ -910,7 +936,7 @@ class Study(unittest.TestCase):
         proc = self.dli("info", "--targets", targets)
         self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
         self.assertIn("may get the same nodes (n1)", proc.stderr)
-        self.assertEqual(run(["squeue", "--noheader", "--partition=debug"]).stdout, "")
+        self.assertEqual(jobs() - before, set())  # nothing was allocated
 
     def test_failover_moves_the_points_left_to_a_host_of_the_same_class(self):
         lab5 = harness.Sshd(C.daemons, "lab5", env={"DLI_BACKEND_PATH": BACKENDS})

@@ -122,31 +122,58 @@ std::vector<std::string> SshControlExitArgv(const Targets& all, const Target& ta
 }
 
 std::string ModelCachePath(const std::string& sha256, const std::string& file_name) {
-  return ".cache/dli/models/" + sha256 + "/" + file_name;
+  return std::string(kModelCache) + "/" + sha256 + "/" + file_name;
 }
+
+namespace {
+
+// rsync's options to reach `target` with our ssh, making `remote_folder`
+// first: --rsync-path runs in the remote shell (rsync's own --mkpath needs
+// 3.2.3 on both ends).
+std::vector<std::string> RsyncToTarget(const Targets& all, const Target& target,
+                                       const std::string& control_dir,
+                                       const std::string& remote_folder) {
+  std::vector<std::string> shell;
+  for (const std::string& word : SshBaseArgv(all, target, control_dir))
+    shell.push_back(RsyncWord(word));
+  return {"rsync", "--rsh=" + Join(shell, " "),
+          "--rsync-path=" + ShellJoin({"mkdir", "-p", remote_folder}) + " && rsync",
+          "--ignore-existing"};
+}
+
+std::string RsyncDestination(const Target& target, const std::string& remote) {
+  const std::string host =
+      target.ssh.host.find(':') == npos ? target.ssh.host : "[" + target.ssh.host + "]";
+  return target.ssh.user + "@" + host + ":" + remote;
+}
+
+}  // namespace
 
 std::vector<std::string> ModelUploadArgv(const Targets& all, const Target& target,
                                          const std::string& control_dir,
                                          const std::string& local_file, const std::string& sha256) {
   RequireSsh(target, "a model upload");
-  std::vector<std::string> shell;
-  for (const std::string& word : SshBaseArgv(all, target, control_dir))
-    shell.push_back(RsyncWord(word));
   const std::string remote =
       ModelCachePath(sha256, std::filesystem::path(local_file).filename().string());
-  const std::string host =
-      target.ssh.host.find(':') == npos ? target.ssh.host : "[" + target.ssh.host + "]";
-  // --rsync-path runs in the remote shell: it makes the folder first (rsync's
-  // own --mkpath needs 3.2.3 on both ends).
-  return {"rsync",
-          "--rsh=" + Join(shell, " "),
-          "--rsync-path=" +
-              ShellJoin({"mkdir", "-p", std::filesystem::path(remote).parent_path().string()}) +
-              " && rsync",
-          "--ignore-existing",
-          "--",
-          local_file,
-          target.ssh.user + "@" + host + ":" + remote};
+  std::vector<std::string> argv = RsyncToTarget(
+      all, target, control_dir, std::filesystem::path(remote).parent_path().string());
+  argv.insert(argv.end(), {"--", local_file, RsyncDestination(target, remote)});
+  return argv;
+}
+
+std::vector<std::string> FilesUploadArgv(const Targets& all, const Target& target,
+                                         const std::string& control_dir,
+                                         const std::string& local_root,
+                                         const std::string& list_file) {
+  RequireSsh(target, "a file upload");
+  std::vector<std::string> argv = RsyncToTarget(all, target, control_dir, kModelCache);
+  argv.insert(argv.end(), {"--copy-links", "--files-from=" + list_file, "--", local_root + "/",
+                           RsyncDestination(target, std::string(kModelCache) + "/")});
+  return argv;
+}
+
+std::string ImageFolderCachePath(const std::string& digest) {
+  return ".cache/dli/images/" + digest;
 }
 
 std::vector<std::string> ContainerRunArgv(const Container& container, const std::string& name,

@@ -40,12 +40,23 @@ std::vector<std::string> SshControlExitArgv(const Targets& all, const Target& ta
 // Where a model file lives on a host, relative to the home folder there:
 // ".cache/dli/models/<sha256>/<file name>". The content names the folder, so a
 // file that is present is complete and current.
+inline constexpr const char* kModelCache = ".cache/dli/models";
 std::string ModelCachePath(const std::string& sha256, const std::string& file_name);
 // rsync of `local_file` to ModelCachePath on an ssh target: skipped when it is
 // there, written under a temporary name and renamed when complete.
 std::vector<std::string> ModelUploadArgv(const Targets& all, const Target& target,
                                          const std::string& control_dir,
                                          const std::string& local_file, const std::string& sha256);
+// rsync of several files at once into the host's model cache: `list_file`
+// names them one a line as "<sha256>/<file name>", relative to `local_root`,
+// where each is that name or a link to the file (links are followed).
+std::vector<std::string> FilesUploadArgv(const Targets& all, const Target& target,
+                                         const std::string& control_dir,
+                                         const std::string& local_root,
+                                         const std::string& list_file);
+// Where an image folder's copy lives on a host, relative to its home:
+// ".cache/dli/images/<digest>", the digest naming its files' contents.
+std::string ImageFolderCachePath(const std::string& digest);
 
 // `ENGINE run --rm -i` of `command` in the container's image: never pulled,
 // no network unless the target asks for the host's, the model cache mounted

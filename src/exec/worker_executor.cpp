@@ -142,6 +142,9 @@ PointResult WorkerExecutor::Run(const PointSpec& spec, const ProgressCallback& o
   if (result) {
     PointResult r = std::move(*result);
     RenameFiles(r, r.spec.input.files, spec.input.files);
+    // The images were read from their copy where the worker ran.
+    if (r.input_source == "images:" + placed.input.images_dir)
+      r.input_source = "images:" + spec.input.images_dir;
     r.spec = spec;
     if (!r.ok()) r.stderr_tail = c.log;
     return r;

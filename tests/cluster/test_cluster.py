@@ -978,3 +978,64 @@ class Study(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertRegex(proc.stdout, r"lab5 \(.*\): 4 points, 1 to run, 3 already done")
         self.assertRegex(proc.stdout, r"lab6 \(.*\): 4 points, 0 to run, 4 already done")
+
+    def test_image_folder_reaches_the_hosts_by_content(self):
+        # A model that declares its preprocessing (images need it) and a
+        # folder of tiny PPM images, one of them not an image at all.
+        folder = self.dir / "imagemodel"
+        (folder / "photos").mkdir(parents=True)
+        (folder / "model.txt").write_text("1\n")
+        (folder / "model.json").write_text(
+            '{"name": "model", "preprocessing": {"preset": "imagenet"}}')
+        for i in range(5):
+            (folder / "photos" / f"img{i}.ppm").write_bytes(b"P6\n4 4\n255\n" +
+                                                             bytes([i * 40]) * 48)
+        (folder / "photos" / "notes.txt").write_text("not an image")
+        experiment = self.dir / "images.yaml"
+        experiment.write_text(f"""name: images
+models: [{folder / 'model.txt'}]
+frameworks: [testing]
+precisions: [FP32]
+batches: [2]
+images: {folder / 'photos'}
+max_images: 4
+measure: {{iterations: 5, warmup: 1}}
+""")
+        targets = [t for t in json.loads(self.targets.read_text())["targets"]
+                   if t["name"] == "lab1"]
+        if not C.no_containers:
+            # The same host in a container: the links resolve there too.
+            targets.append(self.ssh_target("lab1-boxed", C.sshd["lab1"],
+                                           container={"engine": "podman",
+                                                      "image": C.real_image}))
+        path = self.study_targets("images", targets)
+        db = self.dir / "images.sqlite"
+        proc = self.dli("run", experiment, "--targets", path, "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        points = stored(db)
+        self.assertEqual(len(points), len(targets))
+        for _, target, status, error, r in points:
+            self.assertEqual(status, "ok", error)
+            self.assertEqual(r["input"]["source"], f"images:{folder / 'photos'}")
+            self.assertEqual(r["input"]["images"], 4)  # the first four, as here
+        sent = {}
+        for host in ("lab1",):
+            cache = C.sshd[host].home / ".cache" / "dli"
+            (copy,) = list((cache / "images").iterdir())
+            self.assertEqual(sorted(p.name for p in copy.iterdir()),
+                             [f"img{i}.ppm" for i in range(4)])
+            for i in range(4):
+                original = (folder / "photos" / f"img{i}.ppm").read_bytes()
+                self.assertEqual((copy / f"img{i}.ppm").read_bytes(), original)
+                sha = hashlib.sha256(original).hexdigest()
+                self.assertEqual(os.readlink(copy / f"img{i}.ppm"),
+                                 f"../../models/{sha}/img{i}.ppm")
+            sent[host] = {p: p.stat().st_mtime_ns for p in (cache / "models").rglob("*.ppm")}
+            self.assertEqual(len(sent[host]), 4)
+        # Measured again: nothing is sent again.
+        proc = self.dli("run", experiment, "--targets", path, "--db", db, "--rerun")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        for host in sent:
+            cache = C.sshd[host].home / ".cache" / "dli"
+            self.assertEqual({p: p.stat().st_mtime_ns
+                              for p in (cache / "models").rglob("*.ppm")}, sent[host])

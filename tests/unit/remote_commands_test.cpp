@@ -143,6 +143,19 @@ TEST_F(RemoteCommands, ModelUploadByContent) {
   EXPECT_THROW(ModelUploadArgv(all, T("cluster"), "", "/m.onnx", "ab12"), std::invalid_argument);
 }
 
+TEST_F(RemoteCommands, SeveralFilesByContentInOneRsync) {
+  const Argv argv = FilesUploadArgv(all, T("inner"), "", "/tmp/links", "/tmp/links/.files");
+  ASSERT_EQ(argv.size(), 9u);
+  EXPECT_EQ(argv[0], "rsync");
+  EXPECT_EQ(argv[1], ModelUploadArgv(all, T("inner"), "", "/m.onnx", "ab12")[1]);  // same ssh
+  EXPECT_EQ(Argv(argv.begin() + 2, argv.end()),
+            (Argv{"--rsync-path=mkdir -p .cache/dli/models && rsync", "--ignore-existing",
+                  "--copy-links", "--files-from=/tmp/links/.files", "--", "/tmp/links/",
+                  "root@[::1]:.cache/dli/models/"}));
+  EXPECT_EQ(ImageFolderCachePath("c0ffee"), ".cache/dli/images/c0ffee");
+  EXPECT_THROW(FilesUploadArgv(all, T("cluster"), "", "/l", "/l/.f"), std::invalid_argument);
+}
+
 TEST_F(RemoteCommands, ContainerRunNeverPullsAndHasNoNetwork) {
   EXPECT_EQ(
       ContainerRunArgv(*T("boxed").container, "dli-p1", "/root/.cache/dli/models",

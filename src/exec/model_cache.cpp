@@ -37,8 +37,8 @@ RemoteModelCache::RemoteModelCache(const Targets& all, const Target& target,
                                    std::string control_dir)
     : all_(all), target_(target), control_dir_(std::move(control_dir)) {}
 
-std::string RemoteModelCache::Output(const std::vector<std::string>& argv,
-                                     const std::string& what, const std::string& input) {
+std::string RemoteModelCache::Output(const std::vector<std::string>& argv, const std::string& what,
+                                     const std::string& input) {
   std::string out;
   const ChildOutcome c =
       RunChild({argv, input, what == "upload" ? kUploadTimeoutS : kCheckTimeoutS},
@@ -112,8 +112,8 @@ std::vector<std::string> RemoteModelCache::StageAll(const std::vector<std::strin
   for (size_t i = 0; i < local_files.size(); ++i) {
     const std::string relative =
         ModelCachePath(sha256s[i], fs::path(local_files[i]).filename().string());
-    if (staged_.count(relative) ||
-        std::any_of(unknown.begin(), unknown.end(), [&](const auto& u) { return u.first == relative; }))
+    if (staged_.count(relative) || std::any_of(unknown.begin(), unknown.end(),
+                                               [&](const auto& u) { return u.first == relative; }))
       continue;
     unknown.emplace_back(relative, sha256s[i]);
     unknown_files.push_back(local_files[i]);
@@ -134,8 +134,7 @@ std::vector<std::string> RemoteModelCache::StageAll(const std::vector<std::strin
       for (size_t i = 0; i < missing.size(); ++i)
         if (!sent[i])
           throw std::runtime_error("the copy of " + missing_files[i] + " on target " +
-                                   target_.name + " does not have its sha256 " +
-                                   missing[i].second);
+                                   target_.name + " does not have its sha256 " + missing[i].second);
     }
     home_ = home;
     for (const auto& [relative, sha256] : unknown) staged_[relative] = home + "/" + relative;
@@ -178,6 +177,19 @@ std::string RemoteModelCache::StageImageFolder(const std::vector<std::string>& l
 std::string RemoteModelCache::Folder() const {
   const std::lock_guard<std::mutex> lock(mutex_);
   return home_.empty() ? "" : home_ + "/.cache/dli";
+}
+
+std::vector<std::string> PointFolders(const PointSpec& spec) {
+  std::vector<std::string> out;
+  const auto add = [&](const std::string& folder) {
+    if (!folder.empty() && std::find(out.begin(), out.end(), folder) == out.end())
+      out.push_back(folder);
+  };
+  for (const std::string& file : {spec.model_path, spec.weights_path})
+    if (!file.empty()) add(fs::absolute(file).parent_path().string());
+  if (!spec.input.images_dir.empty()) add(fs::absolute(spec.input.images_dir).string());
+  for (const std::string& file : spec.input.files) add(fs::absolute(file).parent_path().string());
+  return out;
 }
 
 PointSpec PlaceModelFiles(const PointSpec& spec, const std::string& model_sha256,

@@ -69,6 +69,10 @@ class RemoteModelCache {
 // may read (the first input.max_images of ListImageFiles) as a folder, and
 // each file of input.files (a data set's images). `sha256_of` hashes a
 // local file.
+// The folders of a point's files (model, weights, image folder, data set
+// images), once each in order: what a container mounts to see them.
+std::vector<std::string> PointFolders(const PointSpec& spec);
+
 PointSpec PlaceModelFiles(const PointSpec& spec, const std::string& model_sha256,
                           const std::function<std::string(const std::string&)>& sha256_of,
                           RemoteModelCache& cache);

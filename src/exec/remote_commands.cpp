@@ -155,8 +155,8 @@ std::vector<std::string> ModelUploadArgv(const Targets& all, const Target& targe
   RequireSsh(target, "a model upload");
   const std::string remote =
       ModelCachePath(sha256, std::filesystem::path(local_file).filename().string());
-  std::vector<std::string> argv = RsyncToTarget(
-      all, target, control_dir, std::filesystem::path(remote).parent_path().string());
+  std::vector<std::string> argv =
+      RsyncToTarget(all, target, control_dir, std::filesystem::path(remote).parent_path().string());
   argv.insert(argv.end(), {"--", local_file, RsyncDestination(target, remote)});
   return argv;
 }
@@ -177,13 +177,13 @@ std::string ImageFolderCachePath(const std::string& digest) {
 }
 
 std::vector<std::string> ContainerRunArgv(const Container& container, const std::string& name,
-                                          const std::string& model_cache_dir,
+                                          const std::vector<std::string>& read_only_dirs,
                                           const std::vector<std::string>& command) {
   std::vector<std::string> argv = {container.engine, "run", "--rm", "-i", "--pull=never"};
   argv.push_back("--network=" + container.network);
   argv.insert(argv.end(), {"--log-driver=none", "--name", name});
-  if (!model_cache_dir.empty())
-    argv.push_back("--volume=" + model_cache_dir + ":" + model_cache_dir + ":ro");
+  for (const std::string& dir : read_only_dirs)
+    argv.push_back("--volume=" + dir + ":" + dir + ":ro");
   argv.push_back(container.image);
   argv.insert(argv.end(), command.begin(), command.end());
   return argv;
@@ -327,7 +327,7 @@ std::vector<std::string> WorkerArgv(const Targets& all, const Target& target,
                                     const WorkerPlace& place) {
   std::vector<std::string> argv;
   if (target.container) {
-    argv = ContainerRunArgv(*target.container, place.name, place.model_cache_dir,
+    argv = ContainerRunArgv(*target.container, place.name, place.read_only_dirs,
                             {target.container->dli, place.verb});
   } else {
     argv = {target.dli.empty() ? place.self : target.dli, place.verb};

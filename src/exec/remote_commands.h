@@ -59,12 +59,13 @@ std::vector<std::string> FilesUploadArgv(const Targets& all, const Target& targe
 std::string ImageFolderCachePath(const std::string& digest);
 
 // `ENGINE run --rm -i` of `command` in the container's image: never pulled,
-// no network unless the target asks for the host's, the model cache mounted
-// read-only at the same path so point specs need no translation. `name`
+// no network unless the target asks for the host's, each of `read_only_dirs`
+// (the model cache, or the folders of a point's files) mounted read-only at
+// the same path so point specs need no translation. `name`
 // lets ContainerRemoveArgv end it when its client was killed (a container
 // outlives a killed `docker run`).
 std::vector<std::string> ContainerRunArgv(const Container& container, const std::string& name,
-                                          const std::string& model_cache_dir,
+                                          const std::vector<std::string>& read_only_dirs,
                                           const std::vector<std::string>& command);
 std::vector<std::string> ContainerRemoveArgv(const Container& container, const std::string& name);
 // Prints the id of the container's image as its engine has it on the node.
@@ -113,11 +114,12 @@ std::optional<std::string> PointStatusForSlurmState(const std::string& state);
 
 // What the executor knows when it starts a point's worker.
 struct WorkerPlace {
-  std::string self;               // this dli: local targets, slurm ones without dli:
-  std::string control_dir;        // ssh connection sharing; "" = none
-  std::string slurm_job_id;       // the allocation of a slurm target (SallocArgv)
-  std::string name;               // unique per point: Slurm step and container name
-  std::string model_cache_dir;    // absolute, where the worker runs (containers mount it)
+  std::string self;          // this dli: local targets, slurm ones without dli:
+  std::string control_dir;   // ssh connection sharing; "" = none
+  std::string slurm_job_id;  // the allocation of a slurm target (SallocArgv)
+  std::string name;          // unique per point: Slurm step and container name
+  // Absolute folders where the worker runs that its container mounts read-only.
+  std::vector<std::string> read_only_dirs;
   std::string verb = "__worker";  // or "__probe"
 };
 

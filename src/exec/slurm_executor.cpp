@@ -1,7 +1,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -86,14 +85,13 @@ class SlurmExecutor final : public WorkerExecutor {
 
  protected:
   std::vector<std::string> WorkerCommand(const std::string& verb) const override {
-    return Command(verb, "");
+    return Command(verb, {});
   }
 
   std::vector<std::string> PointWorkerCommand(const PointSpec& placed) const override {
-    if (!target_.container) return Command("__worker", "");
+    if (!target_.container) return Command("__worker", {});
     return Command("__worker",
-                   models_ ? models_->Folder()
-                           : std::filesystem::path(placed.model_path).parent_path().string());
+                   models_ ? std::vector<std::string>{models_->Folder()} : PointFolders(placed));
   }
 
   const Container* PointContainer() const override {
@@ -116,12 +114,13 @@ class SlurmExecutor final : public WorkerExecutor {
   }
 
  private:
-  std::vector<std::string> Command(const std::string& verb, const std::string& model_dir) const {
+  std::vector<std::string> Command(const std::string& verb,
+                                   const std::vector<std::string>& read_only_dirs) const {
     WorkerPlace place;
     place.self = self_;
     place.slurm_job_id = job_id_;
     place.name = WorkerName(target_.name, std::to_string(++steps_));
-    place.model_cache_dir = model_dir;
+    place.read_only_dirs = read_only_dirs;
     place.verb = verb;
     return WorkerArgv(all_, target_, place);
   }

@@ -150,7 +150,9 @@ nlohmann::json Run(const Args& a) {
   if (cmd == "ssh") return dli::SshArgv(all, t, a[3], rest(4));
   if (cmd == "ssh-exit") return dli::SshControlExitArgv(all, t, a[3]);
   if (cmd == "upload") return dli::ModelUploadArgv(all, t, a[3], a[4], a[5]);
-  if (cmd == "container") return dli::ContainerRunArgv(t.container.value(), a[3], a[4], rest(5));
+  const Args cache_dir = a.size() > 4 && !a[4].empty() ? Args{a[4]} : Args{};
+  if (cmd == "container")
+    return dli::ContainerRunArgv(t.container.value(), a[3], cache_dir, rest(5));
   if (cmd == "container-rm") return dli::ContainerRemoveArgv(t.container.value(), a[3]);
   if (cmd == "salloc") return dli::SallocArgv(t, a[3], std::stoi(a[4]));
   if (cmd == "on-login") return dli::OnLoginNode(all, t, a[3], rest(4));
@@ -168,7 +170,7 @@ nlohmann::json Run(const Args& a) {
   place.control_dir = a[4];
   place.slurm_job_id = a[5];
   place.name = a[6];
-  place.model_cache_dir = a[7];
+  place.read_only_dirs = a[7].empty() ? Args{} : Args{a[7]};
   return dli::WorkerArgv(all, t, place);
 }
 

@@ -1004,10 +1004,11 @@ measure: {{iterations: 5, warmup: 1}}
         targets = [t for t in json.loads(self.targets.read_text())["targets"]
                    if t["name"] == "lab1"]
         if not C.no_containers:
-            # The same host in a container: the links resolve there too.
-            targets.append(self.ssh_target("lab1-boxed", C.sshd["lab1"],
-                                           container={"engine": "podman",
-                                                      "image": C.real_image}))
+            # The same host in a container (the links resolve there too), and
+            # this machine in one, which mounts the folders of the point's files.
+            image = {"engine": "podman", "image": C.real_image}
+            targets.append(self.ssh_target("lab1-boxed", C.sshd["lab1"], container=image))
+            targets.append({"name": "boxed", "type": "local", "container": image})
         path = self.study_targets("images", targets)
         db = self.dir / "images.sqlite"
         proc = self.dli("run", experiment, "--targets", path, "--db", db)

@@ -158,12 +158,12 @@ TEST_F(RemoteCommands, SeveralFilesByContentInOneRsync) {
 
 TEST_F(RemoteCommands, ContainerRunNeverPullsAndHasNoNetwork) {
   EXPECT_EQ(
-      ContainerRunArgv(*T("boxed").container, "dli-p1", "/root/.cache/dli/models",
+      ContainerRunArgv(*T("boxed").container, "dli-p1", {"/root/.cache/dli/models"},
                        {"dli", "__worker"}),
       (Argv{"podman", "run", "--rm", "-i", "--pull=never", "--network=none", "--log-driver=none",
             "--name", "dli-p1", "--volume=/root/.cache/dli/models:/root/.cache/dli/models:ro",
             "dli:1", "dli", "__worker"}));
-  EXPECT_EQ(ContainerRunArgv(*T("deep").container, "dli-p2", "", {"echo", "hi"}),
+  EXPECT_EQ(ContainerRunArgv(*T("deep").container, "dli-p2", {}, {"echo", "hi"}),
             (Argv{"docker", "run", "--rm", "-i", "--pull=never", "--network=host",
                   "--log-driver=none", "--name", "dli-p2", "reg/dli:2", "echo", "hi"}));
   EXPECT_EQ(ContainerRemoveArgv(*T("deep").container, "dli-p2"),
@@ -282,7 +282,7 @@ TEST_F(RemoteCommands, WorkerCommandLineOnEachKindOfTarget) {
   place.control_dir = "/c";
   place.slurm_job_id = "42";
   place.name = "dli-p1";
-  place.model_cache_dir = "/home/u/.cache/dli/models";
+  place.read_only_dirs = {"/home/u/.cache/dli/models"};
   EXPECT_EQ(WorkerArgv(all, T("here"), place), (Argv{"/build/bin/dli", "__worker"}));
   EXPECT_EQ(
       WorkerArgv(all, T("boxed"), place),

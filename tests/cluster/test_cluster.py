@@ -1031,7 +1031,7 @@ measure: {{iterations: 5, warmup: 1}}
                 sha = hashlib.sha256(original).hexdigest()
                 self.assertEqual(os.readlink(copy / f"img{i}.ppm"),
                                  f"../../models/{sha}/img{i}.ppm")
-            sent[host] = {p: p.stat().st_mtime_ns for p in (cache / "models").rglob("*.ppm")}
+            sent[host] = {p: p.stat().st_mtime_ns for p in (cache / "models").rglob("img*.ppm")}
             self.assertEqual(len(sent[host]), 4)
         # Measured again: nothing is sent again.
         proc = self.dli("run", experiment, "--targets", path, "--db", db, "--rerun")
@@ -1039,4 +1039,43 @@ measure: {{iterations: 5, warmup: 1}}
         for host in sent:
             cache = C.sshd[host].home / ".cache" / "dli"
             self.assertEqual({p: p.stat().st_mtime_ns
-                              for p in (cache / "models").rglob("*.ppm")}, sent[host])
+                              for p in (cache / "models").rglob("img*.ppm")}, sent[host])
+
+    def test_data_set_images_reach_the_host_by_content(self):
+        folder = self.dir / "datasetmodel"
+        (folder / "photos").mkdir(parents=True)
+        (folder / "model.txt").write_text("1\n")
+        (folder / "model.json").write_text(
+            '{"name": "model", "preprocessing": {"preset": "imagenet"}}')
+        for i, name in enumerate(("a.ppm", "b.ppm")):
+            (folder / "photos" / name).write_bytes(b"P6\n4 4\n255\n" + bytes([i + 7]) * 48)
+        # The test backend answers class 0 for every image: both are right.
+        (folder / "photos" / "manifest.txt").write_text("a.ppm\t0\nb.ppm\t0\n")
+        experiment = self.dir / "dataset.yaml"
+        experiment.write_text(f"""name: dataset
+models: [{folder / 'model.txt'}]
+frameworks: [testing]
+precisions: [FP32]
+batches: [1]
+accuracy: {{dataset: {folder / 'photos'}}}
+measure: {{iterations: 5, warmup: 1}}
+""")
+        targets = [t for t in json.loads(self.targets.read_text())["targets"]
+                   if t["name"] == "lab1"]
+        db = self.dir / "dataset.sqlite"
+        proc = self.dli("run", experiment, "--targets", self.study_targets("dataset", targets),
+                        "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        with sqlite3.connect(db) as c:
+            rows = c.execute("SELECT status, result_json FROM points WHERE kind = 'accuracy'"
+                             ).fetchall()
+        self.assertEqual(len(rows), 1)
+        status, text = rows[0]
+        result = json.loads(text)
+        self.assertEqual(status, "ok", result.get("error"))
+        self.assertEqual((result["images"], result["top1"]), (2, 2))
+        models = C.sshd["lab1"].home / ".cache" / "dli" / "models"
+        for name in ("a.ppm", "b.ppm"):
+            original = (folder / "photos" / name).read_bytes()
+            sha = hashlib.sha256(original).hexdigest()
+            self.assertEqual((models / sha / name).read_bytes(), original)

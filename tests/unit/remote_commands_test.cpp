@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "exec/model_cache.h"
 
 namespace dli {
 namespace {
@@ -141,6 +142,16 @@ TEST_F(RemoteCommands, ModelUploadByContent) {
   EXPECT_NE(jumped[1].find("-W '[%h]:%p'\" -p 2200"), std::string::npos);
   EXPECT_EQ(jumped[6], "root@[::1]:.cache/dli/models/ab12/m.onnx");
   EXPECT_THROW(ModelUploadArgv(all, T("cluster"), "", "/m.onnx", "ab12"), std::invalid_argument);
+}
+
+TEST(PointFolders, EachFolderOfThePointsFilesOnce) {
+  PointSpec spec;
+  spec.model_path = "/m/net/model.xml";
+  spec.weights_path = "/m/net/model.bin";
+  EXPECT_EQ(PointFolders(spec), (Argv{"/m/net"}));
+  spec.input.images_dir = "/data/photos";
+  spec.input.files = {"/data/val/a.jpg", "/data/val/b.jpg", "/data/photos/c.jpg"};
+  EXPECT_EQ(PointFolders(spec), (Argv{"/m/net", "/data/photos", "/data/val"}));
 }
 
 TEST_F(RemoteCommands, SeveralFilesByContentInOneRsync) {

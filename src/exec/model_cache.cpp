@@ -59,12 +59,17 @@ std::string RemoteModelCache::Output(const std::vector<std::string>& argv, const
 std::pair<std::string, std::vector<bool>> RemoteModelCache::Check(
     const std::vector<std::pair<std::string, std::string>>& files) {
   // One round trip: the home folder, then each cached file's hash (the list
-  // comes on stdin: a data set's may not fit on a command line); a file with
-  // another content (a broken copy) is removed so rsync sends it anew.
+  // comes on stdin: a data set's may not fit on a command line); a copy with
+  // another content (a broken one) is removed so rsync sends it anew. A
+  // folder model (a SavedModel) is hashed as Sha256Path does: the sorted
+  // "relative/path<TAB>sha256" lines of its files.
   const std::string script =
       "cd && pwd && while IFS= read -r line; do s=${line%% *}; f=${line#* }; "
-      "h=$(sha256sum -- \"$f\" 2>/dev/null | cut -c1-64); "
-      "[ \"$h\" = \"$s\" ] || rm -f -- \"$f\"; echo \"hash $h\"; done";
+      "if [ -d \"$f\" ]; then h=$(cd -- \"$f\" && find . -type f | while IFS= read -r p; do "
+      "p=${p#./}; printf '%s\\t%s\\n' \"$p\" \"$(sha256sum -- \"$p\" | cut -c1-64)\"; done "
+      "| LC_ALL=C sort | sha256sum | cut -c1-64); "
+      "else h=$(sha256sum -- \"$f\" 2>/dev/null | cut -c1-64); fi; "
+      "[ \"$h\" = \"$s\" ] || rm -rf -- \"$f\"; echo \"hash $h\"; done";
   std::string input;
   for (const auto& [relative, sha256] : files) input += sha256 + " " + relative + "\n";
   const std::vector<std::string> lines =

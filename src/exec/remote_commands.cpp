@@ -138,7 +138,7 @@ std::vector<std::string> RsyncToTarget(const Targets& all, const Target& target,
     shell.push_back(RsyncWord(word));
   return {"rsync", "--rsh=" + Join(shell, " "),
           "--rsync-path=" + ShellJoin({"mkdir", "-p", remote_folder}) + " && rsync",
-          "--ignore-existing"};
+          "--ignore-existing", "--recursive"};
 }
 
 std::string RsyncDestination(const Target& target, const std::string& remote) {
@@ -157,7 +157,10 @@ std::vector<std::string> ModelUploadArgv(const Targets& all, const Target& targe
       ModelCachePath(sha256, std::filesystem::path(local_file).filename().string());
   std::vector<std::string> argv =
       RsyncToTarget(all, target, control_dir, std::filesystem::path(remote).parent_path().string());
-  argv.insert(argv.end(), {"--", local_file, RsyncDestination(target, remote)});
+  // A folder model (a SavedModel) goes as its content into <sha256>/<name>.
+  const bool folder = std::filesystem::is_directory(local_file);
+  argv.insert(argv.end(), {"--", folder ? local_file + "/" : local_file,
+                           RsyncDestination(target, folder ? remote + "/" : remote)});
   return argv;
 }
 

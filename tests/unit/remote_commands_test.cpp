@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
@@ -12,6 +13,7 @@ namespace dli {
 namespace {
 
 using Argv = std::vector<std::string>;
+namespace fs = std::filesystem;
 
 class RemoteCommands : public ::testing::Test {
  protected:
@@ -122,7 +124,7 @@ TEST_F(RemoteCommands, JumpHostsGoThroughProxyCommandWithTheirOwnKeys) {
 TEST_F(RemoteCommands, ModelUploadByContent) {
   EXPECT_EQ(ModelCachePath("ab12", "m.onnx"), ".cache/dli/models/ab12/m.onnx");
   const Argv argv = ModelUploadArgv(all, T("lab1"), "/c", "/models/mobilenet/m.onnx", "ab12");
-  ASSERT_EQ(argv.size(), 7u);
+  ASSERT_EQ(argv.size(), 8u);
   EXPECT_EQ(argv[0], "rsync");
   EXPECT_EQ(argv[1],
             "--rsh=ssh -F /dev/null -T -i /k/id -o IdentitiesOnly=yes "
@@ -133,14 +135,23 @@ TEST_F(RemoteCommands, ModelUploadByContent) {
             "-o ControlPersist=60 -p 2222");
   EXPECT_EQ(argv[2], "--rsync-path=mkdir -p .cache/dli/models/ab12 && rsync");
   EXPECT_EQ(argv[3], "--ignore-existing");
-  EXPECT_EQ(argv[4], "--");
-  EXPECT_EQ(argv[5], "/models/mobilenet/m.onnx");
-  EXPECT_EQ(argv[6], "root@127.0.0.1:.cache/dli/models/ab12/m.onnx");
+  EXPECT_EQ(argv[4], "--recursive");  // a folder model (SavedModel)
+  EXPECT_EQ(argv[5], "--");
+  EXPECT_EQ(argv[6], "/models/mobilenet/m.onnx");
+  EXPECT_EQ(argv[7], "root@127.0.0.1:.cache/dli/models/ab12/m.onnx");
   // rsync's --rsh keeps a quoted ProxyCommand in one word; IPv6 hosts get brackets.
   const Argv jumped = ModelUploadArgv(all, T("inner"), "", "/m.onnx", "ab12");
   EXPECT_NE(jumped[1].find(" \"ProxyCommand=ssh -F /dev/null"), std::string::npos);
   EXPECT_NE(jumped[1].find("-W '[%h]:%p'\" -p 2200"), std::string::npos);
-  EXPECT_EQ(jumped[6], "root@[::1]:.cache/dli/models/ab12/m.onnx");
+  EXPECT_EQ(jumped[7], "root@[::1]:.cache/dli/models/ab12/m.onnx");
+  // A folder goes as its content into the cache entry of the same name.
+  const fs::path folder = fs::temp_directory_path() / "dli-upload-test-saved_model";
+  fs::create_directories(folder);
+  const Argv tree = ModelUploadArgv(all, T("lab1"), "", folder.string(), "cd34");
+  EXPECT_EQ(Argv(tree.end() - 2, tree.end()),
+            (Argv{folder.string() + "/",
+                  "root@127.0.0.1:.cache/dli/models/cd34/dli-upload-test-saved_model/"}));
+  fs::remove_all(folder);
   EXPECT_THROW(ModelUploadArgv(all, T("cluster"), "", "/m.onnx", "ab12"), std::invalid_argument);
 }
 
@@ -156,12 +167,12 @@ TEST(PointFolders, EachFolderOfThePointsFilesOnce) {
 
 TEST_F(RemoteCommands, SeveralFilesByContentInOneRsync) {
   const Argv argv = FilesUploadArgv(all, T("inner"), "", "/tmp/links", "/tmp/links/.files");
-  ASSERT_EQ(argv.size(), 9u);
+  ASSERT_EQ(argv.size(), 10u);
   EXPECT_EQ(argv[0], "rsync");
   EXPECT_EQ(argv[1], ModelUploadArgv(all, T("inner"), "", "/m.onnx", "ab12")[1]);  // same ssh
   EXPECT_EQ(Argv(argv.begin() + 2, argv.end()),
             (Argv{"--rsync-path=mkdir -p .cache/dli/models && rsync", "--ignore-existing",
-                  "--copy-links", "--files-from=/tmp/links/.files", "--", "/tmp/links/",
+                  "--recursive", "--copy-links", "--files-from=/tmp/links/.files", "--", "/tmp/links/",
                   "root@[::1]:.cache/dli/models/"}));
   EXPECT_EQ(ImageFolderCachePath("c0ffee"), ".cache/dli/images/c0ffee");
   EXPECT_THROW(FilesUploadArgv(all, T("cluster"), "", "/l", "/l/.f"), std::invalid_argument);

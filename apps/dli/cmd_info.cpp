@@ -20,6 +20,7 @@ namespace {
 // frameworks; differing framework versions flagged.
 int InfoOnTargets(const std::string& file, bool as_json) {
   const Targets all = LoadTargets(file);
+  CheckSlurmTargetsApart(all, all.targets);
   std::vector<std::unique_ptr<Executor>> executors;
   std::vector<Executor*> raw;
   std::vector<std::string> names;

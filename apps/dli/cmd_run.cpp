@@ -105,6 +105,7 @@ std::vector<Target> SelectTargets(const Targets& all, const std::string& only) {
 int RunOnTargets(const Args& args, const Experiment& experiment) {
   const Targets all = LoadTargets(args.Get("targets"));
   const std::vector<Target> selected = SelectTargets(all, args.Get("only"));
+  CheckSlurmTargetsApart(all, selected);
   std::vector<std::unique_ptr<Executor>> executors;
   std::vector<Executor*> raw;
   std::vector<std::string> names;
@@ -113,8 +114,19 @@ int RunOnTargets(const Args& args, const Experiment& experiment) {
     raw.push_back(executors.back().get());
     names.push_back(t.name);
   }
+  const bool has_local = std::any_of(selected.begin(), selected.end(),
+                                     [](const Target& t) { return t.type == TargetType::kLocal; });
+  // Measurements on this machine (tuning included) must not overlap another dli's.
+  std::optional<MeasurementLock> lock;
+  if (has_local && !args.Has("dry-run")) lock.emplace(TakeMeasurementLock(args.Has("no-wait")));
+  // Describing a slurm target waits for its allocation: Ctrl-C then cancels the request.
+  InstallInterruptHandler();
   std::cout << "describing " << names.size() << " target(s): " << Join(names, ", ") << std::endl;
   const std::vector<TargetDescription> described = DescribeTargets(names, raw);
+  if (Interrupted()) {
+    std::cout << "interrupted while describing the targets; nothing ran\n";
+    return 130;
+  }
   for (const TargetDescription& d : described)
     if (!d.node)
       throw UsageError("target " + d.name + " is not usable: " + d.error +
@@ -125,19 +137,14 @@ int RunOnTargets(const Args& args, const Experiment& experiment) {
   const std::string db_path = args.Get("db", "results/dli.sqlite");
   if (fs::path(db_path).has_parent_path()) fs::create_directories(fs::path(db_path).parent_path());
   ResultStore store(db_path);
-  const bool has_local = std::any_of(selected.begin(), selected.end(),
-                                     [](const Target& t) { return t.type == TargetType::kLocal; });
-  // Measurements on this machine (tuning included) must not overlap another dli's.
-  std::optional<MeasurementLock> lock;
-  if (has_local && !args.Has("dry-run")) lock.emplace(TakeMeasurementLock(args.Has("no-wait")));
-  InstallInterruptHandler();
   std::vector<StudyTarget> targets;
   size_t repetitions_to_run = 0;
   std::cout << "experiment " << experiment.name << " on " << selected.size() << " targets\n";
   for (size_t i = 0; i < selected.size(); ++i) {
     DescribedExecutor planner(*raw[i], described[i].node->backends);
     FrameworkCatalog frameworks(planner);
-    StudyTarget t{selected[i].name, selected[i].Slots(), raw[i], PlanStudy(experiment, frameworks)};
+    StudyTarget t{selected[i].name, selected[i].Slots(), raw[i], PlanStudy(experiment, frameworks),
+                  all.failover ? selected[i].hardware_class : ""};
     // With `tune:`, each target tunes on its own hardware, one after another,
     // before any target measures (a dry run only shows the plan).
     if (!args.Has("dry-run"))

@@ -101,13 +101,16 @@ ChildOutcome RunChild(const ChildCommand& command, const StdoutLineHandler& on_l
     throw std::runtime_error(std::string("socketpair() failed: ") + std::strerror(errno));
   if (pipe2(out_fds, O_CLOEXEC) != 0 || pipe2(err_fds, O_CLOEXEC) != 0)
     throw std::runtime_error(std::string("pipe() failed: ") + std::strerror(errno));
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(std::string("fork() failed: ") + std::strerror(errno));
   if (pid == 0) {
     setpgid(0, 0);  // own process group: a timeout kills its children too
-    // ... and the child dies with dli, even when dli itself is killed.
+    // ... and the child dies with dli, even when dli itself is killed
+    // (before prctl took effect: then its parent is another process). Not
+    // "is the parent pid 1": in a container dli itself is pid 1.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1) _exit(127);
+    if (getppid() != parent) _exit(127);
     dup2(in_fds[1], STDIN_FILENO);
     dup2(out_fds[1], STDOUT_FILENO);
     dup2(err_fds[1], STDERR_FILENO);

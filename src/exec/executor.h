@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,14 @@ inline bool TargetUnreachable(const PointResult& r) {
   return r.status == "failed" && r.error.rfind(kCannotReachTarget, 0) == 0;
 }
 
+// The image a container target's points run in, as the engine on the node
+// names it: results record it beside the target (docs/CLUSTER.md).
+struct ContainerImage {
+  std::string engine;  // "docker" or "podman"
+  std::string image;   // as the targets file names it
+  std::string id;      // the engine's image id; "" when it could not be read
+};
+
 // Called with the worker's progress ("300/1000 requests").
 using ProgressCallback = std::function<void(const std::string& progress)>;
 
@@ -53,6 +62,10 @@ class Executor {
   // Runs one point. A failing point (crash, timeout, framework error,
   // interrupt) is a result with its status, never an exception.
   virtual PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress = {}) = 0;
+  // The image of this executor's points; nullopt when they run on the node
+  // itself. Its id is read once, on the node, after the first point ran
+  // (a Slurm target's image is read on one node of its allocation).
+  virtual std::optional<ContainerImage> Image() { return std::nullopt; }
 };
 
 // Each point in a child process of this dli (`dli __worker`), with the
@@ -73,6 +86,13 @@ std::unique_ptr<Executor> MakeSshExecutor(const Targets& all, const Target& targ
 // first point and cancelled with the executor: the queue wait is not part of
 // any point's timeout. Results carry the job id.
 std::unique_ptr<Executor> MakeSlurmExecutor(const Targets& all, const Target& target);
+// Refuses (UsageError, one line) two slurm targets among `selected` whose
+// nodes may overlap on one cluster (the same login node, or none), as sinfo
+// there lists them: each holds an allocation for the whole study, so with
+// exclusive nodes one would wait for the other to end, and without, their
+// steps would measure on one node at once. A cluster that cannot be asked is
+// left to describing the targets.
+void CheckSlurmTargetsApart(const Targets& all, const std::vector<Target>& selected);
 // A local target: this dli (or the target's), in its container if it has one.
 std::unique_ptr<Executor> MakeLocalTargetExecutor(const Targets& all, const Target& target);
 // The executor of any target; its results carry the target's name.

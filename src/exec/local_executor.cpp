@@ -1,10 +1,8 @@
-#include <unistd.h>
-
 #include <atomic>
-#include <filesystem>
 
 #include "exec/child_process.h"
 #include "exec/executor.h"
+#include "exec/model_cache.h"
 #include "exec/remote_commands.h"
 #include "exec/targets.h"
 #include "exec/worker_executor.h"
@@ -41,25 +39,28 @@ class LocalTargetExecutor final : public WorkerExecutor {
 
  protected:
   std::vector<std::string> WorkerCommand(const std::string& verb) const override {
-    return Command(verb, "");
+    return Command(verb, {});
   }
   std::vector<std::string> PointWorkerCommand(const PointSpec& placed) const override {
-    return Command("__worker", target_.container
-                                   ? std::filesystem::path(placed.model_path).parent_path().string()
-                                   : "");
+    return Command("__worker",
+                   target_.container ? PointFolders(placed) : std::vector<std::string>());
   }
   PointSpec Place(const PointSpec& spec, const std::string&) override {
     PointSpec placed = spec;
     if (target_.container) placed.model_name.clear();  // by path: the image has no models
     return placed;
   }
+  const Container* PointContainer() const override {
+    return target_.container ? &*target_.container : nullptr;
+  }
 
  private:
-  std::vector<std::string> Command(const std::string& verb, const std::string& model_dir) const {
+  std::vector<std::string> Command(const std::string& verb,
+                                   const std::vector<std::string>& read_only_dirs) const {
     WorkerPlace place;
     place.self = self_;
-    place.name = "dli-" + std::to_string(getpid()) + "-" + std::to_string(++points_);
-    place.model_cache_dir = model_dir;
+    place.name = WorkerName(target_.name, std::to_string(++points_));
+    place.read_only_dirs = read_only_dirs;
     place.verb = verb;
     return WorkerArgv(all_, target_, place);
   }

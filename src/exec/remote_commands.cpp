@@ -1,5 +1,7 @@
 #include "exec/remote_commands.h"
 
+#include <unistd.h>
+
 #include <cctype>
 #include <filesystem>
 #include <map>
@@ -120,41 +122,71 @@ std::vector<std::string> SshControlExitArgv(const Targets& all, const Target& ta
 }
 
 std::string ModelCachePath(const std::string& sha256, const std::string& file_name) {
-  return ".cache/dli/models/" + sha256 + "/" + file_name;
+  return std::string(kModelCache) + "/" + sha256 + "/" + file_name;
 }
+
+namespace {
+
+// rsync's options to reach `target` with our ssh, making `remote_folder`
+// first: --rsync-path runs in the remote shell (rsync's own --mkpath needs
+// 3.2.3 on both ends).
+std::vector<std::string> RsyncToTarget(const Targets& all, const Target& target,
+                                       const std::string& control_dir,
+                                       const std::string& remote_folder) {
+  std::vector<std::string> shell;
+  for (const std::string& word : SshBaseArgv(all, target, control_dir))
+    shell.push_back(RsyncWord(word));
+  return {"rsync", "--rsh=" + Join(shell, " "),
+          "--rsync-path=" + ShellJoin({"mkdir", "-p", remote_folder}) + " && rsync",
+          "--ignore-existing", "--recursive"};
+}
+
+std::string RsyncDestination(const Target& target, const std::string& remote) {
+  const std::string host =
+      target.ssh.host.find(':') == npos ? target.ssh.host : "[" + target.ssh.host + "]";
+  return target.ssh.user + "@" + host + ":" + remote;
+}
+
+}  // namespace
 
 std::vector<std::string> ModelUploadArgv(const Targets& all, const Target& target,
                                          const std::string& control_dir,
                                          const std::string& local_file, const std::string& sha256) {
   RequireSsh(target, "a model upload");
-  std::vector<std::string> shell;
-  for (const std::string& word : SshBaseArgv(all, target, control_dir))
-    shell.push_back(RsyncWord(word));
   const std::string remote =
       ModelCachePath(sha256, std::filesystem::path(local_file).filename().string());
-  const std::string host =
-      target.ssh.host.find(':') == npos ? target.ssh.host : "[" + target.ssh.host + "]";
-  // --rsync-path runs in the remote shell: it makes the folder first (rsync's
-  // own --mkpath needs 3.2.3 on both ends).
-  return {"rsync",
-          "--rsh=" + Join(shell, " "),
-          "--rsync-path=" +
-              ShellJoin({"mkdir", "-p", std::filesystem::path(remote).parent_path().string()}) +
-              " && rsync",
-          "--ignore-existing",
-          "--",
-          local_file,
-          target.ssh.user + "@" + host + ":" + remote};
+  std::vector<std::string> argv =
+      RsyncToTarget(all, target, control_dir, std::filesystem::path(remote).parent_path().string());
+  // A folder model (a SavedModel) goes as its content into <sha256>/<name>.
+  const bool folder = std::filesystem::is_directory(local_file);
+  argv.insert(argv.end(), {"--", folder ? local_file + "/" : local_file,
+                           RsyncDestination(target, folder ? remote + "/" : remote)});
+  return argv;
+}
+
+std::vector<std::string> FilesUploadArgv(const Targets& all, const Target& target,
+                                         const std::string& control_dir,
+                                         const std::string& local_root,
+                                         const std::string& list_file) {
+  RequireSsh(target, "a file upload");
+  std::vector<std::string> argv = RsyncToTarget(all, target, control_dir, kModelCache);
+  argv.insert(argv.end(), {"--copy-links", "--files-from=" + list_file, "--", local_root + "/",
+                           RsyncDestination(target, std::string(kModelCache) + "/")});
+  return argv;
+}
+
+std::string ImageFolderCachePath(const std::string& digest) {
+  return ".cache/dli/images/" + digest;
 }
 
 std::vector<std::string> ContainerRunArgv(const Container& container, const std::string& name,
-                                          const std::string& model_cache_dir,
+                                          const std::vector<std::string>& read_only_dirs,
                                           const std::vector<std::string>& command) {
   std::vector<std::string> argv = {container.engine, "run", "--rm", "-i", "--pull=never"};
   argv.push_back("--network=" + container.network);
   argv.insert(argv.end(), {"--log-driver=none", "--name", name});
-  if (!model_cache_dir.empty())
-    argv.push_back("--volume=" + model_cache_dir + ":" + model_cache_dir + ":ro");
+  for (const std::string& dir : read_only_dirs)
+    argv.push_back("--volume=" + dir + ":" + dir + ":ro");
   argv.push_back(container.image);
   argv.insert(argv.end(), command.begin(), command.end());
   return argv;
@@ -162,6 +194,10 @@ std::vector<std::string> ContainerRunArgv(const Container& container, const std:
 
 std::vector<std::string> ContainerRemoveArgv(const Container& container, const std::string& name) {
   return {container.engine, "rm", "--force", name};
+}
+
+std::vector<std::string> ContainerImageIdArgv(const Container& container) {
+  return {container.engine, "image", "inspect", "--format", "{{.Id}}", container.image};
 }
 
 std::vector<std::string> SallocArgv(const Target& target, const std::string& job_name,
@@ -181,16 +217,28 @@ std::vector<std::string> SallocArgv(const Target& target, const std::string& job
   return argv;
 }
 
-std::optional<std::string> ParseSallocJobId(const std::string& salloc_stderr) {
-  static const std::string kGranted = "Granted job allocation ";
-  const size_t at = salloc_stderr.find(kGranted);
+namespace {
+
+// The digits after `prefix` in salloc's stderr.
+std::optional<std::string> JobIdAfter(const std::string& salloc_stderr, const std::string& prefix) {
+  const size_t at = salloc_stderr.find(prefix);
   if (at == npos) return std::nullopt;
-  const size_t begin = at + kGranted.size();
+  const size_t begin = at + prefix.size();
   size_t end = begin;
   while (end < salloc_stderr.size() && std::isdigit(static_cast<unsigned char>(salloc_stderr[end])))
     ++end;
   if (end == begin) return std::nullopt;
   return salloc_stderr.substr(begin, end - begin);
+}
+
+}  // namespace
+
+std::optional<std::string> ParseSallocJobId(const std::string& salloc_stderr) {
+  return JobIdAfter(salloc_stderr, "Granted job allocation ");
+}
+
+std::optional<std::string> ParseQueuedJobId(const std::string& salloc_stderr) {
+  return JobIdAfter(salloc_stderr, "Pending job allocation ");
 }
 
 std::vector<std::string> SrunStepArgv(const std::string& job_id, const std::string& step_name,
@@ -203,8 +251,39 @@ std::vector<std::string> SrunStepArgv(const std::string& job_id, const std::stri
 
 std::vector<std::string> ScancelArgv(const std::string& job_id) { return {"scancel", job_id}; }
 
+std::vector<std::string> ScancelByNameArgv(const std::string& job_name) {
+  return {"scancel", "--me", "--name=" + job_name};
+}
+
 std::vector<std::string> SlurmJobStateArgv(const std::string& job_id) {
   return {"squeue", "--noheader", "--states=all", "--jobs=" + job_id, "--format=%T"};
+}
+
+std::vector<std::string> SinfoNodesArgv() {
+  return {"sinfo", "--noheader", "--Node", "--format=%N %P"};
+}
+
+std::map<std::string, std::set<std::string>> ParseSinfoNodes(const std::string& sinfo_stdout) {
+  std::map<std::string, std::set<std::string>> out;
+  for (const std::string& line : Split(sinfo_stdout, '\n')) {
+    const std::vector<std::string> words = Split(Trim(line), ' ');
+    if (words.size() != 2) continue;
+    std::string partition = words[1];
+    if (!partition.empty() && partition.back() == '*') {
+      partition.pop_back();
+      out[""].insert(words[0]);
+    }
+    out[partition].insert(words[0]);
+  }
+  return out;
+}
+
+std::set<std::string> SlurmTargetNodes(const Target& target,
+                                       const std::map<std::string, std::set<std::string>>& nodes) {
+  if (!target.slurm.node_list.empty())
+    return {target.slurm.node_list.begin(), target.slurm.node_list.end()};
+  const auto it = nodes.find(target.slurm.partition);
+  return it == nodes.end() ? std::set<std::string>() : it->second;
 }
 
 std::vector<std::string> OnLoginNode(const Targets& all, const Target& target,
@@ -243,15 +322,25 @@ std::optional<std::string> PointStatusForSlurmState(const std::string& state) {
   return "failed";
 }
 
+std::string WorkerName(const std::string& target, const std::string& which) {
+  return "dli-" + std::to_string(getpid()) + "-" + target + "-" + which;
+}
+
 std::vector<std::string> WorkerArgv(const Targets& all, const Target& target,
                                     const WorkerPlace& place) {
   std::vector<std::string> argv;
   if (target.container) {
-    argv = ContainerRunArgv(*target.container, place.name, place.model_cache_dir,
+    argv = ContainerRunArgv(*target.container, place.name, place.read_only_dirs,
                             {target.container->dli, place.verb});
   } else {
     argv = {target.dli.empty() ? place.self : target.dli, place.verb};
   }
+  return OnTargetNode(all, target, place, argv);
+}
+
+std::vector<std::string> OnTargetNode(const Targets& all, const Target& target,
+                                      const WorkerPlace& place,
+                                      const std::vector<std::string>& argv) {
   switch (target.type) {
     case TargetType::kLocal:
       return argv;

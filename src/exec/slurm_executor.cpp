@@ -1,11 +1,13 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
+#include "core/error.h"
 #include "core/text.h"
 #include "exec/child_process.h"
 #include "exec/executor.h"
@@ -73,7 +75,7 @@ class SlurmExecutor final : public WorkerExecutor {
       r = WorkerExecutor::Run(spec, on_progress);
     } catch (const std::exception& e) {
       r.spec = spec;
-      r.status = "failed";
+      r.status = Interrupted() ? "interrupted" : "failed";
       r.error = e.what();
     }
     r.target = target_.name;
@@ -83,14 +85,23 @@ class SlurmExecutor final : public WorkerExecutor {
 
  protected:
   std::vector<std::string> WorkerCommand(const std::string& verb) const override {
-    return Command(verb, "");
+    return Command(verb, {});
   }
 
   std::vector<std::string> PointWorkerCommand(const PointSpec& placed) const override {
-    if (!target_.container) return Command("__worker", "");
+    if (!target_.container) return Command("__worker", {});
     return Command("__worker",
-                   models_ ? models_->Folder()
-                           : std::filesystem::path(placed.model_path).parent_path().string());
+                   models_ ? std::vector<std::string>{models_->Folder()} : PointFolders(placed));
+  }
+
+  const Container* PointContainer() const override {
+    return target_.container ? &*target_.container : nullptr;
+  }
+  std::vector<std::string> OnNode(const std::vector<std::string>& argv) const override {
+    WorkerPlace place;
+    place.slurm_job_id = job_id_;
+    place.name = WorkerName(target_.name, "image");
+    return OnTargetNode(all_, target_, place, argv);
   }
 
   PointSpec Place(const PointSpec& spec, const std::string& model_sha256) override {
@@ -103,12 +114,13 @@ class SlurmExecutor final : public WorkerExecutor {
   }
 
  private:
-  std::vector<std::string> Command(const std::string& verb, const std::string& model_dir) const {
+  std::vector<std::string> Command(const std::string& verb,
+                                   const std::vector<std::string>& read_only_dirs) const {
     WorkerPlace place;
     place.self = self_;
     place.slurm_job_id = job_id_;
-    place.name = "dli-" + std::to_string(getpid()) + "-" + std::to_string(++steps_);
-    place.model_cache_dir = model_dir;
+    place.name = WorkerName(target_.name, std::to_string(++steps_));
+    place.read_only_dirs = read_only_dirs;
     place.verb = verb;
     return WorkerArgv(all_, target_, place);
   }
@@ -121,14 +133,32 @@ class SlurmExecutor final : public WorkerExecutor {
         {OnLoginNode(all_, target_, "", SallocArgv(target_, job_name, 0)), "", kQueueWaitS},
         [](const std::string&) { return true; });
     const auto id = ParseSallocJobId(out.log_tail);
-    if (out.wait_status != 0 || !id) {
-      const std::vector<std::string> lines = Lines(out.log_tail);
-      throw std::runtime_error(
-          kCannotReachTarget + target_.name + ": no Slurm allocation (" +
-          (out.timed_out ? "still queued after 24 h" : DescribeExit(out.wait_status)) + ")" +
-          (lines.empty() ? "" : ": " + lines.back()));
+    if (!out.interrupted && !out.timed_out && out.wait_status == 0 && id) {
+      job_id_ = *id;
+      return;
     }
-    job_id_ = *id;
+    // salloc was killed (Ctrl-C, the queue wait) or failed: its request may
+    // still wait in the queue, or hold nodes nobody will use.
+    CancelRequest(out.log_tail, job_name);
+    if (out.interrupted) throw std::runtime_error("interrupted by the user");
+    const std::vector<std::string> lines = Lines(out.log_tail);
+    throw std::runtime_error(
+        kCannotReachTarget + target_.name + ": no Slurm allocation (" +
+        (out.timed_out ? "still queued after 24 h" : DescribeExit(out.wait_status)) + ")" +
+        (lines.empty() ? "" : ": " + lines.back()));
+  }
+
+  // By its id when salloc said it, else by the study's job name: salloc may
+  // have been killed before it printed the id.
+  void CancelRequest(const std::string& salloc_stderr, const std::string& job_name) const {
+    std::optional<std::string> id = ParseSallocJobId(salloc_stderr);
+    if (!id) id = ParseQueuedJobId(salloc_stderr);
+    try {
+      RunChild({OnLoginNode(all_, target_, "", id ? ScancelArgv(*id) : ScancelByNameArgv(job_name)),
+                "", 30, true},
+               [](const std::string&) { return true; });
+    } catch (const std::exception&) {  // the request ends at its time limit
+    }
   }
 
   const Targets all_;
@@ -141,6 +171,43 @@ class SlurmExecutor final : public WorkerExecutor {
 };
 
 }  // namespace
+
+void CheckSlurmTargetsApart(const Targets& all, const std::vector<Target>& selected) {
+  // Targets through the same login node (or none) are on the same cluster.
+  std::map<std::string, std::vector<const Target*>> by_cluster;
+  for (const Target& t : selected)
+    if (t.type == TargetType::kSlurm) by_cluster[t.slurm.via].push_back(&t);
+  for (const auto& [via, targets] : by_cluster) {
+    if (targets.size() < 2) continue;
+    std::string listing;
+    try {
+      const ChildOutcome out =
+          RunChild({OnLoginNode(all, *targets.front(), "", SinfoNodesArgv()), "", 60},
+                   [&](const std::string& line) {
+                     listing += line + "\n";
+                     return true;
+                   });
+      if (out.timed_out || out.interrupted || out.wait_status != 0) continue;
+    } catch (const std::exception&) {
+      continue;  // describing the targets says why the cluster cannot be reached
+    }
+    const auto nodes = ParseSinfoNodes(listing);
+    for (size_t i = 0; i < targets.size(); ++i) {
+      const std::set<std::string> mine = SlurmTargetNodes(*targets[i], nodes);
+      for (size_t j = i + 1; j < targets.size(); ++j) {
+        std::vector<std::string> shared;
+        for (const std::string& node : SlurmTargetNodes(*targets[j], nodes))
+          if (mine.count(node)) shared.push_back(node);
+        if (shared.empty()) continue;
+        throw UsageError("slurm targets " + targets[i]->name + " and " + targets[j]->name +
+                         " may get the same nodes (" + Join(shared, ", ") +
+                         "): each holds its nodes for the whole study, so one would wait for "
+                         "the other or their measurements would overlap; give them disjoint "
+                         "nodes or partitions, or keep one (--only)");
+      }
+    }
+  }
+}
 
 std::unique_ptr<Executor> MakeSlurmExecutor(const Targets& all, const Target& target) {
   return std::make_unique<SlurmExecutor>(all, target);

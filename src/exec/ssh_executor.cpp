@@ -1,5 +1,3 @@
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -81,13 +79,22 @@ class SshExecutor final : public WorkerExecutor {
 
  protected:
   std::vector<std::string> WorkerCommand(const std::string& verb) const override {
+    return Command(verb, {});
+  }
+
+  std::vector<std::string> PointWorkerCommand(const PointSpec& placed) const override {
+    if (!target_.container) return Command("__worker", {});
+    return Command("__worker", target_.shared_files ? PointFolders(placed)
+                                                    : std::vector<std::string>{models_.Folder()});
+  }
+
+  const Container* PointContainer() const override {
+    return target_.container ? &*target_.container : nullptr;
+  }
+  std::vector<std::string> OnNode(const std::vector<std::string>& argv) const override {
     WorkerPlace place;
-    place.self = self_;
     place.control_dir = control_dir_;
-    place.name = "dli-" + std::to_string(getpid()) + "-" + std::to_string(++points_);
-    place.verb = verb;
-    if (target_.container) place.model_cache_dir = target_.shared_files ? "" : models_.Folder();
-    return WorkerArgv(all_, target_, place);
+    return OnTargetNode(all_, target_, place, argv);
   }
 
   PointSpec Place(const PointSpec& spec, const std::string& model_sha256) override {
@@ -99,6 +106,17 @@ class SshExecutor final : public WorkerExecutor {
   }
 
  private:
+  std::vector<std::string> Command(const std::string& verb,
+                                   const std::vector<std::string>& read_only_dirs) const {
+    WorkerPlace place;
+    place.self = self_;
+    place.control_dir = control_dir_;
+    place.name = WorkerName(target_.name, std::to_string(++points_));
+    place.read_only_dirs = read_only_dirs;
+    place.verb = verb;
+    return WorkerArgv(all_, target_, place);
+  }
+
   const Targets all_;
   const Target& target_;  // in all_
   const std::string self_;

@@ -19,7 +19,7 @@ namespace {
 
 constexpr auto npos = std::string::npos;
 
-const std::set<std::string> kCommonKeys = {"name", "type", "container"};
+const std::set<std::string> kCommonKeys = {"name", "type", "container", "hardware_class"};
 const std::set<std::string> kSshKeys = {"host", "port", "user",  "identity",    "known_hosts",
                                         "dli",  "jump", "slots", "shared_files"};
 const std::set<std::string> kSlurmKeys = {"partition", "nodes", "time", "account",     "constraint",
@@ -76,6 +76,8 @@ class TargetsReader {
     }
     r_.CheckKeys(entry, KeysOf(t.type), "target " + t.name + " (type " + type + ")");
     if (entry["container"]) t.container = ReadContainer(t, entry["container"]);
+    if (entry["hardware_class"])
+      t.hardware_class = Token(entry["hardware_class"], t, "hardware_class");
     if (t.container && entry["dli"])
       r_.Fail(entry["dli"], "target " + t.name +
                                 ": in a container, dli comes with the image; "
@@ -318,12 +320,13 @@ Targets LoadTargets(const std::string& path) {
   const TargetsReader reader(path);
   const YamlReader& r = reader.reader();
   if (!root.IsMap()) throw UsageError(path + ": a targets file is a YAML mapping (targets: [...])");
-  r.CheckKeys(root, {"targets"}, "the targets file");
+  r.CheckKeys(root, {"targets", "failover"}, "the targets file");
   const YAML::Node list = root["targets"];
   if (!list || !list.IsSequence() || list.size() == 0)
     r.Fail(list ? list : root, "targets must be a non-empty list");
   Targets out;
   out.file = path;
+  if (root["failover"]) out.failover = r.Bool(root["failover"], "failover");
   std::map<std::string, const Target*> by_name;
   for (size_t i = 0; i < list.size(); ++i) out.targets.push_back(reader.Read(list[i], i));
   for (size_t i = 0; i < out.targets.size(); ++i) {

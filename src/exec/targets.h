@@ -58,6 +58,9 @@ struct Target {
   // ssh, slurm through a login node: the node sees this machine's model
   // files at the same paths (a shared file system), so none is copied.
   bool shared_files = false;
+  // Targets with the same class have the same hardware: with `failover`, a
+  // down target's points left run on another of its class. "" = none.
+  std::string hardware_class;
   std::string where;  // FILE:LINE:COL of the entry
 
   // Points this target runs at the same time.
@@ -67,6 +70,9 @@ struct Target {
 struct Targets {
   std::string file;
   std::vector<Target> targets;
+  // A target that goes down mid-study hands its points left to a live target
+  // of its hardware_class (study/dispatch.h); else they stay pending.
+  bool failover = false;
 
   // UsageError naming the known targets when none is called `name`.
   const Target& Find(const std::string& name) const;

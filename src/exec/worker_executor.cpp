@@ -8,6 +8,7 @@
 #include "core/sha256.h"
 #include "core/text.h"
 #include "exec/child_process.h"
+#include "exec/remote_commands.h"
 #include "exec/worker_protocol.h"
 
 using nlohmann::json;
@@ -19,6 +20,8 @@ constexpr double kProbeTimeoutS = 120;
 // Probing every framework: the worker gives each its own kProbeTimeoutS in a
 // child process; this only bounds the worker itself.
 constexpr double kProbeAllTimeoutS = 1800;
+// Reading an image's id: an ssh connection or a job step, then the engine.
+constexpr double kImageIdTimeoutS = 60;
 
 // Text from a child process may be cut inside a character or not be UTF-8
 // at all; results are JSON, so invalid bytes become U+FFFD.
@@ -139,6 +142,9 @@ PointResult WorkerExecutor::Run(const PointSpec& spec, const ProgressCallback& o
   if (result) {
     PointResult r = std::move(*result);
     RenameFiles(r, r.spec.input.files, spec.input.files);
+    // The images were read from their copy where the worker ran.
+    if (r.input_source == "images:" + placed.input.images_dir)
+      r.input_source = "images:" + spec.input.images_dir;
     r.spec = spec;
     if (!r.ok()) r.stderr_tail = c.log;
     return r;
@@ -191,6 +197,27 @@ NodeInfo WorkerExecutor::DescribeNode() {
   NodeInfo node;
   node.backends = Probe({}, kProbeAllTimeoutS, &node.host);
   return node;
+}
+
+std::optional<ContainerImage> WorkerExecutor::Image() {
+  const Container* container = PointContainer();
+  if (!container) return std::nullopt;
+  const std::lock_guard<std::mutex> lock(image_mutex_);
+  if (image_id_.empty()) {
+    std::string id;
+    try {
+      const ChildOutcome out =
+          RunChild({OnNode(ContainerImageIdArgv(*container)), "", kImageIdTimeoutS},
+                   [&](const std::string& line) {
+                     if (id.empty()) id = Trim(line);
+                     return true;
+                   });
+      // A failure leaves the id unknown for this point; the next one asks again.
+      if (!out.timed_out && !out.interrupted && out.wait_status == 0) image_id_ = id;
+    } catch (const std::exception&) {
+    }
+  }
+  return ContainerImage{container->engine, container->image, image_id_};
 }
 
 BackendInfo WorkerExecutor::DescribeBackend(const std::string& framework) {

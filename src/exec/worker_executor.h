@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exec/executor.h"
+#include "exec/targets.h"
 
 namespace dli {
 
@@ -23,6 +24,8 @@ class WorkerExecutor : public Executor {
   PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress = {}) override;
   // One `dli __probe` of every framework, which also reports its host.
   NodeInfo DescribeNode() override;
+  // `ENGINE image inspect` of PointContainer() through OnNode, once it succeeded.
+  std::optional<ContainerImage> Image() override;
 
  protected:
   // The command line that runs `dli <verb>` where the points run, with
@@ -40,6 +43,12 @@ class WorkerExecutor : public Executor {
   virtual PointSpec Place(const PointSpec& spec, const std::string& /*model_sha256*/) {
     return spec;
   }
+  // The container the points run in; nullptr when they run on the node itself.
+  virtual const Container* PointContainer() const { return nullptr; }
+  // `argv` as run on the node where the points run, outside any container.
+  virtual std::vector<std::string> OnNode(const std::vector<std::string>& argv) const {
+    return argv;
+  }
   // Each model file is hashed once per executor; points of a target with
   // several slots run on threads of their own.
   const std::string& ModelSha256(const std::string& path);
@@ -52,6 +61,8 @@ class WorkerExecutor : public Executor {
                                  HostInfo* host = nullptr);
   std::mutex model_sha256_mutex_;
   std::map<std::string, std::string> model_sha256_;
+  std::mutex image_mutex_;
+  std::string image_id_;
 };
 
 }  // namespace dli

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <thread>
 
@@ -54,6 +55,10 @@ size_t TargetQueue::size() const {
   return visits_.size();
 }
 
+json ContainerImageJson(const ContainerImage& image) {
+  return {{"engine", image.engine}, {"image", image.image}, {"image_id", image.id}};
+}
+
 std::vector<TargetDescription> DescribeTargets(const std::vector<std::string>& names,
                                                const std::vector<Executor*>& executors) {
   std::vector<TargetDescription> out(names.size());
@@ -94,6 +99,47 @@ std::vector<std::string> VersionWarnings(const std::vector<TargetDescription>& t
 
 namespace {
 
+// A target's node runs at most `slots` repetitions at once: its own slot
+// threads and those of down targets of its class that hand it theirs. Taken
+// in arrival order, so a handed-over repetition is not starved by the
+// target's own.
+class NodeGate {
+ public:
+  explicit NodeGate(int slots) : free_(slots) {}
+  void Acquire() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const unsigned long ticket = next_++;
+    waiting_.push_back(ticket);
+    changed_.wait(lock, [&] { return free_ > 0 && waiting_.front() == ticket; });
+    waiting_.pop_front();
+    --free_;
+    changed_.notify_all();
+  }
+  void Release() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++free_;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int free_;
+  unsigned long next_ = 0;
+  std::deque<unsigned long> waiting_;
+};
+
+struct TargetState {
+  TargetState(StudyTarget* t, std::vector<StudyVisit> visits)
+      : target(t), queue(std::move(visits)), gate(std::max(1, t->slots)) {}
+  StudyTarget* target;
+  TargetQueue queue;
+  NodeGate gate;
+  std::atomic<bool> down{false};
+  std::vector<std::string> dataset_files;
+  double first_reference_ms = 0;  // guarded by Shared::mutex
+};
+
 // What the slot threads share; `mutex` serializes the store, the counts and
 // the callbacks.
 struct Shared {
@@ -101,24 +147,24 @@ struct Shared {
   const StudyOptions& options;
   const TargetCallbacks& callbacks;
   StudyOutcome& outcome;
-  std::vector<TargetQueue*> queues;
+  std::deque<TargetState>& states;
   std::mutex mutex;
   size_t started = 0, count = 0;
   std::atomic<bool> stop{false};
 
   void StopAll() {
     stop = true;
-    for (TargetQueue* q : queues) q->Stop();
+    for (TargetState& t : states) t.queue.Stop();
   }
-};
 
-struct TargetState {
-  TargetState(StudyTarget* t, std::vector<StudyVisit> visits)
-      : target(t), queue(std::move(visits)) {}
-  StudyTarget* target;
-  TargetQueue queue;
-  std::vector<std::string> dataset_files;
-  double first_reference_ms = 0;  // guarded by Shared::mutex
+  // A live target of `from`'s hardware class to run its repetitions left.
+  TargetState* Peer(const TargetState& from) {
+    if (from.target->hardware_class.empty()) return nullptr;
+    for (TargetState& t : states)
+      if (&t != &from && !t.down && t.target->hardware_class == from.target->hardware_class)
+        return &t;
+    return nullptr;
+  }
 };
 
 void RunSlot(TargetState& t, Shared& s) {
@@ -129,37 +175,51 @@ void RunSlot(TargetState& t, Shared& s) {
     }
     const auto& [point, repetition] = item->visit;
     const PointSpec spec = SpecToRun(*point, t.dataset_files);
+    TargetState* runner = item->not_run.empty() ? &t : s.Peer(t);
     PointResult r;
-    if (!item->not_run.empty()) {
+    std::optional<ContainerImage> image;
+    if (!runner) {
       r.spec = spec;
       r.status = "failed";
       r.error = item->not_run;
       r.target = t.target->name;
     } else {
+      runner->gate.Acquire();
       {
         const std::lock_guard<std::mutex> lock(s.mutex);
         if (s.callbacks.on_start)
-          s.callbacks.on_start(t.target->name, *point, repetition, ++s.started, s.count);
+          s.callbacks.on_start(runner->target->name, *point, repetition, ++s.started, s.count);
       }
-      r = t.target->executor->Run(spec);
+      r = runner->target->executor->Run(spec);
+      runner->gate.Release();
       if (r.status == "interrupted") {
         s.StopAll();
         return;
       }
-      if (TargetUnreachable(r)) t.queue.MarkDown("not run: " + r.error);
+      if (TargetUnreachable(r)) {
+        runner->down = true;
+        runner->queue.MarkDown("not run: " + r.error);
+      } else {
+        image = runner->target->executor->Image();
+      }
     }
     const std::lock_guard<std::mutex> lock(s.mutex);
     r.repetition = repetition;
-    if (item->not_run.empty()) {
-      if (t.first_reference_ms <= 0) t.first_reference_ms = r.machine.reference_before_ms;
-      ApplyDrift(r, t.first_reference_ms);
+    if (runner) {
+      if (runner->first_reference_ms <= 0)
+        runner->first_reference_ms = r.machine.reference_before_ms;
+      ApplyDrift(r, runner->first_reference_ms);
     }
     ++s.outcome.finished;
     if (!r.ok()) ++s.outcome.failed;
     if (!r.flags.empty()) ++s.outcome.flagged;
+    json saved = StudyPointJson(t.target->study, *point, spec, r, s.options.save_samples);
+    if (image) saved["container"] = ContainerImageJson(*image);
+    if (runner && runner != &t) saved["moved_from"] = t.target->name;
     s.store.SavePoint(s.outcome.run_id, point->planned.kind, point->repetition_keys.at(repetition),
-                      StudyPointJson(t.target->study, *point, spec, r, s.options.save_samples));
-    if (s.callbacks.on_finish) s.callbacks.on_finish(t.target->name, *point, r);
+                      saved);
+    if (s.callbacks.on_finish)
+      s.callbacks.on_finish((runner ? runner : &t)->target->name, *point, r);
   }
 }
 
@@ -177,8 +237,8 @@ StudyOutcome RunStudyOnTargets(std::vector<StudyTarget>& targets, ResultStore& s
       store.BeginRun(targets.front().study.experiment.name, config, HostToJson(ReadHostInfo()));
   const auto started = std::chrono::steady_clock::now();
 
-  Shared shared{store, options, callbacks, outcome, {}, {}, 0, 0, {false}};
   std::deque<TargetState> states;  // stable addresses for the threads
+  Shared shared{store, options, callbacks, outcome, states, {}, 0, 0, {false}};
   for (StudyTarget& t : targets) {
     states.emplace_back(&t, StudyVisits(t.study, outcome.seed));
     if (t.study.dataset)
@@ -186,7 +246,6 @@ StudyOutcome RunStudyOnTargets(std::vector<StudyTarget>& targets, ResultStore& s
         states.back().dataset_files.push_back(li.path);
     shared.count += states.back().queue.size();
   }
-  for (TargetState& state : states) shared.queues.push_back(&state.queue);
   std::vector<std::thread> threads;
   for (TargetState& state : states)
     for (int slot = 0; slot < std::max(1, state.target->slots); ++slot)

@@ -50,6 +50,10 @@ class TargetQueue {
   bool stopped_ = false;
 };
 
+// How a stored point names the container image it ran in (its `container`
+// key): {"engine", "image", "image_id"}.
+nlohmann::json ContainerImageJson(const ContainerImage& image);
+
 // What a target's node says about itself, or why it could not.
 struct TargetDescription {
   std::string name;
@@ -71,6 +75,10 @@ struct StudyTarget {
   int slots = 1;     // repetitions run at the same time
   Executor* executor = nullptr;
   Study study;  // planned with the target's frameworks, keyed for it, marked
+  // Where the targets file allows failover (`failover: true`), the target's
+  // hardware class: once the target is down, its repetitions left run on a
+  // live target of the same class instead. "" = they stay pending.
+  std::string hardware_class;
 };
 
 struct TargetCallbacks {
@@ -88,7 +96,11 @@ struct TargetCallbacks {
 // `store` (writes serialized). A repetition that fails because its target
 // cannot be reached (TargetUnreachable) marks the target down: its other
 // repetitions are saved as failed with the reason and not run, so a later
-// run resumes exactly those; the other targets go on. Drift is taken per
+// run resumes exactly those; the other targets go on. A down target with a
+// hardware class hands each repetition left to a live target of its class
+// instead, which runs it between its own (never more at once than its
+// slots); the result carries the target that ran it and `moved_from`, and
+// is saved under the down target's key, so resuming does not repeat it. Drift is taken per
 // target, against its first reading. An interrupted repetition is not saved
 // and stops every target.
 StudyOutcome RunStudyOnTargets(std::vector<StudyTarget>& targets, ResultStore& store,

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -36,12 +37,21 @@ const char kUsage[] =
     "  on-login FILE TARGET CONTROL_DIR COMMAND...\n"
     "  worker FILE TARGET SELF CONTROL_DIR JOB_ID NAME CACHE_DIR\n"
     "  run-points FILE TARGET MODEL COUNT         COUNT 'testing' points through the\n"
-    "                                             target's executor, as result JSON\n";
+    "                                             target's executor, as result JSON\n"
+    "  interleave FILE MODEL ITERATIONS BLOCKS PER_BLOCK TARGET...\n"
+    "                                             the same 'testing' point on each target,\n"
+    "                                             PER_BLOCK at a time, the targets' order\n"
+    "                                             rotating each block "
+    "(scripts/bench/dispatch.sh)\n";
 
 nlohmann::json Describe(const dli::Target& t) {
-  nlohmann::json j = {{"name", t.name},   {"type", dli::TargetTypeName(t.type)},
-                      {"dli", t.dli},     {"slots", t.Slots()},
-                      {"where", t.where}, {"container", nullptr}};
+  nlohmann::json j = {{"name", t.name},
+                      {"type", dli::TargetTypeName(t.type)},
+                      {"dli", t.dli},
+                      {"slots", t.Slots()},
+                      {"where", t.where},
+                      {"container", nullptr},
+                      {"hardware_class", t.hardware_class}};
   if (t.type == dli::TargetType::kSsh)
     j["ssh"] = {{"host", t.ssh.host},
                 {"port", t.ssh.port},
@@ -67,10 +77,30 @@ nlohmann::json Describe(const dli::Target& t) {
 
 // Words each command needs, the command included.
 const std::map<std::string, size_t> kMinWords = {
-    {"load", 2},     {"check-files", 3}, {"ssh", 4},           {"ssh-exit", 4},
-    {"upload", 6},   {"container", 6},   {"container-rm", 4},  {"salloc", 5},
-    {"step", 4},     {"state", 2},       {"scancel", 2},       {"map", 2},
-    {"on-login", 5}, {"worker", 8},      {"salloc-job-id", 1}, {"run-points", 5}};
+    {"load", 2},       {"check-files", 3},  {"ssh", 4},      {"ssh-exit", 4}, {"upload", 6},
+    {"container", 6},  {"container-rm", 4}, {"salloc", 5},   {"step", 4},     {"state", 2},
+    {"scancel", 2},    {"map", 2},          {"on-login", 5}, {"worker", 8},   {"salloc-job-id", 1},
+    {"run-points", 5}, {"interleave", 7}};
+
+// A point of the test backend: one warm-up and `iterations` timed requests.
+dli::PointSpec TestingPoint(const std::string& model, int iterations) {
+  dli::PointSpec spec;
+  spec.framework = "testing";
+  spec.model_path = model;
+  spec.measure.warmup = 1;
+  spec.measure.stop.iterations = iterations;
+  spec.measure.stop.min_iterations = iterations;
+  spec.timeout_s = 60;
+  return spec;
+}
+
+// A plain local target runs this process's dli, which is not this tool.
+std::unique_ptr<dli::Executor> ExecutorOf(const Targets& all, const dli::Target& t) {
+  const char* dli_bin = std::getenv("DLI_BIN");
+  return t.type == dli::TargetType::kLocal && !t.container && dli_bin
+             ? dli::MakeLocalExecutor(dli_bin)
+             : dli::MakeTargetExecutor(all, t);
+}
 
 nlohmann::json Run(const Args& a) {
   const auto min_words = a.empty() ? kMinWords.end() : kMinWords.find(a[0]);
@@ -95,6 +125,23 @@ nlohmann::json Run(const Args& a) {
     for (const dli::Target& t : all.targets) out.push_back(Describe(t));
     return out;
   }
+  if (cmd == "interleave") {
+    const dli::PointSpec spec = TestingPoint(a[2], std::stoi(a[3]));
+    const int blocks = std::stoi(a[4]), per_block = std::stoi(a[5]);
+    std::vector<std::unique_ptr<dli::Executor>> executors;
+    for (size_t i = 6; i < a.size(); ++i) executors.push_back(ExecutorOf(all, all.Find(a[i])));
+    nlohmann::json out = nlohmann::json::array();
+    for (int block = 0; block < blocks; ++block) {
+      for (size_t k = 0; k < executors.size(); ++k) {
+        const size_t i = (k + static_cast<size_t>(block)) % executors.size();
+        for (int p = 0; p < per_block; ++p)
+          out.push_back({{"target", a[6 + i]},
+                         {"block", block},
+                         {"result", dli::ResultToJson(executors[i]->Run(spec), false)}});
+      }
+    }
+    return out;
+  }
   const dli::Target& t = all.Find(a[2]);
   if (cmd == "check-files") {
     dli::CheckTargetFiles(all, t);
@@ -103,24 +150,16 @@ nlohmann::json Run(const Args& a) {
   if (cmd == "ssh") return dli::SshArgv(all, t, a[3], rest(4));
   if (cmd == "ssh-exit") return dli::SshControlExitArgv(all, t, a[3]);
   if (cmd == "upload") return dli::ModelUploadArgv(all, t, a[3], a[4], a[5]);
-  if (cmd == "container") return dli::ContainerRunArgv(t.container.value(), a[3], a[4], rest(5));
+  const Args cache_dir = a.size() > 4 && !a[4].empty() ? Args{a[4]} : Args{};
+  if (cmd == "container")
+    return dli::ContainerRunArgv(t.container.value(), a[3], cache_dir, rest(5));
   if (cmd == "container-rm") return dli::ContainerRemoveArgv(t.container.value(), a[3]);
   if (cmd == "salloc") return dli::SallocArgv(t, a[3], std::stoi(a[4]));
   if (cmd == "on-login") return dli::OnLoginNode(all, t, a[3], rest(4));
   if (cmd == "run-points") {
-    dli::PointSpec spec;
-    spec.framework = "testing";
-    spec.model_path = a[3];
-    spec.measure.warmup = 1;
-    spec.measure.stop.iterations = 5;
-    spec.measure.stop.min_iterations = 5;
-    spec.timeout_s = 60;
+    const dli::PointSpec spec = TestingPoint(a[3], 5);
     nlohmann::json out = nlohmann::json::array();
-    // A local target runs this process's dli, which is not this tool.
-    const char* dli_bin = std::getenv("DLI_BIN");
-    const auto executor = t.type == dli::TargetType::kLocal && dli_bin
-                              ? dli::MakeLocalExecutor(dli_bin)
-                              : dli::MakeTargetExecutor(all, t);
+    const auto executor = ExecutorOf(all, t);
     for (int i = 0; i < std::stoi(a[4]); ++i) {
       out.push_back(dli::ResultToJson(executor->Run(spec), false));
     }
@@ -131,7 +170,7 @@ nlohmann::json Run(const Args& a) {
   place.control_dir = a[4];
   place.slurm_job_id = a[5];
   place.name = a[6];
-  place.model_cache_dir = a[7];
+  place.read_only_dirs = a[7].empty() ? Args{} : Args{a[7]};
   return dli::WorkerArgv(all, t, place);
 }
 

@@ -9,7 +9,8 @@ its PID, also when a test or the start failed, and fails the run when any
 process it started is still alive. A Slurm job left to reach its time limit
 (a minute at least) starts with the daemons, and its test runs last.
 
-Needs root: without it every test is skipped.
+Needs root: without it every test is skipped. Where podman cannot build or
+run an image, the container tests alone are skipped, with the reason.
 """
 import hashlib
 import json
@@ -31,7 +32,8 @@ DLI = os.environ.get("DLI_BIN", "")
 BACKENDS = os.environ.get("DLI_TEST_BACKEND_DIR", "")
 HERE = Path(__file__).resolve().parent
 PROGRAMS = ["/usr/sbin/sshd", "ssh", "ssh-keygen", "rsync", "munged", "slurmctld", "slurmd",
-            "srun", "salloc", "podman", "runc", "conmon", "/bin/busybox", "unshare"]
+            "srun", "salloc", "unshare"]
+CONTAINER_PROGRAMS = ["podman", "runc", "conmon", "/bin/busybox", "ldd"]
 
 
 class Cluster:
@@ -43,7 +45,9 @@ class Cluster:
     targets = None
     env = None
     sshd = {}
-    image = None
+    image = None  # its dli is fake_worker.sh: what the transport tests look at
+    real_image = None  # the real dli and the test backend
+    no_containers = ""  # why podman cannot run here; "" = it can
     background = []  # Popen of commands left running by a test
     time_limit_job = None
     time_limit_step = None
@@ -144,13 +148,11 @@ COPY fake_worker.sh /usr/local/bin/dli
 """
 
 
-def build_image():
-    base = C.podman.busybox_image("localhost/dli-test-busybox")
+def build_image(base, image):
     context = C.root / "image"
     context.mkdir()
     shutil.copy(HERE / "fake_worker.sh", context / "fake_worker.sh")
     (context / "Containerfile").write_text(FAKE_DLI_CONTAINERFILE.format(base=base))
-    image = "localhost/dli-test-worker"
     proc = C.podman.run("build", "--pull=never", "--network=none", "--quiet", "-t", image,
                         str(context))
     if proc.returncode:
@@ -185,7 +187,20 @@ def setUpModule():
                                          env={"DLI_BACKEND_PATH": BACKENDS}),
               "pwonly": harness.Sshd(C.daemons, "pwonly", password_only=True)}
     make_keys()
-    C.image = build_image()
+    C.image, C.real_image = "localhost/dli-test-worker", "localhost/dli-test-real"
+    missing = [p for p in CONTAINER_PROGRAMS if not shutil.which(p)]
+    if missing:
+        C.no_containers = f"missing {', '.join(missing)} (scripts/setup.sh cluster)"
+    else:
+        try:
+            base = C.podman.busybox_image("localhost/dli-test-busybox")
+            build_image(base, C.image)
+            C.podman.dli_image(C.real_image, base, DLI,
+                               Path(BACKENDS) / "libdli_backend_testing.so")
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            C.no_containers = f"podman cannot build or run images here: {e}"
+    if C.no_containers:
+        print(f"\ncontainer tests skipped: {C.no_containers}", flush=True)
     C.targets = write_targets()
 
     # The time-limit job: an allocation of `slow` (one minute) whose step would
@@ -220,6 +235,11 @@ def stop_everything():
     if left:
         raise AssertionError(f"still running after the cluster tests: {', '.join(left)}")
     shutil.rmtree(C.root, ignore_errors=True)
+
+
+def need_containers(test):
+    if C.no_containers:
+        test.skipTest(C.no_containers)
 
 
 def worker_spec(model=""):
@@ -431,6 +451,9 @@ class Executors(unittest.TestCase):
 
 
 class Containers(unittest.TestCase):
+    def setUp(self):
+        need_containers(self)
+
     def test_echo_from_the_built_image(self):
         argv = tool("container", C.targets, "here", "dli-echo", "", "echo", "hello from busybox")
         self.assertEqual(argv[:2], ["podman", "run"])
@@ -522,6 +545,7 @@ class Slurm(unittest.TestCase):
         self.assertEqual(tool("map", state), "interrupted")
 
     def test_worker_in_a_container_on_a_node(self):
+        need_containers(self)
         proc = run(tool("salloc", C.targets, "cluster-boxed", "dli-boxed", 20), timeout=40)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         job = _job_id(proc)
@@ -825,3 +849,233 @@ class Study(unittest.TestCase):
                          "the worker on lab1 to end")
         harness.wait_for(lambda: run(tool("state", job)).stdout.strip() in
                          ("CANCELLED", "COMPLETED", ""), 20, "the allocation to end")
+
+    def study_targets(self, name, targets, failover=None):
+        """A targets file in C.root, where keys/ lies."""
+        path = C.root / f"{name}-targets.yaml"
+        doc = {"targets": targets}
+        if failover is not None:
+            doc["failover"] = failover
+        path.write_text(json.dumps(doc, indent=1))
+        return path
+
+    def ssh_target(self, name, sshd, known_hosts="keys/known_hosts", **kw):
+        target = dict(name=name, type="ssh", host="127.0.0.1", port=sshd.port, user="root",
+                      identity="keys/id_ed25519", known_hosts=known_hosts, dli=DLI)
+        target.update(kw)
+        if "container" in kw:
+            del target["dli"]  # the image's
+        return target
+
+    def test_points_measured_in_a_built_image_here_over_ssh_and_on_a_node(self):
+        need_containers(self)
+        image = {"engine": "podman", "image": C.real_image}
+        targets = self.study_targets("boxed", [
+            {"name": "boxed", "type": "local", "container": image},
+            self.ssh_target("lab1-boxed", C.sshd["lab1"], container=image),
+            {"name": "cluster-boxed", "type": "slurm", "partition": "debug", "nodes": 1,
+             "time": "5", "container": image}])
+        db = self.dir / "boxed.sqlite"
+        started = time.monotonic()
+        proc = self.dli("run", self.experiment("boxed"), "--targets", targets, "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        print(f"\n  12 points in containers on 3 targets: {time.monotonic() - started:.1f} s",
+              flush=True)
+        image_id = C.podman.run("image", "inspect", "--format", "{{.Id}}",
+                                C.real_image).stdout.strip()
+        self.assertRegex(image_id, r"^[0-9a-f]{64}$")
+        per_target = {}
+        for _, target, status, error, r in stored(db):
+            self.assertEqual(status, "ok", error)
+            self.assertGreater(r["fps"], 0)
+            self.assertEqual(r["container"], {"engine": "podman", "image": C.real_image,
+                                              "image_id": image_id})
+            per_target[target] = per_target.get(target, 0) + 1
+        self.assertEqual(per_target, {"boxed": 4, "lab1-boxed": 4, "cluster-boxed": 4})
+
+    def test_interrupt_while_the_allocation_is_queued_cancels_the_request(self):
+        # Both nodes of `debug` are taken: dli's request waits in the queue.
+        holder = _job_id(run(tool("salloc", C.targets, "cluster", "dli-holder", 20), timeout=40))
+        try:
+            study = self.start_study(self.targets, self.experiment("queued"),
+                                     self.dir / "queued.sqlite", "--only", "cluster")
+            name = f"--name=dli-{study.pid}"
+
+            def queued():
+                out = run(["squeue", "--noheader", name, "--format=%i %T"]).stdout.split()
+                return out[0] if out[1:] == ["PENDING"] else None
+
+            job = harness.wait_for(queued, 30, "dli's request in the queue")
+            os.kill(study.pid, signal.SIGINT)
+            out, err = study.communicate(timeout=60)
+            self.assertEqual(study.returncode, 130, out + err)
+            self.assertIn("interrupted while describing the targets; nothing ran", out)
+            self.assertEqual(run(["squeue", "--noheader", name, "--format=%i"]).stdout, "")
+            self.assertEqual(run(tool("state", job)).stdout.strip(), "CANCELLED")
+        finally:
+            run(tool("scancel", holder))
+            harness.wait_for(lambda: run(tool("state", holder)).stdout.strip() != "RUNNING", 20,
+                             "the holder to end")
+
+    def test_slurm_targets_on_the_same_nodes_are_refused(self):
+        targets = self.study_targets("overlap", [
+            {"name": "cluster", "type": "slurm", "partition": "debug", "nodes": 2, "time": "5",
+             "dli": DLI},
+            {"name": "first-node", "type": "slurm", "nodes": ["n1"], "time": "5", "dli": DLI},
+            {"name": "slow", "type": "slurm", "partition": "slow", "time": "5", "dli": DLI}])
+        def jobs():
+            return set(run(["squeue", "--noheader", "--states=all", "--format=%i"]).stdout.split())
+
+        before = jobs()
+        line = self.refused("--targets", targets, "--only", "cluster,slow,first-node")
+        self.assertEqual(line, "dli run: error: slurm targets cluster and first-node may get the "
+                               "same nodes (n1): "
+                               "each holds its nodes for the whole study, so one would wait for "
+                               "the other or their measurements would overlap; give them "
+                               "disjoint nodes or partitions, or keep one (--only)")
+        proc = self.dli("info", "--targets", targets)
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn("may get the same nodes (n1)", proc.stderr)
+        self.assertEqual(jobs() - before, set())  # nothing was allocated
+
+    def test_failover_moves_the_points_left_to_a_host_of_the_same_class(self):
+        lab5 = harness.Sshd(C.daemons, "lab5", env={"DLI_BACKEND_PATH": BACKENDS})
+        lab6 = harness.Sshd(C.daemons, "lab6", env={"DLI_BACKEND_PATH": BACKENDS})
+        keys = C.root / "keys"
+        (keys / "known_hosts_twins").write_text(lab5.known_hosts_line() +
+                                                lab6.known_hosts_line())
+        for sshd in (lab5, lab6):
+            sshd.authorize(keys / "id_ed25519.pub")
+        targets = self.study_targets("twins", [
+            self.ssh_target(name, sshd, "keys/known_hosts_twins", hardware_class="twin")
+            for name, sshd in (("lab5", lab5), ("lab6", lab6))], failover=True)
+        experiment = self.experiment("twins", sleep_ms=100, iterations=8)  # about 1 s a point
+        db = self.dir / "twins.sqlite"
+        study = self.start_study(targets, experiment, db)
+        # lab5 finished its first point and started its second: the host dies.
+        self.wait_for_lines(study, r"\] lab5: ", 2)
+        lab5.kill()
+        out, err = study.communicate(timeout=120)
+        self.assertEqual(study.returncode, 1, out + err)
+        points = stored(db)
+        self.assertEqual(len(points), 8, points)
+        lab5_ok = [p for p in points if p[1] == "lab5" and p[2] == "ok"]
+        failed = [p for p in points if p[2] != "ok"]
+        moved = [p for p in points if p[4].get("moved_from") == "lab5"]
+        self.assertEqual(len(failed), 1, failed)
+        self.assertEqual(failed[0][1], "lab5")
+        self.assertIn("cannot reach target lab5", failed[0][3])
+        self.assertGreaterEqual(len(lab5_ok), 1)
+        self.assertEqual(len(lab5_ok) + len(failed) + len(moved), 4)
+        for _, target, status, error, r in moved:
+            self.assertEqual((target, status), ("lab6", "ok"), error)
+            self.assertGreater(r["fps"], 0)
+        self.assertEqual(len([p for p in points if p[1] == "lab6"]), 4 + len(moved))
+
+        # Resuming runs exactly lab5's failed point, on lab5.
+        lab5.start()
+        proc = self.dli("run", experiment, "--targets", targets, "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stdout, r"lab5 \(.*\): 4 points, 1 to run, 3 already done")
+        self.assertRegex(proc.stdout, r"lab6 \(.*\): 4 points, 0 to run, 4 already done")
+
+    def test_image_folder_reaches_the_hosts_by_content(self):
+        # A model that declares its preprocessing (images need it) and a
+        # folder of tiny PPM images, one of them not an image at all.
+        folder = self.dir / "imagemodel"
+        (folder / "photos").mkdir(parents=True)
+        (folder / "model.txt").write_text("1\n")
+        (folder / "model.json").write_text(
+            '{"name": "model", "preprocessing": {"preset": "imagenet"}}')
+        for i in range(5):
+            (folder / "photos" / f"img{i}.ppm").write_bytes(b"P6\n4 4\n255\n" +
+                                                             bytes([i * 40]) * 48)
+        (folder / "photos" / "notes.txt").write_text("not an image")
+        experiment = self.dir / "images.yaml"
+        experiment.write_text(f"""name: images
+models: [{folder / 'model.txt'}]
+frameworks: [testing]
+precisions: [FP32]
+batches: [2]
+images: {folder / 'photos'}
+max_images: 4
+measure: {{iterations: 5, warmup: 1}}
+""")
+        targets = [t for t in json.loads(self.targets.read_text())["targets"]
+                   if t["name"] == "lab1"]
+        if not C.no_containers:
+            # The same host in a container (the links resolve there too), and
+            # this machine in one, which mounts the folders of the point's files.
+            image = {"engine": "podman", "image": C.real_image}
+            targets.append(self.ssh_target("lab1-boxed", C.sshd["lab1"], container=image))
+            targets.append({"name": "boxed", "type": "local", "container": image})
+        path = self.study_targets("images", targets)
+        db = self.dir / "images.sqlite"
+        proc = self.dli("run", experiment, "--targets", path, "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        points = stored(db)
+        self.assertEqual(len(points), len(targets))
+        for _, target, status, error, r in points:
+            self.assertEqual(status, "ok", error)
+            self.assertEqual(r["input"]["source"], f"images:{folder / 'photos'}")
+            self.assertEqual(r["input"]["images"], 4)  # the first four, as here
+        sent = {}
+        for host in ("lab1",):
+            cache = C.sshd[host].home / ".cache" / "dli"
+            (copy,) = list((cache / "images").iterdir())
+            self.assertEqual(sorted(p.name for p in copy.iterdir()),
+                             [f"img{i}.ppm" for i in range(4)])
+            for i in range(4):
+                original = (folder / "photos" / f"img{i}.ppm").read_bytes()
+                self.assertEqual((copy / f"img{i}.ppm").read_bytes(), original)
+                sha = hashlib.sha256(original).hexdigest()
+                self.assertEqual(os.readlink(copy / f"img{i}.ppm"),
+                                 f"../../models/{sha}/img{i}.ppm")
+            sent[host] = {p: p.stat().st_mtime_ns for p in (cache / "models").rglob("img*.ppm")}
+            self.assertEqual(len(sent[host]), 4)
+        # Measured again: nothing is sent again.
+        proc = self.dli("run", experiment, "--targets", path, "--db", db, "--rerun")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        for host in sent:
+            cache = C.sshd[host].home / ".cache" / "dli"
+            self.assertEqual({p: p.stat().st_mtime_ns
+                              for p in (cache / "models").rglob("img*.ppm")}, sent[host])
+
+    def test_data_set_images_reach_the_host_by_content(self):
+        folder = self.dir / "datasetmodel"
+        (folder / "photos").mkdir(parents=True)
+        (folder / "model.txt").write_text("1\n")
+        (folder / "model.json").write_text(
+            '{"name": "model", "preprocessing": {"preset": "imagenet"}}')
+        for i, name in enumerate(("a.ppm", "b.ppm")):
+            (folder / "photos" / name).write_bytes(b"P6\n4 4\n255\n" + bytes([i + 7]) * 48)
+        # The test backend answers class 0 for every image: both are right.
+        (folder / "photos" / "manifest.txt").write_text("a.ppm\t0\nb.ppm\t0\n")
+        experiment = self.dir / "dataset.yaml"
+        experiment.write_text(f"""name: dataset
+models: [{folder / 'model.txt'}]
+frameworks: [testing]
+precisions: [FP32]
+batches: [1]
+accuracy: {{dataset: {folder / 'photos'}}}
+measure: {{iterations: 5, warmup: 1}}
+""")
+        targets = [t for t in json.loads(self.targets.read_text())["targets"]
+                   if t["name"] == "lab1"]
+        db = self.dir / "dataset.sqlite"
+        proc = self.dli("run", experiment, "--targets", self.study_targets("dataset", targets),
+                        "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        with sqlite3.connect(db) as c:
+            rows = c.execute("SELECT status, result_json FROM points WHERE kind = 'accuracy'"
+                             ).fetchall()
+        self.assertEqual(len(rows), 1)
+        status, text = rows[0]
+        result = json.loads(text)
+        self.assertEqual(status, "ok", result.get("error"))
+        self.assertEqual((result["images"], result["top1"]), (2, 2))
+        models = C.sshd["lab1"].home / ".cache" / "dli" / "models"
+        for name in ("a.ppm", "b.ppm"):
+            original = (folder / "photos" / name).read_bytes()
+            sha = hashlib.sha256(original).hexdigest()
+            self.assertEqual((models / sha / name).read_bytes(), original)

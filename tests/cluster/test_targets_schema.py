@@ -43,6 +43,9 @@ VALID = {
                                                              "image": "localhost/dli",
                                                              "network": "host"})],
     "slurm": [SLURM],
+    "hardware classes": [{"name": "here", "type": "local", "hardware_class": "epyc-7763"},
+                         changed(SSH, hardware_class="epyc-7763"),
+                         changed(SLURM, hardware_class="a100")],
     "slurm by node names via a login node": [
         SSH, changed(SLURM, nodes=["n1", "n2"], time=90, via="lab1", exclusive=False,
                      account="ml", constraint="avx512&bf16", dli="/shared/dli")],
@@ -75,6 +78,8 @@ INVALID = {
     "an empty node list": [changed(SLURM, nodes=[])],
     "exclusive not a boolean": [changed(SLURM, exclusive="maybe")],
     "no targets": [],
+    "a hardware class that is an option": [{"name": "x", "type": "local",
+                                            "hardware_class": "-x"}],
 }
 
 
@@ -127,3 +132,21 @@ class Schema(unittest.TestCase):
                 self.assertEqual(proc.returncode, 2, proc.stdout)
                 self.assertRegex(proc.stderr, r"targets\.yaml(:\d+:\d+)?: ")
                 self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+
+    def test_failover_is_a_boolean_of_the_file(self):
+        targets = [{"name": "a", "type": "local", "hardware_class": "c1"},
+                   {"name": "b", "type": "local", "hardware_class": "c1"}]
+        path = self.dir / "failover.yaml"
+        for failover, ok in ((True, True), (False, True), ("often", False)):
+            with self.subTest(failover=failover):
+                doc = {"failover": failover, "targets": targets}
+                valid = jsonschema.Draft202012Validator(SCHEMA).is_valid(doc)
+                self.assertEqual(valid, ok)
+                path.write_text(json.dumps(doc))
+                proc = self.load(path)
+                self.assertEqual(proc.returncode, 0 if ok else 2, proc.stderr)
+                if ok:
+                    self.assertEqual([t["hardware_class"] for t in json.loads(proc.stdout)],
+                                     ["c1", "c1"])
+                else:
+                    self.assertRegex(proc.stderr, r"failover\.yaml:\d+:\d+: ")

@@ -232,6 +232,51 @@ TEST_F(TargetsRun, EveryTargetRunsEveryPointIntoOneRunAndADownTargetLosesNothing
   EXPECT_EQ(lab2b.runs.load(), 4);
 }
 
+TEST_F(TargetsRun, ADownTargetHandsItsPointsLeftToALiveTargetOfItsClass) {
+  FakeTarget here("here", true), lab1("lab1", true), lab2("lab2", false);
+  std::vector<StudyTarget> targets = Plan({&here, &lab1, &lab2}, 1);
+  targets[1].hardware_class = targets[2].hardware_class = "twin";
+  std::map<std::string, std::vector<std::string>> statuses;
+  TargetCallbacks callbacks;
+  callbacks.on_finish = [&](const std::string& target, const StudyPoint&, const PointResult& r) {
+    statuses[target].push_back(r.status);
+  };
+  const StudyOutcome outcome = RunStudyOnTargets(targets, store, {db}, callbacks);
+  EXPECT_EQ(outcome.finished, 12u);
+  EXPECT_EQ(outcome.failed, 1u);  // the point lab2 was running
+  EXPECT_EQ(lab2.runs.load(), 1);
+  EXPECT_EQ(lab1.runs.load(), 4 + 3);
+  EXPECT_EQ(here.runs.load(), 4);
+  EXPECT_EQ(statuses["lab2"], std::vector<std::string>{"failed"});
+  EXPECT_EQ(statuses["lab1"], std::vector<std::string>(7, "ok"));
+
+  std::map<std::string, int> moved;
+  for (const StoredPoint& sp : store.Points({})) {
+    const PointResult r = ResultFromJson(sp.result);
+    if (!sp.result.contains("moved_from")) continue;
+    EXPECT_EQ(r.target, "lab1");
+    EXPECT_EQ(r.status, "ok");
+    ++moved[sp.result["moved_from"].get<std::string>()];
+  }
+  EXPECT_EQ(moved, (std::map<std::string, int>{{"lab2", 3}}));
+
+  // The moved points count as lab2's: resuming runs only its failed one.
+  FakeTarget here2("here", true), lab1b("lab1", true), lab2b("lab2", true);
+  std::vector<StudyTarget> again = Plan({&here2, &lab1b, &lab2b}, 1);
+  EXPECT_EQ(again[1].study.RepetitionsToRun(), 0u);
+  EXPECT_EQ(again[2].study.RepetitionsToRun(), 1u);
+}
+
+TEST_F(TargetsRun, WithoutAClassADownTargetsPointsStayPending) {
+  FakeTarget here("here", true), lab1("lab1", false);
+  std::vector<StudyTarget> targets = Plan({&here, &lab1}, 1);
+  targets[0].hardware_class = "twin";  // lab1 has none
+  const StudyOutcome outcome = RunStudyOnTargets(targets, store, {db}, {});
+  EXPECT_EQ(outcome.failed, 4u);
+  EXPECT_EQ(here.runs.load(), 4);
+  EXPECT_EQ(lab1.runs.load(), 1);
+}
+
 TEST_F(TargetsRun, AStopRequestEndsEveryTarget) {
   FakeTarget here("here", true), lab1("lab1", true);
   std::vector<StudyTarget> targets = Plan({&here, &lab1}, 1);

@@ -2,15 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
 #include "core/files.h"
+#include "exec/model_cache.h"
 
 namespace dli {
 namespace {
 
 using Argv = std::vector<std::string>;
+namespace fs = std::filesystem;
 
 class RemoteCommands : public ::testing::Test {
  protected:
@@ -121,7 +124,7 @@ TEST_F(RemoteCommands, JumpHostsGoThroughProxyCommandWithTheirOwnKeys) {
 TEST_F(RemoteCommands, ModelUploadByContent) {
   EXPECT_EQ(ModelCachePath("ab12", "m.onnx"), ".cache/dli/models/ab12/m.onnx");
   const Argv argv = ModelUploadArgv(all, T("lab1"), "/c", "/models/mobilenet/m.onnx", "ab12");
-  ASSERT_EQ(argv.size(), 7u);
+  ASSERT_EQ(argv.size(), 8u);
   EXPECT_EQ(argv[0], "rsync");
   EXPECT_EQ(argv[1],
             "--rsh=ssh -F /dev/null -T -i /k/id -o IdentitiesOnly=yes "
@@ -132,25 +135,57 @@ TEST_F(RemoteCommands, ModelUploadByContent) {
             "-o ControlPersist=60 -p 2222");
   EXPECT_EQ(argv[2], "--rsync-path=mkdir -p .cache/dli/models/ab12 && rsync");
   EXPECT_EQ(argv[3], "--ignore-existing");
-  EXPECT_EQ(argv[4], "--");
-  EXPECT_EQ(argv[5], "/models/mobilenet/m.onnx");
-  EXPECT_EQ(argv[6], "root@127.0.0.1:.cache/dli/models/ab12/m.onnx");
+  EXPECT_EQ(argv[4], "--recursive");  // a folder model (SavedModel)
+  EXPECT_EQ(argv[5], "--");
+  EXPECT_EQ(argv[6], "/models/mobilenet/m.onnx");
+  EXPECT_EQ(argv[7], "root@127.0.0.1:.cache/dli/models/ab12/m.onnx");
   // rsync's --rsh keeps a quoted ProxyCommand in one word; IPv6 hosts get brackets.
   const Argv jumped = ModelUploadArgv(all, T("inner"), "", "/m.onnx", "ab12");
   EXPECT_NE(jumped[1].find(" \"ProxyCommand=ssh -F /dev/null"), std::string::npos);
   EXPECT_NE(jumped[1].find("-W '[%h]:%p'\" -p 2200"), std::string::npos);
-  EXPECT_EQ(jumped[6], "root@[::1]:.cache/dli/models/ab12/m.onnx");
+  EXPECT_EQ(jumped[7], "root@[::1]:.cache/dli/models/ab12/m.onnx");
+  // A folder goes as its content into the cache entry of the same name.
+  const fs::path folder = fs::temp_directory_path() / "dli-upload-test-saved_model";
+  fs::create_directories(folder);
+  const Argv tree = ModelUploadArgv(all, T("lab1"), "", folder.string(), "cd34");
+  EXPECT_EQ(Argv(tree.end() - 2, tree.end()),
+            (Argv{folder.string() + "/",
+                  "root@127.0.0.1:.cache/dli/models/cd34/dli-upload-test-saved_model/"}));
+  fs::remove_all(folder);
   EXPECT_THROW(ModelUploadArgv(all, T("cluster"), "", "/m.onnx", "ab12"), std::invalid_argument);
+}
+
+TEST(PointFolders, EachFolderOfThePointsFilesOnce) {
+  PointSpec spec;
+  spec.model_path = "/m/net/model.xml";
+  spec.weights_path = "/m/net/model.bin";
+  EXPECT_EQ(PointFolders(spec), (Argv{"/m/net"}));
+  spec.input.images_dir = "/data/photos";
+  spec.input.files = {"/data/val/a.jpg", "/data/val/b.jpg", "/data/photos/c.jpg"};
+  EXPECT_EQ(PointFolders(spec), (Argv{"/m/net", "/data/photos", "/data/val"}));
+}
+
+TEST_F(RemoteCommands, SeveralFilesByContentInOneRsync) {
+  const Argv argv = FilesUploadArgv(all, T("inner"), "", "/tmp/links", "/tmp/links/.files");
+  ASSERT_EQ(argv.size(), 10u);
+  EXPECT_EQ(argv[0], "rsync");
+  EXPECT_EQ(argv[1], ModelUploadArgv(all, T("inner"), "", "/m.onnx", "ab12")[1]);  // same ssh
+  EXPECT_EQ(Argv(argv.begin() + 2, argv.end()),
+            (Argv{"--rsync-path=mkdir -p .cache/dli/models && rsync", "--ignore-existing",
+                  "--recursive", "--copy-links", "--files-from=/tmp/links/.files", "--", "/tmp/links/",
+                  "root@[::1]:.cache/dli/models/"}));
+  EXPECT_EQ(ImageFolderCachePath("c0ffee"), ".cache/dli/images/c0ffee");
+  EXPECT_THROW(FilesUploadArgv(all, T("cluster"), "", "/l", "/l/.f"), std::invalid_argument);
 }
 
 TEST_F(RemoteCommands, ContainerRunNeverPullsAndHasNoNetwork) {
   EXPECT_EQ(
-      ContainerRunArgv(*T("boxed").container, "dli-p1", "/root/.cache/dli/models",
+      ContainerRunArgv(*T("boxed").container, "dli-p1", {"/root/.cache/dli/models"},
                        {"dli", "__worker"}),
       (Argv{"podman", "run", "--rm", "-i", "--pull=never", "--network=none", "--log-driver=none",
             "--name", "dli-p1", "--volume=/root/.cache/dli/models:/root/.cache/dli/models:ro",
             "dli:1", "dli", "__worker"}));
-  EXPECT_EQ(ContainerRunArgv(*T("deep").container, "dli-p2", "", {"echo", "hi"}),
+  EXPECT_EQ(ContainerRunArgv(*T("deep").container, "dli-p2", {}, {"echo", "hi"}),
             (Argv{"docker", "run", "--rm", "-i", "--pull=never", "--network=host",
                   "--log-driver=none", "--name", "dli-p2", "reg/dli:2", "echo", "hi"}));
   EXPECT_EQ(ContainerRemoveArgv(*T("deep").container, "dli-p2"),
@@ -175,6 +210,41 @@ TEST_F(RemoteCommands, SallocJobId) {
   EXPECT_EQ(ParseSallocJobId("salloc: Pending job allocation 2\nsalloc: error: Unable to "
                              "allocate resources: Connection timed out\n"),
             std::nullopt);
+}
+
+TEST_F(RemoteCommands, QueuedRequestsAreFoundToCancelThem) {
+  EXPECT_EQ(ParseQueuedJobId("salloc: Pending job allocation 7\nsalloc: job 7 queued and waiting "
+                             "for resources\n"),
+            "7");
+  EXPECT_EQ(ParseQueuedJobId("salloc: Granted job allocation 8\n"), std::nullopt);
+  EXPECT_EQ(ScancelByNameArgv("dli-123"), (Argv{"scancel", "--me", "--name=dli-123"}));
+}
+
+TEST_F(RemoteCommands, ContainerImageIdOnTheNode) {
+  EXPECT_EQ(ContainerImageIdArgv(*T("boxed").container),
+            (Argv{"podman", "image", "inspect", "--format", "{{.Id}}", "dli:1"}));
+  WorkerPlace place;
+  place.slurm_job_id = "42";
+  place.name = "dli-9-image";
+  EXPECT_EQ(OnTargetNode(all, T("boxed"), place, {"true"}), (Argv{"true"}));
+  EXPECT_EQ(OnTargetNode(all, T("full"), place, {"true"}),
+            Cat(SshCommon("/k/gate", "/k/kh"),
+                {"-p", "22", "jo@gate.example", "--",
+                 "srun --jobid=42 --job-name=dli-9-image --nodes=1 --ntasks=1 -- true"}));
+}
+
+TEST_F(RemoteCommands, NodesOfSlurmTargetsFromSinfo) {
+  EXPECT_EQ(SinfoNodesArgv(), (Argv{"sinfo", "--noheader", "--Node", "--format=%N %P"}));
+  const auto nodes = ParseSinfoNodes("n1 debug*\nn2 debug*\nn2 big\nn3 slow\n\n");
+  using Set = std::set<std::string>;
+  EXPECT_EQ(nodes.at(""), (Set{"n1", "n2"}));  // the default partition
+  EXPECT_EQ(nodes.at("debug"), (Set{"n1", "n2"}));
+  EXPECT_EQ(nodes.at("big"), (Set{"n2"}));
+  EXPECT_EQ(SlurmTargetNodes(T("cluster"), nodes), (Set{"n1", "n2"}));
+  EXPECT_EQ(SlurmTargetNodes(T("full"), nodes), (Set{"n1", "n3"}));  // named nodes
+  Target unknown = T("cluster");
+  unknown.slurm.partition = "gpu";
+  EXPECT_EQ(SlurmTargetNodes(unknown, nodes), Set{});
 }
 
 TEST_F(RemoteCommands, SrunStepsAndJobControl) {
@@ -234,7 +304,7 @@ TEST_F(RemoteCommands, WorkerCommandLineOnEachKindOfTarget) {
   place.control_dir = "/c";
   place.slurm_job_id = "42";
   place.name = "dli-p1";
-  place.model_cache_dir = "/home/u/.cache/dli/models";
+  place.read_only_dirs = {"/home/u/.cache/dli/models"};
   EXPECT_EQ(WorkerArgv(all, T("here"), place), (Argv{"/build/bin/dli", "__worker"}));
   EXPECT_EQ(
       WorkerArgv(all, T("boxed"), place),

@@ -139,7 +139,7 @@ TEST_F(TargetsFile, UnknownKeysNameTheirPlace) {
   EXPECT_EQ(ErrorOf("targets:\n  - {name: here, type: local, hots: x}\n"),
             path() +
                 ":2:31: unknown key 'hots' in target here (type local); expected one of "
-                "container, name, type");
+                "container, hardware_class, name, type");
   // A key of another type is unknown too.
   EXPECT_NE(ErrorOf("targets:\n  - {name: lab1, type: ssh, partition: debug}\n")
                 .find(":2:29: unknown key 'partition' in target lab1 (type ssh)"),
@@ -241,6 +241,21 @@ TEST_F(TargetsFile, ContainerValues) {
   EXPECT_NE(ErrorOf("targets: [{name: a, type: local, container: {engine: docker, image: i, "
                     "network: bridge}}]\n")
                 .find("container network 'bridge' is not none or host"),
+            std::string::npos);
+}
+
+TEST_F(TargetsFile, HardwareClassesAndFailover) {
+  Targets all = LoadTargets(
+      Write("failover: true\ntargets:\n  - {name: a, type: local, hardware_class: epyc-7763}\n"
+            "  - {name: b, type: local}\n"));
+  EXPECT_TRUE(all.failover);
+  EXPECT_EQ(all.Find("a").hardware_class, "epyc-7763");
+  EXPECT_EQ(all.Find("b").hardware_class, "");
+  EXPECT_FALSE(LoadTargets(Write("targets: [{name: a, type: local}]\n")).failover);
+  EXPECT_EQ(ErrorOf("failover: often\ntargets: [{name: a, type: local}]\n"),
+            path() + ":1:11: failover must be true or false");
+  EXPECT_NE(ErrorOf("targets: [{name: a, type: local, hardware_class: -x}]\n")
+                .find("target a: hardware_class '-x' must be letters"),
             std::string::npos);
 }
 

@@ -154,17 +154,7 @@ def load_network(context: common.Context):
     the weights' sha256 (None when seeded)."""
     reference = reference_model(context)
     if reference.seeded:
-        import torch
-        torch.manual_seed(reference.seed)
-        network = build(reference).eval()
-        # Builders zero some weight matrices (ViT's classifier head): every
-        # logit would then be equal and no parity check could compare top-1
-        # classes. Constant weight tensors are drawn from N(0, 0.02) instead.
-        with torch.no_grad():
-            for parameter in network.parameters():
-                if parameter.dim() >= 2 and bool(
-                        (parameter == parameter.flatten()[0]).all()):
-                    parameter.normal_(0, 0.02)
+        network = seeded_network(reference)
         print(f"{builder_name(reference)}() with seeded initialisation (seed "
               f"{reference.seed}): performance only, no package ships its "
               "weights")
@@ -205,6 +195,23 @@ def build(reference: ReferenceModel):
         return model_class(model_class.config_class(**reference.config))
     import torchvision
     return getattr(torchvision.models, reference.builder)()
+
+
+def seeded_network(reference: ReferenceModel):
+    """The network of a seeded zoo model in eval mode: the same weights for
+    the same seed, on every run."""
+    import torch
+    torch.manual_seed(reference.seed)
+    network = build(reference).eval()
+    # Builders zero some weight matrices (ViT's classifier head): every
+    # logit would then be equal and no parity check could compare top-1
+    # classes. Constant weight tensors are drawn from N(0, 0.02) instead.
+    with torch.no_grad():
+        for parameter in network.parameters():
+            if parameter.dim() >= 2 and bool(
+                    (parameter == parameter.flatten()[0]).all()):
+                parameter.normal_(0, 0.02)
+    return network
 
 
 def preprocess(image_path: Path, preprocessing: dict):

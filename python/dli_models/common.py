@@ -439,11 +439,16 @@ CHECK_SOURCE = "source.txt"
 
 def compare_with_reference(what: str, logits, reference, names: Sequence[str],
                            max_abs_diff: float = None,
-                           min_top1_agreement: float = 1.0) -> dict:
-    """Prints how `logits` agree with the PyTorch logits and raises when
-    fewer than min_top1_agreement of the top-1 classes are equal (default:
-    any differs) or, if max_abs_diff is given, a logit differs more."""
+                           min_top1_agreement: float = 1.0,
+                           against: str = None) -> dict:
+    """Prints how `logits` agree with the reference logits (PyTorch's, or
+    `against`) and raises when fewer than min_top1_agreement of the top-1
+    classes are equal (default: any differs) or, if max_abs_diff is given, a
+    logit differs more."""
     import numpy
+    against = against or REFERENCE_NAME
+    items = ("synthetic inputs" if all(name.startswith("synthetic-")
+                                       for name in names) else "photos")
     logits = numpy.asarray(logits, dtype=numpy.float64)
     reference = numpy.asarray(reference, dtype=numpy.float64)
     if logits.shape != reference.shape:
@@ -453,7 +458,7 @@ def compare_with_reference(what: str, logits, reference, names: Sequence[str],
     reference_top1 = reference.reshape(len(reference), -1).argmax(axis=1)
     largest_diff = float(numpy.abs(logits - reference).max())
     agree = int((top1 == reference_top1).sum())
-    print(f"{what} vs {REFERENCE_NAME}: top-1 equal on {agree}/{len(names)} photos, "
+    print(f"{what} vs {against}: top-1 equal on {agree}/{len(names)} {items}, "
           f"max |logit diff| = {largest_diff:.3g}"
           + (f" (limit {max_abs_diff:g})" if max_abs_diff is not None else ""))
     mismatches = [f"{name}: {int(got)} instead of {int(want)}"
@@ -462,7 +467,7 @@ def compare_with_reference(what: str, logits, reference, names: Sequence[str],
     if mismatches and agree >= min_top1_agreement * len(names):
         print("  top-1 differs on " + "; ".join(mismatches))
     elif mismatches:
-        raise StepError(f"{what} disagrees with {REFERENCE_NAME} on top-1: "
+        raise StepError(f"{what} disagrees with {against} on top-1: "
                         + "; ".join(mismatches))
     if max_abs_diff is not None and largest_diff > max_abs_diff:
         raise StepError(f"{what}: max |logit diff| {largest_diff:.3g} exceeds "
@@ -474,7 +479,7 @@ def compare_with_reference(what: str, logits, reference, names: Sequence[str],
 
 def compare_outputs(what: str, outputs: Sequence, reference: Sequence,
                     names: Sequence[str], output_names: Sequence[str],
-                    max_abs_diff: float = None) -> dict:
+                    max_abs_diff: float = None, against: str = None) -> dict:
     """compare_with_reference for every output of a model, in order. The
     figures of a one-output model are that output's; with several, the
     parity holds the worst of them and each output's own under `outputs`."""
@@ -483,9 +488,11 @@ def compare_outputs(what: str, outputs: Sequence, reference: Sequence,
                         f"{len(reference)} ({', '.join(output_names)})")
     if len(reference) == 1:
         return compare_with_reference(what, outputs[0], reference[0], names,
-                                      max_abs_diff=max_abs_diff)
+                                      max_abs_diff=max_abs_diff,
+                                      against=against)
     each = [dict(compare_with_reference(f"{what}, output {name}", got, want,
-                                        names, max_abs_diff=max_abs_diff),
+                                        names, max_abs_diff=max_abs_diff,
+                                        against=against),
                  name=name)
             for name, got, want in zip(output_names, outputs, reference)]
     return {"inputs": len(names),

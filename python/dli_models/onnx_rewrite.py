@@ -40,7 +40,8 @@ def fixed_sizes(model):
     does not know (it turned BERT's [batch, 128, 256] activations into
     [batch, 256, 128]). A Gather of a Shape whose sizes ONNX shape inference
     finds fixed becomes a Constant; a Reshape target of constants and one
-    size known only at run time (the batch) gets -1 there; constants become
+    size known only at run time (the batch) gets -1 there; constants and
+    what is computed from them alone (Unsqueeze, Slice) become
     initializers."""
     import numpy
     from onnx import helper, numpy_helper, shape_inference
@@ -55,6 +56,19 @@ def fixed_sizes(model):
                 for axis in sorted(int(a) for a in values[node.input[1]].ravel()):
                     value = numpy.expand_dims(value, axis)
                 values[node.output[0]] = value
+            elif (node.op_type == "Slice" and len(node.input) >= 3
+                  and all(name in values for name in node.input if name)):
+                data, starts, ends = (values[name] for name in node.input[:3])
+                axes, steps = (values[node.input[index]].ravel()
+                               if len(node.input) > index and node.input[index]
+                               else None for index in (3, 4))
+                index = [slice(None)] * data.ndim
+                for position, axis in enumerate(
+                        range(len(starts)) if axes is None else axes):
+                    index[int(axis)] = slice(
+                        int(starts[position]), int(ends[position]),
+                        1 if steps is None else int(steps[position]))
+                values[node.output[0]] = data[tuple(index)]
         return values
 
     folded = True
@@ -99,12 +113,13 @@ def fixed_sizes(model):
         graph.node.insert(0, helper.make_node(
             "Constant", [], [name], value=numpy_helper.from_array(shape)))
         node.input[1] = name
-    # Constants (Constant nodes, Unsqueeze of constants) become
-    # initializers, where onnx2tf's patterns (GELU as one operator instead of
-    # Erf, which TFLite lacks) and MXNet's importer look for them.
+    # Constants (Constant nodes, Unsqueeze and Slice of constants: BERT's
+    # position ids) become initializers, where onnx2tf's patterns and
+    # MXNet's importer look for them (MXNet 1.9 turns a Slice's end that
+    # reaches the first input's size into NaN).
     values = constants()
     for node in [node for node in graph.node if node.output[0] in values
-                 and node.op_type in ("Constant", "Unsqueeze")]:
+                 and node.op_type in ("Constant", "Unsqueeze", "Slice")]:
         graph.initializer.append(numpy_helper.from_array(
             numpy.asarray(values[node.output[0]]), node.output[0]))
         graph.node.remove(node)

@@ -61,6 +61,11 @@ def import_onnx(onnx_path: Path):
     """(symbol, arg_params, aux_params) of the ONNX file, imported by MXNet."""
     import onnx
     from mxnet.contrib import onnx as onnx_mxnet
+    from mxnet.contrib.onnx.onnx2mx import _import_helper
+    # MXNet has erf (GELU's, in BERT and ViT), its ONNX importer's table
+    # lacks the entry ("Operator Erf not implemented").
+    _import_helper._convert_map.setdefault(
+        "Erf", lambda attrs, inputs, proto: ("erf", attrs, inputs))
     # MXNet's importer reads sizes (Slice's ends, Reshape's target) only
     # from initializers, and Unsqueeze's and Squeeze's axes only as the
     # attribute of opsets up to 12.
@@ -68,6 +73,11 @@ def import_onnx(onnx_path: Path):
     constants = onnx_rewrite.graph_constants(model.graph)
     for node in model.graph.node:
         onnx_rewrite.axes_as_attribute(node, constants)
+        # ONNX's Reduce* keep the reduced axes unless told not to, MXNet's
+        # drop them: the default is made explicit (LayerNorm's ReduceMean).
+        if node.op_type.startswith("Reduce") and not any(
+                attribute.name == "keepdims" for attribute in node.attribute):
+            node.attribute.append(onnx.helper.make_attribute("keepdims", 1))
     # MXNet's importer reads Clip's min/max (opset >= 11) and other constant
     # operands only from initializers: Constant nodes become initializers.
     for node in [node for node in model.graph.node

@@ -261,9 +261,9 @@ def check(what: str, outputs, onnx_outputs, reference, names: List[str],
           output_names: List[str]) -> dict:
     """Fails the step unless every output matches ONNX Runtime on the source
     ONNX and the reference (same top-1, max |diff| <= MAX_ABS_DIFF)."""
-    common.compare_outputs(f"{what} vs ONNX Runtime on the source ONNX",
-                           outputs, onnx_outputs, names, output_names,
-                           max_abs_diff=MAX_ABS_DIFF)
+    common.compare_outputs(what, outputs, onnx_outputs, names, output_names,
+                           max_abs_diff=MAX_ABS_DIFF,
+                           against="ONNX Runtime on the source ONNX")
     return common.compare_outputs(what, outputs, reference, names,
                                   output_names, max_abs_diff=MAX_ABS_DIFF)
 

@@ -224,11 +224,10 @@ def resolve_input(declared: dict, given: List[dict], task: str) -> dict:
     for key in ("vocab_size", "range"):
         if key in wanted:
             result[key] = wanted[key]
-    if result["kind"] in ("token_ids", "mask", "segment_ids") and \
-            not declared["dtype"].startswith(("int", "uint", "bool")):
-        raise common.UsageError(f"--input {name}: kind {result['kind']} "
-                                f"needs an integer input, not "
-                                f"{declared['dtype']}")
+    if result["kind"] == "token_ids" and \
+            not declared["dtype"].startswith(("int", "uint")):
+        raise common.UsageError(f"--input {name}: kind token_ids needs an "
+                                f"integer input, not {declared['dtype']}")
     return result
 
 

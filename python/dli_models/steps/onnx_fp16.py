@@ -9,7 +9,8 @@ Optional step: `dli optimize --to fp16 --framework onnxruntime` runs it.
 import warnings
 
 from dli_models import common, optimization
-from dli_models.steps import onnx_int8, source
+from dli_models.steps import onnx_int8
+from dli_models.steps.source import run_onnx
 
 PRECISION = "FP16"
 
@@ -51,7 +52,7 @@ def run(context: common.Context) -> None:
     metadata_json = common.read_model_json(context)
     optimization.check_optimized(
         f"ONNX FP16 in ONNX Runtime {onnxruntime.__version__}",
-        source.run_onnx(context.model_dir / path, metadata_json, [inputs])[0],
+        run_onnx(context.model_dir / path, metadata_json, [inputs])[0],
         reference, names)
     opset = max(entry.version for entry in model.opset_import
                 if entry.domain in ("", "ai.onnx"))

@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 from dli_models import common, optimization
-from dli_models.steps import source
+from dli_models.steps.source import run_onnx
 
 PRECISION = "INT8"
 OPSET = 13
@@ -111,7 +111,7 @@ def run(context: common.Context) -> None:
     names, inputs, reference = common.load_check_set(context)
     optimization.check_optimized(
         f"ONNX INT8 in ONNX Runtime {version}",
-        source.run_onnx(target, metadata, [inputs])[0], reference, names)
+        run_onnx(target, metadata, [inputs])[0], reference, names)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="onnx-int8", format=common.ONNX_FORMAT,
         precision=PRECISION, path=onnx_file(context.model, PRECISION),

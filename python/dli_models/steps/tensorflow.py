@@ -56,11 +56,11 @@ STEP = common.Step(
 
 
 def convert_onnx(onnx_path: Path, saved_model_dir: Path,
-                 tflite_path: Path) -> bool:
+                 tflite_path: Path) -> None:
     """Converts `onnx_path` with onnx2tf into a SavedModel folder and an FP32
-    .tflite file; returns whether onnx2tf's strict mode was on. Both are
-    built in a scratch folder beside their destination and moved in place
-    at the end, so an interrupted run leaves nothing that looks complete."""
+    .tflite file. Both are built in a scratch folder beside their
+    destination and moved in place at the end, so an interrupted run leaves
+    nothing that looks complete."""
     import onnx
     saved_model_dir.parent.mkdir(parents=True, exist_ok=True)
     tflite_path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,19 +73,7 @@ def convert_onnx(onnx_path: Path, saved_model_dir: Path,
         source = Path(scratch) / onnx_path.name
         onnx.save(onnx_rewrite.fixed_sizes(onnx.load(str(onnx_path))),
                   str(source))
-        # onnx2tf's strict mode checks its layout choices by building test
-        # models, which fails on some graphs it converts correctly without
-        # (BERT's attention: "Output tensors of a Functional model must be
-        # the output of a TensorFlow Layer"); the parity check below is the
-        # judge of the result either way.
-        try:
-            run_onnx2tf(source, output, strict=True)
-            strict = True
-        except common.StepError as error:
-            print(f"{error}; again without onnx2tf's strict mode")
-            shutil.rmtree(output, ignore_errors=True)
-            run_onnx2tf(source, output, strict=False)
-            strict = False
+        run_onnx2tf(source, output)
         float32 = output / f"{onnx_path.stem}_float32.tflite"
         if not float32.exists():
             raise common.StepError(f"onnx2tf wrote no {float32.name}")
@@ -97,10 +85,9 @@ def convert_onnx(onnx_path: Path, saved_model_dir: Path,
         if saved_model_dir.exists():
             shutil.rmtree(saved_model_dir)
         os.replace(output, saved_model_dir)
-    return strict
 
 
-def run_onnx2tf(source: Path, output: Path, strict: bool) -> None:
+def run_onnx2tf(source: Path, output: Path) -> None:
     import onnx2tf
     # onnxsim, onnx2tf's optional simplifier (another compiled dependency),
     # is skipped: the exporter folded the constants, fixed_sizes the sizes.
@@ -111,7 +98,6 @@ def run_onnx2tf(source: Path, output: Path, strict: bool) -> None:
                             output_folder_path=str(output),
                             copy_onnx_input_output_names_to_tflite=True,
                             not_use_onnxsim=True, non_verbose=True,
-                            disable_strict_mode=not strict,
                             replace_to_pseudo_operators=PSEUDO_OPERATORS)
     except (Exception, SystemExit) as error:
         # onnx2tf logs the failing node and raises whatever the TensorFlow
@@ -287,7 +273,7 @@ def run(context: common.Context) -> None:
     onnx2tf_version, tensorflow_version = versions()
     print(f"onnx2tf {onnx2tf_version} with TensorFlow {tensorflow_version}: "
           f"{onnx_path.name} -> SavedModel and TFLite FP32")
-    strict = convert_onnx(onnx_path, saved_model_dir, tflite_path)
+    convert_onnx(onnx_path, saved_model_dir, tflite_path)
     onnx_outputs = source.run_onnx(onnx_path, metadata, inputs)
     output_shapes = [(name, list(output.shape))
                      for name, output in zip(output_names, onnx_outputs)]
@@ -310,7 +296,7 @@ def run(context: common.Context) -> None:
               else common.model_inputs(metadata)[0].get("layout") or "ANY")
     converter = dict(converter="onnx2tf", converter_version=onnx2tf_version,
                      tensorflow_version=tensorflow_version, layout=layout,
-                     precision="FP32", onnx2tf_strict_mode=strict,
+                     precision="FP32",
                      onnx2tf_pseudo_operators=PSEUDO_OPERATORS)
     saved_model = {"id": SAVED_MODEL_ID, "format": "tensorflow_savedmodel",
                    "path": SAVED_MODEL_DIR,

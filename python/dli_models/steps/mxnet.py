@@ -21,6 +21,7 @@ outputs of the check set (every output: max |diff| <= 1e-3, same top-1).
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -148,6 +149,17 @@ def infer(symbol_prefix: Path, inputs_meta: list, inputs) -> list:
     return [output.asnumpy() for output in module.get_outputs()]
 
 
+def error_line(error: Exception) -> str:
+    """The line that says what went wrong in an MXNet error, whose text is
+    a C++ traceback (and, from simple_bind, a list of arguments after it):
+    its first "SomethingError: ..." line, also in the error it wraps."""
+    texts = [str(item) for item in (error, error.__context__) if item]
+    found = [line.strip() for text in texts for line in text.splitlines()
+             if re.match(r"\s*\w*Error: ", line)]
+    return (found or (texts[0].strip().splitlines() or [type(error).__name__])
+            )[0]
+
+
 def run(context: common.Context) -> None:
     import mxnet
     metadata = common.read_model_json(context)
@@ -167,8 +179,12 @@ def run(context: common.Context) -> None:
                     context.model_dir / symbol_file(context.model),
                     context.model_dir / params_file(context.model))
 
-    outputs = infer(context.model_dir / checkpoint_prefix(context.model),
-                    inputs_meta, inputs)
+    try:
+        outputs = infer(context.model_dir / checkpoint_prefix(context.model),
+                        inputs_meta, inputs)
+    except Exception as error:  # MXNetError, RuntimeError from simple_bind
+        raise common.StepError(f"MXNet {mxnet.__version__} cannot run the "
+                               f"imported symbol: {error_line(error)}") from None
     parity = common.compare_outputs(
         f"MXNet {mxnet.__version__}", outputs, reference, names,
         [entry["name"] for entry in common.model_outputs(metadata)],

@@ -325,31 +325,110 @@ def read_sample_manifest(sample_dir: Path) -> List[Tuple[str, List[int]]]:
 
 # ---------------------------------------- the PyTorch reference check set
 # The reference step runs the PyTorch model on the preprocessed sample
-# photos and stores the input batch and the logits, so every converter
-# step, whatever its interpreter, checks its output against PyTorch on
-# exactly the same tensor with numpy alone.
+# photos (or, for a model without images, seeded synthetic inputs) and
+# stores the inputs and outputs, so every converter step, whatever its
+# interpreter, checks its outputs against PyTorch on exactly the same
+# tensors with numpy alone. One .npy file per input and per output, in
+# model.json's order; the first keep the names of the one-input check set
+# (check_input.npy, check_logits.npy), which the backends' C++ tests read.
 
 CHECK_DIR = "reference"
-CHECK_OUTPUTS = ("{model_dir}/reference/check_images.txt",
-                 "{model_dir}/reference/check_input.npy",
-                 "{model_dir}/reference/check_logits.npy")
+CHECK_NAMES = "check_images.txt"
 
 
-def load_check_set(context: Context):
-    """Returns (photo names, input batch NCHW float32, reference outputs)."""
+def model_inputs(metadata: dict) -> List[dict]:
+    """model.json's `inputs`; a file written before multi-input models holds
+    one `input` object."""
+    if "inputs" in metadata:
+        return metadata["inputs"]
+    return [metadata["input"]] if "input" in metadata else []
+
+
+def model_outputs(metadata: dict) -> List[dict]:
+    """model.json's `outputs` (or the older single `output`)."""
+    if "outputs" in metadata:
+        return metadata["outputs"]
+    return [metadata["output"]] if "output" in metadata else []
+
+
+def check_input_file(index: int) -> str:
+    return "check_input.npy" if index == 0 else f"check_input_{index}.npy"
+
+
+def check_output_file(index: int) -> str:
+    return "check_logits.npy" if index == 0 else f"check_output_{index}.npy"
+
+
+def _io_counts(context: Context) -> Tuple[int, int]:
+    """How many inputs and outputs model.json declares (1 and 1 before the
+    hub step wrote it: a step listing the check set then runs anyway)."""
+    try:
+        metadata = json.loads(context.model_json.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 1, 1
+    return (max(1, len(model_inputs(metadata))),
+            max(1, len(model_outputs(metadata))))
+
+
+def check_input_paths(context: Context) -> List[Path]:
+    folder = context.model_dir / CHECK_DIR
+    return [folder / check_input_file(index)
+            for index in range(_io_counts(context)[0])]
+
+
+def check_output_paths(context: Context) -> List[Path]:
+    folder = context.model_dir / CHECK_DIR
+    return [folder / check_output_file(index)
+            for index in range(_io_counts(context)[1])]
+
+
+def check_paths(context: Context) -> List[Path]:
+    """Every file of the check set: what a converter step's parity reads."""
+    return ([context.model_dir / CHECK_DIR / CHECK_NAMES]
+            + check_input_paths(context) + check_output_paths(context))
+
+
+def with_check_set(*patterns: str) -> Callable[[Context], List[Path]]:
+    """A step's `inputs`: the expanded patterns and the check set."""
+    return lambda context: ([context.expand(pattern) for pattern in patterns]
+                            + check_paths(context))
+
+
+def write_check_arrays(context: Context, paths: Sequence[Path],
+                       arrays: Sequence) -> None:
+    import numpy
+    for path, array in zip(paths, arrays):
+        write_file_atomic(path, lambda temporary, array=array: numpy.save(
+            temporary, numpy.asarray(array)))
+
+
+def load_check_tensors(context: Context):
+    """Returns (check item names, the inputs, the reference outputs): lists
+    of arrays in model.json's order."""
     import numpy
     global REFERENCE_NAME
     folder = context.model_dir / CHECK_DIR
     try:
-        names = (folder / "check_images.txt").read_text().split()
-        inputs = numpy.load(folder / "check_input.npy")
-        logits = numpy.load(folder / "check_logits.npy")
+        names = (folder / CHECK_NAMES).read_text().split()
+        inputs = [numpy.load(path) for path in check_input_paths(context)]
+        outputs = [numpy.load(path) for path in check_output_paths(context)]
     except FileNotFoundError as error:
         raise StepError(f"{error.filename} is missing: run the reference "
                         "step first") from None
     if (folder / CHECK_SOURCE).exists():
         REFERENCE_NAME = (folder / CHECK_SOURCE).read_text().strip()
-    return names, inputs, logits
+    return names, inputs, outputs
+
+
+def load_check_set(context: Context):
+    """Returns (photo names, input batch NCHW float32, reference outputs) of
+    a one-input, one-output model: what the optimisation steps quantize."""
+    names, inputs, outputs = load_check_tensors(context)
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise StepError(f"{context.model} has {len(inputs)} inputs and "
+                        f"{len(outputs)} outputs: this step handles models "
+                        "with one image input and one output")
+    return names, inputs[0], outputs[0]
 
 
 # What made the check set's outputs: PyTorch for the zoo, the imported source
@@ -360,11 +439,16 @@ CHECK_SOURCE = "source.txt"
 
 def compare_with_reference(what: str, logits, reference, names: Sequence[str],
                            max_abs_diff: float = None,
-                           min_top1_agreement: float = 1.0) -> dict:
-    """Prints how `logits` agree with the PyTorch logits and raises when
-    fewer than min_top1_agreement of the top-1 classes are equal (default:
-    any differs) or, if max_abs_diff is given, a logit differs more."""
+                           min_top1_agreement: float = 1.0,
+                           against: str = None) -> dict:
+    """Prints how `logits` agree with the reference logits (PyTorch's, or
+    `against`) and raises when fewer than min_top1_agreement of the top-1
+    classes are equal (default: any differs) or, if max_abs_diff is given, a
+    logit differs more."""
     import numpy
+    against = against or REFERENCE_NAME
+    items = ("synthetic inputs" if all(name.startswith("synthetic-")
+                                       for name in names) else "photos")
     logits = numpy.asarray(logits, dtype=numpy.float64)
     reference = numpy.asarray(reference, dtype=numpy.float64)
     if logits.shape != reference.shape:
@@ -374,7 +458,7 @@ def compare_with_reference(what: str, logits, reference, names: Sequence[str],
     reference_top1 = reference.reshape(len(reference), -1).argmax(axis=1)
     largest_diff = float(numpy.abs(logits - reference).max())
     agree = int((top1 == reference_top1).sum())
-    print(f"{what} vs {REFERENCE_NAME}: top-1 equal on {agree}/{len(names)} photos, "
+    print(f"{what} vs {against}: top-1 equal on {agree}/{len(names)} {items}, "
           f"max |logit diff| = {largest_diff:.3g}"
           + (f" (limit {max_abs_diff:g})" if max_abs_diff is not None else ""))
     mismatches = [f"{name}: {int(got)} instead of {int(want)}"
@@ -383,7 +467,7 @@ def compare_with_reference(what: str, logits, reference, names: Sequence[str],
     if mismatches and agree >= min_top1_agreement * len(names):
         print("  top-1 differs on " + "; ".join(mismatches))
     elif mismatches:
-        raise StepError(f"{what} disagrees with {REFERENCE_NAME} on top-1: "
+        raise StepError(f"{what} disagrees with {against} on top-1: "
                         + "; ".join(mismatches))
     if max_abs_diff is not None and largest_diff > max_abs_diff:
         raise StepError(f"{what}: max |logit diff| {largest_diff:.3g} exceeds "
@@ -391,3 +475,30 @@ def compare_with_reference(what: str, logits, reference, names: Sequence[str],
     return {"inputs": len(names), "top1_equal": agree,
             "max_abs_diff": float(f"{largest_diff:.3g}"),
             "limit": max_abs_diff}
+
+
+def compare_outputs(what: str, outputs: Sequence, reference: Sequence,
+                    names: Sequence[str], output_names: Sequence[str],
+                    max_abs_diff: float = None, against: str = None) -> dict:
+    """compare_with_reference for every output of a model, in order. The
+    figures of a one-output model are that output's; with several, the
+    parity holds the worst of them and each output's own under `outputs`."""
+    if len(outputs) != len(reference):
+        raise StepError(f"{what}: {len(outputs)} outputs, expected "
+                        f"{len(reference)} ({', '.join(output_names)})")
+    if len(reference) == 1:
+        return compare_with_reference(what, outputs[0], reference[0], names,
+                                      max_abs_diff=max_abs_diff,
+                                      against=against)
+    each = [dict(compare_with_reference(f"{what}, output {name}", got, want,
+                                        names, max_abs_diff=max_abs_diff,
+                                        against=against),
+                 name=name)
+            for name, got, want in zip(output_names, outputs, reference)]
+    return {"inputs": len(names),
+            "top1_equal": min(entry["top1_equal"] for entry in each),
+            "max_abs_diff": max(entry["max_abs_diff"] for entry in each),
+            "limit": max_abs_diff,
+            "outputs": [{key: entry[key] for key in
+                         ("name", "top1_equal", "max_abs_diff")}
+                        for entry in each]}

@@ -45,8 +45,14 @@ def check_inputs(onnx_path: Path):
     import onnx
     model = onnx.load(str(onnx_path))
     initializers = {tensor.name for tensor in model.graph.initializer}
-    (info,) = [info for info in model.graph.input
-               if info.name not in initializers]
+    data = [info for info in model.graph.input
+            if info.name not in initializers]
+    if len(data) != 1:
+        raise SourceError(f"{onnx_path.name} converted with "
+                          f"{len(data)} inputs: importing a multi-input model "
+                          "from this format is not supported yet; export it "
+                          "to ONNX and import that")
+    (info,) = data
     dims = [dim.dim_value if dim.HasField("dim_value") else -1
             for dim in info.type.tensor_type.shape.dim]
     if any(dim <= 0 for dim in dims[1:]):

@@ -34,6 +34,20 @@ PREPROCESSING_KEYS = ("color_order", "resize_shorter", "crop", "scale",
                       "mean", "std")
 DTYPES = ("float32", "float16", "int64", "int32", "int8", "uint8", "bool")
 LAYOUTS = ("NCHW", "NHWC", "NC", "ANY")
+# What synthetic data an input gets (docs/MODELS.md): `image` pixels (the
+# sample photos when preprocessing is declared), `token_ids` uniform in
+# [0, vocab_size), `mask` all ones, `segment_ids` all zeros, `random` (floats
+# uniform in [-2, 2], integers in `range` [lo, hi) or [0, 100), bools random).
+KINDS = ("image", "token_ids", "mask", "segment_ids", "random")
+RANDOM_FLOAT_RANGE = (-2.0, 2.0)
+# The check set of a model without images: this many seeded items.
+SYNTHETIC_CHECK_BATCH = 2
+SYNTHETIC_SEED = 20261201
+RANDOM_INTEGER_RANGE = (0, 100)
+# The keys of one input in a --spec file's `inputs` (besides the
+# NAME:SHAPE:DTYPE[:LAYOUT] string form).
+INPUT_KEYS = ("name", "shape", "dtype", "layout", "kind", "vocab_size",
+              "range")
 # The keys a --spec file may hold: the command line's options.
 SPEC_KEYS = ("task", "preprocessing", "labels", "label_offset", "inputs",
              "weights")
@@ -94,21 +108,89 @@ def parse_input(value: str) -> dict:
         raise common.UsageError(f"--input {value}: expected "
                                 "NAME:SHAPE:DTYPE[:LAYOUT], e.g. "
                                 "input:-1x3x224x224:float32:NCHW")
-    try:
-        shape = [-1 if dim in ("?", "-1") else int(dim)
-                 for dim in parts[1].split("x")]
-    except ValueError:
-        raise common.UsageError(f"--input {value}: shape {parts[1]!r} is not "
-                                "dimensions joined by x") from None
-    if parts[2] not in DTYPES:
-        raise common.UsageError(f"--input {value}: dtype {parts[2]!r}; "
-                                f"known: {', '.join(DTYPES)}")
     layout = parts[3] if len(parts) == 4 else None
-    if layout is not None and layout not in LAYOUTS:
-        raise common.UsageError(f"--input {value}: layout {layout!r}; known: "
-                                f"{', '.join(LAYOUTS)}")
-    return {"name": parts[0], "shape": shape, "dtype": parts[2],
-            "layout": layout}
+    return checked_input({"name": parts[0], "shape": parts[1],
+                          "dtype": parts[2], "layout": layout},
+                         f"--input {value}")
+
+
+def checked_input(entry: dict, where: str) -> dict:
+    """One given input ({name, shape, dtype, layout, kind, vocab_size,
+    range}, all but the name optional), its values checked; `shape` may be
+    a list or dimensions joined by x."""
+    result = {key: entry.get(key) for key in INPUT_KEYS}
+    if not isinstance(result["name"], str) or not result["name"]:
+        raise common.UsageError(f"{where}: an input needs a name")
+    shape = result["shape"]
+    if isinstance(shape, str):
+        try:
+            shape = [-1 if dim in ("?", "-1") else int(dim)
+                     for dim in shape.split("x")]
+        except ValueError:
+            raise common.UsageError(f"{where}: shape {shape!r} is not "
+                                    "dimensions joined by x") from None
+    if shape is not None and (not isinstance(shape, list) or not all(
+            isinstance(dim, int) and dim >= -1 for dim in shape)):
+        raise common.UsageError(f"{where}: shape must be a list of "
+                                "dimensions (-1 = any)")
+    result["shape"] = shape
+    for key, known in (("dtype", DTYPES), ("layout", LAYOUTS),
+                       ("kind", KINDS)):
+        if result[key] is not None and result[key] not in known:
+            raise common.UsageError(f"{where}: {key} {result[key]!r}; known: "
+                                    f"{', '.join(known)}")
+    vocab_size, value_range = result["vocab_size"], result["range"]
+    if (result["kind"] == "token_ids") != (vocab_size is not None):
+        raise common.UsageError(f"{where}: kind token_ids needs vocab_size "
+                                "(and vocab_size belongs to token_ids only)")
+    if vocab_size is not None and (not isinstance(vocab_size, int)
+                                   or vocab_size < 1):
+        raise common.UsageError(f"{where}: vocab_size must be a positive "
+                                "integer")
+    if value_range is not None and (
+            result["kind"] not in (None, "random")
+            or not isinstance(value_range, list) or len(value_range) != 2
+            or not all(isinstance(value, int) for value in value_range)
+            or value_range[0] >= value_range[1]):
+        raise common.UsageError(f"{where}: range must be [lo, hi] integers "
+                                "with lo < hi, for kind random")
+    return result
+
+
+def synthetic_inputs(inputs: List[dict], batch: int, seed: int,
+                     given: Dict[int, object] = None) -> list:
+    """Seeded arrays of `batch` items for each input, by its kind (same seed,
+    same bytes), but the arrays `given` by input index. Open dimensions
+    other than the batch are an error."""
+    import numpy
+    arrays = []
+    for index, entry in enumerate(inputs):
+        if given and index in given:
+            arrays.append(given[index])
+            continue
+        shape = [batch] + list(entry["shape"][1:])
+        if any(dim < 0 for dim in shape):
+            raise common.StepError(
+                f"input {entry['name']} has shape {entry['shape']}: give "
+                "every dimension but the batch (--input or the spec)")
+        dtype = numpy.dtype(entry.get("dtype") or "float32")
+        kind = entry.get("kind") or "random"
+        generator = numpy.random.default_rng([seed, index])
+        if kind == "token_ids":
+            values = generator.integers(0, entry["vocab_size"], shape)
+        elif kind == "mask":
+            values = numpy.ones(shape)
+        elif kind == "segment_ids":
+            values = numpy.zeros(shape)
+        elif dtype.kind == "b":
+            values = generator.integers(0, 2, shape)
+        elif dtype.kind == "f":
+            values = generator.uniform(*RANDOM_FLOAT_RANGE, shape)
+        else:
+            values = generator.integers(
+                *(entry.get("range") or RANDOM_INTEGER_RANGE), shape)
+        arrays.append(values.astype(dtype))
+    return arrays
 
 
 def read_spec(path: Path) -> dict:
@@ -130,12 +212,47 @@ def read_spec(path: Path) -> dict:
     if not isinstance(root, yaml.MappingNode):
         raise common.UsageError(f"{path}:1:1: a spec is a mapping of "
                                 f"{', '.join(SPEC_KEYS)}")
-    for key, _ in root.value:
+    for key, value in root.value:
         if key.value not in SPEC_KEYS:
             raise common.UsageError(
-                f"{path}:{key.start_mark.line + 1}:{key.start_mark.column + 1}"
-                f": unknown key '{key.value}'; known: {', '.join(SPEC_KEYS)}")
-    return yaml.safe_load(text)
+                f"{_mark(path, key)}: unknown key '{key.value}'; known: "
+                f"{', '.join(SPEC_KEYS)}")
+        if key.value == "inputs":
+            _check_spec_inputs(path, value)
+    spec = yaml.safe_load(text)
+    inputs = spec.get("inputs")
+    if inputs is not None:
+        nodes = root.value[[key.value for key, _ in root.value].index(
+            "inputs")][1].value
+        spec["inputs"] = [
+            parse_input(entry) if isinstance(entry, str)
+            else checked_input(entry, _mark(path, node))
+            for entry, node in zip(inputs, nodes)]
+    return spec
+
+
+def _mark(path: Path, node) -> str:
+    return f"{path}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+
+
+def _check_spec_inputs(path: Path, node) -> None:
+    """A spec's `inputs`: a list whose items are NAME:SHAPE:DTYPE[:LAYOUT]
+    strings or mappings of INPUT_KEYS."""
+    import yaml
+    if not isinstance(node, yaml.SequenceNode):
+        raise common.UsageError(f"{_mark(path, node)}: inputs is a list")
+    for item in node.value:
+        if isinstance(item, yaml.ScalarNode):
+            continue
+        if not isinstance(item, yaml.MappingNode):
+            raise common.UsageError(
+                f"{_mark(path, item)}: an input is NAME:SHAPE:DTYPE[:LAYOUT] "
+                f"or a mapping of {', '.join(INPUT_KEYS)}")
+        for key, _ in item.value:
+            if key.value not in INPUT_KEYS:
+                raise common.UsageError(
+                    f"{_mark(path, key)}: unknown input key '{key.value}'; "
+                    f"known: {', '.join(INPUT_KEYS)}")
 
 
 def matrix(model_json: dict) -> List[dict]:

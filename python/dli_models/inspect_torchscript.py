@@ -3,8 +3,9 @@ of inspect_onnx, or one error line and exit status 2. Runs in Debian's
 Python (torch): `python -m dli_models.inspect_torchscript FILE [INPUT_JSON]`.
 
 TorchScript keeps no input shape: it comes from the archive's dli_io.json
-(what DLI's torchscript step writes) or from --input (INPUT_JSON); the
-output is found by running the model once on zeros.
+(what DLI's torchscript step writes) or from --input (INPUT_JSON, one entry
+per input, in the order forward() takes them); the outputs (a tensor or a
+tuple) are found by running the model once on zeros.
 """
 
 import json
@@ -22,36 +23,63 @@ def describe(path: str, given: list) -> dict:
         message = (str(error).strip().splitlines() or [type(error).__name__])
         raise ValueError(f"{path} is not a valid TorchScript archive "
                          f"({message[0]})") from None
+    declared = json.loads(extra[IO_EXTRA_FILE]) if extra[IO_EXTRA_FILE] else {}
     if given:
-        inputs = [dict(entry, shape=[-1] + entry["shape"][1:]) for entry in given]
-    elif extra[IO_EXTRA_FILE]:
-        declared = json.loads(extra[IO_EXTRA_FILE])["input"]
-        inputs = [{"name": declared["name"], "shape": declared["shape"],
-                   "dtype": "float32"}]
+        merged = {}  # by name, in the order first given; later values win
+        for entry in given:
+            merged.setdefault(entry["name"], {}).update(
+                {key: value for key, value in entry.items() if value is not None})
+        unshaped = [name for name, entry in merged.items()
+                    if "shape" not in entry]
+        if unshaped:
+            raise ValueError(f"{path}: TorchScript keeps no input shape; give "
+                             f"--input {unshaped[0]}:SHAPE:DTYPE")
+        inputs = [{"name": name, "shape": [-1] + entry["shape"][1:],
+                   "dtype": entry.get("dtype") or "float32"}
+                  for name, entry in merged.items()]
+    elif declared:
+        # dli_io.json: the lists of model.json, or the single `input` and
+        # `output` of archives written before multi-input models.
+        inputs = [{"name": entry["name"], "shape": entry["shape"],
+                   "dtype": entry.get("dtype", "float32")}
+                  for entry in declared.get("inputs", [declared.get("input")])]
     else:
         raise ValueError(f"{path}: TorchScript keeps no input shape; give "
                          "--input NAME:SHAPE:DTYPE[:LAYOUT]")
-    if len(inputs) != 1 or any(dim < 0 for dim in inputs[0]["shape"][1:]):
-        raise ValueError(f"{path}: give one --input with every dimension but "
-                         "the batch")
-    example = torch.zeros([1] + inputs[0]["shape"][1:],
-                          dtype=getattr(torch, inputs[0]["dtype"]))
+    if not inputs or any(dim < 0 for entry in inputs
+                         for dim in entry["shape"][1:]):
+        raise ValueError(f"{path}: give each input with --input, every "
+                         "dimension but the batch known")
+    examples = [torch.zeros([1] + entry["shape"][1:],
+                            dtype=getattr(torch, entry["dtype"]))
+                for entry in inputs]
     try:
         with torch.no_grad():
-            output = module(example)
+            outputs = module(*examples)
     except Exception as error:  # whatever the model's code raises
         message = (str(error).strip().splitlines() or [type(error).__name__])
-        raise ValueError(f"{path} does not run on input "
-                         f"{list(example.shape)}: {message[-1]}") from None
-    if not isinstance(output, torch.Tensor):
-        raise ValueError(f"{path} returns {type(output).__name__}, not one "
-                         "tensor; DLI's backends take one output today")
-    name = (json.loads(extra[IO_EXTRA_FILE])["output"]["name"]
-            if extra[IO_EXTRA_FILE] else "output")
-    return {"inputs": [{"name": inputs[0]["name"], "shape": inputs[0]["shape"],
-                        "dtype": inputs[0]["dtype"]}],
-            "outputs": [{"name": name, "shape": [-1] + list(output.shape)[1:],
-                         "dtype": str(output.dtype).removeprefix("torch.")}],
+        raise ValueError(f"{path} does not run on inputs "
+                         f"{[list(example.shape) for example in examples]}: "
+                         f"{message[-1]}") from None
+    if isinstance(outputs, torch.Tensor):
+        outputs = (outputs,)
+    if not isinstance(outputs, (tuple, list)) or not all(
+            isinstance(output, torch.Tensor) for output in outputs):
+        raise ValueError(f"{path} returns {type(outputs).__name__}, not a "
+                         "tensor or a tuple of tensors")
+    names = [entry["name"] for entry in
+             declared.get("outputs", [declared.get("output")])
+             ] if declared else (["output"] if len(outputs) == 1 else
+                                 [f"output_{index}"
+                                  for index in range(len(outputs))])
+    if len(names) != len(outputs):
+        raise ValueError(f"{path} returns {len(outputs)} outputs, its "
+                         f"{IO_EXTRA_FILE} names {len(names)}")
+    return {"inputs": inputs,
+            "outputs": [{"name": name,
+                         "shape": [-1] + list(output.shape)[1:],
+                         "dtype": str(output.dtype).removeprefix("torch.")}
+                        for name, output in zip(names, outputs)],
             "opset": 0}
 
 

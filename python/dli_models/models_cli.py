@@ -175,39 +175,59 @@ def inspect_source(path: Path, fmt: str, given: List[dict]) -> dict:
     return json.loads(result.stdout)
 
 
-def resolve_input(declared: dict, given: List[dict]) -> dict:
-    """The model's input: as the file declares it, checked against and
-    completed by --input."""
-    name = declared["name"]
-    matching = [entry for entry in given if entry["name"] == name]
-    unknown = [entry["name"] for entry in given if entry["name"] != name]
+def resolve_inputs(declared: List[dict], given: List[dict],
+                   task: str) -> List[dict]:
+    """The model's inputs as the file declares them, checked against and
+    completed by --input and the spec's `inputs` (later ones win)."""
+    names = [entry["name"] for entry in declared]
+    unknown = [entry["name"] for entry in given if entry["name"] not in names]
     if unknown:
         raise common.UsageError(f"--input {unknown[0]}: the model has no "
-                                f"input of that name (its input: {name})")
-    result = dict(declared, layout=None)
-    if matching:
-        wanted = matching[-1]
-        shape = declared["shape"]
+                                f"input of that name (its inputs: "
+                                f"{', '.join(names)})")
+    return [resolve_input(entry, [wanted for wanted in given
+                                  if wanted["name"] == entry["name"]], task)
+            for entry in declared]
+
+
+def resolve_input(declared: dict, given: List[dict], task: str) -> dict:
+    name = declared["name"]
+    wanted = {}
+    for entry in given:
+        wanted.update({key: value for key, value in entry.items()
+                       if value is not None})
+    shape = list(declared["shape"])
+    if "shape" in wanted:
         if len(wanted["shape"]) != len(shape) or any(
                 have > 0 and want > 0 and have != want
                 for have, want in zip(shape, wanted["shape"])):
             raise common.UsageError(
                 f"--input {name}: shape {wanted['shape']} contradicts the "
                 f"file's {shape}")
-        if wanted["dtype"] != declared["dtype"]:
-            raise common.UsageError(
-                f"--input {name}: dtype {wanted['dtype']} contradicts the "
-                f"file's {declared['dtype']}")
-        result["shape"] = [want if have <= 0 else have
-                           for have, want in zip(shape, wanted["shape"])]
-        result["layout"] = wanted["layout"]
-    if result["shape"]:
-        result["shape"][0] = -1  # the batch stays free
-    if result["layout"] is None:
-        shape = result["shape"]
-        result["layout"] = ("NCHW" if len(shape) == 4 and shape[1] in (1, 3)
-                            else "NHWC" if len(shape) == 4 and shape[3] in (1, 3)
-                            else "NC" if len(shape) == 2 else "ANY")
+        shape = [want if have <= 0 else have
+                 for have, want in zip(shape, wanted["shape"])]
+    if wanted.get("dtype", declared["dtype"]) != declared["dtype"]:
+        raise common.UsageError(
+            f"--input {name}: dtype {wanted['dtype']} contradicts the "
+            f"file's {declared['dtype']}")
+    if shape:
+        shape[0] = -1  # the batch stays free
+    layout = wanted.get("layout") or (
+        "NCHW" if len(shape) == 4 and shape[1] in (1, 3)
+        else "NHWC" if len(shape) == 4 and shape[3] in (1, 3)
+        else "NC" if len(shape) == 2 else "ANY")
+    is_image = (task == "image_classification" and len(shape) == 4
+                and declared["dtype"].startswith("float"))
+    result = {"name": name, "shape": shape, "dtype": declared["dtype"],
+              "layout": layout,
+              "kind": wanted.get("kind") or ("image" if is_image else "random")}
+    for key in ("vocab_size", "range"):
+        if key in wanted:
+            result[key] = wanted[key]
+    if result["kind"] == "token_ids" and \
+            not declared["dtype"].startswith(("int", "uint")):
+        raise common.UsageError(f"--input {name}: kind token_ids needs an "
+                                f"integer input, not {declared['dtype']}")
     return result
 
 
@@ -225,8 +245,9 @@ def sized_preprocessing(preprocessing: dict, input_meta: dict) -> dict:
 
 
 def given_inputs(args, spec: dict) -> List[dict]:
-    return [description.parse_input(str(value))
-            for value in list(spec.get("inputs") or []) + args.input]
+    """The spec's inputs (read_spec checked them), then --input's."""
+    return list(spec.get("inputs") or []) + [
+        description.parse_input(str(value)) for value in args.input]
 
 
 def build_model_json(args, spec: dict, source: Path, fmt: str,
@@ -235,19 +256,23 @@ def build_model_json(args, spec: dict, source: Path, fmt: str,
     def option(key, value):
         return value if value is not None else spec.get(key)
 
-    if len(inspected["inputs"]) != 1 or len(inspected["outputs"]) != 1:
-        raise common.UsageError(
-            f"{source} has {len(inspected['inputs'])} inputs and "
-            f"{len(inspected['outputs'])} outputs; DLI's backends take one "
-            "input and one output today (multi-input models need plugin ABI "
-            "v2)")
-    input_meta = resolve_input(inspected["inputs"][0], given_inputs(args, spec))
-    output = inspected["outputs"][0]
     task = option("task", args.task) or "generic"
     if task not in description.TASKS:
         raise common.UsageError(f"task {task!r}; known: "
                                 f"{', '.join(description.TASKS)}")
+    if not inspected["inputs"] or not inspected["outputs"]:
+        raise common.UsageError(f"{source} declares no inputs or no outputs")
+    inputs = resolve_inputs(inspected["inputs"], given_inputs(args, spec),
+                            task)
+    input_meta = next((entry for entry in inputs if entry["kind"] == "image"),
+                      inputs[0])
+    output = inspected["outputs"][0]
     label_offset = option("label_offset", args.label_offset) or 0
+    outputs = [{"name": entry["name"], "shape": [-1] + entry["shape"][1:],
+                "dtype": entry["dtype"]} for entry in inspected["outputs"]]
+    if task == "image_classification":
+        # Classification reads output 0.
+        outputs[0]["label_offset"] = label_offset
     metadata = {
         "schema": common.MODEL_SCHEMA, "name": args.name, "task": task,
         "origin": common.IMPORTED,
@@ -256,9 +281,8 @@ def build_model_json(args, spec: dict, source: Path, fmt: str,
                    "imported_from": str(source.resolve())},
         "weights": option("weights", None) or "as imported (origin not "
                                                "declared)",
-        "input": input_meta,
-        "output": {"name": output["name"], "shape": [-1] + output["shape"][1:],
-                   "dtype": output["dtype"], "label_offset": label_offset},
+        "inputs": inputs,
+        "outputs": outputs,
         "formats": [],
     }
     if inspected["opset"] and fmt == "onnx":
@@ -303,14 +327,6 @@ def read_labels(path: Path) -> List[str]:
                 if line.strip()]
     except OSError as error:
         raise common.UsageError(f"--labels {path}: {error.strerror}") from None
-
-
-def record(conversions: list, step: common.Step, status: str,
-           reason: str = "") -> None:
-    conversions.append({"step": step.name, "formats": list(step.formats),
-                        "frameworks": list(step.frameworks),
-                        "converter": step.converter, "status": status,
-                        "reason": reason})
 
 
 def import_model(args) -> int:
@@ -413,34 +429,25 @@ def fan_out(context: common.Context) -> int:
                    and step.name not in (IR_STEP, "source_export")]
         order = [step for step in order
                  if step.name in ("source_inputs", IR_STEP)]
-    failures = {}
-    prepare.prepare(context, order, set(),
-                    on_failure=lambda step, reason: failures.update(
-                        {step.name: reason}))
-    hub = common.HUB_STEPS[common.IMPORTED]
-    for name in ("source_inputs", "source_export", hub, IR_STEP):
+    failures = prepare.prepare_recorded(context, order, set())
+    for name in prepare.HUB_CHAIN[common.IMPORTED]:
         if name in failures:
             print(f"import: the imported file cannot be run: {failures[name]}",
                   file=sys.stderr)
             return 1
     metadata = common.read_model_json(context)
     made = {entry["format"] for entry in metadata["formats"]}
-    conversions = []
-    for step in order:
-        if step.name in failures:
-            record(conversions, step, "failed", failures[step.name])
-        elif set(step.formats) & made:
-            record(conversions, step, "ok")
+    conversions = prepare.conversion_records(context, order, failures)
     for step in all_steps.values():
         if (step.formats and not step.optional and common.HUB in step.depends
                 and not step.serves(common.IMPORTED)
                 and not set(step.formats) & made):
-            record(conversions, step, "unsupported",
-                   f"no route from ONNX to {', '.join(step.formats)} here "
-                   "(it needs the model's PyTorch code)")
+            prepare.record(conversions, step, "unsupported",
+                           f"no route from ONNX to {', '.join(step.formats)} "
+                           "here (it needs the model's PyTorch code)")
     if from_ir:
         for step in skipped:
-            record(conversions, step, "unsupported", NO_ROUTE_FROM_IR)
+            prepare.record(conversions, step, "unsupported", NO_ROUTE_FROM_IR)
     metadata["conversions"] = conversions
     common.write_json_atomic(context.model_json, metadata)
     return 0
@@ -499,7 +506,9 @@ def parity_text(parity, sanity=None) -> str:
     if not parity:
         return "-"
     return (f"top-1 {parity['top1_equal']}/{parity['inputs']}, max diff "
-            f"{parity['max_abs_diff']:g}")
+            f"{parity['max_abs_diff']:g}"
+            + (f" (worst of {len(parity['outputs'])} outputs)"
+               if "outputs" in parity else ""))
 
 
 def print_matrix(metadata: dict) -> None:

@@ -47,7 +47,8 @@ def load_calibration(context: common.Context) -> Tuple["numpy.ndarray", dict]:
     if info.get("schema") != CALIBRATION_SCHEMA or info.get("layout") != "NCHW":
         raise common.StepError(f"{info_path} is not a {CALIBRATION_SCHEMA} "
                                "NCHW description: rerun dli optimize")
-    expected = list(common.read_model_json(context)["input"]["shape"][1:])
+    expected = list(common.model_inputs(common.read_model_json(context))[0][
+        "shape"][1:])
     if (batch.dtype != numpy.float32 or batch.ndim != 4
             or list(batch.shape[1:]) != expected):
         raise common.StepError(

@@ -6,7 +6,10 @@ dli_models/steps/, each as a subprocess under the interpreter it declares.
         [--model mobilenet_v2] [--steps a,b] [--force] [--list]
 
 Optional steps (the optimisations that `dli optimize` runs) run only when
---steps names them.
+--steps names them. In a plain prepare of a zoo model (no --steps) a
+converter that fails is a result, not an abort: its one-line reason goes to
+model.json's `conversions` and the other steps still run; only a failure of
+the steps that make the model's hub stops it (exit status 1).
 
 A step is skipped when its outputs exist unchanged, its inputs hash as they
 did when it last ran, its code is the same and its model.json entries are
@@ -33,6 +36,11 @@ from dli_models import common  # noqa: E402  (needs the path set above)
 from dli_models import steps as steps_package  # noqa: E402
 
 STATE_DIR = ".prepare"
+# The steps that make a model's hub and check set, by origin: when one fails
+# there is nothing to convert.
+HUB_CHAIN = {common.ZOO: ("sample_photos", "reference"),
+             common.IMPORTED: ("source_inputs", "source_export", "source",
+                               "source_ir")}
 # Framework log lines (absl's "I0000 00:00:... file.cc:12] text" at INFO or
 # WARNING severity, and absl's note that precedes them): TensorFlow and
 # LiteRT print them on every import, before any setting can silence them.
@@ -247,6 +255,70 @@ def prepare(context: common.Context, steps: List[common.Step],
     return 0
 
 
+def record(conversions: list, step: common.Step, status: str,
+           reason: str = "", formats=None, frameworks=None) -> None:
+    """Adds a `conversions` entry of model.json (docs/MODELS.md)."""
+    conversions.append({"step": step.name,
+                        "formats": list(step.formats if formats is None
+                                        else formats),
+                        "frameworks": list(step.frameworks if frameworks is None
+                                           else frameworks),
+                        "converter": step.converter, "status": status,
+                        "reason": reason})
+
+
+def conversion_records(context: common.Context, order: List[common.Step],
+                       failures: Dict[str, str]) -> List[dict]:
+    """A `conversions` entry for each step that made formats (ok) or failed;
+    a failed step that made some of its formats (the SavedModel but not the
+    TFLite file) lists the others."""
+    formats = common.read_model_json(context).get("formats", [])
+    conversions = []
+    for step in order:
+        mine = [entry for entry in formats if entry.get("step") == step.name]
+        if step.name in failures:
+            record(conversions, step, "failed", failures[step.name],
+                   formats=[fmt for fmt in step.formats
+                            if fmt not in {entry["format"] for entry in mine}],
+                   frameworks=[framework for framework in step.frameworks
+                               if not any(framework in entry["frameworks"]
+                                          for entry in mine)])
+        elif set(step.formats) & {entry["format"] for entry in formats}:
+            record(conversions, step, "ok")
+    return conversions
+
+
+def prepare_recorded(context: common.Context, steps: List[common.Step],
+                     force_names: set) -> Dict[str, str]:
+    """Runs the steps, a failure reported and the others still run; returns
+    {step: its one-line reason} of the failed ones."""
+    failures = {}
+    prepare(context, steps, force_names,
+            on_failure=lambda step, reason: failures.update(
+                {step.name: reason}))
+    return failures
+
+
+def prepare_zoo(context: common.Context, steps: List[common.Step],
+                force_names: set) -> int:
+    """A plain prepare of a zoo model: failures recorded in model.json."""
+    failures = prepare_recorded(context, steps, force_names)
+    for name in HUB_CHAIN[common.ZOO]:
+        if name in failures:
+            print(f"prepare: step {name} failed: {failures[name]}",
+                  file=sys.stderr)
+            return 1
+    metadata = common.read_model_json(context)
+    conversions = conversion_records(context, steps, failures)
+    if metadata.get("conversions") != conversions:
+        metadata["conversions"] = conversions
+        common.write_json_atomic(context.model_json, metadata)
+    for name, reason in failures.items():
+        print(f"prepare: step {name} failed (recorded in model.json): "
+              f"{reason}", file=sys.stderr)
+    return 0
+
+
 def list_steps(context: common.Context, steps: List[common.Step]) -> None:
     for step in steps:
         python = common.interpreter_path(step.interpreter)
@@ -290,7 +362,10 @@ def main(argv: List[str] = None) -> int:
         if args.list:
             list_steps(context, order)
             return 0
-        return prepare(context, order, set(selected) if args.force else set())
+        force_names = set(selected) if args.force else set()
+        if not args.steps and origin == common.ZOO:
+            return prepare_zoo(context, order, force_names)
+        return prepare(context, order, force_names)
     except common.StepError as error:
         print(f"prepare: {error}", file=sys.stderr)
         return 1

@@ -62,9 +62,10 @@ def make_step(precision: str) -> common.Step:
         interpreter="tensorflow",
         description=f"TFLite {what} with {tool}",
         depends=("tensorflow",),
-        inputs=((FLOAT_TFLITE_INPUT,) + optimization.CALIBRATION_INPUTS
-                if needs_calibration(precision) else SAVED_MODEL_INPUTS)
-        + common.CHECK_OUTPUTS + optimization.CODE_INPUTS + CODE_INPUTS,
+        inputs=common.with_check_set(
+            *((FLOAT_TFLITE_INPUT,) + optimization.CALIBRATION_INPUTS
+              if needs_calibration(precision) else SAVED_MODEL_INPUTS),
+            *optimization.CODE_INPUTS, *CODE_INPUTS),
         outputs=(f"{{model_dir}}/{tflite_file('{model}', precision)}",),
         optional=True,
     )
@@ -222,7 +223,7 @@ def run(context: common.Context, step: common.Step, precision: str) -> None:
     nhwc = numpy.ascontiguousarray(inputs.transpose(0, 2, 3, 1))
     optimization.check_optimized(
         f"TFLite {precision} in LiteRT",
-        tensorflow.run_tflite(context.model_dir / path, nhwc), reference,
+        tensorflow.run_tflite(context.model_dir / path, [nhwc])[0], reference,
         names)
     extra = {"calibration": calibration_record} if calibration_record else {}
     common.register_formats(context, step.name, [common.format_entry(

@@ -82,7 +82,7 @@ class ErrorsTest(unittest.TestCase):
         result = support.run_prepare(self.models_dir, "--model", "resnet9000")
         self.assertEqual(result.returncode, 1, result.stdout)
         self.assertIn("no reference model named 'resnet9000'; known: "
-                      "mobilenet_v2", result.stderr)
+                      "bert_mini, mobilenet_v2", result.stderr)
 
 
 if __name__ == "__main__":

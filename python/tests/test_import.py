@@ -107,9 +107,9 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         metadata = self.metadata("tiny")
         self.assertEqual(metadata["origin"], "imported")
-        self.assertEqual(metadata["input"], {
+        self.assertEqual(metadata["inputs"], [{
             "name": "image", "shape": [-1, 3, 32, 32], "dtype": "float32",
-            "layout": "NCHW"})
+            "layout": "NCHW", "kind": "image"}])
         # The preset's crop follows the model's 32x32 input.
         self.assertEqual(metadata["preprocessing"]["crop"], 32)
         self.assertEqual(metadata["preprocessing"]["preset"], "imagenet")

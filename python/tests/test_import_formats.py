@@ -130,7 +130,7 @@ class ImportFormatsTest(unittest.TestCase):
 
     def test_saved_model(self):
         metadata = self.assert_converted("sm", "tensorflow", "tf2onnx", 9)
-        self.assertEqual(metadata["input"]["layout"], "NHWC")
+        self.assertEqual(metadata["inputs"][0]["layout"], "NHWC")
         self.assertEqual(metadata["preprocessing"]["crop"], 32)
         self.assertTrue((self.models_dir / "sm" / "source" / "saved" /
                          "saved_model.pb").is_file())

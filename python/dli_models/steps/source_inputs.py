@@ -1,15 +1,12 @@
 """The check set's inputs for an imported model: the sample photos
-preprocessed as model.json declares, or, for a model without images (task
-generic or no preprocessing), a seeded synthetic batch. The `source` step
+preprocessed as model.json declares for its image input, and for every
+other input (or every input of a model without images: task generic or no
+preprocessing) a seeded synthetic batch by the input's kind. The `source` step
 then runs the imported file on them; every converter compares with that.
 """
 
-from dli_models import common
+from dli_models import common, description
 from dli_models.steps import reference
-
-SYNTHETIC_BATCH = 2
-SEED = 20261201
-
 
 def _inputs(context: common.Context):
     return [context.sample_dir / "manifest.txt"] + reference.sample_photo_paths(
@@ -23,8 +20,9 @@ STEP = common.Step(
                 "for the imported model's parity checks",
     origin=common.IMPORTED,
     inputs=_inputs,
-    outputs=("{model_dir}/reference/check_images.txt",
-             "{model_dir}/reference/check_input.npy"),
+    outputs=lambda context: [context.model_dir / common.CHECK_DIR /
+                             common.CHECK_NAMES]
+    + common.check_input_paths(context),
 )
 
 
@@ -34,47 +32,45 @@ def uses_photos(metadata: dict) -> bool:
             and "crop" in preprocessing)
 
 
-def synthetic_batch(input_meta: dict):
+def photo_batch(context: common.Context, metadata: dict, input_meta: dict):
+    """The sample photos preprocessed as model.json declares, in the
+    input's layout, and their names."""
     import numpy
-    shape = [SYNTHETIC_BATCH] + input_meta["shape"][1:]
-    if any(dim < 0 for dim in shape):
-        raise common.StepError(
-            f"input {input_meta['name']} has shape {input_meta['shape']}: "
-            "give every dimension but the batch with --input")
-    generator = numpy.random.default_rng(SEED)
-    dtype = numpy.dtype(input_meta["dtype"])
-    if dtype.kind == "f":
-        return generator.standard_normal(shape).astype(dtype)
-    if dtype.kind == "b":
-        return numpy.ones(shape, dtype)
-    return generator.integers(0, 10, shape).astype(dtype)
+    import torch
+    photos = common.read_sample_manifest(context.sample_dir)
+    names = [name for name, _ in photos]
+    batch = torch.stack([
+        reference.preprocess(context.sample_dir / name,
+                             metadata["preprocessing"])
+        for name in names]).numpy()
+    if input_meta.get("layout") == "NHWC":
+        batch = numpy.ascontiguousarray(batch.transpose(0, 2, 3, 1))
+    return names, batch
 
 
 def run(context: common.Context) -> None:
-    import numpy
-    import torch
     metadata = common.read_model_json(context)
-    input_meta = metadata["input"]
-    if uses_photos(metadata):
-        photos = common.read_sample_manifest(context.sample_dir)
-        names = [name for name, _ in photos]
-        batch = torch.stack([
-            reference.preprocess(context.sample_dir / name,
-                                 metadata["preprocessing"])
-            for name in names]).numpy()
-        if input_meta.get("layout") == "NHWC":
-            batch = numpy.ascontiguousarray(batch.transpose(0, 2, 3, 1))
+    inputs = common.model_inputs(metadata)
+    image = next((index for index, entry in enumerate(inputs)
+                  if entry.get("kind") == "image"), None)
+    photos = {}
+    if uses_photos(metadata) and image is not None:
+        names, photos[image] = photo_batch(context, metadata, inputs[image])
         print(f"check set: the {len(names)} sample photos, preprocessed as "
               "model.json declares")
     else:
-        batch = synthetic_batch(input_meta)
-        names = [f"synthetic-{index}" for index in range(len(batch))]
-        print(f"check set: {len(names)} synthetic inputs (seed {SEED}): the "
-              "model declares no image preprocessing")
+        names = [f"synthetic-{index}"
+                 for index in range(description.SYNTHETIC_CHECK_BATCH)]
+        print(f"check set: {len(names)} synthetic inputs (seed "
+              f"{description.SYNTHETIC_SEED}) by input kind: " + ", ".join(
+                  f"{entry['name']} {entry.get('kind') or 'random'}"
+                  for entry in inputs))
+    arrays = description.synthetic_inputs(
+        inputs, len(names), description.SYNTHETIC_SEED, given=photos)
     folder = context.model_dir / common.CHECK_DIR
-    common.write_file_atomic(folder / "check_input.npy",
-                             lambda temporary: numpy.save(temporary, batch))
-    common.write_file_atomic(folder / "check_images.txt", lambda temporary:
+    common.write_check_arrays(context, common.check_input_paths(context),
+                              arrays)
+    common.write_file_atomic(folder / common.CHECK_NAMES, lambda temporary:
                              temporary.write_text("\n".join(names) + "\n"))
 
 

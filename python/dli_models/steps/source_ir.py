@@ -10,7 +10,7 @@ here.
 import shutil
 
 from dli_models import common
-from dli_models.steps import openvino_ir
+from dli_models.steps import openvino_ir, source
 
 
 def is_ir(context: common.Context) -> bool:
@@ -25,8 +25,7 @@ def _outputs(context: common.Context):
     if not is_ir(context):
         return []
     xml = openvino_ir.ir_file(context.model, "FP32", ".xml")
-    return [context.model_dir / xml,
-            context.model_dir / "reference" / "check_logits.npy"]
+    return [context.model_dir / xml] + common.check_output_paths(context)
 
 
 STEP = common.Step(
@@ -38,8 +37,8 @@ STEP = common.Step(
     origin=common.IMPORTED,
     formats=("openvino_ir",), frameworks=("openvino",),
     converter="(the imported file)",
-    inputs=lambda context: sorted((context.model_dir / "source").glob("*")) + [
-        context.model_dir / "reference" / "check_input.npy"],
+    inputs=lambda context: sorted((context.model_dir / "source").glob("*"))
+    + common.check_input_paths(context),
     outputs=_outputs,
 )
 
@@ -62,40 +61,42 @@ def run(context: common.Context) -> None:
         common.write_file_atomic(
             context.model_dir / copy, lambda temporary, original=original:
             shutil.copyfile(context.model_dir / original, temporary))
-    folder = context.model_dir / common.CHECK_DIR
-    names = (folder / "check_images.txt").read_text().split()
-    inputs = numpy.load(folder / "check_input.npy")
+    names, inputs = source.load_inputs(context)
     try:
-        outputs = numpy.asarray(openvino_ir.infer(
-            openvino.Core(), context.model_dir / xml, metadata, inputs))
+        outputs = [numpy.asarray(output) for output in openvino_ir.infer(
+            openvino.Core(), context.model_dir / xml, metadata, inputs)]
     except Exception as error:  # OpenVINO raises RuntimeError and others
         raise common.StepError("OpenVINO cannot run the imported IR: " + (
             str(error).strip().splitlines() or [type(error).__name__])[0]
         ) from None
-    declared = metadata["output"]["shape"]
-    if (len(outputs) != len(names) or len(outputs.shape) != len(declared)
-            or any(want > 0 and have != want for have, want in
-                   zip(outputs.shape[1:], declared[1:]))):
-        raise common.StepError(f"the imported IR gives outputs of shape "
-                               f"{list(outputs.shape)} on {len(names)} inputs;"
-                               f" it declares {declared}")
-    if not numpy.all(numpy.isfinite(outputs)):
-        raise common.StepError("the imported IR gives non-finite outputs on "
-                               "the check set")
-    common.write_file_atomic(folder / "check_logits.npy",
-                             lambda temporary: numpy.save(temporary, outputs))
+    for entry, output in zip(common.model_outputs(metadata), outputs):
+        declared = entry["shape"]
+        if (len(output) != len(names) or len(output.shape) != len(declared)
+                or any(want > 0 and have != want for have, want in
+                       zip(output.shape[1:], declared[1:]))):
+            raise common.StepError(
+                f"the imported IR gives {entry['name']} of shape "
+                f"{list(output.shape)} on {len(names)} inputs; it declares "
+                f"{declared}")
+        if not numpy.all(numpy.isfinite(output)):
+            raise common.StepError(f"the imported IR gives non-finite "
+                                   f"{entry['name']} on the check set")
+    common.write_check_arrays(context, common.check_output_paths(context),
+                              outputs)
     version = package_metadata.version("openvino")
     what = f"the source OpenVINO IR in OpenVINO {version}"
+    folder = context.model_dir / common.CHECK_DIR
     common.write_file_atomic(folder / common.CHECK_SOURCE,
                              lambda temporary: temporary.write_text(what + "\n"))
-    print(f"{what}: finite outputs {list(outputs.shape)} on {len(names)} "
-          "inputs")
+    shapes = [list(output.shape) for output in outputs]
+    print(f"{what}: finite outputs {shapes} on {len(names)} inputs")
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="openvino-ir-fp32", format="openvino_ir", precision="FP32",
         path=xml, weights=weights, frameworks=["openvino"],
         converter="(the imported file)", converter_version="-",
-        layout=metadata["input"].get("layout") or "NCHW",
-        sanity={"inputs": len(names), "output_shape": list(outputs.shape),
+        layout=common.model_inputs(metadata)[0].get("layout") or "NCHW",
+        sanity={"inputs": len(names),
+                "output_shape": shapes[0] if len(shapes) == 1 else shapes,
                 "finite": True})])
 
 

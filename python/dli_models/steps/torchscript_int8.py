@@ -68,12 +68,11 @@ def run(context: common.Context) -> None:
         traced = torch.jit.freeze(torch.jit.trace(quantized, example))
     metadata = common.read_model_json(context)
     path = context.model_dir / _file(context.model)
-    torchscript.save_torchscript(traced, path, metadata["input"],
-                                 metadata["output"])
+    torchscript.save_torchscript(traced, path, metadata)
 
     names, inputs, reference_logits = common.load_check_set(context)
     optimization.check_optimized(f"TorchScript INT8 (torch {torch.__version__})",
-                                 torchscript.infer(path, inputs),
+                                 torchscript.infer(path, [inputs])[0],
                                  reference_logits, names)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="torchscript-int8", format="torchscript",

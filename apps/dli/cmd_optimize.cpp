@@ -125,7 +125,9 @@ int RunOptimize(int argc, char** argv) {
                             SelectBackends(frameworks, "all"), target, run, std::cerr);
     PrintConsoleReport(ParityConsole(parity), std::cout);
     std::cerr << "\n== accuracy check (dli accuracy)\n";
-    AccuracyRequest accuracy_request{made.model, {"FP32", made.precision}, 1, std::nullopt};
+    AccuracyRequest accuracy_request;
+    accuracy_request.model = made.model;
+    accuracy_request.precisions = {"FP32", made.precision};
     accuracy = RunAccuracyCheck(accuracy_request, std::move(dataset), target, run, std::cerr);
     PrintConsoleReport(AccuracyConsole(accuracy, false), std::cout);
   } catch (const UsageError& e) {

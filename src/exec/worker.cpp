@@ -247,8 +247,12 @@ PointResult RunPointInProcess(const PointSpec& spec, const PointProgress& on_pro
       }
     }
 
-    BackendLibrary::OpenArgs args{spec.model_path, spec.weights_path, spec.device, spec.precision,
-                                  spec.batch};
+    BackendLibrary::OpenArgs args;
+    args.model_path = spec.model_path;
+    args.weights_path = spec.weights_path;
+    args.device = spec.device;
+    args.precision = spec.precision;
+    args.batch = spec.batch;
     args.requests = IsThroughput(spec) ? static_cast<int>(spec.measure.requests) : 0;
     args.params = spec.params;
     args.shapes = PointShapes(spec);

@@ -4,6 +4,8 @@ format made with parity on every output or recorded as failed with one
 line; and the spec's input errors."""
 
 import json
+import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
@@ -115,11 +117,22 @@ class ImportMultiTest(unittest.TestCase):
                     self.assertEqual(len(conversion["reason"].splitlines()), 1)
                     self.assertTrue(conversion["reason"])
         self.assertEqual(conversions["openvino_ir"]["status"], "ok")
-        self.assertEqual(conversions["opencv_onnx"]["status"], "ok")
         self.assertEqual(conversions["torchscript"]["status"], "unsupported")
         ids = {entry["id"] for entry in metadata["formats"]}
-        self.assertLessEqual({"onnx-fp32", "onnx-opset10-fp32",
-                              "openvino-ir-fp32"}, ids)
+        self.assertLessEqual({"onnx-fp32", "openvino-ir-fp32"}, ids)
+        # OpenCV 4.6 itself runs the opset-10 file (python3-opencv): it has
+        # no Gather over a model input (the embedding lookup), which is
+        # recorded, and no file or format entry is left for it.
+        opencv = conversions["opencv_onnx"]
+        if subprocess.run([sys.executable, "-c", "import cv2"]).returncode == 0:
+            self.assertEqual(opencv["status"], "failed")
+            self.assertIn("OpenCV cannot run the opset-10 form", opencv["reason"])
+            self.assertIn("Gather", opencv["reason"])
+            self.assertNotIn("onnx-opset10-fp32", ids)
+            self.assertFalse((self.model_dir / "onnx" / "enc-opset10.onnx").exists())
+        else:
+            self.assertEqual(opencv["status"], "ok")
+            self.assertIn("onnx-opset10-fp32", ids)
 
     def test_converted_files_say_how_they_name_each_tensor(self):
         metadata = self.metadata()

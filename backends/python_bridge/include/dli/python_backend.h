@@ -32,6 +32,9 @@ struct Backend {
   // Throughput mode: one callable per slot from the module's open_requests,
   // run from a thread per slot (python_bridge.h).
   static constexpr unsigned kRequestCalls = sdk::kConcurrentRequests;
+  // The Python modules check spec.shapes' names with their aliases
+  // (_bridge.check_shape_names).
+  static constexpr bool kChecksShapeNames = true;
   static constexpr size_t kMaxRequests = 0;
   static constexpr BackendConfig kConfig{Traits::kName, DLI_PYTHON_VENV_NAME, Traits::kDevices,
                                          Traits::kPrecisions};

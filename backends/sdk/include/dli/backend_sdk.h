@@ -434,6 +434,20 @@ struct RequestTraits<Backend, std::void_t<decltype(Backend::kRequestCalls)>> {
   static constexpr size_t kMax = Backend::kMaxRequests;
 };
 
+// A Backend that checks the names in spec.shapes itself (because it also
+// accepts other names for its inputs, as the bridged TFLite does for a
+// converted signature's 'serving_default_x:0') declares
+//   static constexpr bool kChecksShapeNames = true;
+// otherwise the adapter refuses a name that is not an input's.
+template <typename Backend, typename = void>
+struct ShapeNameTraits {
+  static constexpr bool kOwnCheck = false;
+};
+template <typename Backend>
+struct ShapeNameTraits<Backend, std::void_t<decltype(Backend::kChecksShapeNames)>> {
+  static constexpr bool kOwnCheck = Backend::kChecksShapeNames;
+};
+
 template <typename Backend>
 struct BackendTable {
   static SessionState& State(dli_session* s) { return *reinterpret_cast<SessionState*>(s); }
@@ -460,7 +474,7 @@ struct BackendTable {
       }
       CheckSpec<Backend>(spec);
       auto state = std::make_unique<SessionState>(Backend::Open(spec));
-      state->RequireInputsNamed(spec.shapes);
+      if (!ShapeNameTraits<Backend>::kOwnCheck) state->RequireInputsNamed(spec.shapes);
       *out = reinterpret_cast<dli_session*>(state.release());
     });
   }

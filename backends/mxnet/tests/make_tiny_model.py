@@ -31,13 +31,13 @@ arg_params = {name: mxnet.nd.array(rng.standard_normal(shape, numpy.float32))
                                   ("dense_weight", (5, 4)), ("dense_bias", (5,)))}
 
 mxnet_step.save_checkpoint(
-    mxnet_step.with_input_shape(network, "image", [-1, 3, 8, 8]), arg_params, {},
+    mxnet_step.with_input_shapes(network, [{"name": "image", "shape": [-1, 3, 8, 8]}]), arg_params, {},
     out / "tiny-symbol.json", out / "tiny-0000.params")
 mxnet_step.save_checkpoint(network, arg_params, {},
                            out / "plain-symbol.json", out / "plain-0000.params")
 inputs = rng.standard_normal((2, 3, 8, 8), numpy.float32)
 numpy.save(out / "input.npy", inputs)
-numpy.save(out / "expected.npy", mxnet_step.infer(out / "tiny", "image", inputs))
+numpy.save(out / "expected.npy", mxnet_step.infer(out / "tiny", [{"name": "image"}], [inputs])[0])
 (out / "not_json-symbol.json").write_text("this is not JSON\n")
 (out / "not_params.params").write_text("this is not an MXNet params file\n")
 

@@ -28,8 +28,8 @@ with torch.no_grad():
     traced = torch.jit.trace(network, inputs[:1])
     expected = traced(inputs)
 save_torchscript(traced, out / "tiny.pt",
-                 {"name": "image", "shape": [-1, 3, 8, 8], "layout": "NCHW"},
-                 {"name": "scores", "shape": [-1, 5]})
+                 {"inputs": [{"name": "image", "shape": [-1, 3, 8, 8], "layout": "NCHW"}],
+                  "outputs": [{"name": "scores", "shape": [-1, 5]}]})
 torch.jit.save(traced, str(out / "tiny_plain.pt"))
 numpy.save(out / "input.npy", inputs.numpy())
 numpy.save(out / "expected.npy", expected.numpy())

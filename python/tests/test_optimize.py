@@ -289,7 +289,7 @@ class OptimizeTest(unittest.TestCase):
         # input is 299x299 while its preprocessing crops 224x224.
         metadata_file = self.model_dir / common.MODEL_JSON
         metadata = json.loads(metadata_file.read_text())
-        metadata["input"]["shape"] = [-1, 3, 299, 299]
+        metadata["inputs"][0]["shape"] = [-1, 3, 299, 299]
         metadata_file.write_text(json.dumps(metadata))
         self.state_before = self.model_folder_state()
         self.assert_usage_error(

@@ -71,13 +71,11 @@ CalibrationSet MakeCalibrationSet(const ModelMeta& meta, const std::string& dir,
         << " could not be decoded and are not used, e.g. " << set.skipped.front() << "\n";
 
   const fs::path model_json = fs::path(meta.dir) / "model.json";
-  std::ifstream in(model_json);
-  const json model_input = json::parse(in).value("input", json::object());
   const HwcImage& first = set.images.front();
   const std::vector<int64_t> made = {first.channels, first.height, first.width};
   std::vector<int64_t> expected;
-  if (model_input.value("layout", "") == "NCHW" && model_input.contains("shape"))
-    for (const json& d : model_input["shape"]) expected.push_back(d.get<int64_t>());
+  for (const ModelInput& input : meta.inputs)
+    if (input.kind == "image" && input.layout == "NCHW") expected = input.shape;
   if (expected.size() != 4)
     throw UsageError(model_json.string() +
                      ": dli optimize needs an NCHW image input "

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Tuned vs default launch parameters (docs/BENCHMARKS.md, "Tuning"): `dli tune`
 # of each framework named (default: tflite mxnet pytorch, the three whose
-# defaults the issue doubted) in both modes within BUDGET seconds each, then
-# one table of each mode's best beside the default, from the JSON outcomes.
-#   scripts/bench/tuning.sh [BUILD_DIR] [FRAMEWORK...]   # BUDGET=90 MODEL=mobilenet_v2
+# defaults the issue doubted) over batch sizes and thread counts in MODE
+# (latency, throughput or all) within BUDGET seconds each, then one table of
+# each mode's best beside the default, from the JSON outcomes.
+#   scripts/bench/tuning.sh [BUILD_DIR] [FRAMEWORK...]
+#   (BUDGET=90 MODE=latency BATCHES=1,2,4,8 MODEL=mobilenet_v2)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:-$root/build}"
@@ -14,8 +16,8 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 for fw in "${frameworks[@]}"; do
   start=$(date +%s)
-  "$build/bin/dli" tune --model "${MODEL:-mobilenet_v2}" --framework "$fw" --mode all \
-    --budget "${BUDGET:-90}" --min-measure 3.5 --quiet --json "$out/$fw.json" >/dev/null
+  "$build/bin/dli" tune --model "${MODEL:-mobilenet_v2}" --framework "$fw" --mode "${MODE:-latency}" \
+    --batch "${BATCHES:-1,2,4,8}" --budget "${BUDGET:-90}" --min-measure 3.5 --quiet --json "$out/$fw.json" >/dev/null
   echo "$(( $(date +%s) - start ))" > "$out/$fw.wall"
 done
 python3 - "$out" "${frameworks[@]}" <<'PY'

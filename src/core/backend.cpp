@@ -344,23 +344,6 @@ size_t ElementCount(const dli_tensor_info& t) {
   return n;
 }
 
-size_t DtypeSize(dli_dtype t) {
-  switch (t) {
-    case DLI_DTYPE_F32:
-    case DLI_DTYPE_I32:
-      return 4;
-    case DLI_DTYPE_I64:
-      return 8;
-    case DLI_DTYPE_F16:
-      return 2;
-    case DLI_DTYPE_U8:
-    case DLI_DTYPE_I8:
-    case DLI_DTYPE_BOOL:
-      return 1;
-  }
-  throw std::runtime_error("unknown dtype " + std::to_string(static_cast<int>(t)));
-}
-
 std::string DtypeName(dli_dtype t) {
   switch (t) {
     case DLI_DTYPE_F32:

@@ -13,6 +13,7 @@
 #include "core/slot_threads.h"
 #include "core/throughput.h"
 #include "dli/backend_abi.h"
+#include "dli/dtypes.h"
 
 namespace dli {
 
@@ -170,7 +171,6 @@ class ConcurrentSessionRequests : public ConcurrentInferenceTarget {
 };
 
 size_t ElementCount(const dli_tensor_info& t);
-size_t DtypeSize(dli_dtype t);
 std::string DtypeName(dli_dtype t);               // as model.json names it: float32, int64, ...
 std::string ShapeText(const dli_tensor_info& t);  // "[1,3,224,224]"
 // The shapes of several tensors: one as ShapeText, more each with its name

@@ -77,10 +77,17 @@ class CalibrationFolder : public ::testing::Test {
     meta.preprocessing.scale = 1;
     meta.preprocessing.mean = {0, 0, 0};
     meta.preprocessing.std = {1, 1, 1};
-    WriteInput(R"({"layout": "NCHW", "shape": [-1, 3, 4, 4]})");
+    SetImageInput("NCHW", {-1, 3, 4, 4});
   }
-  void WriteInput(const std::string& input) {
-    std::ofstream(dir.path() / "model.json") << R"({"name": "tiny", "input": )" << input << "}";
+  // The model description's image input (model.json "inputs").
+  void SetImageInput(const std::string& layout, const std::vector<int64_t>& shape) {
+    ModelInput input;
+    input.name = "input";
+    input.shape = shape;
+    input.dtype = "float32";
+    input.layout = layout;
+    input.kind = "image";
+    meta.inputs = {input};
   }
 
   TempDir dir;
@@ -120,12 +127,12 @@ TEST_F(CalibrationFolder, TooFewImagesOrAnotherSizeIsAUsageError) {
   EXPECT_EQ(UsageErrorOf([&] { MakeCalibrationSet(meta, photos.string(), 5, log); }),
             "calibration folder " + photos.string() +
                 " has 3 decodable image(s), --samples asks for 5 (" + undecodable + ")");
-  WriteInput(R"({"layout": "NCHW", "shape": [1, 3, 5, 5]})");
+  SetImageInput("NCHW", {1, 3, 5, 5});
   EXPECT_EQ(UsageErrorOf([&] { MakeCalibrationSet(meta, photos.string(), 0, log); }),
             "calibration images of " + photos.string() +
                 " preprocess to 3x4x4 but tiny takes 3x5x5 (CxHxW): the model's "
                 "preprocessing and input disagree");
-  WriteInput(R"({"layout": "NHWC", "shape": [1, 4, 4, 3]})");
+  SetImageInput("NHWC", {1, 4, 4, 3});
   EXPECT_EQ(UsageErrorOf([&] { MakeCalibrationSet(meta, photos.string(), 0, log); }),
             (dir.path() / "model.json").string() +
                 ": dli optimize needs an NCHW image input [batch, C, H, W]");

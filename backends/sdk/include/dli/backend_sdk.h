@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "dli/backend_abi.h"
+#include "dli/dtypes.h"
 #include "dli/param_check.h"
 
 namespace dli::sdk {
@@ -174,22 +175,7 @@ inline size_t ElementCount(const dli_tensor_info& t) {
   return n;
 }
 
-inline size_t DtypeSize(dli_dtype dtype) {
-  switch (dtype) {
-    case DLI_DTYPE_F32:
-    case DLI_DTYPE_I32:
-      return 4;
-    case DLI_DTYPE_I64:
-      return 8;
-    case DLI_DTYPE_F16:
-      return 2;
-    case DLI_DTYPE_U8:
-    case DLI_DTYPE_I8:
-    case DLI_DTYPE_BOOL:
-      return 1;
-  }
-  throw std::runtime_error("unknown dtype " + std::to_string(static_cast<int>(dtype)));
-}
+using ::dli::DtypeSize;  // dli/dtypes.h, shared with the core
 
 inline const char* DtypeName(dli_dtype dtype) {
   switch (dtype) {

@@ -1,11 +1,13 @@
 """Converts an imported model that is not ONNX into the ONNX hub, or reads
 what an OpenVINO IR declares, in the venv of the framework that reads it:
 
-    python -m dli_models.convert_source tensorflow|tflite SOURCE OUT.onnx
+    python -m dli_models.convert_source tensorflow|tflite SOURCE INPUTS OUT.onnx
     python -m dli_models.convert_source mxnet SYMBOL PARAMS INPUTS OUT.onnx
     python -m dli_models.convert_source openvino XML
 
-Prints one JSON line: for a conversion the converter, its version and the
+INPUTS is the JSON list of --input entries (name, shape, dtype): sizes the
+file leaves open and, for MXNet, every input's shape and type. Prints one
+JSON line: for a conversion the converter, its version and the
 check of the ONNX file against the source framework on seeded synthetic
 inputs; for an IR its inputs and outputs (as inspect_onnx prints them).
 Exit status 2 with one line when the source cannot be read, 1 when the
@@ -39,36 +41,60 @@ def first_line(text: str) -> str:
     return lines[-1] if lines else "?"
 
 
-def check_inputs(onnx_path: Path):
-    """Seeded inputs of the ONNX file's input shape (batch 1 each)."""
+def check_inputs(onnx_path: Path, given: list):
+    """CHECK_INPUTS seeded check items for the ONNX file, each a dict of
+    every data input's batch-1 values: floats from a normal distribution,
+    integers 0 or 1 (valid token ids, mask values and segment ids alike).
+    Sizes the file leaves open come from --input (`given`)."""
     import numpy
     import onnx
+    from onnx import helper
     model = onnx.load(str(onnx_path))
     initializers = {tensor.name for tensor in model.graph.initializer}
-    data = [info for info in model.graph.input
-            if info.name not in initializers]
-    if len(data) != 1:
-        raise SourceError(f"{onnx_path.name} converted with "
-                          f"{len(data)} inputs: importing a multi-input model "
-                          "from this format is not supported yet; export it "
-                          "to ONNX and import that")
-    (info,) = data
-    dims = [dim.dim_value if dim.HasField("dim_value") else -1
+    shapes = {entry["name"]: entry["shape"] for entry in given
+              if entry.get("shape")}
+    specs = []
+    for info in model.graph.input:
+        if info.name in initializers:
+            continue
+        dims = shapes.get(info.name) or [
+            dim.dim_value if dim.HasField("dim_value") else -1
             for dim in info.type.tensor_type.shape.dim]
-    if any(dim <= 0 for dim in dims[1:]):
-        raise ConverterError(f"input {info.name} has shape {dims}: no "
-                             "synthetic input can be made for the check")
+        if any(dim <= 0 for dim in dims[1:]):
+            raise ConverterError(
+                f"input {info.name} has shape {dims}: give its sizes for "
+                f"the check with --input {info.name}:1x...:DTYPE")
+        specs.append((info.name, [1] + list(dims[1:]), numpy.dtype(
+            helper.tensor_dtype_to_np_dtype(info.type.tensor_type.elem_type))))
     generator = numpy.random.default_rng(0)
-    return info.name, [generator.standard_normal([1] + dims[1:])
-                       .astype(numpy.float32) for _ in range(CHECK_INPUTS)]
+
+    def values(shape, dtype):
+        if dtype.kind == "f":
+            return generator.standard_normal(shape).astype(dtype)
+        return generator.integers(0, 2, shape).astype(dtype)
+
+    return [{name: values(shape, dtype) for name, shape, dtype in specs}
+            for _ in range(CHECK_INPUTS)]
+
+
+def output_names(onnx_path: Path) -> list:
+    import onnx
+    return [output.name for output in onnx.load(str(onnx_path)).graph.output]
 
 
 def compare(source_outputs, onnx_outputs) -> dict:
+    """Per check item, every output of the source against the ONNX file's
+    (lists in the ONNX file's output order); top-1 on the first output."""
     import numpy
-    diff = max(float(numpy.max(numpy.abs(a - b)))
-               for a, b in zip(source_outputs, onnx_outputs))
-    top1 = sum(int(numpy.argmax(a) == numpy.argmax(b))
-               for a, b in zip(source_outputs, onnx_outputs))
+    if any(len(a) != len(b) for a, b in zip(source_outputs, onnx_outputs)):
+        raise ConverterError("the ONNX file has not as many outputs as the "
+                             "source")
+    diff = max(float(numpy.max(numpy.abs(numpy.asarray(a, numpy.float64)
+                                         - numpy.asarray(b, numpy.float64))))
+               for item, onnx_item in zip(source_outputs, onnx_outputs)
+               for a, b in zip(item, onnx_item))
+    top1 = sum(int(numpy.argmax(item[0]) == numpy.argmax(onnx_item[0]))
+               for item, onnx_item in zip(source_outputs, onnx_outputs))
     if not diff <= MAX_ABS_DIFF:
         raise ConverterError(f"the ONNX file differs from the source by "
                              f"{diff:g} (limit {MAX_ABS_DIFF:g})")
@@ -77,16 +103,29 @@ def compare(source_outputs, onnx_outputs) -> dict:
             "against": "the source, seeded synthetic inputs"}
 
 
-def run_onnxruntime(path: Path, name: str, inputs):
+def run_onnxruntime(path: Path, items):
     import onnxruntime
     session = onnxruntime.InferenceSession(
         str(path), providers=["CPUExecutionProvider"])
-    return [session.run(None, {name: batch})[0] for batch in inputs]
+    return [session.run(None, item) for item in items]
 
 
-def tf2onnx(fmt: str, source: Path, out: Path) -> dict:
+def by_name(values: dict, names: list, what: str) -> list:
+    """`values` in the order of `names` (tf2onnx keeps the source's names
+    of inputs and outputs)."""
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise ConverterError(f"{what} {missing[0]!r} is not both the "
+                             f"source's and the ONNX file's (the other has "
+                             f"{', '.join(values)})")
+    return [values[name] for name in names]
+
+
+def tf2onnx(fmt: str, source: Path, given: list, out: Path) -> dict:
     """tf2onnx 1.17 on a SavedModel folder or a .tflite file; checked
-    against TensorFlow's serving signature or the LiteRT interpreter."""
+    against TensorFlow's serving signature or the LiteRT interpreter, every
+    input and output matched by name (tf2onnx names them as the signature
+    or the .tflite tensors are named)."""
     import tf2onnx as converter
     option = "--saved-model" if fmt == "tensorflow" else "--tflite"
     result = subprocess.run(
@@ -99,34 +138,39 @@ def tf2onnx(fmt: str, source: Path, out: Path) -> dict:
         raise ConverterError(f"tf2onnx {converter.__version__} cannot "
                              "convert it: " + first_line(
                                  "\n".join(errors) or result.stderr))
-    name, inputs = check_inputs(out)
+    items, outputs = check_inputs(out, given), output_names(out)
+    source_outputs = []
     if fmt == "tensorflow":
         import tensorflow
         function = tensorflow.saved_model.load(str(source)).signatures[
             "serving_default"]
-        (argument,) = function.structured_input_signature[1]
-        source_outputs = [next(iter(function(**{
-            argument: tensorflow.constant(batch)}).values())).numpy()
-            for batch in inputs]
+        for item in items:
+            results = function(**{name: tensorflow.constant(value)
+                                  for name, value in item.items()})
+            source_outputs.append([value.numpy() for value in by_name(
+                results, outputs, "output")])
     else:
         from ai_edge_litert.interpreter import Interpreter
         interpreter = Interpreter(model_path=str(source))
         interpreter.allocate_tensors()
-        source_outputs = []
-        for batch in inputs:
-            interpreter.set_tensor(interpreter.get_input_details()[0]["index"],
-                                   batch)
+        for item in items:
+            for detail in interpreter.get_input_details():
+                (value,) = by_name(item, [detail["name"]], "input")
+                interpreter.set_tensor(detail["index"], value)
             interpreter.invoke()
-            source_outputs.append(interpreter.get_tensor(
-                interpreter.get_output_details()[0]["index"]).copy())
+            indices = {detail["name"]: detail["index"]
+                       for detail in interpreter.get_output_details()}
+            source_outputs.append([interpreter.get_tensor(index).copy()
+                                   for index in by_name(indices, outputs,
+                                                        "output")])
     return {"converter": "tf2onnx", "converter_version": converter.__version__,
-            "check": compare(source_outputs,
-                             run_onnxruntime(out, name, inputs))}
+            "check": compare(source_outputs, run_onnxruntime(out, items))}
 
 
 def mxnet_export(symbol: Path, params: Path, given: list, out: Path) -> dict:
     """mxnet.onnx.export_model (MXNet 1.9.1); checked against MXNet with
-    onnx's reference evaluator (no ONNX Runtime in the MXNet venv)."""
+    onnx's reference evaluator (no ONNX Runtime in the MXNet venv). A symbol
+    keeps no input shapes or types: each data input needs its --input."""
     import mxnet
     import numpy
     from onnx.reference import ReferenceEvaluator
@@ -138,31 +182,39 @@ def mxnet_export(symbol: Path, params: Path, given: list, out: Path) -> dict:
                           f"{first_line(str(error))})") from None
     parameters = {key.split(":", 1)[-1] for key in loaded}
     data = [name for name in graph.list_inputs() if name not in parameters]
-    if len(data) != 1:
-        raise SourceError(f"{symbol} has inputs {data}: DLI's backends take "
-                          "one input")
-    if not given or given[-1]["name"] != data[0]:
+    wanted = {entry["name"]: entry for entry in given if entry.get("shape")}
+    missing = [name for name in data if name not in wanted]
+    if missing:
         raise SourceError(f"an MXNet symbol keeps no input shape: give "
-                          f"--input {data[0]}:1x3x224x224:float32 (its "
-                          f"input is {data[0]})")
-    shape = [1] + given[-1]["shape"][1:]
+                          f"--input {missing[0]}:1x3x224x224:float32 (its "
+                          f"inputs: {', '.join(data)})")
+    shapes = [[1] + list(wanted[name]["shape"][1:]) for name in data]
+    types = [numpy.dtype(wanted[name].get("dtype") or "float32")
+             for name in data]
     try:
         mxnet.onnx.export_model(
-            str(symbol), str(params), [shape], [numpy.float32], str(out),
+            str(symbol), str(params), shapes, types, str(out),
             dynamic=True,
-            dynamic_input_shapes=[[None] + shape[1:]])
+            dynamic_input_shapes=[[None] + shape[1:] for shape in shapes])
     except Exception as error:  # the exporter raises several types
         raise ConverterError(f"mxnet.onnx.export_model {mxnet.__version__} "
                              "cannot export it: "
                              + first_line(str(error) or type(error).__name__)
                              ) from None
-    name, inputs = check_inputs(out)
-    block = mxnet.gluon.SymbolBlock.imports(str(symbol), [data[0]],
-                                            str(params))
-    source_outputs = [block(mxnet.nd.array(batch)).asnumpy()
-                      for batch in inputs]
+    items, outputs = check_inputs(out, given), output_names(out)
+    # The exporter may order the outputs otherwise; it names each as the
+    # symbol does, less "_output".
+    names = [name.removesuffix("_output") for name in graph.list_outputs()]
+    block = mxnet.gluon.SymbolBlock.imports(str(symbol), data, str(params))
+    source_outputs = []
+    for item in items:
+        result = block(*[mxnet.nd.array(item[name], dtype=item[name].dtype)
+                         for name in data])
+        values = result if isinstance(result, (list, tuple)) else [result]
+        source_outputs.append(by_name(dict(zip(names, (
+            value.asnumpy() for value in values))), outputs, "output"))
     evaluator = ReferenceEvaluator(str(out))
-    onnx_outputs = [evaluator.run(None, {name: batch})[0] for batch in inputs]
+    onnx_outputs = [evaluator.run(None, item) for item in items]
     return {"converter": "mxnet.onnx.export_model",
             "converter_version": mxnet.__version__,
             "check": compare(source_outputs, onnx_outputs)}
@@ -190,7 +242,7 @@ def inspect_ir(xml: Path) -> dict:
 def main(argv) -> dict:
     fmt = argv[0]
     if fmt in ("tensorflow", "tflite"):
-        return tf2onnx(fmt, Path(argv[1]), Path(argv[2]))
+        return tf2onnx(fmt, Path(argv[1]), json.loads(argv[2]), Path(argv[3]))
     if fmt == "mxnet":
         return mxnet_export(Path(argv[1]), Path(argv[2]), json.loads(argv[3]),
                             Path(argv[4]))

@@ -139,7 +139,7 @@ def convert_source(fmt: str, files: Dict[str, Path], given: List[dict],
     if fmt == "mxnet":
         arguments += [str(files["params"]), json.dumps(given), str(hub)]
     elif fmt != "openvino_ir":
-        arguments.append(str(hub))
+        arguments += [json.dumps(given), str(hub)]
     result = subprocess.run(
         [str(python), "-m", "dli_models.convert_source", fmt, *arguments],
         capture_output=True, text=True,

@@ -1,7 +1,8 @@
 """`dli models import` from the formats converted to the ONNX hub at import
 (a TensorFlow SavedModel, a .tflite file, an MXNet symbol + params) and from
 an OpenVINO IR (kept as the openvino format only), on tiny models made here
-in each framework's venv; and bad input for each of them."""
+in each framework's venv (one input; two inputs and two outputs); and bad
+input for each of them."""
 
 import json
 import shutil
@@ -37,6 +38,45 @@ net.add(nn.Conv2D(8, 3, strides=2, activation="relu"), nn.GlobalAvgPool2D(),
 net.initialize(mx.init.Xavier())
 net.hybridize()
 net(mx.nd.zeros((1, 3, 32, 32)))
+net.export(sys.argv[1], epoch=0)
+"""
+# A two-input, two-output encoder (token ids and a mask, int64) as a
+# SavedModel (argv[1]) and a .tflite file (argv[2]).
+TWO_INPUT_TF = """
+import sys, tensorflow as tf
+class Encoder(tf.Module):
+    def __init__(self):
+        self.table = tf.Variable(tf.random.stateless_normal([50, 8], [0, 1]))
+        self.dense = tf.Variable(tf.random.stateless_normal([8, 4], [0, 2]))
+    @tf.function(input_signature=[
+        tf.TensorSpec([None, 16], tf.int64, name="input_ids"),
+        tf.TensorSpec([None, 16], tf.int64, name="attention_mask")])
+    def __call__(self, input_ids, attention_mask):
+        mask = tf.cast(attention_mask, tf.float32)[..., None]
+        pooled = tf.reduce_sum(tf.gather(self.table, input_ids) * mask, axis=1)
+        return {"logits": tf.matmul(pooled, self.dense), "pooled": pooled}
+module = Encoder()
+tf.saved_model.save(module, sys.argv[1], signatures=module.__call__)
+converter = tf.lite.TFLiteConverter.from_saved_model(sys.argv[1])
+open(sys.argv[2], "wb").write(converter.convert())
+"""
+# A two-input, two-output Gluon net (an image and a vector), exported as
+# PREFIX-symbol.json + PREFIX-0000.params.
+TWO_INPUT_GLUON = """
+import sys, mxnet as mx
+from mxnet.gluon import nn
+mx.random.seed(0)
+class Two(nn.HybridBlock):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.out = nn.Dense(6), nn.Dense(6), nn.Dense(4)
+    def hybrid_forward(self, F, image, extra):
+        joined = F.relu(self.a(image) + self.b(extra))
+        return self.out(joined), joined
+net = Two()
+net.initialize(mx.init.Xavier())
+net.hybridize()
+net(mx.nd.zeros((1, 3, 8, 8)), mx.nd.zeros((1, 5)))
 net.export(sys.argv[1], epoch=0)
 """
 # The ONNX classifier of test_import saved as an OpenVINO IR.
@@ -78,6 +118,16 @@ class ImportFormatsTest(unittest.TestCase):
         onnx = test_import.make_model(test_import.TINY_CLASSIFIER,
                                       root / "tiny.onnx")
         run_in("openvino", TINY_IR, onnx, root / "ir" / "tiny.xml")
+        run_in("tensorflow", TWO_INPUT_TF, root / "two", root / "two.tflite")
+        run_in("mxnet", TWO_INPUT_GLUON, root / "two")
+        # The kinds of the integer inputs: ids below the vocabulary, a mask.
+        for name, prefix in (("two_sm", ""), ("two_tfl", "serving_default_")):
+            (root / f"{name}.yaml").write_text(
+                "task: generic\ninputs:\n"
+                f"  - {{name: '{prefix}input_ids{':0' if prefix else ''}', "
+                "kind: token_ids, vocab_size: 50}\n"
+                f"  - {{name: '{prefix}attention_mask{':0' if prefix else ''}', "
+                "kind: mask}\n")
         cls.results = {
             "sm": test_import.models_cli(
                 cls.models_dir, "import", "sm", "--from", str(root / "saved"),
@@ -93,6 +143,17 @@ class ImportFormatsTest(unittest.TestCase):
             "ir": test_import.models_cli(
                 cls.models_dir, "import", "ir", "--from",
                 str(root / "ir" / "tiny.xml")),
+            "two_sm": test_import.models_cli(
+                cls.models_dir, "import", "two_sm", "--from",
+                str(root / "two"), "--spec", str(root / "two_sm.yaml")),
+            "two_tfl": test_import.models_cli(
+                cls.models_dir, "import", "two_tfl", "--from",
+                str(root / "two.tflite"), "--spec",
+                str(root / "two_tfl.yaml")),
+            "two_mx": test_import.models_cli(
+                cls.models_dir, "import", "two_mx", "--from",
+                str(root / "two-0000.params"), "--input",
+                "data0:1x3x8x8:float32", "--input", "data1:1x5:float32"),
         }
 
     @classmethod
@@ -145,6 +206,34 @@ class ImportFormatsTest(unittest.TestCase):
                          "source/gluon-symbol.json")
         self.assertEqual(metadata["source"]["params"],
                          "source/gluon-0000.params")
+
+    def test_sources_with_two_inputs_and_two_outputs(self):
+        """Each input by name, each output checked, from every format that
+        is converted to the hub; what a converter cannot do is recorded."""
+        for name, expected in (
+                ("two_sm", {"onnxruntime", "openvino", "tensorflow", "tflite"}),
+                ("two_tfl", {"onnxruntime", "openvino", "tensorflow", "tflite"}),
+                ("two_mx", {"onnxruntime", "openvino", "mxnet", "opencv"})):
+            with self.subTest(model=name):
+                metadata = self.metadata(name)
+                self.assertEqual(len(metadata["inputs"]), 2)
+                self.assertEqual(len(metadata["outputs"]), 2)
+                check = metadata["source"]["check"]
+                self.assertEqual(check["top1_equal"], 2)
+                self.assertLessEqual(check["max_abs_diff"], 1e-3)
+                self.assertLessEqual(expected, frameworks(metadata))
+                for entry in metadata["formats"]:
+                    parity = entry["parity"]
+                    self.assertEqual(parity["top1_equal"], parity["inputs"])
+                    if entry["id"] != "onnx-fp32":  # that one: vs the source
+                        self.assertEqual(len(parity["outputs"]), 2, entry)
+                for conversion in metadata["conversions"]:
+                    if conversion["status"] != "ok":
+                        self.assertTrue(conversion["reason"], conversion)
+        kinds = {entry["name"]: entry["kind"]
+                 for entry in self.metadata("two_sm")["inputs"]}
+        self.assertEqual(kinds, {"input_ids": "token_ids",
+                                 "attention_mask": "mask"})
 
     def test_openvino_ir_is_its_only_format(self):
         metadata = self.metadata("ir")

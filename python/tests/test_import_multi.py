@@ -126,7 +126,7 @@ class ImportMultiTest(unittest.TestCase):
         opencv = conversions["opencv_onnx"]
         if subprocess.run([sys.executable, "-c", "import cv2"]).returncode == 0:
             self.assertEqual(opencv["status"], "failed")
-            self.assertIn("OpenCV cannot run the opset-10 form", opencv["reason"])
+            self.assertIn("OpenCV cannot run the opset-10 ONNX file", opencv["reason"])
             self.assertIn("Gather", opencv["reason"])
             self.assertNotIn("onnx-opset10-fp32", ids)
             self.assertFalse((self.model_dir / "onnx" / "enc-opset10.onnx").exists())

@@ -93,7 +93,7 @@ class MetadataTest(unittest.TestCase):
         for framework, precision, expected in (
                 ("openvino", "FP32", "openvino-ir-fp32"),
                 ("openvino", "FP16", "openvino-ir-fp16"),
-                ("opencv", "FP32", "onnx-fp32"),
+                ("opencv", "FP32", "onnx-opset10-fp32"),
                 ("onnxruntime", "FP32", "onnx-fp32")):
             entry = chosen_format(self.metadata, framework, precision)
             self.assertIsNotNone(entry, (framework, precision))

@@ -1,5 +1,9 @@
-"""The opset-10 form of a model's ONNX file when it is newer, for OpenCV 4.6's importer
-(which reads Clip only with min/max attributes, ONNX's form up to opset 10).
+"""The ONNX file OpenCV 4.6 runs, checked in OpenCV itself: the hub file as
+it is when OpenCV reads it, or else its opset-10 rewrite. OpenCV 4.6's
+importer reads Clip only with min/max attributes (ONNX's form up to opset 10)
+and cannot parse an Identity node over a constant (torch's exporter writes
+them for shared weights), so the rewrite drops those Identity nodes and, for
+files above opset 10, takes the graph down to opset 10.
 
 onnx.version_converter cannot do it (1.20 has no down-adapters for ops whose
 newer versions only added types, e.g. "No Adapter To Version $12 for Relu"),
@@ -7,7 +11,9 @@ so this step rewrites the graph itself: operators whose float semantics did
 not change since opset 10 are kept as they are, Clip, Unsqueeze and Squeeze
 get their constant operands back as attributes, and anything else fails the
 step with the operator's name. ONNX Runtime then checks the result against
-the source's outputs.
+the source's outputs, and OpenCV (Debian's python3-opencv, the library the
+backend links) runs it: the figures recorded are OpenCV's. OpenCV's entry is
+always this step's; the hub's entry never lists OpenCV.
 """
 
 from dli_models import common, onnx_rewrite
@@ -45,21 +51,43 @@ def hub_opset(context: common.Context) -> int:
 
 
 def _outputs(context: common.Context):
-    if hub_opset(context) <= source.OPENCV_MAX_OPSET:
+    path = context.model_dir / _file(context.model)
+    if hub_opset(context) <= source.OPENCV_MAX_OPSET and not path.exists():
         return []  # OpenCV reads the hub file itself
-    return [context.model_dir / _file(context.model)]
+    return [path]
 
 
 STEP = common.Step(
     name="opencv_onnx",
     interpreter="onnxruntime",
-    description="rewrite an ONNX file above opset 10 to opset 10 for OpenCV 4.6",
+    description="check the ONNX file in OpenCV 4.6; rewrite it to the "
+                "opset-10 form OpenCV reads where needed",
     depends=(common.HUB,),
     formats=("onnx",), frameworks=("opencv",),
     converter="dli opset-10 rewrite",
     inputs=common.with_check_set("{model_dir}/onnx/{model}.onnx"),
     outputs=_outputs,
 )
+
+
+def drop_constant_identities(model):
+    """The model without Identity nodes whose operand is a constant: their
+    consumers read the constant itself (OpenCV 4.6 cannot parse them). One
+    whose output is a graph output stays."""
+    graph = model.graph
+    constants = onnx_rewrite.graph_constants(graph)
+    graph_outputs = {output.name for output in graph.output}
+    renamed = {}
+    for node in [node for node in graph.node if node.op_type == "Identity"
+                 and node.input[0] in constants
+                 and node.output[0] not in graph_outputs]:
+        renamed[node.output[0]] = node.input[0]
+        graph.node.remove(node)
+    for node in graph.node:
+        for index, name in enumerate(node.input):
+            if name in renamed:
+                node.input[index] = renamed[name]
+    return model
 
 
 def to_opset10(model):
@@ -127,7 +155,7 @@ print(cv2.__version__)
 OPENCV_VERSION = [""]
 
 
-def opencv_outputs(path, metadata, inputs):
+def opencv_outputs(path, metadata, inputs, what: str = "opset-10 ONNX"):
     """Every output of the ONNX file at `path` in OpenCV on the check inputs,
     one batch item at a time (as a point at batch 1 runs), or None when this
     machine has no python3-opencv. Raises StepError when OpenCV cannot read
@@ -137,7 +165,7 @@ def opencv_outputs(path, metadata, inputs):
     import numpy
     probe = subprocess.run([str(common.system_python()), "-c", "import cv2"], capture_output=True)
     if probe.returncode != 0:
-        print("python3-opencv is not installed: the opset-10 file is checked in "
+        print(f"python3-opencv is not installed: the {what} file is checked in "
               "ONNX Runtime only")
         return None
     input_names = [entry["name"] for entry in common.model_inputs(metadata)]
@@ -154,7 +182,7 @@ def opencv_outputs(path, metadata, inputs):
                 lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
                 reason = next((line for line in reversed(lines) if "error:" in line),
                               lines[-1] if lines else "no message").lstrip("> ").strip()
-                raise common.StepError(f"OpenCV cannot run the opset-10 form: {reason}")
+                raise common.StepError(f"OpenCV cannot run the {what} file: {reason}")
             OPENCV_VERSION[0] = proc.stdout.strip()
             per_item.append([numpy.load(f"{folder}/out{j}.npy")
                              for j in range(len(output_names))])
@@ -162,39 +190,34 @@ def opencv_outputs(path, metadata, inputs):
             for j in range(len(output_names))]
 
 
-def check(context: common.Context, path) -> dict:
-    """The opset-10 file's parity with the reference: in ONNX Runtime (the
-    rewrite itself), then in OpenCV where this machine has Debian's
-    python3-opencv (the same 4.6 library as the backend), whose figures are
-    the ones recorded."""
+def check(context: common.Context, path, what: str) -> dict:
+    """The file's parity with the reference: in ONNX Runtime (the rewrite
+    itself), then in OpenCV where this machine has Debian's python3-opencv
+    (the same 4.6 library as the backend), whose figures are the ones
+    recorded. `what` names the file in messages."""
     metadata = common.read_model_json(context)
     names, inputs, reference = common.load_check_tensors(context)
     try:
         outputs = source.run_onnx(path, metadata, inputs)
     except Exception as error:  # ONNX Runtime's errors have no common type
-        raise common.StepError("ONNX Runtime cannot run the opset-10 form: "
+        raise common.StepError(f"ONNX Runtime cannot run the {what} file: "
                                + str(error).strip().splitlines()[0]) from None
     output_names = [entry["name"] for entry in common.model_outputs(metadata)]
-    what = "opset-10 ONNX in ONNX Runtime"
-    parity = common.compare_outputs(what, outputs, reference, names, output_names,
+    parity = common.compare_outputs(f"{what} in ONNX Runtime", outputs, reference, names, output_names,
                                     max_abs_diff=MAX_ABS_DIFF)
-    in_opencv = opencv_outputs(path, metadata, inputs)
+    in_opencv = opencv_outputs(path, metadata, inputs, what)
     if in_opencv is None:
         return parity
-    return common.compare_outputs("opset-10 ONNX in OpenCV " + OPENCV_VERSION[0], in_opencv,
+    return common.compare_outputs(f"{what} in OpenCV " + OPENCV_VERSION[0], in_opencv,
                                   reference, names, output_names, max_abs_diff=MAX_ABS_DIFF)
 
 
-def run(context: common.Context) -> None:
+def _rewrite(hub, path, version: int) -> None:
+    """Writes the hub's rewrite for OpenCV to `path`."""
     import onnx
-    hub = common.hub_onnx(context)
-    path = context.model_dir / _file(context.model)
-    version = source.opset(hub)
-    if version <= source.OPENCV_MAX_OPSET:
-        print(f"the ONNX file is opset {version}: OpenCV reads it as it is")
-        common.register_formats(context, STEP.name, [])
-        return
-    converted = to_opset10(onnx.load(str(hub)))
+    converted = drop_constant_identities(onnx.load(str(hub)))
+    if version > source.OPENCV_MAX_OPSET:
+        converted = to_opset10(converted)
     try:
         onnx.checker.check_model(converted)
     except onnx.checker.ValidationError as error:
@@ -202,20 +225,40 @@ def run(context: common.Context) -> None:
                                + str(error).strip().splitlines()[0]) from None
     common.write_file_atomic(path, lambda temporary: onnx.save(
         converted, str(temporary)))
-    try:
-        parity = check(context, path)
-    except common.StepError:
-        # No file or entry of an earlier run stays to say OpenCV can read it.
-        path.unlink(missing_ok=True)
-        common.register_formats(context, STEP.name, [])
-        raise
+
+
+def run(context: common.Context) -> None:
+    import onnx
+    hub = common.hub_onnx(context)
+    path = context.model_dir / _file(context.model)
+    version = source.opset(hub)
+    chosen, converter, parity = None, "", None
+    if version <= source.OPENCV_MAX_OPSET:
+        try:
+            parity = check(context, hub, "ONNX")
+            chosen, converter = hub, "(the hub file)"
+            print(f"the ONNX file is opset {version}: OpenCV reads it as it is")
+            path.unlink(missing_ok=True)
+        except common.StepError as error:
+            print(f"{error}; rewriting it")
+    if chosen is None:
+        _rewrite(hub, path, version)
+        try:
+            parity = check(context, path, "opset-10 ONNX")
+        except common.StepError:
+            # No file or entry of an earlier run stays to say OpenCV can read it.
+            path.unlink(missing_ok=True)
+            common.register_formats(context, STEP.name, [])
+            raise
+        chosen, converter = path, STEP.converter
     metadata = common.read_model_json(context)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="onnx-opset10-fp32", format=common.ONNX_FORMAT,
-        precision="FP32", path=_file(context.model), frameworks=["opencv"],
-        converter="dli opset-10 rewrite", converter_version=f"onnx "
-        f"{onnx.__version__}", layout=common.model_inputs(metadata)[0].get(
-            "layout") or "NCHW", opset=10, parity=parity)])
+        precision="FP32", path=str(chosen.relative_to(context.model_dir)),
+        frameworks=["opencv"], converter=converter,
+        converter_version=f"onnx {onnx.__version__}",
+        layout=common.model_inputs(metadata)[0].get("layout") or "NCHW",
+        opset=source.opset(chosen), parity=parity)])
 
 
 if __name__ == "__main__":

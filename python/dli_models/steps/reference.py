@@ -60,7 +60,8 @@ MODELS = {path.stem: ReferenceModel(**json.loads(path.read_text())["weights"])
 # which ONNX replaced by inputs in opset 11: a zoo model's one ONNX file,
 # which every framework reads, says `onnx_opset: 10`.
 ONNX_ID = "onnx-fp32"
-ONNX_FRAMEWORKS = ["onnxruntime", "opencv", "openvino"]
+# OpenCV's entry is the opencv_onnx step's, checked in OpenCV itself.
+ONNX_FRAMEWORKS = ["onnxruntime", "openvino"]
 
 
 def reference_model(context: common.Context) -> ReferenceModel:
@@ -141,7 +142,7 @@ STEP = common.Step(
     description="verify the pretrained weights and export them to ONNX",
     depends=("sample_photos",),
     origin=common.ZOO,
-    formats=("onnx",), frameworks=("onnxruntime", "opencv", "openvino"),
+    formats=("onnx",), frameworks=("onnxruntime", "openvino"),
     converter="torch.onnx.export",
     inputs=_inputs,
     outputs=_outputs,
@@ -352,8 +353,7 @@ def write_model_json(context: common.Context, weights_sha256: str) -> None:
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id=ONNX_ID, format=common.ONNX_FORMAT, precision="FP32",
         path=f"onnx/{context.model}.onnx",
-        frameworks=[framework for framework in ONNX_FRAMEWORKS
-                    if framework != "opencv" or zoo["onnx_opset"] <= 10],
+        frameworks=ONNX_FRAMEWORKS,
         converter="torch.onnx.export", converter_version=torch.__version__,
         layout=inputs[0].get("layout") or "ANY", opset=zoo["onnx_opset"])])
 

@@ -5,8 +5,8 @@ check set to give the outputs every converted file is compared with.
 to onnx/<model>.onnx unchanged (the file every converter reads), runs it and
 registers it. A SavedModel, .tflite or MXNet source was converted to
 onnx/<model>.onnx by the import itself (convert_source.py): this step runs
-and registers that file. OpenCV 4.6 reads it too when its opset is 10 or less; newer
-files get an opset-10 form from the opencv_onnx step.
+and registers that file. The opencv_onnx step checks it in OpenCV 4.6 (or
+its opset-10 rewrite, when OpenCV cannot read it as it is).
 """
 
 import shutil
@@ -110,9 +110,8 @@ def run(context: common.Context) -> None:
 def register(context: common.Context, metadata: dict, hub, parity: dict,
              converter: str, converter_version: str) -> None:
     version = opset(hub)
+    # OpenCV's entry is the opencv_onnx step's, checked in OpenCV itself.
     frameworks = ["onnxruntime", "openvino"]
-    if version <= OPENCV_MAX_OPSET:
-        frameworks.append("opencv")
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="onnx-fp32", format=common.ONNX_FORMAT, precision="FP32",
         path=str(hub.relative_to(context.model_dir)), frameworks=frameworks,

@@ -180,8 +180,12 @@ def run_tflite(tflite_path: Path, batches: list) -> list:
 
 def _normalized(name: str) -> str:
     """A tensor name as onnx2tf and TensorFlow may rewrite it: no signature
-    prefix or port suffix, lower case, runs of other characters as '_'."""
-    name = re.sub(r":\d+$", "", name).removeprefix("serving_default_")
+    prefix or port suffix (`:0`, which onnx2tf writes `__0`), lower case,
+    runs of other characters as '_'."""
+    previous = None
+    while name != previous:  # onnx2tf's TFLite names carry both twice
+        previous = name
+        name = re.sub(r"(:|__)\d+$", "", name).removeprefix("serving_default_")
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
 
@@ -204,11 +208,13 @@ def _permutation(shape: List[int], produced: List[int]) -> Optional[List[int]]:
 def match_tensors(what: str, wanted: List[Tuple[str, List[int]]],
                   produced: Dict[str, tuple]) -> List[dict]:
     """For each of the model's tensors (name, shape), the converted file's
-    tensor: matched by name (as onnx2tf may rewrite it), else by being the
+    tensor: matched by name (as it is, with onnx2tf's `__` for `:`, or as
+    onnx2tf may rewrite it otherwise), else by being the
     only one of a fitting shape; and the permutation of its axes."""
     matches, taken = [], set()
     for name, shape in wanted:
-        candidates = [found for found in produced if found == name] or [
+        candidates = [found for found in produced
+                      if found in (name, name.replace(":", "__"))] or [
             found for found in produced
             if _normalized(found) == _normalized(name)]
         if not candidates:

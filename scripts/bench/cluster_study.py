@@ -9,9 +9,14 @@ end, also on failure. Every target measures on the same two cores at the same
 time, so the figures show that the study works, not how fast the frameworks
 are: compare frameworks with a study on one target.
 
+With IMAGE set (e.g. IMAGE=localhost/dli, the image of Containerfile, built
+as docs/CLUSTER.md says), a fifth target `boxed` runs every point on this
+machine inside that image (podman, with the configuration tests/cluster
+uses; the image must be in podman's default storage).
+
 Needs root, a full build and prepared models (scripts/quickstart.sh or
 `dli models prepare`), and the packages of scripts/setup.d/70-cluster.sh.
-Usage: scripts/bench/cluster_study.sh [BUILD_DIR] [OUT_DIR]
+Usage: [IMAGE=localhost/dli] scripts/bench/cluster_study.sh [BUILD_DIR] [OUT_DIR]
 """
 import json
 import os
@@ -26,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "cluster"))
 import harness  # noqa: E402
 
-TARGETS = ["here", "lab1", "lab2", "cluster"]
+IMAGE = os.environ.get("IMAGE")
+TARGETS = ["here", "lab1", "lab2", "cluster"] + (["boxed"] if IMAGE else [])
 
 
 def available_frameworks(dli):
@@ -69,7 +75,12 @@ def main():
                "user": "root", "identity": "keys/id", "known_hosts": "keys/known_hosts",
                "dli": str(dli)} for name, host in sshd.items()),
             {"name": "cluster", "type": "slurm", "partition": "debug", "nodes": 2,
-             "time": "60", "dli": str(dli)}]}, indent=1))
+             "time": "60", "dli": str(dli)},
+            *([{"name": "boxed", "type": "local",
+                "container": {"engine": "podman", "image": IMAGE}}] if IMAGE else [])]},
+            indent=1))
+        conf = root / "containers.conf"
+        conf.write_text(harness.PODMAN_CONF)
         experiment = root / "study.yaml"
         experiment.write_text(json.dumps({
             "name": "across-targets", "models": ["mobilenet_v2"], "frameworks": frameworks,
@@ -78,7 +89,7 @@ def main():
         db = out / "results.sqlite"
         print(f"daemons ready in {time.monotonic() - started:.0f} s; {len(frameworks)} "
               f"frameworks x {len(TARGETS)} targets", flush=True)
-        env = dict(slurm.env, **env_models)
+        env = dict(slurm.env, CONTAINERS_CONF=str(conf), **env_models)
         began = time.monotonic()
         study = subprocess.run([str(dli), "run", str(experiment), "--targets", str(targets),
                                 "--only", ",".join(TARGETS), "--db", str(db)], env=env,

@@ -1,7 +1,6 @@
 #include "accuracy/calibration.h"
 
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "core/error.h"

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "dli/model_spec.h"
 #include "dli/param_check.h"
 
 namespace fs = std::filesystem;
@@ -295,34 +296,10 @@ BackendInfo BackendLibrary::Describe() const {
 }
 
 std::unique_ptr<Session> BackendLibrary::Open(const OpenArgs& args) const {
-  std::vector<dli_kv> kvs;
-  for (const auto& [k, v] : args.params) kvs.push_back({k.c_str(), v.c_str()});
-  dli_model_spec spec{};
-  spec.model_path = args.model_path.c_str();
-  spec.weights_path = args.weights_path.empty() ? nullptr : args.weights_path.c_str();
-  spec.device = args.device.c_str();
-  spec.precision = args.precision.c_str();
-  spec.batch = args.batch;
-  spec.requests = args.requests;
-  spec.params = kvs.data();
-  spec.n_params = kvs.size();
-  std::vector<dli_input_shape> shapes;
-  for (const auto& [name, dims] : args.shapes) {
-    if (dims.empty() || dims.size() > DLI_MAX_RANK)
-      throw std::runtime_error("shape of input '" + name + "' has rank " +
-                               std::to_string(dims.size()) + "; 1.." +
-                               std::to_string(DLI_MAX_RANK) + " supported");
-    dli_input_shape shape{};
-    shape.name = name.c_str();
-    shape.rank = static_cast<int32_t>(dims.size());
-    std::copy(dims.begin(), dims.end(), shape.dims);
-    shapes.push_back(shape);
-  }
-  spec.shapes = shapes.data();
-  spec.n_shapes = shapes.size();
+  const dli::ModelSpec spec(args);
   dli_session* handle = nullptr;
   char err[2048] = "";
-  if (api_->open(&spec, &handle, err, sizeof(err)) != DLI_OK || handle == nullptr)
+  if (api_->open(spec.get(), &handle, err, sizeof(err)) != DLI_OK || handle == nullptr)
     throw std::runtime_error(std::string(api_->name) + ": " + (err[0] ? err : "open failed"));
   std::unique_ptr<Session> session(new Session(api_, handle));
   size_t n_inputs = 0, n_outputs = 0;

@@ -45,11 +45,6 @@ class LocalTargetExecutor final : public WorkerExecutor {
     return Command("__worker",
                    target_.container ? PointFolders(placed) : std::vector<std::string>());
   }
-  PointSpec Place(const PointSpec& spec, const std::string&) override {
-    PointSpec placed = spec;
-    if (target_.container) placed.model_name.clear();  // by path: the image has no models
-    return placed;
-  }
   const Container* PointContainer() const override {
     return target_.container ? &*target_.container : nullptr;
   }

@@ -108,9 +108,7 @@ class SlurmExecutor final : public WorkerExecutor {
     if (models_)
       return PlaceModelFiles(
           spec, model_sha256, [this](const std::string& p) { return ModelSha256(p); }, *models_);
-    PointSpec placed = spec;
-    if (target_.container) placed.model_name.clear();  // by path: the image has no models
-    return placed;
+    return spec;
   }
 
  private:

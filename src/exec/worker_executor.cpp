@@ -118,6 +118,9 @@ PointResult WorkerExecutor::Run(const PointSpec& spec, const ProgressCallback& o
   try {
     const std::string& sha256 = ModelSha256(spec.model_path);
     placed = Place(spec, sha256);
+    // In a container the worker finds the model by path: the image has no
+    // models folder of its own.
+    if (PointContainer() != nullptr) placed.model_name.clear();
     request = Request(EncodePointRequest(placed, sha256));
   } catch (const std::exception& e) {
     return Failed(spec, "failed", e.what());

@@ -39,7 +39,8 @@ class WorkerExecutor : public Executor {
   }
   // The spec as the worker must see it where it runs: an executor that
   // copies the model there names the copy. Throws (one line) when it cannot;
-  // the point then fails with that reason. Default: the spec as it is.
+  // the point then fails with that reason. Default: the spec as it is. (In a
+  // container, Run then clears the model's name: the worker reads the path.)
   virtual PointSpec Place(const PointSpec& spec, const std::string& /*model_sha256*/) {
     return spec;
   }

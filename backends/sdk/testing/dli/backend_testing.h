@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "dli/backend_abi.h"
+#include "dli/model_spec.h"
 #include "dli/param_check.h"
 
 namespace dli::testing {
@@ -241,28 +242,8 @@ inline size_t ByteSize(const dli_tensor_info& t) {
 class BackendSession {
  public:
   BackendSession(const dli_backend& api, const OpenRequest& request) : api_(api) {
-    std::vector<dli_kv> kv;
-    for (const auto& [key, value] : request.params) kv.push_back({key.c_str(), value.c_str()});
-    dli_model_spec spec{};
-    spec.model_path = request.model_path.c_str();
-    spec.weights_path = request.weights_path.empty() ? nullptr : request.weights_path.c_str();
-    spec.device = request.device.c_str();
-    spec.precision = request.precision.c_str();
-    spec.batch = request.batch;
-    spec.requests = request.requests;
-    spec.params = kv.data();
-    spec.n_params = kv.size();
-    std::vector<dli_input_shape> shapes;
-    for (const auto& [name, dims] : request.shapes) {
-      dli_input_shape shape{};
-      shape.name = name.c_str();
-      shape.rank = static_cast<int32_t>(dims.size());
-      std::copy(dims.begin(), dims.end(), shape.dims);
-      shapes.push_back(shape);
-    }
-    spec.shapes = shapes.data();
-    spec.n_shapes = shapes.size();
-    if (api_.open(&spec, &session_, err_, sizeof(err_)) != DLI_OK) {
+    const ModelSpec spec(request);
+    if (api_.open(spec.get(), &session_, err_, sizeof(err_)) != DLI_OK) {
       session_ = nullptr;
       error_ = err_;
     }

@@ -203,8 +203,8 @@ def check(context: common.Context, path, what: str) -> dict:
         raise common.StepError(f"ONNX Runtime cannot run the {what} file: "
                                + str(error).strip().splitlines()[0]) from None
     output_names = [entry["name"] for entry in common.model_outputs(metadata)]
-    parity = common.compare_outputs(f"{what} in ONNX Runtime", outputs, reference, names, output_names,
-                                    max_abs_diff=MAX_ABS_DIFF)
+    parity = common.compare_outputs(f"{what} in ONNX Runtime", outputs, reference, names,
+                                    output_names, max_abs_diff=MAX_ABS_DIFF)
     in_opencv = opencv_outputs(path, metadata, inputs, what)
     if in_opencv is None:
         return parity
@@ -232,11 +232,11 @@ def run(context: common.Context) -> None:
     hub = common.hub_onnx(context)
     path = context.model_dir / _file(context.model)
     version = source.opset(hub)
-    chosen, converter, parity = None, "", None
+    chosen, converter, converter_version, parity = None, "", "", None
     if version <= source.OPENCV_MAX_OPSET:
         try:
             parity = check(context, hub, "ONNX")
-            chosen, converter = hub, "(the hub file)"
+            chosen, converter, converter_version = hub, "(the hub file)", "-"
             print(f"the ONNX file is opset {version}: OpenCV reads it as it is")
             path.unlink(missing_ok=True)
         except common.StepError as error:
@@ -251,12 +251,13 @@ def run(context: common.Context) -> None:
             common.register_formats(context, STEP.name, [])
             raise
         chosen, converter = path, STEP.converter
+        converter_version = f"onnx {onnx.__version__}"
     metadata = common.read_model_json(context)
     common.register_formats(context, STEP.name, [common.format_entry(
         context, id="onnx-opset10-fp32", format=common.ONNX_FORMAT,
         precision="FP32", path=str(chosen.relative_to(context.model_dir)),
         frameworks=["opencv"], converter=converter,
-        converter_version=f"onnx {onnx.__version__}",
+        converter_version=converter_version,
         layout=common.model_inputs(metadata)[0].get("layout") or "NCHW",
         opset=source.opset(chosen), parity=parity)])
 

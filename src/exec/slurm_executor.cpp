@@ -1,6 +1,5 @@
 #include <unistd.h>
 
-#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,10 +32,9 @@ std::vector<std::string> Lines(const std::string& text) {
 // One allocation per executor (per study), each point a step of it: the
 // queue is waited in once, before the first point, and every point of the
 // study runs on the same nodes. docs/CLUSTER.md says why not srun per point.
-class SlurmExecutor final : public WorkerExecutor {
+class SlurmExecutor final : public TargetExecutor {
  public:
-  SlurmExecutor(const Targets& all, const Target& target)
-      : all_(all), target_(all_.Find(target.name)), self_(SelfExecutable()) {
+  SlurmExecutor(const Targets& all, const Target& target) : TargetExecutor(all, target) {
     if (target_.slurm.via.empty()) return;
     const Target& login = all_.Find(target_.slurm.via);
     CheckTargetFiles(all_, login);
@@ -72,7 +70,7 @@ class SlurmExecutor final : public WorkerExecutor {
     PointResult r;
     try {
       Allocate();
-      r = WorkerExecutor::Run(spec, on_progress);
+      r = TargetExecutor::Run(spec, on_progress);
     } catch (const std::exception& e) {
       r.spec = spec;
       r.status = Interrupted() ? "interrupted" : "failed";
@@ -84,22 +82,15 @@ class SlurmExecutor final : public WorkerExecutor {
   }
 
  protected:
-  std::vector<std::string> WorkerCommand(const std::string& verb) const override {
-    return Command(verb, {});
-  }
-
   std::vector<std::string> PointWorkerCommand(const PointSpec& placed) const override {
     if (!target_.container) return Command("__worker", {});
     return Command("__worker",
                    models_ ? std::vector<std::string>{models_->Folder()} : PointFolders(placed));
   }
 
-  const Container* PointContainer() const override {
-    return target_.container ? &*target_.container : nullptr;
-  }
   std::vector<std::string> OnNode(const std::vector<std::string>& argv) const override {
     WorkerPlace place;
-    place.slurm_job_id = job_id_;
+    AddToPlace(place);
     place.name = WorkerName(target_.name, "image");
     return OnTargetNode(all_, target_, place, argv);
   }
@@ -110,19 +101,9 @@ class SlurmExecutor final : public WorkerExecutor {
           spec, model_sha256, [this](const std::string& p) { return ModelSha256(p); }, *models_);
     return spec;
   }
+  void AddToPlace(WorkerPlace& place) const override { place.slurm_job_id = job_id_; }
 
  private:
-  std::vector<std::string> Command(const std::string& verb,
-                                   const std::vector<std::string>& read_only_dirs) const {
-    WorkerPlace place;
-    place.self = self_;
-    place.slurm_job_id = job_id_;
-    place.name = WorkerName(target_.name, std::to_string(++steps_));
-    place.read_only_dirs = read_only_dirs;
-    place.verb = verb;
-    return WorkerArgv(all_, target_, place);
-  }
-
   void Allocate() {
     const std::lock_guard<std::mutex> lock(allocate_mutex_);
     if (!job_id_.empty()) return;
@@ -159,13 +140,9 @@ class SlurmExecutor final : public WorkerExecutor {
     }
   }
 
-  const Targets all_;
-  const Target& target_;  // in all_
-  const std::string self_;
   std::unique_ptr<RemoteModelCache> models_;  // through the login node, unless files are shared
   std::mutex allocate_mutex_;
   std::string job_id_;
-  mutable std::atomic<long> steps_{0};
 };
 
 }  // namespace

@@ -1,4 +1,3 @@
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -27,12 +26,10 @@ std::string MakeControlDir() {
 // Runs each point's worker on the host through ssh, with the model files
 // copied there by content first (unless the target shares this machine's
 // files).
-class SshExecutor final : public WorkerExecutor {
+class SshExecutor final : public TargetExecutor {
  public:
   SshExecutor(const Targets& all, const Target& target)
-      : all_(all),
-        target_(all_.Find(target.name)),
-        self_(SelfExecutable()),
+      : TargetExecutor(all, target),
         control_dir_((CheckTargetFiles(all_, target_), MakeControlDir())),
         models_(all_, target_, control_dir_) {}
 
@@ -47,8 +44,7 @@ class SshExecutor final : public WorkerExecutor {
   }
 
   PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress) override {
-    PointResult r = WorkerExecutor::Run(spec, on_progress);
-    r.target = target_.name;
+    PointResult r = TargetExecutor::Run(spec, on_progress);
     if (TargetUnreachable(r)) return r;  // the model copy could not connect
     // ssh's own failures (refused, host key, authentication) exit with 255:
     // the point did not run, and ssh's last line says why.
@@ -78,24 +74,18 @@ class SshExecutor final : public WorkerExecutor {
   }
 
  protected:
-  std::vector<std::string> WorkerCommand(const std::string& verb) const override {
-    return Command(verb, {});
-  }
-
   std::vector<std::string> PointWorkerCommand(const PointSpec& placed) const override {
     if (!target_.container) return Command("__worker", {});
     return Command("__worker", target_.shared_files ? PointFolders(placed)
                                                     : std::vector<std::string>{models_.Folder()});
   }
 
-  const Container* PointContainer() const override {
-    return target_.container ? &*target_.container : nullptr;
-  }
   std::vector<std::string> OnNode(const std::vector<std::string>& argv) const override {
     WorkerPlace place;
-    place.control_dir = control_dir_;
+    AddToPlace(place);
     return OnTargetNode(all_, target_, place, argv);
   }
+  void AddToPlace(WorkerPlace& place) const override { place.control_dir = control_dir_; }
 
   PointSpec Place(const PointSpec& spec, const std::string& model_sha256) override {
     return target_.shared_files
@@ -106,23 +96,8 @@ class SshExecutor final : public WorkerExecutor {
   }
 
  private:
-  std::vector<std::string> Command(const std::string& verb,
-                                   const std::vector<std::string>& read_only_dirs) const {
-    WorkerPlace place;
-    place.self = self_;
-    place.control_dir = control_dir_;
-    place.name = WorkerName(target_.name, std::to_string(++points_));
-    place.read_only_dirs = read_only_dirs;
-    place.verb = verb;
-    return WorkerArgv(all_, target_, place);
-  }
-
-  const Targets all_;
-  const Target& target_;  // in all_
-  const std::string self_;
   const std::string control_dir_;
   RemoteModelCache models_;
-  mutable std::atomic<long> points_{0};
 };
 
 }  // namespace

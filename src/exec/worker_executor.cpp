@@ -227,4 +227,24 @@ BackendInfo WorkerExecutor::DescribeBackend(const std::string& framework) {
   return Probe({framework}, kProbeTimeoutS).front();
 }
 
+TargetExecutor::TargetExecutor(const Targets& all, const Target& target)
+    : all_(all), target_(all_.Find(target.name)), self_(SelfExecutable()) {}
+
+PointResult TargetExecutor::Run(const PointSpec& spec, const ProgressCallback& on_progress) {
+  PointResult r = WorkerExecutor::Run(spec, on_progress);
+  r.target = target_.name;
+  return r;
+}
+
+std::vector<std::string> TargetExecutor::Command(
+    const std::string& verb, const std::vector<std::string>& read_only_dirs) const {
+  WorkerPlace place;
+  place.self = self_;
+  AddToPlace(place);
+  place.name = WorkerName(target_.name, std::to_string(++workers_));
+  place.read_only_dirs = read_only_dirs;
+  place.verb = verb;
+  return WorkerArgv(all_, target_, place);
+}
+
 }  // namespace dli

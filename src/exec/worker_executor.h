@@ -7,12 +7,14 @@
 #ifndef DLI_WORKER_EXECUTOR_H
 #define DLI_WORKER_EXECUTOR_H
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "exec/executor.h"
+#include "exec/remote_commands.h"
 #include "exec/targets.h"
 
 namespace dli {
@@ -64,6 +66,37 @@ class WorkerExecutor : public Executor {
   std::map<std::string, std::string> model_sha256_;
   std::mutex image_mutex_;
   std::string image_id_;
+};
+
+// The base of the executors of a targets file's entries (local, ssh, slurm):
+// each worker runs through WorkerArgv (transport, container, dli), named
+// after the target and a counter, and each result names the target.
+class TargetExecutor : public WorkerExecutor {
+ public:
+  PointResult Run(const PointSpec& spec, const ProgressCallback& on_progress = {}) override;
+
+ protected:
+  TargetExecutor(const Targets& all, const Target& target);
+  std::vector<std::string> WorkerCommand(const std::string& verb) const override {
+    return Command(verb, {});
+  }
+  const Container* PointContainer() const override {
+    return target_.container ? &*target_.container : nullptr;
+  }
+  // `dli <verb>` where the points run; `read_only_dirs`: what the container
+  // mounts.
+  std::vector<std::string> Command(const std::string& verb,
+                                   const std::vector<std::string>& read_only_dirs) const;
+  // What the executor adds to each worker's place: the SSH control socket,
+  // the Slurm allocation. Default: nothing.
+  virtual void AddToPlace(WorkerPlace& /*place*/) const {}
+
+  const Targets all_;
+  const Target& target_;  // in all_
+  const std::string self_;
+
+ private:
+  mutable std::atomic<long> workers_{0};
 };
 
 }  // namespace dli

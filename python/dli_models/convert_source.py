@@ -44,8 +44,9 @@ def first_line(text: str) -> str:
 def check_inputs(onnx_path: Path, given: list):
     """CHECK_INPUTS seeded check items for the ONNX file, each a dict of
     every data input's batch-1 values: floats from a normal distribution,
-    integers 0 or 1 (valid token ids, mask values and segment ids alike).
-    Sizes the file leaves open come from --input (`given`)."""
+    integers 0 or 1 (valid token ids, mask values and segment ids alike),
+    and the file's output names in order. Sizes the file leaves open come
+    from --input (`given`)."""
     import numpy
     import onnx
     from onnx import helper
@@ -73,13 +74,9 @@ def check_inputs(onnx_path: Path, given: list):
             return generator.standard_normal(shape).astype(dtype)
         return generator.integers(0, 2, shape).astype(dtype)
 
-    return [{name: values(shape, dtype) for name, shape, dtype in specs}
-            for _ in range(CHECK_INPUTS)]
-
-
-def output_names(onnx_path: Path) -> list:
-    import onnx
-    return [output.name for output in onnx.load(str(onnx_path)).graph.output]
+    items = [{name: values(shape, dtype) for name, shape, dtype in specs}
+             for _ in range(CHECK_INPUTS)]
+    return items, [output.name for output in model.graph.output]
 
 
 def compare(source_outputs, onnx_outputs) -> dict:
@@ -138,7 +135,7 @@ def tf2onnx(fmt: str, source: Path, given: list, out: Path) -> dict:
         raise ConverterError(f"tf2onnx {converter.__version__} cannot "
                              "convert it: " + first_line(
                                  "\n".join(errors) or result.stderr))
-    items, outputs = check_inputs(out, given), output_names(out)
+    items, outputs = check_inputs(out, given)
     source_outputs = []
     if fmt == "tensorflow":
         import tensorflow
@@ -201,7 +198,7 @@ def mxnet_export(symbol: Path, params: Path, given: list, out: Path) -> dict:
                              "cannot export it: "
                              + first_line(str(error) or type(error).__name__)
                              ) from None
-    items, outputs = check_inputs(out, given), output_names(out)
+    items, outputs = check_inputs(out, given)
     # The exporter may order the outputs otherwise; it names each as the
     # symbol does, less "_output".
     names = [name.removesuffix("_output") for name in graph.list_outputs()]

@@ -213,10 +213,7 @@ def read_spec(path: Path) -> dict:
         raise common.UsageError(f"{path}:1:1: a spec is a mapping of "
                                 f"{', '.join(SPEC_KEYS)}")
     for key, value in root.value:
-        if key.value not in SPEC_KEYS:
-            raise common.UsageError(
-                f"{_mark(path, key)}: unknown key '{key.value}'; known: "
-                f"{', '.join(SPEC_KEYS)}")
+        _refuse_unknown_key(path, key, SPEC_KEYS, "key")
         if key.value == "inputs":
             _check_spec_inputs(path, value)
     spec = yaml.safe_load(text)
@@ -235,6 +232,14 @@ def _mark(path: Path, node) -> str:
     return f"{path}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
 
 
+def _refuse_unknown_key(path: Path, key, known, what: str) -> None:
+    """UsageError, at the key's FILE:LINE:COL, when the YAML key node is not
+    in `known`."""
+    if key.value not in known:
+        raise common.UsageError(f"{_mark(path, key)}: unknown {what} '{key.value}'; "
+                                f"known: {', '.join(known)}")
+
+
 def _check_spec_inputs(path: Path, node) -> None:
     """A spec's `inputs`: a list whose items are NAME:SHAPE:DTYPE[:LAYOUT]
     strings or mappings of INPUT_KEYS."""
@@ -249,10 +254,7 @@ def _check_spec_inputs(path: Path, node) -> None:
                 f"{_mark(path, item)}: an input is NAME:SHAPE:DTYPE[:LAYOUT] "
                 f"or a mapping of {', '.join(INPUT_KEYS)}")
         for key, _ in item.value:
-            if key.value not in INPUT_KEYS:
-                raise common.UsageError(
-                    f"{_mark(path, key)}: unknown input key '{key.value}'; "
-                    f"known: {', '.join(INPUT_KEYS)}")
+            _refuse_unknown_key(path, key, INPUT_KEYS, "input key")
 
 
 def matrix(model_json: dict) -> List[dict]:

@@ -101,9 +101,7 @@ def main():
         summarise(db, frameworks)
         return study.returncode
     finally:
-        if slurm:
-            slurm.cancel_all_jobs()
-        left = daemons.stop_all()
+        left = harness.stop_everything(daemons, slurm)
         if left:
             print(f"still running: {', '.join(left)}", file=sys.stderr)
         subprocess.run(["rm", "-rf", str(root)])

@@ -78,11 +78,7 @@ def main():
             sys.exit(f"dli_targets_tool interleave failed: {proc.stderr}")
         report(json.loads(proc.stdout))
     finally:
-        if slurm:
-            slurm.cancel_all_jobs()
-        if podman:
-            podman.cleanup()
-        left = daemons.stop_all()
+        left = harness.stop_everything(daemons, slurm, podman)
         if left:
             print(f"still running: {', '.join(left)}", file=sys.stderr)
         subprocess.run(["rm", "-rf", str(root)])

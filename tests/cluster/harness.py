@@ -154,6 +154,16 @@ class Daemons:
         return left
 
 
+def stop_everything(daemons, slurm=None, podman=None):
+    """Cancels the Slurm jobs, removes the containers and their storage, then
+    stops every daemon by PID; returns what is still running (stop_all)."""
+    if slurm:
+        slurm.cancel_all_jobs()
+    if podman:
+        podman.cleanup()
+    return daemons.stop_all()
+
+
 class Sshd:
     """One sshd on 127.0.0.1:port with its own host key.
 

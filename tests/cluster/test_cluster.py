@@ -227,11 +227,7 @@ def _job_id(salloc_proc):
 def stop_everything():
     for proc in C.background:
         harness.stop_pid(proc.pid, grace=3.0)
-    if C.slurm:
-        C.slurm.cancel_all_jobs()
-    if C.podman:
-        C.podman.cleanup()
-    left = C.daemons.stop_all()
+    left = harness.stop_everything(C.daemons, C.slurm, C.podman)
     if left:
         raise AssertionError(f"still running after the cluster tests: {', '.join(left)}")
     shutil.rmtree(C.root, ignore_errors=True)
@@ -776,28 +772,38 @@ class Study(unittest.TestCase):
             seen += bool(re.search(pattern, line))
         return read
 
-    def test_host_dies_mid_study_and_resume_reruns_exactly_its_points(self):
-        lab3 = harness.Sshd(C.daemons, "lab3", env={"DLI_BACKEND_PATH": BACKENDS})
+    def new_hosts(self, known_hosts, *names):
+        """sshd instances of their own, in keys/KNOWN_HOSTS and taking our key."""
+        hosts = [harness.Sshd(C.daemons, name, env={"DLI_BACKEND_PATH": BACKENDS})
+                 for name in names]
         keys = C.root / "keys"
-        (keys / "known_hosts_lab3").write_text(lab3.known_hosts_line())
-        lab3.authorize(keys / "id_ed25519.pub")
-        targets = self.dir / "lab3-targets.yaml"  # in study/: keys are one folder up
-        targets.write_text(json.dumps({"targets": [
-            {"name": "here", "type": "local"},
-            {"name": "lab3", "type": "ssh", "host": "127.0.0.1", "port": lab3.port,
-             "user": "root", "identity": "../keys/id_ed25519",
-             "known_hosts": "../keys/known_hosts_lab3", "dli": DLI}]}))
-        experiment = self.experiment("dies", sleep_ms=100, iterations=8)  # about 1 s a point
-        db = self.dir / "dies.sqlite"
+        (keys / known_hosts).write_text("".join(host.known_hosts_line() for host in hosts))
+        for host in hosts:
+            host.authorize(keys / "id_ed25519.pub")
+        return hosts
+
+    def study_until_host_dies(self, name, targets, host):
+        """A study of 8 points (about 1 s each) that `host` leaves once it
+        finished its first point and started its second: it exits 1 and
+        stores all 8. Returns (stderr, the points, experiment, database)."""
+        experiment = self.experiment(name, sleep_ms=100, iterations=8)
+        db = self.dir / f"{name}.sqlite"
         study = self.start_study(targets, experiment, db)
-        # lab3 finished its first point and started its second: the host dies.
-        self.wait_for_lines(study, r"\] lab3: ", 2)
-        lab3.kill()
+        self.wait_for_lines(study, rf"\] {host.name}: ", 2)
+        host.kill()
         out, err = study.communicate(timeout=120)
         self.assertEqual(study.returncode, 1, out + err)
-        self.assertIn("failed: lab3: ", err)
         points = stored(db)
         self.assertEqual(len(points), 8, points)
+        return err, points, experiment, db
+
+    def test_host_dies_mid_study_and_resume_reruns_exactly_its_points(self):
+        (lab3,) = self.new_hosts("known_hosts_lab3", "lab3")
+        targets = self.study_targets("lab3", [{"name": "here", "type": "local"},
+                                              self.ssh_target("lab3", lab3,
+                                                              "keys/known_hosts_lab3")])
+        err, points, experiment, db = self.study_until_host_dies("dies", targets, lab3)
+        self.assertIn("failed: lab3: ", err)
         here = [p for p in points if p[1] == "here"]
         self.assertEqual([p[2] for p in here], ["ok"] * 4)
         lab3_points = [p for p in points if p[1] == "lab3"]
@@ -939,26 +945,11 @@ class Study(unittest.TestCase):
         self.assertEqual(jobs() - before, set())  # nothing was allocated
 
     def test_failover_moves_the_points_left_to_a_host_of_the_same_class(self):
-        lab5 = harness.Sshd(C.daemons, "lab5", env={"DLI_BACKEND_PATH": BACKENDS})
-        lab6 = harness.Sshd(C.daemons, "lab6", env={"DLI_BACKEND_PATH": BACKENDS})
-        keys = C.root / "keys"
-        (keys / "known_hosts_twins").write_text(lab5.known_hosts_line() +
-                                                lab6.known_hosts_line())
-        for sshd in (lab5, lab6):
-            sshd.authorize(keys / "id_ed25519.pub")
+        lab5, lab6 = self.new_hosts("known_hosts_twins", "lab5", "lab6")
         targets = self.study_targets("twins", [
             self.ssh_target(name, sshd, "keys/known_hosts_twins", hardware_class="twin")
             for name, sshd in (("lab5", lab5), ("lab6", lab6))], failover=True)
-        experiment = self.experiment("twins", sleep_ms=100, iterations=8)  # about 1 s a point
-        db = self.dir / "twins.sqlite"
-        study = self.start_study(targets, experiment, db)
-        # lab5 finished its first point and started its second: the host dies.
-        self.wait_for_lines(study, r"\] lab5: ", 2)
-        lab5.kill()
-        out, err = study.communicate(timeout=120)
-        self.assertEqual(study.returncode, 1, out + err)
-        points = stored(db)
-        self.assertEqual(len(points), 8, points)
+        _, points, experiment, db = self.study_until_host_dies("twins", targets, lab5)
         lab5_ok = [p for p in points if p[1] == "lab5" and p[2] == "ok"]
         failed = [p for p in points if p[2] != "ok"]
         moved = [p for p in points if p[4].get("moved_from") == "lab5"]
@@ -979,18 +970,27 @@ class Study(unittest.TestCase):
         self.assertRegex(proc.stdout, r"lab5 \(.*\): 4 points, 1 to run, 3 already done")
         self.assertRegex(proc.stdout, r"lab6 \(.*\): 4 points, 0 to run, 4 already done")
 
-    def test_image_folder_reaches_the_hosts_by_content(self):
-        # A model that declares its preprocessing (images need it) and a
-        # folder of tiny PPM images, one of them not an image at all.
-        folder = self.dir / "imagemodel"
+    def image_model(self, name, files):
+        """A model folder whose model.json declares its preprocessing (images
+        need it), with photos/ holding `files` (name -> bytes)."""
+        folder = self.dir / name
         (folder / "photos").mkdir(parents=True)
         (folder / "model.txt").write_text("1\n")
         (folder / "model.json").write_text(
             '{"name": "model", "preprocessing": {"preset": "imagenet"}}')
-        for i in range(5):
-            (folder / "photos" / f"img{i}.ppm").write_bytes(b"P6\n4 4\n255\n" +
-                                                             bytes([i * 40]) * 48)
-        (folder / "photos" / "notes.txt").write_text("not an image")
+        for file_name, data in files.items():
+            (folder / "photos" / file_name).write_bytes(data)
+        return folder
+
+    def suite_targets(self, *names):
+        """The entries of the suite's targets file with these names."""
+        return [t for t in json.loads(self.targets.read_text())["targets"]
+                if t["name"] in names]
+
+    def test_image_folder_reaches_the_hosts_by_content(self):
+        # Tiny PPM images, and one file that is not an image at all.
+        files = {f"img{i}.ppm": b"P6\n4 4\n255\n" + bytes([i * 40]) * 48 for i in range(5)}
+        folder = self.image_model("imagemodel", dict(files, **{"notes.txt": b"not an image"}))
         experiment = self.dir / "images.yaml"
         experiment.write_text(f"""name: images
 models: [{folder / 'model.txt'}]
@@ -1001,8 +1001,7 @@ images: {folder / 'photos'}
 max_images: 4
 measure: {{iterations: 5, warmup: 1}}
 """)
-        targets = [t for t in json.loads(self.targets.read_text())["targets"]
-                   if t["name"] == "lab1"]
+        targets = self.suite_targets("lab1")
         if not C.no_containers:
             # The same host in a container (the links resolve there too), and
             # this machine in one, which mounts the folders of the point's files.
@@ -1042,15 +1041,11 @@ measure: {{iterations: 5, warmup: 1}}
                               for p in (cache / "models").rglob("img*.ppm")}, sent[host])
 
     def test_data_set_images_reach_the_host_by_content(self):
-        folder = self.dir / "datasetmodel"
-        (folder / "photos").mkdir(parents=True)
-        (folder / "model.txt").write_text("1\n")
-        (folder / "model.json").write_text(
-            '{"name": "model", "preprocessing": {"preset": "imagenet"}}')
-        for i, name in enumerate(("a.ppm", "b.ppm")):
-            (folder / "photos" / name).write_bytes(b"P6\n4 4\n255\n" + bytes([i + 7]) * 48)
         # The test backend answers class 0 for every image: both are right.
-        (folder / "photos" / "manifest.txt").write_text("a.ppm\t0\nb.ppm\t0\n")
+        folder = self.image_model("datasetmodel", {
+            "a.ppm": b"P6\n4 4\n255\n" + bytes([7]) * 48,
+            "b.ppm": b"P6\n4 4\n255\n" + bytes([8]) * 48,
+            "manifest.txt": b"a.ppm\t0\nb.ppm\t0\n"})
         experiment = self.dir / "dataset.yaml"
         experiment.write_text(f"""name: dataset
 models: [{folder / 'model.txt'}]
@@ -1060,8 +1055,7 @@ batches: [1]
 accuracy: {{dataset: {folder / 'photos'}}}
 measure: {{iterations: 5, warmup: 1}}
 """)
-        targets = [t for t in json.loads(self.targets.read_text())["targets"]
-                   if t["name"] == "lab1"]
+        targets = self.suite_targets("lab1")
         db = self.dir / "dataset.sqlite"
         proc = self.dli("run", experiment, "--targets", self.study_targets("dataset", targets),
                         "--db", db)
